@@ -1,0 +1,54 @@
+/** `vigil status` and `vigil shutdown`: talk to a running node over its HTTP API. */
+
+interface StatusDoc {
+  ready: boolean;
+  draining: boolean;
+  deployments: Array<{
+    name: string;
+    versions: Array<{
+      version: string;
+      target_replicas: number;
+      queued: number;
+      restarts: number;
+      crashLoop: boolean;
+      replicas: Array<{ id: string; state: string; pid: number | null; ongoing: number; provider: string; rss_bytes: number | null }>;
+    }>;
+  }>;
+}
+
+async function call(url: string, path: string, method = 'GET'): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, url), { method });
+  } catch (err) {
+    throw new Error(`cannot reach vigil at ${url}: ${(err as Error).cause ?? (err as Error).message}`);
+  }
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+export async function statusCommand(url: string, json: boolean): Promise<void> {
+  const doc = (await call(url, '/api/v1/status')) as StatusDoc;
+  if (json) {
+    console.log(JSON.stringify(doc, null, 2));
+    return;
+  }
+  console.log(`vigil at ${url}: ${doc.draining ? 'draining' : doc.ready ? 'ready' : 'not ready'}`);
+  const rows: string[][] = [['DEPLOYMENT', 'VERSION', 'REPLICA', 'STATE', 'PID', 'ONGOING', 'QUEUED', 'RSS', 'PROVIDER']];
+  for (const d of doc.deployments) {
+    for (const v of d.versions) {
+      if (v.replicas.length === 0) rows.push([d.name, v.version, '-', v.crashLoop ? 'CRASH_LOOP' : 'NONE', '-', '0', String(v.queued), '-', '-']);
+      for (const r of v.replicas) {
+        const rss = r.rss_bytes === null ? '-' : `${(r.rss_bytes / 2 ** 20).toFixed(0)}MiB`;
+        rows.push([d.name, v.version, r.id, r.state, String(r.pid ?? '-'), String(r.ongoing), String(v.queued), rss, r.provider]);
+      }
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+}
+
+export async function shutdownCommand(url: string): Promise<void> {
+  await call(url, '/api/v1/shutdown', 'POST');
+  console.log(`vigil at ${url} is draining and will stop`);
+}

@@ -1,0 +1,42 @@
+import { loadConfig, ConfigError } from '../serving/config/load-config.ts';
+import type { VigilEnv } from '../serving/config/env.ts';
+import { createLogger } from '../serving/logger.ts';
+import { VigilNode } from '../serving/node.ts';
+
+export interface StartOptions {
+  config?: string;
+  host?: string;
+  port?: number;
+}
+
+/** `vigil start`: validate the config (or exit 2 having started nothing), then serve until signalled. */
+export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<void> {
+  const log = createLogger({ role: 'primary' });
+  const file = opts.config ?? env.VIGIL_CONFIG;
+  let config;
+  try {
+    config = loadConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`vigil: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const node = new VigilNode({ config, host: opts.host ?? env.VIGIL_HOST, port: opts.port ?? env.VIGIL_PORT, log });
+  const stop = (why: string) => {
+    log.info({ why }, 'shutdown requested');
+    node.shutdown().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  node.onShutdownRequested = () => stop('api');
+  const address = await node.start();
+  log.info({ host: address.address, port: address.port, config: file, deployments: config.deployments.map((d) => d.name) }, `vigil listening on http://${address.address}:${address.port}`);
+}

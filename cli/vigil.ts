@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { readEnv } from '../serving/config/env.ts';
+import { startCommand } from './start.ts';
+import { shutdownCommand, statusCommand } from './remote.ts';
+
+const USAGE = `usage: vigil <command> [options]
+
+commands:
+  start     [-c FILE] [--host H] [--port P]   serve the deployments in FILE (default ./vigil.yaml)
+  status    [--json] [--url URL]              deployments and replicas of a running node
+  shutdown  [--url URL]                       drain and stop a running node
+
+environment: VIGIL_CONFIG, VIGIL_HOST, VIGIL_PORT, VIGIL_LOG_LEVEL, VIGIL_LOG_FORMAT=pretty`;
+
+async function main(argv: string[]): Promise<void> {
+  const env = readEnv();
+  const [command, ...rest] = argv;
+  const defaultUrl = `http://${env.VIGIL_HOST}:${env.VIGIL_PORT}`;
+  switch (command) {
+    case 'start': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string', short: 'p' } } });
+      let port: number | undefined;
+      if (values.port !== undefined) {
+        port = Number(values.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port: expected an integer in 0..65535, got ${JSON.stringify(values.port)}`);
+      }
+      await startCommand({ config: values.config, host: values.host, port }, env);
+      return;
+    }
+    case 'status': {
+      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, url: { type: 'string' } } });
+      await statusCommand(values.url ?? defaultUrl, values.json ?? false);
+      return;
+    }
+    case 'shutdown': {
+      const { values } = parseArgs({ args: rest, options: { url: { type: 'string' } } });
+      await shutdownCommand(values.url ?? defaultUrl);
+      return;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      fail(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+function fail(message: string): never {
+  process.stderr.write(`vigil: ${message}\n`);
+  process.exit(2);
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  process.stderr.write(`vigil: ${(err as Error).message ?? err}\n`);
+  process.exit(1);
+});

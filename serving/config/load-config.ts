@@ -1,0 +1,82 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type VigilConfig } from './schema.ts';
+
+/** Raised when vigil.yaml cannot be used; `problems` holds one line per bad path. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(file: string, problems: string[]) {
+    super(`invalid configuration in ${file}:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** `deployments[0].batching.max_batch_size` from a zod path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+  return out || '(root)';
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const part of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[part as string];
+  }
+  return cur;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Turns zod issues into `path: expected X, got Y` lines. */
+export function formatIssues(input: unknown, issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`).join('\n  ');
+    }
+    if (issue.code === 'custom') return `${formatPath(issue.path)}: ${issue.message}`;
+    return `${formatPath(issue.path)}: ${issue.message}, got ${describe(valueAt(input, issue.path))}`;
+  });
+}
+
+/** Validates an already-parsed document; model paths are resolved against `baseDir`. */
+export function validateConfig(doc: unknown, source: string, baseDir: string): VigilConfig {
+  const result = configSchema.safeParse(doc);
+  if (!result.success) throw new ConfigError(source, formatIssues(doc, result.error.issues));
+  const config = result.data;
+  const problems: string[] = [];
+  config.deployments.forEach((d, i) => {
+    d.model = isAbsolute(d.model) ? d.model : resolve(baseDir, d.model);
+    if (!existsSync(d.model)) problems.push(`deployments[${i}].model: file not found, got ${JSON.stringify(d.model)}`);
+  });
+  if (problems.length) throw new ConfigError(source, problems);
+  return deepFreeze(config);
+}
+
+/** Reads, parses and validates vigil.yaml once at start. The result is frozen. */
+export function loadConfig(file: string): VigilConfig {
+  if (!existsSync(file)) throw new ConfigError(file, [`config file not found: ${file}`]);
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(file, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return validateConfig(doc, file, dirname(resolve(file)));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

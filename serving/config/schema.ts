@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/**
+ * The schema of vigil.yaml. Every default lives here, next to the reason for it, so that
+ * docs/configuration.md and the runtime can never disagree about what a missing key means.
+ * Objects are strict: a misspelt key is an error at start, not a silently ignored setting.
+ */
+
+const positiveInt = (what = 'a positive integer') =>
+  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+const nonNegativeInt = () =>
+  z.number({ error: 'expected a non-negative integer' }).int({ error: 'expected a non-negative integer' }).min(0, { error: 'expected a non-negative integer' });
+const positiveNumber = () =>
+  z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' });
+const nonNegativeNumber = () =>
+  z.number({ error: 'expected a non-negative number' }).min(0, { error: 'expected a non-negative number' });
+
+/** Deployment and version names appear in URLs and metric labels, so they are kept tame. */
+const name = z
+  .string({ error: 'expected a string' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'expected 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit' });
+
+export const executionProviders = ['auto', 'cpu', 'cuda', 'coreml', 'webgpu'] as const;
+export type ExecutionProviderChoice = (typeof executionProviders)[number];
+
+export const batchingSchema = z.strictObject({
+  /** Rows (axis-0 items) per session.run; 1 turns batching off. */
+  max_batch_size: positiveInt().default(8),
+  /** How long the first item of a batch waits for company. 0 = take what is already there. */
+  batch_wait_timeout_ms: nonNegativeNumber().default(2),
+});
+
+export const warmupSchema = z.strictObject({
+  /** Requests run with zero-filled inputs before the replica is RUNNING. */
+  requests: nonNegativeInt().default(1),
+  /**
+   * Shapes for the warm-up inputs, by input name. Without them, dynamic dimensions become 1 and
+   * a failure only warns, because a guessed shape may simply not suit the model.
+   */
+  shapes: z.record(z.string(), z.array(positiveInt())).optional(),
+});
+
+export const deploymentSchema = z.strictObject({
+  name,
+  /** Path to the .onnx file, relative to the config file. */
+  model: z.string({ error: 'expected a path to an .onnx file' }).min(1, { error: 'expected a path to an .onnx file' }),
+  version: name.default('v1'),
+  num_replicas: positiveInt().default(1),
+  /** Per replica: how many requests it holds at once (queued in its batcher or running). */
+  max_ongoing_requests: positiveInt().default(16),
+  /** Per deployment: requests waiting for a replica slot before load is shed with 503. */
+  max_queued_requests: nonNegativeInt().default(256),
+  batching: batchingSchema.default({ max_batch_size: 8, batch_wait_timeout_ms: 2 }),
+  execution_provider: z.enum(executionProviders, { error: `expected one of ${executionProviders.join(', ')}` }).default('auto'),
+  /** ONNX Runtime intra-op threads per replica. 1 suits several replicas on few cores. */
+  intra_op_threads: positiveInt().default(1),
+  health_check_period_s: positiveNumber().default(10),
+  health_check_timeout_s: positiveNumber().default(30),
+  graceful_shutdown_timeout_s: nonNegativeNumber().default(20),
+  /** Deadline applied when the client sends none, so that no request can wait forever. */
+  request_timeout_s: positiveNumber().default(30),
+  max_request_body_bytes: positiveInt().default(16 * 1024 * 1024),
+  warmup: warmupSchema.default({ requests: 1 }),
+  /** How long a STARTING replica may take to load and warm up before it is replaced. */
+  startup_timeout_s: positiveNumber().default(120),
+});
+
+export const configSchema = z
+  .strictObject({
+    deployments: z.array(deploymentSchema, { error: 'expected a list of deployments' }).min(1, { error: 'expected at least one deployment' }),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.deployments.forEach((d, i) => {
+      if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'name'], message: `duplicate deployment name "${d.name}"` });
+      seen.add(d.name);
+    });
+  });
+
+export type VigilConfig = z.infer<typeof configSchema>;
+export type DeploymentConfig = z.infer<typeof deploymentSchema>;

@@ -1,0 +1,144 @@
+import type { Worker } from 'node:cluster';
+import type { DeploymentConfig } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { VersionPool } from '../router/version-pool.ts';
+import type { ReplicaSpec } from '../transport/messages.ts';
+import { initialBackoff, inCrashLoop, recordFailure, recordSuccess, type BackoffState } from './restart-backoff.ts';
+import { ReplicaHandle, type StopReason } from './replica-handle.ts';
+
+export interface ControllerEvents {
+  onReplicaStopped?(pool: VersionPool, replica: ReplicaHandle, reason: StopReason): void;
+  onReplicaReady?(pool: VersionPool, replica: ReplicaHandle): void;
+}
+
+interface PoolState {
+  pool: VersionPool;
+  backoff: BackoffState;
+  lastPing: number;
+  restarts: number;
+  lastError: string | undefined;
+}
+
+/**
+ * Reconciles the replicas of every deployment version with their target count, about once a
+ * second: starts missing replicas (with crash-loop back-off), replaces those that exit or fail
+ * health checks, and times out replicas stuck in STARTING. A step's error is logged and the
+ * loop goes on; the loop itself never dies.
+ */
+export class Controller {
+  private readonly states: PoolState[];
+  private timer: NodeJS.Timeout | undefined;
+  private replicaSeq = 0;
+  private stopping = false;
+
+  constructor(
+    pools: VersionPool[],
+    private readonly log: Logger,
+    private readonly spawn: (spec: ReplicaSpec) => Worker,
+    private readonly events: ControllerEvents = {},
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.states = pools.map((pool) => ({ pool, backoff: initialBackoff, lastPing: now(), restarts: 0, lastError: undefined }));
+  }
+
+  start(intervalMs = 1000): void {
+    this.reconcile();
+    this.timer = setInterval(() => this.reconcile(), intervalMs);
+  }
+
+  /** Status of one pool, for `vigil status` and the API. */
+  describe(pool: VersionPool): { restarts: number; crashLoop: boolean; lastError: string | undefined } {
+    const s = this.states.find((st) => st.pool === pool)!;
+    return { restarts: s.restarts, crashLoop: inCrashLoop(s.backoff), lastError: s.lastError };
+  }
+
+  reconcile(): void {
+    if (this.stopping) return;
+    for (const state of this.states) {
+      try {
+        this.reconcilePool(state);
+      } catch (err) {
+        this.log.error({ err, deployment: state.pool.name }, 'reconcile step failed');
+      }
+    }
+  }
+
+  private reconcilePool(state: PoolState): void {
+    const { pool } = state;
+    const cfg = pool.deployment;
+    const now = this.now();
+
+    for (const r of pool.replicas) {
+      if (r.state === 'STARTING' && now - r.startedAt > cfg.startup_timeout_s * 1000) {
+        this.log.warn({ replica: r.id, deployment: pool.name }, 'replica did not become ready in time; replacing it');
+        r.stop('startup_timeout');
+      } else if (r.state === 'RUNNING' && r.silenceMs(now) > cfg.health_check_timeout_s * 1000) {
+        this.log.warn({ replica: r.id, deployment: pool.name, silent_ms: Math.round(r.silenceMs(now)) }, 'replica failed its health check; replacing it');
+        r.stop('health_check');
+      }
+    }
+    if (now - state.lastPing >= cfg.health_check_period_s * 1000) {
+      state.lastPing = now;
+      for (const r of pool.replicas) if (r.state === 'RUNNING') r.ping();
+    }
+
+    const live = pool.replicas.filter((r) => r.state === 'STARTING' || r.state === 'RUNNING').length;
+    const missing = cfg.num_replicas - live;
+    pool.replacementImminent = missing > 0 && state.backoff.notBefore - now < 2000;
+    if (missing > 0 && now >= state.backoff.notBefore) {
+      for (let i = 0; i < missing; i++) this.startReplica(state);
+    }
+  }
+
+  private startReplica(state: PoolState): void {
+    const { pool } = state;
+    const cfg: DeploymentConfig = pool.deployment;
+    const replicaId = `${cfg.name}-${pool.version}-${++this.replicaSeq}`;
+    const spec: ReplicaSpec = {
+      replicaId,
+      deployment: cfg.name,
+      version: pool.version,
+      model: cfg.model,
+      executionProvider: cfg.execution_provider,
+      intraOpThreads: cfg.intra_op_threads,
+      maxBatchSize: cfg.batching.max_batch_size,
+      batchWaitTimeoutMs: cfg.batching.batch_wait_timeout_ms,
+      warmup: cfg.warmup,
+    };
+    const replica = new ReplicaHandle(replicaId, cfg.name, pool.version, this.spawn(spec));
+    pool.addReplica(replica);
+    this.log.info({ replica: replicaId, deployment: cfg.name, version: pool.version, replica_pid: replica.pid }, 'replica starting');
+    replica.on('ready', () => {
+      state.backoff = recordSuccess();
+      this.events.onReplicaReady?.(pool, replica);
+    });
+    replica.on('load-failed', (message) => {
+      state.lastError = message;
+    });
+    replica.on('stopped', (reason) => {
+      if (this.stopping || reason === 'scale_down' || reason === 'shutdown') return;
+      state.restarts++;
+      state.backoff = recordFailure(state.backoff, this.now());
+      this.log.warn({ replica: replicaId, deployment: cfg.name, reason, restarts: state.restarts, crash_loop: inCrashLoop(state.backoff) }, 'replica stopped; it will be replaced');
+      this.events.onReplicaStopped?.(pool, replica, reason);
+      // Replace at once (or after the back-off) instead of waiting for the next tick.
+      setImmediate(() => this.reconcile());
+    });
+  }
+
+  /** Stops the loop and every replica: gracefully (they have been drained) or not. */
+  async stop(graceful: boolean): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    const all = this.states.flatMap((s) => s.pool.replicas.filter((r) => r.state !== 'STOPPED'));
+    await Promise.all(
+      all.map(
+        (r) =>
+          new Promise<void>((resolve) => {
+            r.once('stopped', () => resolve());
+            r.stop('shutdown', graceful);
+          }),
+      ),
+    );
+  }
+}

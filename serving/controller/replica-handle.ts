@@ -1,0 +1,168 @@
+import type { Worker } from 'node:cluster';
+import { EventEmitter } from 'node:events';
+import { VigilError } from '../errors.ts';
+import type { ModelSignature } from '../protocol/model-metadata.ts';
+import type { InferMessage, ReadyMessage, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
+import { isReplicaMessage } from '../transport/messages.ts';
+
+export type ReplicaState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
+export type StopReason = 'crash' | 'health_check' | 'load_failed' | 'startup_timeout' | 'scale_down' | 'shutdown';
+
+interface Pending {
+  resolve(result: ResultMessage): void;
+  reject(err: VigilError): void;
+}
+
+/**
+ * The primary's view of one replica process: its state, the requests it holds, and the IPC
+ * request/response bookkeeping. Each request id is settled exactly once, and every pending
+ * request fails fast (VIGIL_ERR_REPLICA_LOST) when the process exits, so nothing hangs on a dead
+ * replica.
+ */
+export class ReplicaHandle extends EventEmitter<{
+  ready: [ReadyMessage];
+  'load-failed': [string];
+  stopped: [StopReason];
+  settled: [];
+}> {
+  state: ReplicaState = 'STARTING';
+  readonly startedAt = performance.now();
+  /** Requests sent and not yet answered: the load figure the router balances on. */
+  ongoing = 0;
+  provider = 'unknown';
+  signature: ModelSignature | undefined;
+  batchable = false;
+  loadSeconds: number | undefined;
+  stats: ReplicaStats | undefined;
+  /** performance.now() of the last message from the replica: any message proves it is alive. */
+  lastSeen = performance.now();
+  stopReason: StopReason | undefined;
+
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private pingOutstanding: { id: number; sentAt: number } | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly deployment: string,
+    readonly version: string,
+    readonly worker: Worker,
+  ) {
+    super();
+    worker.on('message', (msg: unknown) => {
+      if (isReplicaMessage(msg)) this.onMessage(msg);
+    });
+    worker.on('exit', () => this.onExit());
+    // An IPC error (e.g. EPIPE while the process dies) is followed by 'exit'; nothing to do here.
+    worker.on('error', () => {});
+  }
+
+  get pid(): number | undefined {
+    return this.worker.process.pid;
+  }
+
+  /** Sends a request; resolves with the replica's answer or rejects with a VigilError. */
+  infer(payload: Omit<InferMessage, 'type' | 'id'>): Promise<ResultMessage> {
+    if (this.state === 'STOPPED') return Promise.reject(new VigilError('VIGIL_ERR_REPLICA_LOST'));
+    const id = this.nextId++;
+    this.ongoing++;
+    return new Promise<ResultMessage>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      try {
+        this.worker.send({ type: 'vigil:infer', id, ...payload } satisfies InferMessage);
+      } catch {
+        this.settle(id);
+        reject(new VigilError('VIGIL_ERR_REPLICA_LOST'));
+      }
+    });
+  }
+
+  /** Sends a health ping unless one is already outstanding. */
+  ping(): void {
+    if (this.pingOutstanding || this.state === 'STOPPED') return;
+    const id = this.nextId++;
+    this.pingOutstanding = { id, sentAt: performance.now() };
+    try {
+      this.worker.send({ type: 'vigil:ping', id });
+    } catch {
+      /* the exit handler will follow */
+    }
+  }
+
+  /**
+   * How long the replica has owed us an answer. A replica busy in a long blocking run answers
+   * late but answers; only silence for longer than the health timeout means it is stuck.
+   */
+  silenceMs(now = performance.now()): number {
+    if (!this.pingOutstanding && this.ongoing === 0) return 0;
+    return now - this.lastSeen;
+  }
+
+  /** Ends the process. `graceful` lets it finish (the caller has drained it first). */
+  stop(reason: StopReason, graceful = false): void {
+    if (this.state === 'STOPPED') return;
+    this.stopReason ??= reason;
+    if (graceful && this.worker.isConnected()) {
+      this.worker.disconnect();
+      setTimeout(() => this.kill(), 2000).unref();
+    } else {
+      this.kill();
+    }
+  }
+
+  private kill(): void {
+    if (!this.worker.isDead()) this.worker.process.kill('SIGKILL');
+  }
+
+  private onMessage(msg: ReplicaToPrimary): void {
+    this.lastSeen = performance.now();
+    switch (msg.type) {
+      case 'vigil:result': {
+        const p = this.settle(msg.id);
+        if (!p) return;
+        if (msg.ok) p.resolve(msg);
+        else p.reject(new VigilError(msg.code, msg.message.replace(/^[^:]*: /, '')));
+        this.emit('settled');
+        return;
+      }
+      case 'vigil:pong':
+        if (this.pingOutstanding?.id === msg.id) this.pingOutstanding = undefined;
+        this.stats = msg.stats;
+        return;
+      case 'vigil:ready':
+        this.provider = msg.provider;
+        this.signature = msg.signature;
+        this.batchable = msg.batchable;
+        this.loadSeconds = msg.loadSeconds;
+        this.stats = msg.stats;
+        if (this.state === 'STARTING') this.state = 'RUNNING';
+        this.emit('ready', msg);
+        return;
+      case 'vigil:load-failed':
+        this.stopReason ??= 'load_failed';
+        this.emit('load-failed', msg.message);
+        return;
+    }
+  }
+
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (p) {
+      this.pending.delete(id);
+      this.ongoing--;
+    }
+    return p;
+  }
+
+  private onExit(): void {
+    if (this.state === 'STOPPED') return;
+    this.state = 'STOPPED';
+    this.stopReason ??= 'crash';
+    const lost = [...this.pending.values()];
+    this.pending.clear();
+    this.ongoing = 0;
+    for (const p of lost) p.reject(new VigilError('VIGIL_ERR_REPLICA_LOST'));
+    this.emit('stopped', this.stopReason);
+    if (lost.length) this.emit('settled');
+  }
+}

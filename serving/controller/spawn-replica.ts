@@ -1,0 +1,22 @@
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import { REPLICA_SPEC_ENV, type ReplicaSpec } from '../transport/messages.ts';
+
+let configured = false;
+
+/**
+ * Forks a replica as a node:cluster worker. Advanced serialization lets tensors cross IPC as
+ * typed arrays (docs/decisions/0001-replica-transport.md). The tsx loader is passed by absolute
+ * URL so that a replica starts the same whatever the primary's working directory.
+ */
+export function spawnReplica(spec: ReplicaSpec): Worker {
+  if (!configured) {
+    cluster.setupPrimary({
+      exec: fileURLToPath(new URL('../replica/replica-main.ts', import.meta.url)),
+      execArgv: ['--import', import.meta.resolve('tsx')],
+      serialization: 'advanced',
+    });
+    configured = true;
+  }
+  return cluster.fork({ [REPLICA_SPEC_ENV]: JSON.stringify(spec) });
+}

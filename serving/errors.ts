@@ -1,0 +1,54 @@
+/**
+ * The one registry of vigil's errors. Every error a client can see is defined here once, with a
+ * stable code and its HTTP status, in the style of fastify's lib/errors.js. Domain code throws
+ * `VigilError`s; the ingress is the only place that turns them into HTTP responses, and unknown
+ * errors never leak their message (see ingress/error-response.ts).
+ */
+export const errorDefinitions = {
+  VIGIL_ERR_MALFORMED_JSON: { status: 400, message: 'request body is not valid JSON' },
+  VIGIL_ERR_INVALID_REQUEST: { status: 400, message: 'request does not follow the inference protocol' },
+  VIGIL_ERR_UNKNOWN_INPUT: { status: 400, message: 'unknown input name' },
+  VIGIL_ERR_MISSING_INPUT: { status: 400, message: 'a required input is missing' },
+  VIGIL_ERR_UNKNOWN_OUTPUT: { status: 400, message: 'unknown output name' },
+  VIGIL_ERR_WRONG_DATATYPE: { status: 400, message: 'input datatype does not match the model' },
+  VIGIL_ERR_WRONG_SHAPE: { status: 400, message: 'input shape does not match the model' },
+  VIGIL_ERR_DATA_LENGTH: { status: 400, message: 'input data length does not match its shape' },
+  VIGIL_ERR_BAD_TIMEOUT: { status: 400, message: 'the request timeout is not a positive number' },
+  VIGIL_ERR_INFERENCE_FAILED: { status: 400, message: 'the model rejected this input' },
+  VIGIL_ERR_NOT_FOUND: { status: 404, message: 'no such route' },
+  VIGIL_ERR_UNKNOWN_MODEL: { status: 404, message: 'unknown model' },
+  VIGIL_ERR_UNKNOWN_VERSION: { status: 404, message: 'unknown model version' },
+  VIGIL_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
+  VIGIL_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body is over the limit' },
+  VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
+  VIGIL_ERR_FORBIDDEN: { status: 403, message: 'forbidden' },
+  VIGIL_ERR_INTERNAL: { status: 500, message: 'internal error' },
+  VIGIL_ERR_OVERLOADED: { status: 503, message: 'deployment is overloaded; retry later' },
+  VIGIL_ERR_NOT_READY: { status: 503, message: 'deployment has no running replica' },
+  VIGIL_ERR_REPLICA_LOST: { status: 503, message: 'the replica serving this request stopped' },
+  VIGIL_ERR_SHUTTING_DOWN: { status: 503, message: 'vigil is shutting down' },
+  VIGIL_ERR_DEADLINE_EXCEEDED: { status: 504, message: 'the request deadline passed' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorDefinitions;
+
+/** A domain error with a stable code; `detail` is safe to show to the client. */
+export class VigilError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra response headers, e.g. Retry-After for overload. */
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, detail?: string, headers: Record<string, string> = {}) {
+    const def = errorDefinitions[code];
+    super(detail ? `${def.message}: ${detail}` : def.message);
+    this.name = 'VigilError';
+    this.code = code;
+    this.status = def.status;
+    this.headers = headers;
+  }
+}
+
+export function isVigilError(err: unknown): err is VigilError {
+  return err instanceof VigilError;
+}

@@ -1,0 +1,88 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { VigilError } from '../errors.ts';
+import { parseInferRequest } from '../protocol/infer-request.ts';
+import { encodeInferResponse } from '../protocol/infer-response.ts';
+import { validateAgainstSignature } from '../protocol/model-metadata.ts';
+import type { Deployment, DeploymentRouter } from '../router/deployment-router.ts';
+import type { VersionPool } from '../router/version-pool.ts';
+import { sendJson } from './error-response.ts';
+import { readBody } from './read-body.ts';
+
+export const TIMEOUT_HEADER = 'x-vigil-timeout-ms';
+
+/** What an inference produced, for the caller's instrumentation. */
+export interface InferTrace {
+  pool?: VersionPool;
+  queueWaitMs?: number;
+  inferenceMs?: number;
+  batchSize?: number;
+  replica?: string;
+}
+
+/** GET /v2/models/{name}[/versions/{v}]: the model's signature, versions and provider. */
+export function modelMetadata(res: ServerResponse, deployment: Deployment, version?: string): void {
+  const pool = deployment.pick(version ?? [...deployment.pools.keys()][0]);
+  if (!pool.signature) throw new VigilError('VIGIL_ERR_NOT_READY', `"${deployment.name}" has not loaded its model yet`);
+  sendJson(res, 200, {
+    name: deployment.name,
+    versions: [...deployment.pools.keys()],
+    platform: 'onnxruntime',
+    inputs: pool.signature.inputs,
+    outputs: pool.signature.outputs,
+    parameters: { version: pool.version, execution_provider: pool.provider, batchable: pool.batchable, max_batch_size: pool.deployment.batching.max_batch_size },
+  });
+}
+
+/** GET /v2/models/{name}[/versions/{v}]/ready */
+export function modelReady(res: ServerResponse, deployment: Deployment, version?: string): void {
+  const pools = version !== undefined ? [deployment.pick(version)] : [...deployment.pools.values()];
+  const ready = pools.every((p) => p.running().length > 0);
+  sendJson(res, ready ? 200 : 503, { name: deployment.name, ready });
+}
+
+/** POST /v2/models/{name}[/versions/{v}]/infer, JSON or binary tensor data. */
+export async function infer(req: IncomingMessage, res: ServerResponse, router: DeploymentRouter, name: string, version: string | undefined, trace: InferTrace): Promise<void> {
+  const deployment = router.get(name);
+  const pool = deployment.pick(version);
+  trace.pool = pool;
+
+  const headerLength = req.headers['inference-header-content-length'];
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (headerLength === undefined ? !(contentType === '' || contentType === 'application/json') : !(contentType === '' || contentType === 'application/octet-stream' || contentType === 'application/json')) {
+    throw new VigilError('VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE', `"${contentType.slice(0, 80)}"; send application/json, or application/octet-stream with Inference-Header-Content-Length`);
+  }
+  const deadline = deadlineFor(req, pool);
+  const body = await readBody(req, pool.deployment.max_request_body_bytes);
+  const request = parseInferRequest(body, headerLength === undefined ? undefined : Number(headerLength));
+  if (!pool.signature) throw new VigilError('VIGIL_ERR_NOT_READY', `"${deployment.name}" has not loaded its model yet`);
+  validateAgainstSignature(request, pool.signature);
+
+  // The protocol's own timeout parameter (microseconds, as Triton defines it) can only shorten it.
+  const effectiveDeadline = request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000);
+  if (effectiveDeadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
+  const outcome = await pool.infer({ inputs: request.inputs, outputs: request.outputs?.map((o) => o.name), deadline: effectiveDeadline });
+  trace.queueWaitMs = outcome.queueWaitMs;
+  trace.inferenceMs = outcome.result.stats.inferenceMs;
+  trace.batchSize = outcome.result.stats.batchSize;
+  trace.replica = outcome.replica.id;
+
+  const binary = new Set<string>();
+  if (request.outputs) for (const o of request.outputs) if (o.binary) binary.add(o.name);
+  if (!request.outputs && request.binaryOutputs) for (const o of outcome.result.outputs) binary.add(o.name);
+  const encoded = encodeInferResponse({ modelName: deployment.name, modelVersion: pool.version, id: request.id, outputs: outcome.result.outputs, binaryOutputs: binary });
+  res.writeHead(200, { ...encoded.headers, 'content-length': encoded.body.length, 'x-vigil-version': pool.version });
+  res.end(encoded.body);
+}
+
+/** The client's deadline (x-vigil-timeout-ms), capped by the deployment's request_timeout_s. */
+function deadlineFor(req: IncomingMessage, pool: VersionPool): number {
+  const now = Date.now();
+  const fallback = now + pool.deployment.request_timeout_s * 1000;
+  const raw = req.headers[TIMEOUT_HEADER];
+  if (raw === undefined) return fallback;
+  const ms = Number(raw);
+  if (typeof raw !== 'string' || !Number.isFinite(ms) || ms <= 0) {
+    throw new VigilError('VIGIL_ERR_BAD_TIMEOUT', `${TIMEOUT_HEADER} must be a positive number of milliseconds, got ${JSON.stringify(raw).slice(0, 40)}`);
+  }
+  return Math.min(fallback, now + ms);
+}

@@ -1,0 +1,110 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { VigilConfig } from './config/schema.ts';
+import { Controller } from './controller/controller.ts';
+import { spawnReplica } from './controller/spawn-replica.ts';
+import { createIngress } from './ingress/http-server.ts';
+import type { Logger } from './logger.ts';
+import { DeploymentRouter } from './router/deployment-router.ts';
+
+export interface NodeOptions {
+  config: VigilConfig;
+  host: string;
+  port: number;
+  log: Logger;
+}
+
+/**
+ * One vigil node: the controller, the router and the HTTP ingress in the primary process, and
+ * the replicas as cluster workers. `start()` listens at once (readiness says when replicas are up);
+ * `shutdown()` drains: it stops accepting, lets in-flight requests finish within the longest
+ * graceful_shutdown_timeout_s, then stops the replicas.
+ */
+export class VigilNode {
+  readonly router: DeploymentRouter;
+  readonly controller: Controller;
+  private server: Server | undefined;
+  private draining = false;
+  private shutdownPromise: Promise<void> | undefined;
+  private readonly startedAt = Date.now();
+  /** Called after a requested shutdown (POST /api/v1/shutdown) completes. */
+  onShutdownRequested: () => void = () => {};
+
+  constructor(private readonly options: NodeOptions) {
+    this.router = new DeploymentRouter(options.config.deployments);
+    this.controller = new Controller(this.router.pools(), options.log, spawnReplica);
+  }
+
+  async start(): Promise<AddressInfo> {
+    this.controller.start();
+    this.server = createIngress({
+      router: this.router,
+      log: this.options.log,
+      isReady: () => this.isReady(),
+      isDraining: () => this.draining,
+      status: () => this.status(),
+      requestShutdown: () => this.onShutdownRequested(),
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.options.port, this.options.host, () => resolve());
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Ready when every deployment version has at least one RUNNING replica. */
+  isReady(): boolean {
+    return !this.draining && this.router.pools().every((p) => p.running().length > 0);
+  }
+
+  status() {
+    return {
+      ready: this.isReady(),
+      draining: this.draining,
+      uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
+      deployments: [...this.router.deployments.values()].map((d) => ({
+        name: d.name,
+        versions: [...d.pools.values()].map((p) => ({
+          version: p.version,
+          target_replicas: p.deployment.num_replicas,
+          queued: p.queue.length,
+          provider: p.provider ?? null,
+          ...this.controller.describe(p),
+          replicas: p.replicas.map((r) => ({
+            id: r.id,
+            state: r.state,
+            pid: r.pid ?? null,
+            ongoing: r.ongoing,
+            provider: r.provider,
+            rss_bytes: r.stats?.rssBytes ?? null,
+            load_seconds: r.loadSeconds ?? null,
+          })),
+        })),
+      })),
+    };
+  }
+
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.drainAndStop();
+    return this.shutdownPromise;
+  }
+
+  private async drainAndStop(): Promise<void> {
+    this.draining = true;
+    const log = this.options.log;
+    log.info('draining: no new requests are accepted');
+    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeIdleConnections();
+    const pools = this.router.pools();
+    const timeoutMs = Math.max(0, ...pools.map((p) => p.deployment.graceful_shutdown_timeout_s * 1000));
+    const until = performance.now() + timeoutMs;
+    while (pools.some((p) => p.inFlight > 0) && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const left = pools.reduce((n, p) => n + p.inFlight, 0);
+    if (left > 0) log.warn({ abandoned: left }, 'graceful shutdown timeout passed with requests in flight');
+    for (const p of pools) p.close();
+    await this.controller.stop(true);
+    this.server?.closeAllConnections();
+    await closed;
+    log.info('stopped');
+  }
+}

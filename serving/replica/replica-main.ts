@@ -1,0 +1,113 @@
+/**
+ * Entry point of a replica process (a node:cluster worker). It loads what its ReplicaSpec names,
+ * warms up, reports READY with the model's signature, then serves vigil:infer messages through
+ * the batcher. If the primary goes away, the replica exits: an orphan would hold memory forever.
+ */
+import { readEnv } from '../config/env.ts';
+import type { ExecutionProviderChoice } from '../config/schema.ts';
+import { VigilError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import type { ErrorResultMessage, InferMessage, PrimaryToReplica, ReplicaSpec, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
+import { Batcher, type BatchItem } from './batcher.ts';
+import { OnnxRunner } from './onnx-runner.ts';
+import type { DeploymentRunner } from './runner.ts';
+import { warmUp } from './warmup.ts';
+
+const spec = JSON.parse(readEnv().VIGIL_REPLICA_SPEC ?? '{}') as ReplicaSpec;
+const log = createLogger({ role: 'replica', replica: spec.replicaId, deployment: spec.deployment, version: spec.version });
+
+function send(msg: ReplicaToPrimary): void {
+  if (process.connected) process.send!(msg);
+}
+
+function stats(): ReplicaStats {
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, cpuUserSeconds: cpu.user / 1e6, cpuSystemSeconds: cpu.system / 1e6 };
+}
+
+interface QueuedInfer extends BatchItem {
+  msg: InferMessage;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  let runner: DeploymentRunner;
+  try {
+    runner = await OnnxRunner.create({
+      model: spec.model,
+      executionProvider: spec.executionProvider as ExecutionProviderChoice,
+      intraOpThreads: spec.intraOpThreads,
+      warn: (message, fields) => log.warn(fields, message),
+    });
+    await warmUp(runner, spec.warmup, (message, fields) => log.warn(fields, message));
+  } catch (err) {
+    log.error({ err }, 'model load failed');
+    send({ type: 'vigil:load-failed', message: String((err as Error).message ?? err).slice(0, 1000) });
+    setTimeout(() => process.exit(1), 50);
+    return;
+  }
+  const loadSeconds = (performance.now() - started) / 1000;
+  log.info({ provider: runner.info.provider, load_seconds: loadSeconds, batchable: runner.info.batchable }, 'replica ready');
+
+  const batcher = new Batcher<QueuedInfer>({
+    maxBatchSize: runner.info.batchable ? spec.maxBatchSize : 1,
+    waitMs: spec.batchWaitTimeoutMs,
+    run: (batch) => runBatch(runner, batch),
+  });
+
+  process.on('message', (raw: PrimaryToReplica) => {
+    if (raw?.type === 'vigil:infer') {
+      const rows = raw.inputs[0]?.shape[0] ?? 1;
+      batcher.submit({ msg: raw, key: runner.batchKey(raw), rows, enqueuedAt: performance.now() });
+    } else if (raw?.type === 'vigil:ping') {
+      send({ type: 'vigil:pong', id: raw.id, stats: stats() });
+    }
+  });
+  send({ type: 'vigil:ready', signature: runner.info.signature, provider: runner.info.provider, batchable: runner.info.batchable, loadSeconds, stats: stats() });
+}
+
+async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise<void> {
+  const now = Date.now();
+  const live: QueuedInfer[] = [];
+  for (const item of batch) {
+    // The primary has already answered 504 for these; running them would only waste the core.
+    if (item.msg.deadline <= now) send(errorResult(item.msg.id, new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'expired in the replica batcher')));
+    else live.push(item);
+  }
+  if (live.length === 0) return;
+  const start = performance.now();
+  let results;
+  try {
+    results = await runner.runBatch(live.map((i) => ({ inputs: i.msg.inputs, outputs: i.msg.outputs })));
+  } catch (err) {
+    log.error({ err }, 'runner failed a whole batch');
+    for (const item of live) send(errorResult(item.msg.id, new VigilError('VIGIL_ERR_INTERNAL')));
+    return;
+  }
+  const inferenceMs = performance.now() - start;
+  const batchSize = live.reduce((n, i) => n + i.rows, 0);
+  live.forEach((item, i) => {
+    const r = results[i]!;
+    if (r.ok) {
+      const msg: ResultMessage = { type: 'vigil:result', id: item.msg.id, ok: true, outputs: r.outputs, stats: { batchWaitMs: start - item.enqueuedAt, inferenceMs, batchSize } };
+      send(msg);
+    } else {
+      send({ type: 'vigil:result', id: item.msg.id, ok: false, code: r.code, message: r.message });
+    }
+  });
+}
+
+function errorResult(id: number, err: VigilError): ErrorResultMessage {
+  return { type: 'vigil:result', id, ok: false, code: err.code, message: err.message };
+}
+
+process.on('disconnect', () => process.exit(0));
+// SIGTERM/SIGINT are the primary's to handle: a Ctrl-C reaches the whole process group, and a
+// replica that died first would turn a graceful drain into lost requests.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+main().catch((err) => {
+  log.fatal({ err }, 'replica crashed');
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+/**
+ * Measures how fast a deployment completes requests, to tell shed clients when to come back
+ * (Retry-After). An exponentially weighted rate over one-second buckets, with an injected clock.
+ */
+export class DrainRate {
+  private bucketStart: number;
+  private bucketCount = 0;
+  private rate = 0;
+
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly alpha = 0.3,
+  ) {
+    this.bucketStart = now();
+  }
+
+  record(): void {
+    this.roll();
+    this.bucketCount++;
+  }
+
+  /** Completions per second, smoothed. */
+  perSecond(): number {
+    this.roll();
+    return this.rate;
+  }
+
+  /** Seconds until `queued` requests would drain, clamped to [1, 60] and rounded up. */
+  retryAfterSeconds(queued: number): number {
+    const rate = this.perSecond();
+    if (rate <= 0) return 1;
+    return Math.min(60, Math.max(1, Math.ceil(queued / rate)));
+  }
+
+  private roll(): void {
+    const now = this.now();
+    while (now - this.bucketStart >= 1000) {
+      this.rate = this.alpha * this.bucketCount + (1 - this.alpha) * this.rate;
+      this.bucketCount = 0;
+      this.bucketStart += 1000;
+      // After a long idle period, skip straight to zero instead of looping per second.
+      if (now - this.bucketStart > 60_000) {
+        this.rate = 0;
+        this.bucketStart = now;
+      }
+    }
+  }
+}

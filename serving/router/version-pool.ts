@@ -1,0 +1,168 @@
+import type { ReplicaHandle } from '../controller/replica-handle.ts';
+import type { DeploymentConfig } from '../config/schema.ts';
+import { VigilError } from '../errors.ts';
+import type { Tensor } from '../protocol/datatypes.ts';
+import type { ModelSignature } from '../protocol/model-metadata.ts';
+import type { ResultMessage } from '../transport/messages.ts';
+import { AdmissionQueue, type Waiter } from './admission-queue.ts';
+import { DrainRate } from './drain-rate.ts';
+import { choosePow2 } from './pow2.ts';
+
+export interface InferCall {
+  inputs: Tensor[];
+  outputs?: string[];
+  /** Epoch milliseconds. */
+  deadline: number;
+}
+
+export interface InferOutcome {
+  result: ResultMessage;
+  replica: ReplicaHandle;
+  /** Time spent waiting for a replica slot in the router's queue. */
+  queueWaitMs: number;
+  attempts: number;
+}
+
+/**
+ * The replicas of one deployment version and the router logic in front of them: pick a replica
+ * with power-of-two-choices under max_ongoing_requests, or wait in a bounded FIFO; shed load
+ * with 503 + Retry-After past max_queued_requests; answer 504 when the deadline passes (a queued
+ * request never reaches a replica then); and retry once on another replica when the one holding
+ * the request dies, since inference is idempotent.
+ */
+export class VersionPool {
+  readonly replicas: ReplicaHandle[] = [];
+  readonly queue: AdmissionQueue<ReplicaHandle>;
+  readonly drainRate = new DrainRate();
+  /** The model's signature, from the first replica that became ready. */
+  signature: ModelSignature | undefined;
+  provider: string | undefined;
+  batchable = false;
+  /** Set by the controller while a replacement replica is due within a moment. */
+  replacementImminent = false;
+  private closed = false;
+
+  constructor(
+    readonly deployment: DeploymentConfig,
+    readonly version: string,
+  ) {
+    this.queue = new AdmissionQueue(deployment.max_queued_requests);
+  }
+
+  get name(): string {
+    return this.deployment.name;
+  }
+
+  running(): ReplicaHandle[] {
+    return this.replicas.filter((r) => r.state === 'RUNNING');
+  }
+
+  /** Requests held by replicas plus requests queued here. */
+  get inFlight(): number {
+    let n = this.queue.length;
+    for (const r of this.replicas) n += r.ongoing;
+    return n;
+  }
+
+  addReplica(replica: ReplicaHandle): void {
+    this.replicas.push(replica);
+    replica.on('ready', (msg) => {
+      this.signature ??= msg.signature;
+      this.provider = msg.provider;
+      this.batchable = msg.batchable;
+      this.pump();
+    });
+    replica.on('settled', () => this.pump());
+    replica.on('stopped', () => {
+      const i = this.replicas.indexOf(replica);
+      if (i >= 0) this.replicas.splice(i, 1);
+      this.pump();
+    });
+  }
+
+  /** Stops admitting; queued requests fail with 503. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.queue.drain()) (w as QueuedCall).fail(new VigilError('VIGIL_ERR_SHUTTING_DOWN'));
+  }
+
+  infer(call: InferCall): Promise<InferOutcome> {
+    return new Promise<InferOutcome>((resolve, reject) => {
+      const enqueuedAt = performance.now();
+      let done = false;
+      let attempts = 0;
+      let waiter: QueuedCall | undefined;
+
+      const finish = (err: VigilError | undefined, outcome?: InferOutcome): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(outcome!);
+      };
+
+      const send = (replica: ReplicaHandle): void => {
+        waiter = undefined;
+        attempts++;
+        const queueWaitMs = performance.now() - enqueuedAt;
+        replica.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline }).then(
+          (result) => {
+            this.drainRate.record();
+            finish(undefined, { result, replica, queueWaitMs, attempts });
+          },
+          (err: VigilError) => {
+            if (!done && err.code === 'VIGIL_ERR_REPLICA_LOST' && attempts === 1 && Date.now() < call.deadline) admit();
+            else finish(err);
+          },
+        );
+      };
+
+      const admit = (): void => {
+        if (this.closed) return finish(new VigilError('VIGIL_ERR_SHUTTING_DOWN'));
+        const replica = this.queue.length === 0 ? choosePow2(this.replicas.filter(isRunning), this.deployment.max_ongoing_requests) : undefined;
+        if (replica) return send(replica);
+        if (!this.hasHope()) return finish(new VigilError('VIGIL_ERR_NOT_READY', `deployment "${this.name}" version "${this.version}" has no running or starting replica`));
+        if (this.queue.full) {
+          const retryAfter = this.drainRate.retryAfterSeconds(this.queue.length + 1);
+          return finish(new VigilError('VIGIL_ERR_OVERLOADED', `${this.queue.length} requests already queued`, { 'retry-after': String(retryAfter) }));
+        }
+        waiter = { cancelled: false, grant: send, fail: (err) => finish(err) };
+        this.queue.push(waiter);
+      };
+
+      const timer = setTimeout(() => {
+        if (waiter) this.queue.cancel(waiter);
+        finish(new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', waiter ? 'expired while queued' : 'expired while running'));
+      }, Math.max(0, call.deadline - Date.now()));
+
+      admit();
+    });
+  }
+
+  /** Hands free replica slots to queued requests, oldest first. */
+  pump(): void {
+    while (this.queue.length > 0) {
+      const replica = choosePow2(this.replicas.filter(isRunning), this.deployment.max_ongoing_requests);
+      if (!replica) return;
+      const w = this.queue.shift();
+      if (!w) return;
+      // grant() sends synchronously, so replica.ongoing is up to date for the next choice.
+      w.grant(replica);
+    }
+  }
+
+  /**
+   * True while some replica is running or on its way up, or the controller is about to replace
+   * one: then a request waits within its deadline instead of failing, since a restart usually
+   * takes well under a deadline. In a crash loop with a long back-off it fails fast instead.
+   */
+  private hasHope(): boolean {
+    return this.replacementImminent || this.replicas.some((r) => r.state === 'RUNNING' || r.state === 'STARTING');
+  }
+}
+
+interface QueuedCall extends Waiter<ReplicaHandle> {
+  fail(err: VigilError): void;
+}
+
+const isRunning = (r: ReplicaHandle): boolean => r.state === 'RUNNING';

@@ -1,0 +1,104 @@
+import type { ErrorCode } from '../errors.ts';
+import type { Tensor } from '../protocol/datatypes.ts';
+import type { ModelSignature } from '../protocol/model-metadata.ts';
+
+/**
+ * The typed messages between the primary and its replicas. They travel over node:cluster IPC
+ * with `serialization: 'advanced'`, so tensors cross as typed arrays (structured clone), never as
+ * JSON number lists; docs/decisions/0001-replica-transport.md has the measurements. Every type
+ * is namespaced `vigil:` so that other IPC users (prom-client's cluster metrics, say) can share
+ * the channel, and every request carries an id that is answered exactly once.
+ */
+
+/** Sent once, in the worker's environment, so a replica knows what to load before any IPC. */
+export interface ReplicaSpec {
+  replicaId: string;
+  deployment: string;
+  version: string;
+  model: string;
+  executionProvider: string;
+  intraOpThreads: number;
+  maxBatchSize: number;
+  batchWaitTimeoutMs: number;
+  warmup: { requests: number; shapes?: Record<string, number[]> };
+}
+
+export const REPLICA_SPEC_ENV = 'VIGIL_REPLICA_SPEC';
+
+export interface InferMessage {
+  type: 'vigil:infer';
+  id: number;
+  inputs: Tensor[];
+  /** Output names to return; undefined means all. */
+  outputs?: string[];
+  /** Epoch milliseconds after which the answer is useless. */
+  deadline: number;
+}
+
+export interface PingMessage {
+  type: 'vigil:ping';
+  id: number;
+}
+
+export type PrimaryToReplica = InferMessage | PingMessage;
+
+/** Per-item timings that the replica measured, for metrics and traces. */
+export interface ItemStats {
+  /** Time the item waited in the replica's batcher. */
+  batchWaitMs: number;
+  /** Duration of the session.run that included it. */
+  inferenceMs: number;
+  /** Rows in that run. */
+  batchSize: number;
+}
+
+export interface ResultMessage {
+  type: 'vigil:result';
+  id: number;
+  ok: true;
+  outputs: Tensor[];
+  stats: ItemStats;
+}
+
+export interface ErrorResultMessage {
+  type: 'vigil:result';
+  id: number;
+  ok: false;
+  code: ErrorCode;
+  message: string;
+}
+
+export interface ReplicaStats {
+  rssBytes: number;
+  heapUsedBytes: number;
+  cpuUserSeconds: number;
+  cpuSystemSeconds: number;
+}
+
+export interface PongMessage {
+  type: 'vigil:pong';
+  id: number;
+  stats: ReplicaStats;
+}
+
+export interface ReadyMessage {
+  type: 'vigil:ready';
+  signature: ModelSignature;
+  /** The execution provider the session really uses. */
+  provider: string;
+  /** Whether axis 0 is dynamic on every input, so requests can be concatenated. */
+  batchable: boolean;
+  loadSeconds: number;
+  stats: ReplicaStats;
+}
+
+export interface LoadFailedMessage {
+  type: 'vigil:load-failed';
+  message: string;
+}
+
+export type ReplicaToPrimary = ResultMessage | ErrorResultMessage | PongMessage | ReadyMessage | LoadFailedMessage;
+
+export function isReplicaMessage(msg: unknown): msg is ReplicaToPrimary {
+  return typeof msg === 'object' && msg !== null && typeof (msg as { type?: unknown }).type === 'string' && (msg as { type: string }).type.startsWith('vigil:');
+}

@@ -68,6 +68,7 @@ export class VigilNode {
           version: p.version,
           target_replicas: p.deployment.num_replicas,
           queued: p.queue.length,
+          dispatched: p.dispatched,
           provider: p.provider ?? null,
           ...this.controller.describe(p),
           replicas: p.replicas.map((r) => ({
@@ -75,6 +76,8 @@ export class VigilNode {
             state: r.state,
             pid: r.pid ?? null,
             ongoing: r.ongoing,
+            sent: r.sent,
+            succeeded: r.succeeded,
             provider: r.provider,
             rss_bytes: r.stats?.rssBytes ?? null,
             load_seconds: r.loadSeconds ?? null,

@@ -29,6 +29,9 @@ export class ReplicaHandle extends EventEmitter<{
   readonly startedAt = performance.now();
   /** Requests sent and not yet answered: the load figure the router balances on. */
   ongoing = 0;
+  /** Requests ever sent to this replica, and answered successfully. */
+  sent = 0;
+  succeeded = 0;
   provider = 'unknown';
   signature: ModelSignature | undefined;
   batchable = false;
@@ -66,6 +69,7 @@ export class ReplicaHandle extends EventEmitter<{
     if (this.state === 'STOPPED') return Promise.reject(new VigilError('VIGIL_ERR_REPLICA_LOST'));
     const id = this.nextId++;
     this.ongoing++;
+    this.sent++;
     return new Promise<ResultMessage>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       try {
@@ -120,7 +124,10 @@ export class ReplicaHandle extends EventEmitter<{
       case 'vigil:result': {
         const p = this.settle(msg.id);
         if (!p) return;
-        if (msg.ok) p.resolve(msg);
+        if (msg.ok) {
+          this.succeeded++;
+          p.resolve(msg);
+        }
         else p.reject(new VigilError(msg.code, msg.message.replace(/^[^:]*: /, '')));
         this.emit('settled');
         return;

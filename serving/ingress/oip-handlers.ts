@@ -70,7 +70,9 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   if (request.outputs) for (const o of request.outputs) if (o.binary) binary.add(o.name);
   if (!request.outputs && request.binaryOutputs) for (const o of outcome.result.outputs) binary.add(o.name);
   const encoded = encodeInferResponse({ modelName: deployment.name, modelVersion: pool.version, id: request.id, outputs: outcome.result.outputs, binaryOutputs: binary });
-  res.writeHead(200, { ...encoded.headers, 'content-length': encoded.body.length, 'x-vigil-version': pool.version });
+  // The version and the batch the request ran in are cheap to expose and save guesswork when
+  // debugging a canary or a batching setting.
+  res.writeHead(200, { ...encoded.headers, 'content-length': encoded.body.length, 'x-vigil-version': pool.version, 'x-vigil-batch-size': String(outcome.result.stats.batchSize) });
   res.end(encoded.body);
 }
 

@@ -61,6 +61,7 @@ export class OnnxRunner implements DeploymentRunner {
     let outputs: Record<string, ort.Tensor>;
     const rows = items.map((i) => i.inputs[0]!.shape[0]!);
     try {
+      if (items.some((i) => i.inputs.length !== items[0]!.inputs.length)) throw new Error('items have different inputs');
       outputs = await this.session.run(concatInputs(items));
     } catch {
       // One bad item must not fail its neighbours: run each alone so only the culprit fails.
@@ -115,16 +116,24 @@ function fromOrt(name: string, t: ort.Tensor): Tensor {
 function concatInputs(items: RunItem[]): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const first of items[0]!.inputs) {
-    const parts = items.map((item) => item.inputs.find((t) => t.name === first.name)!);
-    const rows = parts.reduce((n, t) => n + t.shape[0]!, 0);
+    const parts = items.map((item) => item.inputs.find((t) => t.name === first.name));
+    const inner = first.shape.slice(1).join('x');
+    // The batcher groups by batchKey, but a batch that cannot be concatenated exactly must fail
+    // here (and fall back to single runs) rather than run with padded or misaligned rows.
+    for (const t of parts) {
+      if (!t || t.datatype !== first.datatype || t.shape.slice(1).join('x') !== inner || t.data.length !== elementCount(t.shape)) {
+        throw new Error('items in this batch are not compatible');
+      }
+    }
+    const rows = parts.reduce((n, t) => n + t!.shape[0]!, 0);
     const shape = [rows, ...first.shape.slice(1)];
     if (first.datatype === 'BYTES') {
-      feeds[first.name] = new ort.Tensor('string', parts.flatMap((t) => t.data as string[]), shape);
+      feeds[first.name] = new ort.Tensor('string', parts.flatMap((t) => t!.data as string[]), shape);
       continue;
     }
     const data = datatypeInfo[first.datatype].create(elementCount(shape)) as NumericArray;
     let offset = 0;
-    for (const t of parts) {
+    for (const t of parts as Tensor[]) {
       (data as Float32Array).set(t.data as Float32Array, offset);
       offset += t.data.length;
     }

@@ -40,6 +40,8 @@ export class VersionPool {
   batchable = false;
   /** Set by the controller while a replacement replica is due within a moment. */
   replacementImminent = false;
+  /** Requests handed to a replica, over the pool's life (a retry counts twice). */
+  dispatched = 0;
   private closed = false;
 
   constructor(
@@ -104,6 +106,7 @@ export class VersionPool {
       const send = (replica: ReplicaHandle): void => {
         waiter = undefined;
         attempts++;
+        this.dispatched++;
         const queueWaitMs = performance.now() - enqueuedAt;
         replica.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline }).then(
           (result) => {

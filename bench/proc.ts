@@ -1,0 +1,204 @@
+/**
+ * Process plumbing for the benchmark: spawn a server in its own process group, wait for its
+ * "listening" log line and its readiness, account the CPU time of its whole process tree, and
+ * stop it with SIGTERM (waiting for the exit). Also runs the short-lived child scripts (load
+ * generator, bare ONNX Runtime loop, transport measurement) and parses their result line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const RESULT_PREFIX = 'BENCH_RESULT ';
+const TSX = ['--import', 'tsx'];
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Prints a child script's result: one line that the parent picks out of stdout. */
+export function emitResult(result: unknown): void {
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+}
+
+/** Runs `node --import tsx script args...` to completion and returns its result line, parsed. */
+export function runScript<T>(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...TSX, script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+      if (code === 0 && line) resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as T);
+      else reject(new Error(`${script} ${args.join(' ')} exited with ${code ?? signal}\n${err.slice(-2000)}${out.slice(-1000)}`));
+    });
+  });
+}
+
+/** CPU seconds (user + system) used so far by every live process of a process group. */
+export function groupCpuSeconds(pgid: number): number {
+  let ticks = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(f[2]) !== pgid) continue;
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / CLK_TCK;
+}
+const CLK_TCK = 100;
+
+export interface ServerSpec {
+  name: string;
+  /** Arguments after `node` (the tsx loader is the caller's business). */
+  args: string[];
+  port: number;
+  env?: NodeJS.ProcessEnv;
+  /** Resolves true once the server can take the full load (all replicas/workers up). */
+  ready(port: number): Promise<boolean>;
+}
+
+export class RunningServer {
+  private lines: string[] = [];
+  private exited: Promise<number | null>;
+  private exitCode: number | null | undefined;
+
+  constructor(
+    readonly spec: ServerSpec,
+    readonly child: ChildProcess,
+  ) {
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve((this.exitCode = code))));
+    const keep = (d: Buffer) => {
+      this.lines.push(...d.toString().split('\n').filter(Boolean));
+      if (this.lines.length > 200) this.lines.splice(0, this.lines.length - 200);
+    };
+    // Always drain both pipes: a full pipe would block a server that logs synchronously.
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get alive(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  log(): string {
+    return this.lines.slice(-30).join('\n');
+  }
+
+  cpuSeconds(): number {
+    return groupCpuSeconds(this.pid);
+  }
+
+  /** Waits for the "... listening on" line, then polls `ready`. */
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    const until = performance.now() + timeoutMs;
+    while (!this.lines.some((l) => l.includes('listening on'))) {
+      if (!this.alive) throw new Error(`${this.spec.name} exited before listening:\n${this.log()}`);
+      if (performance.now() > until) throw new Error(`${this.spec.name} did not log "listening on" in time:\n${this.log()}`);
+      await sleep(50);
+    }
+    while (!(await this.spec.ready(this.spec.port).catch(() => false))) {
+      if (!this.alive) throw new Error(`${this.spec.name} exited before it was ready:\n${this.log()}`);
+      if (performance.now() > until) throw new Error(`${this.spec.name} was not ready in time:\n${this.log()}`);
+      await sleep(100);
+    }
+  }
+
+  /** SIGTERM, then wait for the exit; SIGKILL the whole group if it takes longer than `graceMs`. */
+  async stop(graceMs = 30_000): Promise<{ code: number | null; graceful: boolean; ms: number }> {
+    const t0 = performance.now();
+    if (!this.alive) return { code: this.exitCode ?? null, graceful: false, ms: 0 };
+    this.child.kill('SIGTERM');
+    const code = await Promise.race([this.exited, sleep(graceMs).then(() => 'timeout' as const)]);
+    let graceful = code !== 'timeout';
+    if (!graceful) this.killGroup();
+    // Workers/replicas are in the same group; give them a moment, then make sure none is left.
+    await sleep(100);
+    if (this.groupAlive()) {
+      graceful = false;
+      this.killGroup();
+    }
+    return { code: code === 'timeout' ? null : code, graceful, ms: performance.now() - t0 };
+  }
+
+  killGroup(): void {
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+
+  private groupAlive(): boolean {
+    try {
+      process.kill(-this.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+const live = new Set<RunningServer>();
+let hooked = false;
+
+/** Starts a server in its own process group, so that its workers can be accounted and cleaned up. */
+export function startServer(spec: ServerSpec): RunningServer {
+  if (!hooked) {
+    hooked = true;
+    const cleanup = () => {
+      for (const s of live) s.killGroup();
+    };
+    process.on('exit', cleanup);
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(sig, () => {
+        cleanup();
+        process.exit(130);
+      });
+    }
+  }
+  const child = spawn(process.execPath, spec.args, { cwd: ROOT, env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const server = new RunningServer(spec, child);
+  live.add(server);
+  child.on('exit', () => setTimeout(() => live.delete(server), 1000));
+  return server;
+}
+
+/** GET a path on 127.0.0.1; resolves with the status and body. */
+export async function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2000) });
+  return { status: res.status, body: await res.text() };
+}
+
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export { TSX };

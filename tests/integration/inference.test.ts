@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binaryInferBody, clsInput, CLS_OUTPUT, directRun, inferJson, jsonInferBody } from '../helpers/tensors.ts';
+import { clsDeployment, startVigil, type RunningVigil } from '../helpers/vigil-process.ts';
+
+/** Float32 outputs cross JSON as doubles of the same float32 values, so they compare exactly. */
+function expectSameFloats(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) expect(Math.fround(actual[i]!)).toBe(expected[i]);
+}
+
+describe('inference over the Open Inference Protocol', () => {
+  let vigil: RunningVigil;
+  beforeAll(async () => {
+    // webgpu has no adapter on this machine: the replica must fall back to CPU with a warning.
+    vigil = await startVigil({ deployments: [clsDeployment({ num_replicas: 2, execution_provider: 'webgpu' })] });
+  });
+  afterAll(async () => {
+    await vigil?.stop();
+  });
+
+  it('JSON inference gives the same numbers as a direct onnxruntime run', async () => {
+    for (const seed of [1, 2, 3]) {
+      const input = clsInput(seed);
+      const res = await inferJson(vigil.url, input);
+      expect(res.status).toBe(200);
+      const out = res.body.outputs!.find((o) => o.name === CLS_OUTPUT)!;
+      expect(out.shape).toEqual([1, 2]);
+      expectSameFloats(out.data, await directRun(input));
+    }
+  });
+
+  it('a multi-row request is answered row for row', async () => {
+    const input = clsInput(42, 3);
+    const res = await inferJson(vigil.url, input, { rows: 3 });
+    expect(res.status).toBe(200);
+    expect(res.body.outputs![0]!.shape).toEqual([3, 2]);
+    expectSameFloats(res.body.outputs![0]!.data, await directRun(input, 3));
+  });
+
+  it('binary tensor data in, JSON or binary out, gives the same numbers', async () => {
+    const input = clsInput(7);
+    const expected = await directRun(input);
+
+    const req = binaryInferBody(input);
+    const res = await fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: req.headers, body: req.body });
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { outputs: Array<{ data: number[] }> };
+    expectSameFloats(doc.outputs[0]!.data, expected);
+
+    const reqBin = binaryInferBody(input, 1, true);
+    const resBin = await fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: reqBin.headers, body: reqBin.body });
+    expect(resBin.status).toBe(200);
+    expect(resBin.headers.get('content-type')).toBe('application/octet-stream');
+    const headerLength = Number(resBin.headers.get('inference-header-content-length'));
+    const raw = Buffer.from(await resBin.arrayBuffer());
+    const header = JSON.parse(raw.subarray(0, headerLength).toString()) as { outputs: Array<{ name: string; parameters: { binary_data_size: number } }> };
+    expect(header.outputs[0]!.parameters.binary_data_size).toBe(8);
+    const floats = new Float32Array(raw.buffer.slice(raw.byteOffset + headerLength, raw.byteOffset + headerLength + 8));
+    expectSameFloats(floats, expected);
+  });
+
+  it('echoes the request id and names model and version', async () => {
+    const res = await fetch(`${vigil.url}/v2/models/cls/versions/v1/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: jsonInferBody(clsInput(5), 1, { id: 'req-123' }),
+    });
+    const doc = (await res.json()) as Record<string, unknown>;
+    expect(res.status).toBe(200);
+    expect(doc.id).toBe('req-123');
+    expect(doc.model_name).toBe('cls');
+    expect(doc.model_version).toBe('v1');
+  });
+
+  it('serves health, readiness and model metadata with the provider it fell back to', async () => {
+    expect((await fetch(`${vigil.url}/v2/health/live`)).status).toBe(200);
+    expect((await fetch(`${vigil.url}/v2/health/ready`)).status).toBe(200);
+    expect((await fetch(`${vigil.url}/v2/models/cls/ready`)).status).toBe(200);
+    const meta = (await (await fetch(`${vigil.url}/v2/models/cls`)).json()) as Record<string, any>;
+    expect(meta.platform).toBe('onnxruntime');
+    expect(meta.versions).toEqual(['v1']);
+    expect(meta.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 3, -1, -1] }]);
+    expect(meta.outputs).toEqual([{ name: CLS_OUTPUT, datatype: 'FP32', shape: [-1, 2] }]);
+    expect(meta.parameters.execution_provider).toBe('cpu');
+    const warned = vigil.lines.some((l) => l.includes('"provider":"webgpu"') && l.includes('failed to load'));
+    expect(warned).toBe(true);
+    const status = await vigil.status();
+    expect(status.deployments[0]!.versions[0]!.replicas.map((r) => r.provider)).toEqual(['cpu', 'cpu']);
+  });
+});

@@ -2,6 +2,7 @@ import { loadConfig, ConfigError } from '../serving/config/load-config.ts';
 import type { VigilEnv } from '../serving/config/env.ts';
 import { createLogger } from '../serving/logger.ts';
 import { VigilNode } from '../serving/node.ts';
+import { startTracing } from '../serving/telemetry/tracing.ts';
 
 export interface StartOptions {
   config?: string;
@@ -23,7 +24,9 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     }
     throw err;
   }
-  const node = new VigilNode({ config, host: opts.host ?? env.VIGIL_HOST, port: opts.port ?? env.VIGIL_PORT, log });
+  const tracing = startTracing(env, 'primary');
+  if (tracing.enabled) log.info({ sampler: env.OTEL_TRACES_SAMPLER, ratio: env.OTEL_TRACES_SAMPLER_ARG }, 'exporting traces over OTLP/HTTP');
+  const node = new VigilNode({ config, host: opts.host ?? env.VIGIL_HOST, port: opts.port ?? env.VIGIL_PORT, log, tracing });
   const stop = (why: string) => {
     log.info({ why }, 'shutdown requested');
     node.shutdown().then(

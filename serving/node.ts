@@ -6,33 +6,41 @@ import { spawnReplica } from './controller/spawn-replica.ts';
 import { createIngress } from './ingress/http-server.ts';
 import type { Logger } from './logger.ts';
 import { DeploymentRouter } from './router/deployment-router.ts';
+import { VigilMetrics } from './telemetry/metrics.ts';
+import type { Tracing } from './telemetry/tracing.ts';
 
 export interface NodeOptions {
   config: VigilConfig;
   host: string;
   port: number;
   log: Logger;
+  tracing: Tracing;
 }
 
 /**
  * One vigil node: the controller, the router and the HTTP ingress in the primary process, and
  * the replicas as cluster workers. `start()` listens at once (readiness says when replicas are up);
  * `shutdown()` drains: it stops accepting, lets in-flight requests finish within the longest
- * graceful_shutdown_timeout_s, then stops the replicas.
+ * graceful_shutdown_timeout_s, then stops the replicas and flushes telemetry.
  */
 export class VigilNode {
   readonly router: DeploymentRouter;
   readonly controller: Controller;
+  readonly metrics: VigilMetrics;
   private server: Server | undefined;
   private draining = false;
   private shutdownPromise: Promise<void> | undefined;
   private readonly startedAt = Date.now();
-  /** Called after a requested shutdown (POST /api/v1/shutdown) completes. */
+  /** Called when POST /api/v1/shutdown asks this node to stop. */
   onShutdownRequested: () => void = () => {};
 
   constructor(private readonly options: NodeOptions) {
     this.router = new DeploymentRouter(options.config.deployments);
-    this.controller = new Controller(this.router.pools(), options.log, spawnReplica);
+    this.metrics = new VigilMetrics(() => this.router.pools());
+    this.controller = new Controller(this.router.pools(), options.log, spawnReplica, {
+      onReplicaReady: (pool, replica) => this.metrics.observeReplicaReady(pool.name, pool.version, replica.loadSeconds ?? 0),
+      onReplicaStopped: (pool, _replica, reason) => this.metrics.observeReplicaRestart(pool.name, reason),
+    });
   }
 
   async start(): Promise<AddressInfo> {
@@ -40,6 +48,13 @@ export class VigilNode {
     this.server = createIngress({
       router: this.router,
       log: this.options.log,
+      telemetry: {
+        metrics: this.metrics,
+        tracing: this.options.tracing,
+        log: this.options.log,
+        requestLogSampleRate: this.options.config.logging.request_sample_rate,
+        port: () => (this.server?.address() as AddressInfo | null)?.port ?? 0,
+      },
       isReady: () => this.isReady(),
       isDraining: () => this.draining,
       status: () => this.status(),
@@ -73,6 +88,7 @@ export class VigilNode {
           ...this.controller.describe(p),
           replicas: p.replicas.map((r) => ({
             id: r.id,
+            slot: r.slot,
             state: r.state,
             pid: r.pid ?? null,
             ongoing: r.ongoing,
@@ -108,6 +124,8 @@ export class VigilNode {
     await this.controller.stop(true);
     this.server?.closeAllConnections();
     await closed;
+    await this.options.tracing.shutdown().catch((err) => log.warn({ err }, 'could not flush traces'));
+    this.metrics.stop();
     log.info('stopped');
   }
 }

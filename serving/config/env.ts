@@ -12,6 +12,15 @@ const envSchema = z.object({
   /** `pretty` for development; JSON lines otherwise. */
   VIGIL_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   VIGIL_REPLICA_SPEC: z.string().optional(),
+  // OpenTelemetry's standard variables. With no endpoint, tracing is off and costs nothing.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('vigil'),
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .default('parentbased_traceidratio'),
+  /** The ratio for the *traceidratio samplers; vigil's default keeps one trace in ten. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(0.1),
 });
 
 export type VigilEnv = z.infer<typeof envSchema>;

@@ -65,8 +65,14 @@ export const deploymentSchema = z.strictObject({
   startup_timeout_s: positiveNumber().default(120),
 });
 
+export const loggingSchema = z.strictObject({
+  /** Share of requests logged as one JSON line each; unexpected errors are always logged. */
+  request_sample_rate: z.number({ error: 'expected a number from 0 to 1' }).min(0, { error: 'expected a number from 0 to 1' }).max(1, { error: 'expected a number from 0 to 1' }).default(0.01),
+});
+
 export const configSchema = z
   .strictObject({
+    logging: loggingSchema.default({ request_sample_rate: 0.01 }),
     deployments: z.array(deploymentSchema, { error: 'expected a list of deployments' }).min(1, { error: 'expected at least one deployment' }),
   })
   .superRefine((cfg, ctx) => {

@@ -77,7 +77,8 @@ export class Controller {
         r.stop('health_check');
       }
     }
-    if (now - state.lastPing >= cfg.health_check_period_s * 1000) {
+    // Pings double as the stats feed for memory, CPU and lag metrics, hence at least every 2 s.
+    if (now - state.lastPing >= Math.min(cfg.health_check_period_s, 2) * 1000) {
       state.lastPing = now;
       for (const r of pool.replicas) if (r.state === 'RUNNING') r.ping();
     }

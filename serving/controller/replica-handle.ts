@@ -40,6 +40,8 @@ export class ReplicaHandle extends EventEmitter<{
   /** performance.now() of the last message from the replica: any message proves it is alive. */
   lastSeen = performance.now();
   stopReason: StopReason | undefined;
+  /** A small stable index within its pool (0..num_replicas-1), used as the metrics label. */
+  slot = 0;
 
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();

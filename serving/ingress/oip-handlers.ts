@@ -5,19 +5,11 @@ import { encodeInferResponse } from '../protocol/infer-response.ts';
 import { validateAgainstSignature } from '../protocol/model-metadata.ts';
 import type { Deployment, DeploymentRouter } from '../router/deployment-router.ts';
 import type { VersionPool } from '../router/version-pool.ts';
+import type { RequestScope } from '../telemetry/request-scope.ts';
 import { sendJson } from './error-response.ts';
 import { readBody } from './read-body.ts';
 
 export const TIMEOUT_HEADER = 'x-vigil-timeout-ms';
-
-/** What an inference produced, for the caller's instrumentation. */
-export interface InferTrace {
-  pool?: VersionPool;
-  queueWaitMs?: number;
-  inferenceMs?: number;
-  batchSize?: number;
-  replica?: string;
-}
 
 /** GET /v2/models/{name}[/versions/{v}]: the model's signature, versions and provider. */
 export function modelMetadata(res: ServerResponse, deployment: Deployment, version?: string): void {
@@ -41,10 +33,12 @@ export function modelReady(res: ServerResponse, deployment: Deployment, version?
 }
 
 /** POST /v2/models/{name}[/versions/{v}]/infer, JSON or binary tensor data. */
-export async function infer(req: IncomingMessage, res: ServerResponse, router: DeploymentRouter, name: string, version: string | undefined, trace: InferTrace): Promise<void> {
+export async function infer(req: IncomingMessage, res: ServerResponse, router: DeploymentRouter, name: string, version: string | undefined, scope: RequestScope): Promise<void> {
   const deployment = router.get(name);
+  scope.deployment = deployment.name;
   const pool = deployment.pick(version);
-  trace.pool = pool;
+  scope.pool = pool;
+  scope.version = pool.version;
 
   const headerLength = req.headers['inference-header-content-length'];
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -60,11 +54,12 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   // The protocol's own timeout parameter (microseconds, as Triton defines it) can only shorten it.
   const effectiveDeadline = request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000);
   if (effectiveDeadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
-  const outcome = await pool.infer({ inputs: request.inputs, outputs: request.outputs?.map((o) => o.name), deadline: effectiveDeadline });
-  trace.queueWaitMs = outcome.queueWaitMs;
-  trace.inferenceMs = outcome.result.stats.inferenceMs;
-  trace.batchSize = outcome.result.stats.batchSize;
-  trace.replica = outcome.replica.id;
+  scope.admittedAt = performance.now();
+  const outcome = await pool.infer({ inputs: request.inputs, outputs: request.outputs?.map((o) => o.name), deadline: effectiveDeadline, traceparent: scope.traceparent() });
+  scope.queueWaitMs = outcome.queueWaitMs;
+  scope.stats = outcome.result.stats;
+  scope.replicaSlot = outcome.replica.slot;
+  scope.provider = outcome.replica.provider;
 
   const binary = new Set<string>();
   if (request.outputs) for (const o of request.outputs) if (o.binary) binary.add(o.name);

@@ -8,22 +8,29 @@ import type { ExecutionProviderChoice } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import type { ErrorResultMessage, InferMessage, PrimaryToReplica, ReplicaSpec, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
+import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { EventLoopLag } from '../telemetry/event-loop-lag.ts';
+import { startTracing } from '../telemetry/tracing.ts';
 import { Batcher, type BatchItem } from './batcher.ts';
 import { OnnxRunner } from './onnx-runner.ts';
 import type { DeploymentRunner } from './runner.ts';
 import { warmUp } from './warmup.ts';
 
-const spec = JSON.parse(readEnv().VIGIL_REPLICA_SPEC ?? '{}') as ReplicaSpec;
+const env = readEnv();
+const spec = JSON.parse(env.VIGIL_REPLICA_SPEC ?? '{}') as ReplicaSpec;
+const tracing = startTracing(env, 'replica');
 const log = createLogger({ role: 'replica', replica: spec.replicaId, deployment: spec.deployment, version: spec.version });
 
 function send(msg: ReplicaToPrimary): void {
   if (process.connected) process.send!(msg);
 }
 
+const lag = new EventLoopLag();
+
 function stats(): ReplicaStats {
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
-  return { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, cpuUserSeconds: cpu.user / 1e6, cpuSystemSeconds: cpu.system / 1e6 };
+  return { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, cpuUserSeconds: cpu.user / 1e6, cpuSystemSeconds: cpu.system / 1e6, eventLoopLagSeconds: lag.p99Seconds() };
 }
 
 interface QueuedInfer extends BatchItem {
@@ -85,12 +92,16 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
     for (const item of live) send(errorResult(item.msg.id, new VigilError('VIGIL_ERR_INTERNAL')));
     return;
   }
-  const inferenceMs = performance.now() - start;
+  const end = performance.now();
+  const inferenceMs = end - start;
   const batchSize = live.reduce((n, i) => n + i.rows, 0);
+  if (tracing.enabled) recordSpans(live, start, end, batchSize, runner.info.provider);
+  let lead = true;
   live.forEach((item, i) => {
     const r = results[i]!;
     if (r.ok) {
-      const msg: ResultMessage = { type: 'vigil:result', id: item.msg.id, ok: true, outputs: r.outputs, stats: { batchWaitMs: start - item.enqueuedAt, inferenceMs, batchSize } };
+      const msg: ResultMessage = { type: 'vigil:result', id: item.msg.id, ok: true, outputs: r.outputs, stats: { batchWaitMs: start - item.enqueuedAt, inferenceMs, batchSize, batchLead: lead } };
+      lead = false;
       send(msg);
     } else {
       send({ type: 'vigil:result', id: item.msg.id, ok: false, code: r.code, message: r.message });
@@ -98,11 +109,30 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
   });
 }
 
+/**
+ * Each sampled item gets its own vigil.batch span (its wait in the batcher plus the run) with a
+ * vigil.inference child (the run), parented to the router's span through the traceparent that
+ * crossed IPC, so every trace is complete even when its request shared a batch.
+ */
+function recordSpans(items: QueuedInfer[], start: number, end: number, batchSize: number, provider: string): void {
+  for (const item of items) {
+    if (!item.msg.traceparent) continue;
+    const parent = propagation.extract(ROOT_CONTEXT, { traceparent: item.msg.traceparent });
+    const attributes = { 'vigil.deployment': spec.deployment, 'vigil.version': spec.version, 'vigil.replica': spec.replicaId, 'vigil.batch_size': batchSize, 'vigil.provider': provider };
+    const batch = tracing.tracer.startSpan('vigil.batch', { startTime: item.enqueuedAt, attributes }, parent);
+    tracing.tracer.startSpan('vigil.inference', { startTime: start, attributes }, trace.setSpan(parent, batch)).end(end);
+    batch.end(end);
+  }
+}
+
 function errorResult(id: number, err: VigilError): ErrorResultMessage {
   return { type: 'vigil:result', id, ok: false, code: err.code, message: err.message };
 }
 
-process.on('disconnect', () => process.exit(0));
+// Flush this replica's spans before it goes, but never let a slow collector hold it up.
+process.on('disconnect', () => {
+  Promise.race([tracing.shutdown(), new Promise((r) => setTimeout(r, 1000))]).finally(() => process.exit(0));
+});
 // SIGTERM/SIGINT are the primary's to handle: a Ctrl-C reaches the whole process group, and a
 // replica that died first would turn a graceful drain into lost requests.
 process.on('SIGINT', () => {});

@@ -13,6 +13,8 @@ export interface InferCall {
   outputs?: string[];
   /** Epoch milliseconds. */
   deadline: number;
+  /** W3C trace context for the replica's spans, when the request is sampled. */
+  traceparent?: string;
 }
 
 export interface InferOutcome {
@@ -67,6 +69,8 @@ export class VersionPool {
   }
 
   addReplica(replica: ReplicaHandle): void {
+    const taken = new Set(this.replicas.map((r) => r.slot));
+    while (taken.has(replica.slot)) replica.slot++;
     this.replicas.push(replica);
     replica.on('ready', (msg) => {
       this.signature ??= msg.signature;
@@ -108,7 +112,7 @@ export class VersionPool {
         attempts++;
         this.dispatched++;
         const queueWaitMs = performance.now() - enqueuedAt;
-        replica.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline }).then(
+        replica.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline, traceparent: call.traceparent }).then(
           (result) => {
             this.drainRate.record();
             finish(undefined, { result, replica, queueWaitMs, attempts });

@@ -33,6 +33,8 @@ export interface InferMessage {
   outputs?: string[];
   /** Epoch milliseconds after which the answer is useless. */
   deadline: number;
+  /** W3C traceparent of the request's server span; present only when the request is sampled. */
+  traceparent?: string;
 }
 
 export interface PingMessage {
@@ -50,6 +52,8 @@ export interface ItemStats {
   inferenceMs: number;
   /** Rows in that run. */
   batchSize: number;
+  /** True on exactly one item per run, so the primary records batch-level metrics once per batch. */
+  batchLead: boolean;
 }
 
 export interface ResultMessage {
@@ -73,6 +77,8 @@ export interface ReplicaStats {
   heapUsedBytes: number;
   cpuUserSeconds: number;
   cpuSystemSeconds: number;
+  /** p99 event-loop delay over the replica's last 5 s window. */
+  eventLoopLagSeconds: number;
 }
 
 export interface PongMessage {

@@ -1,0 +1,216 @@
+import client from 'prom-client';
+import type { ReplicaHandle, ReplicaState, StopReason } from '../controller/replica-handle.ts';
+import type { VersionPool } from '../router/version-pool.ts';
+import { EventLoopLag } from './event-loop-lag.ts';
+import { openMetricsToPrometheusText } from './exposition.ts';
+import { ORT_VERSION, VIGIL_VERSION } from './version.ts';
+
+/** Label value for requests whose model or version is unknown: one series, whatever was asked. */
+export const UNKNOWN_LABEL = '__unknown__';
+
+/** Why a request was refused, as the `reason` label of vigil_rejected_requests_total. */
+export type RejectReason = 'overload' | 'deadline' | 'invalid' | 'not_ready' | 'shutting_down' | 'replica_lost';
+
+/** Latency buckets in seconds. SLO latency thresholds must be one of these for PromQL to match the engine. */
+export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+const LOAD_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const STATES: ReplicaState[] = ['STARTING', 'RUNNING', 'DRAINING', 'STOPPED'];
+
+/**
+ * How each metric combines across replicas. vigil records every request-level figure in the
+ * primary, which sees each result with the timings its replica measured, so counters and
+ * histograms are already totals across replicas ('sum' by construction). Per-replica gauges carry
+ * a `replica` slot label (bounded by num_replicas, stable across restarts) instead of being merged.
+ */
+export const aggregation: Record<string, 'sum' | 'max' | 'per_replica' | 'primary'> = {
+  vigil_requests_total: 'sum',
+  vigil_request_duration_seconds: 'sum',
+  vigil_queue_wait_seconds: 'sum',
+  vigil_inference_duration_seconds: 'sum',
+  vigil_batch_size: 'sum',
+  vigil_ongoing_requests: 'sum',
+  vigil_queued_requests: 'sum',
+  vigil_rejected_requests_total: 'sum',
+  vigil_replicas: 'sum',
+  vigil_replica_restarts_total: 'sum',
+  vigil_model_load_seconds: 'sum',
+  vigil_cold_starts_total: 'sum',
+  vigil_replica_memory_bytes: 'per_replica',
+  vigil_replica_cpu_seconds_total: 'per_replica',
+  vigil_event_loop_lag_seconds: 'max',
+  vigil_build_info: 'primary',
+};
+
+export interface RequestObservation {
+  deployment: string;
+  version: string;
+  status: number;
+  durationSeconds: number;
+  reject?: RejectReason;
+  /** Present when the request reached a replica and succeeded. */
+  queueWaitSeconds?: number;
+  traceId?: string;
+}
+
+export interface BatchObservation {
+  deployment: string;
+  version: string;
+  provider: string;
+  batchSize: number;
+  inferenceSeconds: number;
+}
+
+
+/** vigil's Prometheus metrics, in one OpenMetrics registry (see exposition.ts for why). */
+export class VigilMetrics {
+  // The typings omit the constructor's content-type argument that prom-client 15 accepts.
+  readonly registry = new (client.Registry as unknown as new (contentType: string) => client.Registry<client.OpenMetricsContentType>)(client.Registry.OPENMETRICS_CONTENT_TYPE);
+  private readonly lag = new EventLoopLag();
+
+  readonly requests: client.Counter<'deployment' | 'version' | 'code'>;
+  readonly duration: client.Histogram<'deployment' | 'version' | 'trace_id'>;
+  readonly queueWait: client.Histogram<'deployment' | 'version'>;
+  readonly inference: client.Histogram<'deployment' | 'version' | 'provider'>;
+  readonly batchSize: client.Histogram<'deployment' | 'version'>;
+  readonly rejected: client.Counter<'deployment' | 'reason'>;
+  readonly restarts: client.Counter<'deployment' | 'reason'>;
+  readonly modelLoad: client.Histogram<'deployment' | 'version'>;
+  readonly coldStarts: client.Counter<'deployment' | 'version'>;
+
+  constructor(pools: () => VersionPool[]) {
+    const registers = [this.registry];
+    this.requests = new client.Counter({ name: 'vigil_requests_total', help: 'Inference requests answered, by HTTP status code.', labelNames: ['deployment', 'version', 'code'], registers });
+    this.duration = new client.Histogram({
+      name: 'vigil_request_duration_seconds',
+      help: 'End-to-end request duration measured at the router, from the first byte read to the last byte written.',
+      labelNames: ['deployment', 'version'],
+      buckets: DURATION_BUCKETS,
+      enableExemplars: true,
+      registers,
+    });
+    this.queueWait = new client.Histogram({ name: 'vigil_queue_wait_seconds', help: 'Time a request waited in the router queue for a replica slot.', labelNames: ['deployment', 'version'], buckets: DURATION_BUCKETS, registers });
+    this.inference = new client.Histogram({ name: 'vigil_inference_duration_seconds', help: 'Duration of one session run (one batch) in a replica.', labelNames: ['deployment', 'version', 'provider'], buckets: DURATION_BUCKETS, registers });
+    this.batchSize = new client.Histogram({ name: 'vigil_batch_size', help: 'Rows per session run.', labelNames: ['deployment', 'version'], buckets: BATCH_BUCKETS, registers });
+    this.rejected = new client.Counter({ name: 'vigil_rejected_requests_total', help: 'Requests refused before or instead of inference, by reason.', labelNames: ['deployment', 'reason'], registers });
+    this.restarts = new client.Counter({ name: 'vigil_replica_restarts_total', help: 'Replicas replaced after they stopped unexpectedly, by reason.', labelNames: ['deployment', 'reason'], registers });
+    this.modelLoad = new client.Histogram({ name: 'vigil_model_load_seconds', help: 'Time from replica start to READY: model load plus warm-up.', labelNames: ['deployment', 'version'], buckets: LOAD_BUCKETS, registers });
+    this.coldStarts = new client.Counter({ name: 'vigil_cold_starts_total', help: 'Replica starts that loaded a model from scratch.', labelNames: ['deployment', 'version'], registers });
+
+    new client.Gauge({
+      name: 'vigil_ongoing_requests',
+      help: 'Requests held by replicas (sent, not yet answered).',
+      labelNames: ['deployment', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) this.set({ deployment: p.name, version: p.version }, p.replicas.reduce((n, r) => n + r.ongoing, 0));
+      },
+    });
+    new client.Gauge({
+      name: 'vigil_queued_requests',
+      help: 'Requests waiting in the router queue for a replica slot.',
+      labelNames: ['deployment', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) this.set({ deployment: p.name, version: p.version }, p.queue.length);
+      },
+    });
+    new client.Gauge({
+      name: 'vigil_replicas',
+      help: 'Replicas by state.',
+      labelNames: ['deployment', 'version', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) {
+          for (const state of STATES) this.set({ deployment: p.name, version: p.version, state }, p.replicas.filter((r) => r.state === state).length);
+        }
+      },
+    });
+    const perReplica = (fn: (r: ReplicaHandle, p: VersionPool) => void) => {
+      for (const p of pools()) for (const r of p.replicas) if (r.state !== 'STOPPED') fn(r, p);
+    };
+    new client.Gauge({
+      name: 'vigil_replica_memory_bytes',
+      help: 'Replica memory as last reported (every 2 s): rss, or heap_used by JavaScript.',
+      labelNames: ['deployment', 'version', 'replica', 'kind'],
+      registers,
+      collect() {
+        this.reset();
+        perReplica((r, p) => {
+          if (!r.stats) return;
+          const labels = { deployment: p.name, version: p.version, replica: String(r.slot) };
+          this.set({ ...labels, kind: 'rss' }, r.stats.rssBytes);
+          this.set({ ...labels, kind: 'heap_used' }, r.stats.heapUsedBytes);
+        });
+      },
+    });
+    new client.Counter({
+      name: 'vigil_replica_cpu_seconds_total',
+      help: 'CPU time used by the current process in each replica slot; resets when the replica is replaced.',
+      labelNames: ['deployment', 'version', 'replica', 'mode'],
+      registers,
+      collect() {
+        this.reset();
+        perReplica((r, p) => {
+          if (!r.stats) return;
+          const labels = { deployment: p.name, version: p.version, replica: String(r.slot) };
+          this.inc({ ...labels, mode: 'user' }, r.stats.cpuUserSeconds);
+          this.inc({ ...labels, mode: 'system' }, r.stats.cpuSystemSeconds);
+        });
+      },
+    });
+    const lag = this.lag;
+    new client.Gauge({
+      name: 'vigil_event_loop_lag_seconds',
+      help: 'p99 event-loop delay over the last 5 s window, for the primary and each replica.',
+      labelNames: ['process', 'deployment', 'version', 'replica'],
+      registers,
+      collect() {
+        this.reset();
+        this.set({ process: 'primary', deployment: '', version: '', replica: '' }, lag.p99Seconds());
+        perReplica((r, p) => {
+          if (r.stats) this.set({ process: 'replica', deployment: p.name, version: p.version, replica: String(r.slot) }, r.stats.eventLoopLagSeconds);
+        });
+      },
+    });
+    const info = new client.Gauge({ name: 'vigil_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node_version', 'onnxruntime_version'], registers });
+    info.set({ version: VIGIL_VERSION, node_version: process.version, onnxruntime_version: ORT_VERSION }, 1);
+    client.collectDefaultMetrics({ register: this.registry });
+  }
+
+  observeRequest(o: RequestObservation): void {
+    const labels = { deployment: o.deployment, version: o.version };
+    this.requests.inc({ ...labels, code: String(o.status) });
+    if (o.traceId) this.duration.observe({ labels, value: o.durationSeconds, exemplarLabels: { trace_id: o.traceId } });
+    else this.duration.observe({ labels, value: o.durationSeconds });
+    if (o.queueWaitSeconds !== undefined) this.queueWait.observe(labels, o.queueWaitSeconds);
+    if (o.reject) this.rejected.inc({ deployment: o.deployment, reason: o.reject });
+  }
+
+  observeBatch(b: BatchObservation): void {
+    this.inference.observe({ deployment: b.deployment, version: b.version, provider: b.provider }, b.inferenceSeconds);
+    this.batchSize.observe({ deployment: b.deployment, version: b.version }, b.batchSize);
+  }
+
+  observeReplicaReady(deployment: string, version: string, loadSeconds: number): void {
+    this.modelLoad.observe({ deployment, version }, loadSeconds);
+    this.coldStarts.inc({ deployment, version });
+  }
+
+  observeReplicaRestart(deployment: string, reason: StopReason): void {
+    this.restarts.inc({ deployment, reason });
+  }
+
+  /** The exposition for a scrape, in the format the scraper asked for. */
+  async render(openMetrics: boolean): Promise<string> {
+    const om = await this.registry.metrics();
+    return openMetrics ? om : openMetricsToPrometheusText(om);
+  }
+
+  stop(): void {
+    this.lag.stop();
+  }
+}

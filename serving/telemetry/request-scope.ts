@@ -1,0 +1,139 @@
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { VersionPool } from '../router/version-pool.ts';
+import type { ItemStats } from '../transport/messages.ts';
+import { UNKNOWN_LABEL, type RejectReason, type VigilMetrics } from './metrics.ts';
+import type { Tracing } from './tracing.ts';
+
+export const TRACE_ID_HEADER = 'x-vigil-trace-id';
+
+/** Everything the ingress needs to instrument requests. */
+export interface Telemetry {
+  metrics: VigilMetrics;
+  tracing: Tracing;
+  log: Logger;
+  /** Share of requests logged as one line each (errors of our own are always logged). */
+  requestLogSampleRate: number;
+  port(): number;
+}
+
+const rejectReasons: Partial<Record<ErrorCode, RejectReason>> = {
+  VIGIL_ERR_OVERLOADED: 'overload',
+  VIGIL_ERR_DEADLINE_EXCEEDED: 'deadline',
+  VIGIL_ERR_NOT_READY: 'not_ready',
+  VIGIL_ERR_SHUTTING_DOWN: 'shutting_down',
+  VIGIL_ERR_REPLICA_LOST: 'replica_lost',
+};
+
+/** Maps an error code to its rejection reason; client errors (4xx) count as 'invalid'. */
+export function rejectReasonFor(code: ErrorCode | undefined, status: number): RejectReason | undefined {
+  if (!code) return undefined;
+  return rejectReasons[code] ?? (status >= 400 && status < 500 ? 'invalid' : undefined);
+}
+
+/**
+ * The instrumentation of one HTTP request: its SERVER span (stable HTTP semantic conventions),
+ * the child spans vigil knows about, its metrics and its log line. The ingress fills in what it
+ * learns (route, deployment, outcome) and `end()` records it all once, when the response closes.
+ */
+export class RequestScope {
+  readonly started = performance.now();
+  readonly span: Span;
+  readonly context: Context;
+  route = 'unmatched';
+  inference = false;
+  deployment: string | undefined;
+  version: string | undefined;
+  pool: VersionPool | undefined;
+  code: ErrorCode | undefined;
+  /** performance.now() when the request was handed to the router. */
+  admittedAt: number | undefined;
+  queueWaitMs: number | undefined;
+  stats: ItemStats | undefined;
+  replicaSlot: number | undefined;
+  provider: string | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly telemetry: Telemetry,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    const method = req.method ?? 'GET';
+    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    this.span = telemetry.tracing.tracer.startSpan(
+      method,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': method, 'url.path': (req.url ?? '/').split('?')[0], 'url.scheme': 'http', 'server.port': telemetry.port() },
+      },
+      parent,
+    );
+    this.context = trace.setSpan(parent, this.span);
+    const sc = this.span.spanContext();
+    if (trace.isSpanContextValid(sc)) res.setHeader(TRACE_ID_HEADER, sc.traceId);
+  }
+
+  /** The W3C traceparent to hand to a replica, when this request is sampled. */
+  traceparent(): string | undefined {
+    if (!(this.span.spanContext().traceFlags & TraceFlags.SAMPLED)) return undefined;
+    const carrier: Record<string, string> = {};
+    propagation.inject(this.context, carrier);
+    return carrier.traceparent;
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const { metrics, log } = this.telemetry;
+    const status = this.res.statusCode;
+    const durationMs = performance.now() - this.started;
+    const method = this.req.method ?? 'GET';
+    const sc = this.span.spanContext();
+    const sampled = (sc.traceFlags & TraceFlags.SAMPLED) !== 0;
+
+    const deployment = this.deployment ?? UNKNOWN_LABEL;
+    const version = this.version ?? (this.deployment ? UNKNOWN_LABEL : '');
+    if (sampled) {
+      this.span.updateName(`${method} ${this.route}`);
+      this.span.setAttribute('http.route', this.route);
+      this.span.setAttribute('http.response.status_code', status);
+      if (this.inference) this.span.setAttributes({ 'vigil.deployment': deployment, 'vigil.version': version });
+      if (status >= 400) this.span.setAttribute('error.type', this.code ?? String(status));
+      if (status >= 500) this.span.setStatus({ code: SpanStatusCode.ERROR, message: this.code });
+      this.recordQueueSpan(deployment, version);
+      this.span.end();
+    }
+
+    if (this.inference) {
+      metrics.observeRequest({
+        deployment,
+        version,
+        status,
+        durationSeconds: durationMs / 1000,
+        reject: rejectReasonFor(this.code, status),
+        queueWaitSeconds: this.queueWaitMs === undefined ? undefined : this.queueWaitMs / 1000,
+        traceId: sampled ? sc.traceId : undefined,
+      });
+      if (this.stats?.batchLead && this.pool) {
+        metrics.observeBatch({ deployment, version, provider: this.provider ?? 'unknown', batchSize: this.stats.batchSize, inferenceSeconds: this.stats.inferenceMs / 1000 });
+      }
+    }
+
+    if (this.telemetry.requestLogSampleRate > 0 && Math.random() < this.telemetry.requestLogSampleRate) {
+      log.info(
+        { trace_id: trace.isSpanContextValid(sc) ? sc.traceId : undefined, span_id: sampled ? sc.spanId : undefined, route: this.route, deployment, version, status, code: this.code, duration_ms: Math.round(durationMs * 1000) / 1000 },
+        'request',
+      );
+    }
+  }
+
+  private recordQueueSpan(deployment: string, version: string): void {
+    if (this.admittedAt === undefined || this.queueWaitMs === undefined) return;
+    this.telemetry.tracing.tracer
+      .startSpan('vigil.queue', { startTime: this.admittedAt, attributes: { 'vigil.deployment': deployment, 'vigil.version': version } }, this.context)
+      .end(this.admittedAt + this.queueWaitMs);
+  }
+}

@@ -179,6 +179,9 @@ export class VigilMetrics {
     const info = new client.Gauge({ name: 'vigil_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node_version', 'onnxruntime_version'], registers });
     info.set({ version: VIGIL_VERSION, node_version: process.version, onnxruntime_version: ORT_VERSION }, 1);
     client.collectDefaultMetrics({ register: this.registry });
+    // prom-client names these gauges with a _total suffix, which the conventions (and promtool)
+    // reserve for counters; the active handle and request counts are not worth a lint failure.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
   }
 
   observeRequest(o: RequestObservation): void {

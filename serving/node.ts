@@ -15,6 +15,7 @@ export interface NodeOptions {
   port: number;
   log: Logger;
   tracing: Tracing;
+  recordMetrics?: boolean;
 }
 
 /**
@@ -53,6 +54,7 @@ export class VigilNode {
         tracing: this.options.tracing,
         log: this.options.log,
         requestLogSampleRate: this.options.config.logging.request_sample_rate,
+        recordMetrics: this.options.recordMetrics ?? true,
         port: () => (this.server?.address() as AddressInfo | null)?.port ?? 0,
       },
       isReady: () => this.isReady(),

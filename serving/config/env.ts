@@ -12,6 +12,8 @@ const envSchema = z.object({
   /** `pretty` for development; JSON lines otherwise. */
   VIGIL_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   VIGIL_REPLICA_SPEC: z.string().optional(),
+  /** `off` stops recording request metrics; it exists so the benchmark can measure their cost. */
+  VIGIL_METRICS: z.enum(['on', 'off']).default('on'),
   // OpenTelemetry's standard variables. With no endpoint, tracing is off and costs nothing.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().optional(),

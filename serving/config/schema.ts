@@ -71,10 +71,13 @@ export const loggingSchema = z.strictObject({
 });
 
 export const configSchema = z
-  .strictObject({
+  .strictObject(
+    {
     logging: loggingSchema.default({ request_sample_rate: 0.01 }),
     deployments: z.array(deploymentSchema, { error: 'expected a list of deployments' }).min(1, { error: 'expected at least one deployment' }),
-  })
+    },
+    { error: 'expected a mapping with a "deployments" list' },
+  )
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
     cfg.deployments.forEach((d, i) => {

@@ -40,8 +40,20 @@ function jsonData(t: Tensor): unknown[] {
   const data = t.data;
   if (Array.isArray(data)) return data;
   if (t.datatype === 'BOOL') return Array.from(data as Uint8Array, (v) => v !== 0);
+  // JSON numbers lose precision past 2^53; clients that need exact 64-bit integers ask for binary.
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, (v) => Number(v));
+  if (t.datatype === 'FP16') return Array.from(data as Uint16Array, halfToFloat);
   return Array.from(data as Float32Array);
+}
+
+/** Decodes IEEE 754 half-precision bits, so FP16 outputs read as numbers in JSON. */
+export function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 /** The binary extension's bytes for a tensor: raw little-endian elements, or length-prefixed strings. */

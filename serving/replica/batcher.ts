@@ -83,6 +83,8 @@ export class Batcher<T extends BatchItem> {
     this.running = true;
     try {
       await this.options.run(this.take());
+    } catch {
+      // run() owns answering its items; a throw must not strand the items queued behind it.
     } finally {
       this.running = false;
     }

@@ -27,8 +27,9 @@ export class DrainRate {
 
   /** Seconds until `queued` requests would drain, clamped to [1, 60] and rounded up. */
   retryAfterSeconds(queued: number): number {
-    const rate = this.perSecond();
-    if (rate <= 0) return 1;
+    // A stalled deployment (no completions measured) is told to wait as if it drained one per
+    // second: a short Retry-After during a stall would only bring every client back at once.
+    const rate = Math.max(this.perSecond(), 1);
     return Math.min(60, Math.max(1, Math.ceil(queued / rate)));
   }
 

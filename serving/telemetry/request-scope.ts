@@ -16,6 +16,8 @@ export interface Telemetry {
   log: Logger;
   /** Share of requests logged as one line each (errors of our own are always logged). */
   requestLogSampleRate: number;
+  /** False only when the benchmark measures vigil without request metrics. */
+  recordMetrics: boolean;
   port(): number;
 }
 
@@ -107,7 +109,7 @@ export class RequestScope {
       this.span.end();
     }
 
-    if (this.inference) {
+    if (this.inference && this.telemetry.recordMetrics) {
       metrics.observeRequest({
         deployment,
         version,

@@ -1,0 +1,33 @@
+import { DURATION_BUCKETS } from '../serving/telemetry/metrics.ts';
+
+export const sloKinds = ['availability', 'latency'] as const;
+export type SloKind = (typeof sloKinds)[number];
+
+/**
+ * One service level objective, as the engine and the rule generator see it.
+ * - availability: bad = 5xx answers, which include load shed (503) and deadlines (504);
+ *   4xx are the client's doing and count as good.
+ * - latency: good = answered within `latencyThresholdSeconds` (inclusive, like a histogram's le).
+ */
+export interface SloDefinition {
+  id: string;
+  deployment: string;
+  /** null: every version of the deployment counts. */
+  version: string | null;
+  kind: SloKind;
+  objective: number;
+  windowSeconds: number;
+  latencyThresholdSeconds: number | null;
+  description?: string | null;
+}
+
+/** Whether one finished request is a good event for this SLO. */
+export function isGoodEvent(slo: Pick<SloDefinition, 'kind' | 'latencyThresholdSeconds'>, status: number, durationSeconds: number): boolean {
+  if (slo.kind === 'availability') return status < 500;
+  return durationSeconds <= slo.latencyThresholdSeconds!;
+}
+
+/** Latency thresholds must be histogram bucket bounds, or PromQL could not compute the same SLI. */
+export function isValidLatencyThreshold(seconds: number): boolean {
+  return DURATION_BUCKETS.includes(seconds);
+}

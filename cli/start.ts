@@ -26,7 +26,7 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
   }
   const tracing = startTracing(env, 'primary');
   if (tracing.enabled) log.info({ sampler: env.OTEL_TRACES_SAMPLER, ratio: env.OTEL_TRACES_SAMPLER_ARG }, 'exporting traces over OTLP/HTTP');
-  const node = new VigilNode({ config, host: opts.host ?? env.VIGIL_HOST, port: opts.port ?? env.VIGIL_PORT, log, tracing });
+  const node = new VigilNode({ config, host: opts.host ?? env.VIGIL_HOST, port: opts.port ?? env.VIGIL_PORT, log, tracing, recordMetrics: env.VIGIL_METRICS === 'on' });
   const stop = (why: string) => {
     log.info({ why }, 'shutdown requested');
     node.shutdown().then(

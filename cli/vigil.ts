@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { readEnv } from '../serving/config/env.ts';
 import { startCommand } from './start.ts';
 import { shutdownCommand, statusCommand } from './remote.ts';
+import { sloRulesCommand } from './slo-rules.ts';
 
 const USAGE = `usage: vigil <command> [options]
 
@@ -9,6 +10,7 @@ commands:
   start     [-c FILE] [--host H] [--port P]   serve the deployments in FILE (default ./vigil.yaml)
   status    [--json] [--url URL]              deployments and replicas of a running node
   shutdown  [--url URL]                       drain and stop a running node
+  slo rules [-c FILE] [-o OUT]                Prometheus recording and alert rules for the SLOs in FILE
 
 environment: VIGIL_CONFIG, VIGIL_HOST, VIGIL_PORT, VIGIL_LOG_LEVEL, VIGIL_LOG_FORMAT=pretty`;
 
@@ -30,6 +32,13 @@ async function main(argv: string[]): Promise<void> {
     case 'status': {
       const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, url: { type: 'string' } } });
       await statusCommand(values.url ?? defaultUrl, values.json ?? false);
+      return;
+    }
+    case 'slo': {
+      const [sub, ...args] = rest;
+      if (sub !== 'rules') fail(`unknown command "slo ${sub ?? ''}"; try "vigil slo rules"`);
+      const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } } });
+      await sloRulesCommand(values.config ?? env.VIGIL_CONFIG, values.out);
       return;
     }
     case 'shutdown': {

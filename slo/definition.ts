@@ -1,4 +1,6 @@
-import { DURATION_BUCKETS } from '../serving/telemetry/metrics.ts';
+import { DURATION_BUCKETS } from '../serving/telemetry/buckets.ts';
+import type { DeploymentConfig } from '../serving/config/schema.ts';
+import { parseDuration } from './duration.ts';
 
 export const sloKinds = ['availability', 'latency'] as const;
 export type SloKind = (typeof sloKinds)[number];
@@ -30,4 +32,17 @@ export function isGoodEvent(slo: Pick<SloDefinition, 'kind' | 'latencyThresholdS
 /** Latency thresholds must be histogram bucket bounds, or PromQL could not compute the same SLI. */
 export function isValidLatencyThreshold(seconds: number): boolean {
   return DURATION_BUCKETS.includes(seconds);
+}
+
+/** The SLOs a deployment declares in vigil.yaml, as engine definitions. */
+export function slosFromConfig(d: DeploymentConfig): SloDefinition[] {
+  return d.slos.map((s) => ({
+    id: s.name ?? `${d.name}-${s.kind}`,
+    deployment: d.name,
+    version: s.version ?? null,
+    kind: s.kind,
+    objective: s.objective,
+    windowSeconds: parseDuration(s.window),
+    latencyThresholdSeconds: s.threshold_ms === undefined ? null : s.threshold_ms / 1000,
+  }));
 }

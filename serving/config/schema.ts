@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_BUCKETS } from '../telemetry/buckets.ts';
 
 /**
  * The schema of vigil.yaml. Every default lives here, next to the reason for it, so that
@@ -40,6 +41,31 @@ export const warmupSchema = z.strictObject({
   shapes: z.record(z.string(), z.array(positiveInt())).optional(),
 });
 
+const durationText = z
+  .string({ error: 'expected a duration like 30s, 5m, 1h or 28d' })
+  .regex(/^\d+(s|m|h|d|w)$/, { error: 'expected a duration like 30s, 5m, 1h or 28d' });
+
+/** A service level objective of one deployment (see slo/definition.ts for what counts as bad). */
+export const sloSchema = z
+  .strictObject({
+    /** Defaults to `<deployment>-<kind>`. */
+    name: name.optional(),
+    kind: z.enum(['availability', 'latency'], { error: 'expected availability or latency' }),
+    objective: z.number({ error: 'expected a ratio between 0 and 1, e.g. 0.999' }).gt(0, { error: 'expected a ratio between 0 and 1, e.g. 0.999' }).lt(1, { error: 'expected a ratio between 0 and 1, e.g. 0.999' }),
+    window: durationText.default('28d'),
+    /** Latency SLOs: good = answered within this many milliseconds. Must be a histogram bucket bound. */
+    threshold_ms: positiveNumber().optional(),
+    /** Restrict the SLO to one version; by default every version counts. */
+    version: name.optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.kind === 'latency' && s.threshold_ms === undefined) ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'a latency SLO needs threshold_ms' });
+    if (s.kind === 'latency' && s.threshold_ms !== undefined && !DURATION_BUCKETS.includes(s.threshold_ms / 1000)) {
+      ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: `must be one of the latency histogram bounds (${DURATION_BUCKETS.map((b) => b * 1000).join(', ')} ms), got ${s.threshold_ms}` });
+    }
+    if (s.kind === 'availability' && s.threshold_ms !== undefined) ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'only latency SLOs take threshold_ms' });
+  });
+
 export const deploymentSchema = z.strictObject({
   name,
   /** Path to the .onnx file, relative to the config file. */
@@ -63,6 +89,7 @@ export const deploymentSchema = z.strictObject({
   warmup: warmupSchema.default({ requests: 1 }),
   /** How long a STARTING replica may take to load and warm up before it is replaced. */
   startup_timeout_s: positiveNumber().default(120),
+  slos: z.array(sloSchema).default([]),
 });
 
 export const loggingSchema = z.strictObject({
@@ -80,11 +107,18 @@ export const configSchema = z
   )
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
+    const sloIds = new Set<string>();
     cfg.deployments.forEach((d, i) => {
       if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'name'], message: `duplicate deployment name "${d.name}"` });
       seen.add(d.name);
+      d.slos.forEach((s, j) => {
+        const id = s.name ?? `${d.name}-${s.kind}`;
+        if (sloIds.has(id)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'slos', j, 'name'], message: `duplicate SLO name "${id}"; give each SLO a unique name` });
+        sloIds.add(id);
+      });
     });
   });
 
 export type VigilConfig = z.infer<typeof configSchema>;
+export type SloConfig = z.infer<typeof sloSchema>;
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;

@@ -1,6 +1,7 @@
 import client from 'prom-client';
 import type { ReplicaHandle, ReplicaState, StopReason } from '../controller/replica-handle.ts';
 import type { VersionPool } from '../router/version-pool.ts';
+import { DURATION_BUCKETS } from './buckets.ts';
 import { EventLoopLag } from './event-loop-lag.ts';
 import { openMetricsToPrometheusText } from './exposition.ts';
 import { ORT_VERSION, VIGIL_VERSION } from './version.ts';
@@ -11,8 +12,6 @@ export const UNKNOWN_LABEL = '__unknown__';
 /** Why a request was refused, as the `reason` label of vigil_rejected_requests_total. */
 export type RejectReason = 'overload' | 'deadline' | 'invalid' | 'not_ready' | 'shutting_down' | 'replica_lost';
 
-/** Latency buckets in seconds. SLO latency thresholds must be one of these for PromQL to match the engine. */
-export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const LOAD_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const STATES: ReplicaState[] = ['STARTING', 'RUNNING', 'DRAINING', 'STOPPED'];

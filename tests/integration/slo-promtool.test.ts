@@ -99,3 +99,18 @@ describe('the SLO engine and Prometheus agree on when alerts fire', () => {
     });
   }
 });
+
+describe('the committed promtool files', () => {
+  it('match what `vigil slo rules` emits for the repo config, and their unit tests pass', async (ctx) => {
+    const { readFileSync } = await import('node:fs');
+    const { loadConfig } = await import('../../serving/config/load-config.ts');
+    const { slosFromConfig } = await import('../../slo/definition.ts');
+    const root = new URL('../..', import.meta.url).pathname;
+    const expected = renderRules(loadConfig(join(root, 'vigil.yaml')).deployments.flatMap(slosFromConfig));
+    const committed = readFileSync(join(root, 'tests/promtool/vigil-slo.rules.yml'), 'utf8');
+    expect(committed, 'run: npx vigil slo rules -o tests/promtool/vigil-slo.rules.yml').toBe(expected);
+    if (!haveProgram('promtool', 'runs the committed rule unit tests')) return ctx.skip();
+    execFileSync('promtool', ['check', 'rules', join(root, 'tests/promtool/vigil-slo.rules.yml')], { stdio: 'pipe' });
+    execFileSync('promtool', ['test', 'rules', join(root, 'tests/promtool/vigil-slo.test.yml')], { stdio: 'pipe' });
+  });
+});

@@ -51,6 +51,7 @@ describe('validateConfig', () => {
       max_request_body_bytes: 16 * 1024 * 1024,
       warmup: { requests: 1 },
       startup_timeout_s: 120,
+      slos: [],
     });
   });
 

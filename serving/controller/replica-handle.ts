@@ -109,6 +109,8 @@ export class ReplicaHandle extends EventEmitter<{
     if (this.state === 'STOPPED') return;
     this.stopReason ??= reason;
     if (graceful && this.worker.isConnected()) {
+      // Told to finish and exit: the router no longer sends it anything.
+      this.state = 'DRAINING';
       this.worker.disconnect();
       setTimeout(() => this.kill(), 2000).unref();
     } else {

@@ -151,7 +151,7 @@ function splitOutputs(outputs: Record<string, ort.Tensor>, rows: number[], total
     const rowSize = total === 0 ? 0 : out.data.length / total;
     let start = 0;
     rows.forEach((r, i) => {
-      // slice, not subarray: structured clone would otherwise copy the whole batch buffer per item.
+      // slice, not subarray: each item then owns exactly its rows, whatever carries it next.
       const data = out.data.slice(start * rowSize, (start + r) * rowSize) as NumericArray;
       perItem[i]!.push({ name, datatype: out.datatype, shape: [r, ...out.shape.slice(1)], data });
       start += r;

@@ -3,6 +3,7 @@ import type { VigilEnv } from '../serving/config/env.ts';
 import { createLogger } from '../serving/logger.ts';
 import { VigilNode } from '../serving/node.ts';
 import { startTracing } from '../serving/telemetry/tracing.ts';
+import { ControlPlane } from '../serving/control-plane.ts';
 
 export interface StartOptions {
   config?: string;
@@ -26,7 +27,17 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
   }
   const tracing = startTracing(env, 'primary');
   if (tracing.enabled) log.info({ sampler: env.OTEL_TRACES_SAMPLER, ratio: env.OTEL_TRACES_SAMPLER_ARG }, 'exporting traces over OTLP/HTTP');
-  const node = new VigilNode({ config, host: opts.host ?? env.VIGIL_HOST, port: opts.port ?? env.VIGIL_PORT, log, tracing, recordMetrics: env.VIGIL_METRICS === 'on' });
+  const host = opts.host ?? env.VIGIL_HOST;
+  const port = opts.port ?? env.VIGIL_PORT;
+  let plane: ControlPlane;
+  try {
+    plane = await ControlPlane.open({ config, env, log, externalUrl: config.alerting.external_url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}` });
+  } catch (err) {
+    process.stderr.write(`vigil: cannot open the database: ${(err as Error).message}\n`);
+    await tracing.shutdown();
+    process.exit(1);
+  }
+  const node = new VigilNode({ config, host, port, log, tracing, plane, recordMetrics: env.VIGIL_METRICS === 'on' });
   const stop = (why: string) => {
     log.info({ why }, 'shutdown requested');
     node.shutdown().then(
@@ -40,6 +51,14 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   node.onShutdownRequested = () => stop('api');
-  const address = await node.start();
+  let address;
+  try {
+    address = await node.start();
+  } catch (err) {
+    log.fatal({ err }, 'could not start');
+    await node.shutdown().catch(() => undefined);
+    process.exit(1);
+  }
+  if (!plane.hasTokens) log.warn('no API token exists: the control API (/api/v1) answers loopback callers only; create one with `vigil token create --role admin`');
   log.info({ host: address.address, port: address.port, config: file, deployments: config.deployments.map((d) => d.name) }, `vigil listening on http://${address.address}:${address.port}`);
 }

@@ -8,6 +8,7 @@ import type { Logger } from './logger.ts';
 import { DeploymentRouter } from './router/deployment-router.ts';
 import { VigilMetrics } from './telemetry/metrics.ts';
 import type { Tracing } from './telemetry/tracing.ts';
+import type { ControlPlane } from './control-plane.ts';
 
 export interface NodeOptions {
   config: VigilConfig;
@@ -15,6 +16,7 @@ export interface NodeOptions {
   port: number;
   log: Logger;
   tracing: Tracing;
+  plane: ControlPlane;
   recordMetrics?: boolean;
 }
 
@@ -46,8 +48,10 @@ export class VigilNode {
 
   async start(): Promise<AddressInfo> {
     this.controller.start();
+    const plane = this.options.plane;
     this.server = createIngress({
       router: this.router,
+      api: { plane, status: () => this.status(), requestShutdown: () => this.onShutdownRequested() },
       log: this.options.log,
       telemetry: {
         metrics: this.metrics,
@@ -55,12 +59,11 @@ export class VigilNode {
         log: this.options.log,
         requestLogSampleRate: this.options.config.logging.request_sample_rate,
         recordMetrics: this.options.recordMetrics ?? true,
+        recordSli: (deployment, version, status, seconds) => plane.recordInference(deployment, version, status, seconds),
         port: () => (this.server?.address() as AddressInfo | null)?.port ?? 0,
       },
       isReady: () => this.isReady(),
       isDraining: () => this.draining,
-      status: () => this.status(),
-      requestShutdown: () => this.onShutdownRequested(),
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
@@ -126,6 +129,8 @@ export class VigilNode {
     await this.controller.stop(true);
     this.server?.closeAllConnections();
     await closed;
+    // Flushes the last SLI buckets and closes the database: PGlite must be closed on exit.
+    await this.options.plane.close().catch((err) => log.error({ err }, 'could not close the control plane cleanly'));
     await this.options.tracing.shutdown().catch((err) => log.warn({ err }, 'could not flush traces'));
     this.metrics.stop();
     log.info('stopped');

@@ -51,6 +51,16 @@ export class SliWindow {
     return out;
   }
 
+  /** The keys seen since `since` that start with `prefix` (e.g. the versions of one SLO). */
+  keysSince(since: number, prefix: string): Set<string> {
+    const out = new Set<string>();
+    for (const [start, bucket] of this.buckets) {
+      if (start < since) continue;
+      for (const key of bucket.keys()) if (key.startsWith(prefix)) out.add(key);
+    }
+    return out;
+  }
+
   /** Drops buckets older than the retention. */
   prune(now: number): void {
     for (const start of this.buckets.keys()) if (start < now - this.retainMs) this.buckets.delete(start);

@@ -12,6 +12,9 @@ const envSchema = z.object({
   /** `pretty` for development; JSON lines otherwise. */
   VIGIL_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   VIGIL_REPLICA_SPEC: z.string().optional(),
+  /** Postgres (postgres.js) when set; the embedded PGlite under VIGIL_DATA_DIR otherwise. */
+  DATABASE_URL: z.string().min(1).optional(),
+  VIGIL_DATA_DIR: z.string().min(1).default('.vigil'),
   /** `off` stops recording request metrics; it exists so the benchmark can measure their cost. */
   VIGIL_METRICS: z.enum(['on', 'off']).default('on'),
   // OpenTelemetry's standard variables. With no endpoint, tracing is off and costs nothing.
@@ -26,6 +29,16 @@ const envSchema = z.object({
 });
 
 export type VigilEnv = z.infer<typeof envSchema>;
+
+/**
+ * A secret that vigil.yaml names by environment variable (webhook HMAC keys). Secrets stay out of
+ * the config file; a named variable that is unset is a start-up error.
+ */
+export function secretFromEnv(name: string, source: NodeJS.ProcessEnv = process.env): string {
+  const value = source[name];
+  if (!value) throw new Error(`environment variable ${name} (named by vigil.yaml) is not set`);
+  return value;
+}
 
 let cached: Readonly<VigilEnv> | undefined;
 

@@ -97,10 +97,34 @@ export const loggingSchema = z.strictObject({
   request_sample_rate: z.number({ error: 'expected a number from 0 to 1' }).min(0, { error: 'expected a number from 0 to 1' }).max(1, { error: 'expected a number from 0 to 1' }).default(0.01),
 });
 
+export const webhookSchema = z.strictObject({
+  name,
+  url: z.url({ error: 'expected an http(s) URL' }),
+  /** Name of the environment variable that holds the HMAC secret; deliveries are signed when set. */
+  secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' }).optional(),
+});
+
+export const alertingSchema = z.strictObject({
+  /** How vigil is reached from outside; used in webhook links. Defaults to the listen address. */
+  external_url: z.url({ error: 'expected an http(s) URL' }).optional(),
+  webhooks: z.array(webhookSchema).default([]),
+});
+
+export const sloEngineSchema = z.strictObject({
+  evaluation_interval_s: positiveNumber().default(5),
+  /** How often SLI buckets are written to the database: the most a crash can lose. */
+  flush_interval_s: positiveNumber().default(10),
+  /** Prometheus-style `for` before page and ticket alerts fire. */
+  page_for_s: nonNegativeNumber().default(0),
+  ticket_for_s: nonNegativeNumber().default(0),
+});
+
 export const configSchema = z
   .strictObject(
     {
     logging: loggingSchema.default({ request_sample_rate: 0.01 }),
+    alerting: alertingSchema.default({ webhooks: [] }),
+    slo_engine: sloEngineSchema.default({ evaluation_interval_s: 5, flush_interval_s: 10, page_for_s: 0, ticket_for_s: 0 }),
     deployments: z.array(deploymentSchema, { error: 'expected a list of deployments' }).min(1, { error: 'expected at least one deployment' }),
     },
     { error: 'expected a mapping with a "deployments" list' },

@@ -6,16 +6,16 @@ import { PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, wantsOpenMetrics } f
 import { RequestScope, type Telemetry } from '../telemetry/request-scope.ts';
 import { sendError, sendJson, toVigilError } from './error-response.ts';
 import { infer, modelMetadata, modelReady } from './oip-handlers.ts';
+import { matchApi, type ApiContext } from '../api/api-routes.ts';
 
 /** What the ingress needs from the node it serves. */
 export interface IngressContext {
   router: DeploymentRouter;
+  api: ApiContext;
   log: Logger;
   telemetry: Telemetry;
   isReady(): boolean;
   isDraining(): boolean;
-  status(): unknown;
-  requestShutdown(): void;
 }
 
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/;
@@ -93,15 +93,15 @@ function handle(req: IncomingMessage, res: ServerResponse, ctx: IngressContext, 
       }, fail);
       return;
     }
-    case 'GET /api/v1/status':
-      sendJson(res, 200, ctx.status());
+  }
+  if (path.startsWith('/api/v1/')) {
+    const match = matchApi(method, path);
+    if (match) {
+      scope.route = match.template;
+      if ('wrongMethod' in match) throw new VigilError('VIGIL_ERR_METHOD_NOT_ALLOWED', `${method} ${match.template}`);
+      match.run(req, res, ctx.api, new URL(req.url ?? '/', 'http://vigil')).catch(fail);
       return;
-    case 'POST /api/v1/shutdown':
-      // Until the API has tokens (the SLO engine issue), only a local caller may stop the node.
-      if (!isLoopback(req.socket.remoteAddress)) throw new VigilError('VIGIL_ERR_FORBIDDEN', 'shutdown is accepted from loopback only');
-      sendJson(res, 202, { shutting_down: true });
-      setImmediate(() => ctx.requestShutdown());
-      return;
+    }
   }
   scope.route = 'unmatched';
   throw new VigilError('VIGIL_ERR_NOT_FOUND', `${method} ${path.slice(0, 100)}`);
@@ -113,8 +113,4 @@ function safeDecode(s: string): string {
   } catch {
     throw new VigilError('VIGIL_ERR_INVALID_REQUEST', 'bad percent-encoding in the path');
   }
-}
-
-function isLoopback(addr: string | undefined): boolean {
-  return addr === '::1' || addr === '::ffff:127.0.0.1' || (addr?.startsWith('127.') ?? false);
 }

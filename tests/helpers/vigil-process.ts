@@ -56,11 +56,13 @@ export function writeConfig(doc: unknown): string {
 }
 
 /** Starts `vigil start` on port 0 with a config and waits until it is ready (or `waitReady: false`). */
-export async function startVigil(config: unknown, opts: { waitReady?: boolean; env?: Record<string, string> } = {}): Promise<RunningVigil> {
+export async function startVigil(config: unknown, opts: { waitReady?: boolean; env?: Record<string, string>; dataDir?: string } = {}): Promise<RunningVigil> {
   const file = writeConfig(config);
+  // Each vigil gets its own embedded database unless a test shares one on purpose.
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vigil-data-'));
   const proc = spawn(process.execPath, [VIGIL_BIN, 'start', '-c', file, '--port', '0', '--host', '127.0.0.1'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, VIGIL_LOG_LEVEL: 'info', ...opts.env },
+    env: { ...process.env, VIGIL_LOG_LEVEL: 'info', VIGIL_DATA_DIR: dataDir, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

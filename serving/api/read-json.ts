@@ -1,0 +1,23 @@
+import type { IncomingMessage } from 'node:http';
+import type { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { VigilError } from '../errors.ts';
+import { formatPath } from '../config/load-config.ts';
+import { readBody } from '../ingress/read-body.ts';
+
+const LIMIT = 1 << 20;
+
+/** Reads a JSON (or, where allowed, YAML) body and validates it; field errors name their path. */
+export async function readJson<T extends z.ZodType>(req: IncomingMessage, schema: T, opts: { yaml?: boolean } = {}): Promise<z.infer<T>> {
+  const text = (await readBody(req, LIMIT)).toString('utf8');
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  let doc: unknown;
+  try {
+    doc = opts.yaml && /yaml/.test(type) ? parseYaml(text) : text === '' ? {} : JSON.parse(text);
+  } catch (err) {
+    throw new VigilError('VIGIL_ERR_MALFORMED_JSON', (err as Error).message.split('\n')[0]);
+  }
+  const result = schema.safeParse(doc);
+  if (!result.success) throw new VigilError('VIGIL_ERR_INVALID_BODY', result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; '));
+  return result.data;
+}

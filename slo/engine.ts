@@ -1,0 +1,188 @@
+import type { Logger } from '../serving/logger.ts';
+import { fingerprint, type AlertStatus } from './alert-state.ts';
+import { buildWebhookPayload, ZERO_TIME, type WebhookAlert } from './alertmanager-payload.ts';
+import { DEFAULT_BURN_POLICY, type BurnPolicy, type Counts } from './burn-rate.ts';
+import type { SloDefinition } from './definition.ts';
+import { formatDuration } from './duration.ts';
+import { evaluateSlo, type Severity, type SloEvaluation } from './evaluate-slo.ts';
+import type { SliCollector } from './sli-collector.ts';
+import type { AlertChange, EngineAlert, OutboundNotification, SloStore } from './slo-store.ts';
+
+export interface WebhookReceiver {
+  name: string;
+  url: string;
+}
+
+export interface SloEngineOptions {
+  store: SloStore;
+  collector: SliCollector;
+  slos: () => SloDefinition[];
+  log: Logger;
+  receivers: WebhookReceiver[];
+  externalUrl: string;
+  policy?: BurnPolicy;
+  forSeconds?: Record<Severity, number>;
+  evaluationIntervalMs?: number;
+  flushIntervalMs?: number;
+  now?: () => number;
+}
+
+export const ALERT_NAMES: Record<Severity, string> = { page: 'VigilErrorBudgetBurnPage', ticket: 'VigilErrorBudgetBurnTicket' };
+
+/** The runbook each alert points to (seeded by the console issue). */
+export function runbookFor(slo: SloDefinition): string {
+  return slo.kind === 'latency' ? 'latency-burn' : 'error-budget-burn';
+}
+
+/**
+ * The SLO engine loop: every few seconds it evaluates each SLO from the in-memory SLI window
+ * (pure evaluateSlo), persists alert transitions with their history, and queues one webhook per
+ * firing or resolved notification in the same transaction (the outbox sender delivers them).
+ * SLI buckets are flushed in batches; window totals longer than memory come from the database.
+ * Each step catches and logs its own errors: the loop never dies.
+ */
+export class SloEngine {
+  private alerts = new Map<string, EngineAlert>();
+  private latest = new Map<string, SloEvaluation>();
+  private longWindow = new Map<string, { counts: Counts; refreshedAt: number }>();
+  private evalTimer: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly o: SloEngineOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Restores persisted state: alerts, and the SLI buckets of the longest alerting window. */
+  async start(): Promise<void> {
+    for (const a of await this.o.store.loadAlerts()) this.alerts.set(a.fingerprint, a);
+    const since = new Date(this.now() - 3 * 86_400_000 - 3_600_000);
+    const rows = await this.o.store.sliBucketsSince(since);
+    this.o.collector.window.load(rows.map((r) => ({ key: `${r.sloId}|${r.version}`, bucketStart: r.bucketStart.getTime(), good: r.good, total: r.total })));
+    this.evalTimer = setInterval(() => void this.tick(), this.o.evaluationIntervalMs ?? 5000);
+    this.flushTimer = setInterval(() => void this.flush(), this.o.flushIntervalMs ?? 10_000);
+    void this.tick();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.evalTimer);
+    clearInterval(this.flushTimer);
+    await this.ticking;
+    await this.flush();
+  }
+
+  /** Latest evaluation of every SLO, for the API. */
+  evaluations(): SloEvaluation[] {
+    return [...this.latest.values()];
+  }
+
+  alertList(): EngineAlert[] {
+    return [...this.alerts.values()];
+  }
+
+  /** Writes pending SLI counts; on failure they go back and are retried next time. */
+  async flush(): Promise<void> {
+    const rows = this.o.collector.drain();
+    if (rows.length === 0) return;
+    try {
+      await this.o.store.addSliCounts(rows);
+    } catch (err) {
+      this.o.collector.restore(rows);
+      this.o.log.error({ err, rows: rows.length }, 'could not flush SLI buckets; will retry');
+    }
+  }
+
+  /** One evaluation of every SLO. Overlapping ticks are skipped, not queued. */
+  tick(): Promise<void> {
+    if (this.ticking) return this.ticking;
+    this.ticking = this.evaluateAll()
+      .catch((err) => this.o.log.error({ err }, 'SLO evaluation failed'))
+      .finally(() => {
+        this.ticking = undefined;
+      });
+    return this.ticking;
+  }
+
+  private async evaluateAll(): Promise<void> {
+    const now = this.now();
+    const changes: AlertChange[] = [];
+    const notifications: OutboundNotification[] = [];
+    for (const slo of this.o.slos()) {
+      const windowTotals = await this.longWindowTotals(slo, now);
+      const previous: Partial<Record<Severity, AlertStatus>> = {};
+      const labelsOf = (sev: Severity) => ({ alertname: ALERT_NAMES[sev], slo_id: slo.id, deployment: slo.deployment, slo_kind: slo.kind, severity: sev });
+      for (const sev of ['page', 'ticket'] as const) previous[sev] = this.alerts.get(fingerprint(labelsOf(sev)))?.status;
+      const e = evaluateSlo(slo, this.o.collector.window, now, previous, { policy: this.o.policy, forSeconds: this.o.forSeconds, windowTotals });
+      this.latest.set(slo.id, e);
+      for (const sev of ['page', 'ticket'] as const) {
+        const { status, transitions } = e.alerts[sev];
+        if (transitions.length === 0) continue;
+        const labels = labelsOf(sev);
+        const alert: EngineAlert = {
+          fingerprint: fingerprint(labels),
+          name: ALERT_NAMES[sev],
+          severity: sev,
+          sloId: slo.id,
+          labels,
+          annotations: this.annotations(slo, e, sev),
+          status,
+        };
+        this.alerts.set(alert.fingerprint, alert);
+        changes.push({ alert, transitions, details: { burn_rates: e.burn.burnRates, budget_remaining: e.budget.remaining } });
+        const notify = transitions.some((t) => t.to === 'firing' || (t.from === 'firing' && t.to === 'resolved'));
+        if (notify) notifications.push(...this.notificationsFor(alert, now));
+      }
+    }
+    if (changes.length > 0) await this.o.store.applyAlertChanges(changes, notifications);
+  }
+
+  private annotations(slo: SloDefinition, e: SloEvaluation, sev: Severity): Record<string, string> {
+    const pairs = e.burn.pairs[sev].map((p) => `${formatDuration(p.longSeconds)}/${formatDuration(p.shortSeconds)}: ${p.longBurn.toFixed(2)}/${p.shortBurn.toFixed(2)} (>= ${p.factor})`).join(', ');
+    return {
+      summary: `${slo.deployment} is burning its ${slo.kind} error budget (${(slo.objective * 100).toPrecision(4)}% over ${formatDuration(slo.windowSeconds)})`,
+      burn_rates: pairs,
+      budget_remaining: e.budget.remaining.toFixed(4),
+      runbook: runbookFor(slo),
+      runbook_url: `${this.o.externalUrl.replace(/\/$/, '')}/runbooks/${runbookFor(slo)}`,
+    };
+  }
+
+  private notificationsFor(alert: EngineAlert, now: number): OutboundNotification[] {
+    const firing = alert.status.state === 'firing';
+    const webhookAlert: WebhookAlert = {
+      status: firing ? 'firing' : 'resolved',
+      labels: alert.labels,
+      annotations: alert.annotations,
+      startsAt: new Date(alert.status.firedAt ?? alert.status.activeAt ?? now).toISOString(),
+      endsAt: firing ? ZERO_TIME : new Date(alert.status.resolvedAt ?? now).toISOString(),
+      generatorURL: `${this.o.externalUrl.replace(/\/$/, '')}/api/v1/slos/${alert.sloId}`,
+      fingerprint: alert.fingerprint,
+    };
+    return this.o.receivers.map((r) => ({
+      receiver: r.name,
+      url: r.url,
+      payload: buildWebhookPayload(r.name, this.o.externalUrl, [webhookAlert]),
+      // One notification per receiver, alert, state and moment it started: retried enqueues dedupe.
+      dedupeKey: `${r.name}:${alert.fingerprint}:${webhookAlert.status}:${webhookAlert.status === 'firing' ? webhookAlert.startsAt : webhookAlert.endsAt}`,
+    }));
+  }
+
+  /**
+   * Totals over the SLO window (e.g. 28 days) come from the database, refreshed once a minute
+   * after a flush; the in-memory window covers only the alerting windows.
+   */
+  private async longWindowTotals(slo: SloDefinition, now: number): Promise<Counts | undefined> {
+    const cached = this.longWindow.get(slo.id);
+    if (cached && now - cached.refreshedAt < 60_000) return cached.counts;
+    try {
+      await this.flush();
+      const counts = await this.o.store.sliTotalsSince(slo.id, new Date(now - slo.windowSeconds * 1000), slo.version ?? undefined);
+      this.longWindow.set(slo.id, { counts, refreshedAt: now });
+      return counts;
+    } catch (err) {
+      this.o.log.warn({ err, slo: slo.id }, 'could not read the SLO window totals; using memory');
+      return cached?.counts;
+    }
+  }
+}

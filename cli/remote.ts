@@ -16,10 +16,10 @@ interface StatusDoc {
   }>;
 }
 
-async function call(url: string, path: string, method = 'GET'): Promise<unknown> {
+async function call(url: string, path: string, method = 'GET', token?: string): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(new URL(path, url), { method });
+    res = await fetch(new URL(path, url), { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
   } catch (err) {
     throw new Error(`cannot reach vigil at ${url}: ${(err as Error).cause ?? (err as Error).message}`);
   }
@@ -27,8 +27,8 @@ async function call(url: string, path: string, method = 'GET'): Promise<unknown>
   return res.json();
 }
 
-export async function statusCommand(url: string, json: boolean): Promise<void> {
-  const doc = (await call(url, '/api/v1/status')) as StatusDoc;
+export async function statusCommand(url: string, json: boolean, token?: string): Promise<void> {
+  const doc = (await call(url, '/api/v1/status', 'GET', token)) as StatusDoc;
   if (json) {
     console.log(JSON.stringify(doc, null, 2));
     return;
@@ -48,7 +48,7 @@ export async function statusCommand(url: string, json: boolean): Promise<void> {
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
 }
 
-export async function shutdownCommand(url: string): Promise<void> {
-  await call(url, '/api/v1/shutdown', 'POST');
+export async function shutdownCommand(url: string, token?: string): Promise<void> {
+  await call(url, '/api/v1/shutdown', 'POST', token);
   console.log(`vigil at ${url} is draining and will stop`);
 }

@@ -3,6 +3,7 @@ import { readEnv } from '../serving/config/env.ts';
 import { startCommand } from './start.ts';
 import { shutdownCommand, statusCommand } from './remote.ts';
 import { sloRulesCommand } from './slo-rules.ts';
+import { migrateCommand, tokenCreateCommand } from './database-commands.ts';
 
 const USAGE = `usage: vigil <command> [options]
 
@@ -11,8 +12,11 @@ commands:
   status    [--json] [--url URL]              deployments and replicas of a running node
   shutdown  [--url URL]                       drain and stop a running node
   slo rules [-c FILE] [-o OUT]                Prometheus recording and alert rules for the SLOs in FILE
+  migrate                                     apply database migrations (start does this too)
+  token create --role R [--name N]            create an API token (viewer, operator or admin); printed once
 
-environment: VIGIL_CONFIG, VIGIL_HOST, VIGIL_PORT, VIGIL_LOG_LEVEL, VIGIL_LOG_FORMAT=pretty`;
+environment: VIGIL_CONFIG, VIGIL_HOST, VIGIL_PORT, VIGIL_LOG_LEVEL, VIGIL_LOG_FORMAT=pretty,
+             VIGIL_TOKEN (bearer token for status/shutdown), DATABASE_URL, VIGIL_DATA_DIR`;
 
 async function main(argv: string[]): Promise<void> {
   const env = readEnv();
@@ -31,7 +35,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'status': {
       const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, url: { type: 'string' } } });
-      await statusCommand(values.url ?? defaultUrl, values.json ?? false);
+      await statusCommand(values.url ?? defaultUrl, values.json ?? false, env.VIGIL_TOKEN);
       return;
     }
     case 'slo': {
@@ -41,9 +45,21 @@ async function main(argv: string[]): Promise<void> {
       await sloRulesCommand(values.config ?? env.VIGIL_CONFIG, values.out);
       return;
     }
+    case 'migrate':
+      await migrateCommand(env);
+      return;
+    case 'token': {
+      const [sub, ...args] = rest;
+      if (sub !== 'create') fail(`unknown command "token ${sub ?? ''}"; try "vigil token create --role operator"`);
+      const { values } = parseArgs({ args, options: { role: { type: 'string' }, admin: { type: 'boolean' }, name: { type: 'string' }, url: { type: 'string' } } });
+      const role = values.admin ? 'admin' : values.role;
+      if (!role) fail('token create needs --role viewer|operator|admin');
+      await tokenCreateCommand(env, values.url ?? defaultUrl, role, values.name ?? `${role}-${new Date().toISOString().slice(0, 10)}`, env.VIGIL_TOKEN);
+      return;
+    }
     case 'shutdown': {
       const { values } = parseArgs({ args: rest, options: { url: { type: 'string' } } });
-      await shutdownCommand(values.url ?? defaultUrl);
+      await shutdownCommand(values.url ?? defaultUrl, env.VIGIL_TOKEN);
       return;
     }
     case undefined:

@@ -2,7 +2,7 @@ import type { Db } from '../db/client.ts';
 import { listAlerts, upsertAlertState } from '../db/queries/alerts.ts';
 import { openIncidentForAlert, resolveIncidentForAlert } from '../db/queries/incidents.ts';
 import { enqueueWebhook } from '../db/queries/outbox.ts';
-import { addSliCounts, sliTotalsSince } from '../db/queries/sli-buckets.ts';
+import { addSliCounts, sliBucketsBetween } from '../db/queries/sli-buckets.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { sliBuckets } from '../db/schema/sli-buckets.ts';
 import { gte } from 'drizzle-orm';
@@ -25,8 +25,14 @@ export class DbSloStore implements SloStore {
     return addSliCounts(this.db, rows.map((r) => ({ ...r, node: this.node })));
   }
 
-  sliTotalsSince(sloId: string, since: Date, version?: string): Promise<Counts> {
-    return sliTotalsSince(this.db, { sloId, since, version });
+  async sliTotalsBetween(sloId: string, from: Date, to: Date, version?: string): Promise<Counts> {
+    const out = { good: 0, total: 0 };
+    for (const r of await sliBucketsBetween(this.db, { sloId, from, to })) {
+      if (version !== undefined && r.version !== version) continue;
+      out.good += r.good;
+      out.total += r.total;
+    }
+    return out;
   }
 
   async sliBucketsSince(since: Date): Promise<PendingSliRow[]> {

@@ -27,6 +27,9 @@ export interface SloEngineOptions {
   now?: () => number;
 }
 
+/** How much SLI history the engine keeps in memory: the longest alerting window (3 d) and a margin. */
+const MEMORY_MS = 3 * 86_400_000 + 3_600_000;
+
 export const ALERT_NAMES: Record<Severity, string> = { page: 'VigilErrorBudgetBurnPage', ticket: 'VigilErrorBudgetBurnTicket' };
 
 /** The runbook each alert points to (seeded by the console issue). */
@@ -57,7 +60,7 @@ export class SloEngine {
   /** Restores persisted state: alerts, and the SLI buckets of the longest alerting window. */
   async start(): Promise<void> {
     for (const a of await this.o.store.loadAlerts()) this.alerts.set(a.fingerprint, a);
-    const since = new Date(this.now() - 3 * 86_400_000 - 3_600_000);
+    const since = new Date(this.now() - MEMORY_MS);
     const rows = await this.o.store.sliBucketsSince(since);
     this.o.collector.window.load(rows.map((r) => ({ key: `${r.sloId}|${r.version}`, bucketStart: r.bucketStart.getTime(), good: r.good, total: r.total })));
     this.evalTimer = setInterval(() => void this.tick(), this.o.evaluationIntervalMs ?? 5000);
@@ -106,6 +109,7 @@ export class SloEngine {
 
   private async evaluateAll(): Promise<void> {
     const now = this.now();
+    this.o.collector.window.prune(now);
     const changes: AlertChange[] = [];
     const notifications: OutboundNotification[] = [];
     for (const slo of this.o.slos()) {
@@ -169,20 +173,25 @@ export class SloEngine {
   }
 
   /**
-   * Totals over the SLO window (e.g. 28 days) come from the database, refreshed once a minute
-   * after a flush; the in-memory window covers only the alerting windows.
+   * Totals over the SLO window (e.g. 28 days). Memory holds the newest MEMORY_MS (restored from
+   * the database after a restart); the older part comes from the database and changes slowly,
+   * so it is re-read once a minute. The two parts never overlap.
    */
   private async longWindowTotals(slo: SloDefinition, now: number): Promise<Counts | undefined> {
-    const cached = this.longWindow.get(slo.id);
-    if (cached && now - cached.refreshedAt < 60_000) return cached.counts;
-    try {
-      await this.flush();
-      const counts = await this.o.store.sliTotalsSince(slo.id, new Date(now - slo.windowSeconds * 1000), slo.version ?? undefined);
-      this.longWindow.set(slo.id, { counts, refreshedAt: now });
-      return counts;
-    } catch (err) {
-      this.o.log.warn({ err, slo: slo.id }, 'could not read the SLO window totals; using memory');
-      return cached?.counts;
+    const windowMs = slo.windowSeconds * 1000;
+    if (windowMs <= MEMORY_MS) return undefined;
+    let cached = this.longWindow.get(slo.id);
+    if (!cached || now - cached.refreshedAt >= 60_000) {
+      try {
+        const counts = await this.o.store.sliTotalsBetween(slo.id, new Date(now - windowMs), new Date(this.o.collector.window.bucketStart(now - MEMORY_MS)), slo.version ?? undefined);
+        cached = { counts, refreshedAt: now };
+        this.longWindow.set(slo.id, cached);
+      } catch (err) {
+        this.o.log.warn({ err, slo: slo.id }, 'could not read older SLO window totals from the database');
+      }
     }
+    const key = slo.version === null ? (k: string) => k.startsWith(`${slo.id}|`) : (k: string) => k === `${slo.id}|${slo.version}`;
+    const recent = this.o.collector.window.totals(now, MEMORY_MS, key);
+    return { good: recent.good + (cached?.counts.good ?? 0), total: recent.total + (cached?.counts.total ?? 0) };
   }
 }

@@ -34,8 +34,8 @@ export interface OutboundNotification {
  */
 export interface SloStore {
   addSliCounts(rows: PendingSliRow[]): Promise<void>;
-  /** Good and total since `since`, summed across versions and nodes (or one version). */
-  sliTotalsSince(sloId: string, since: Date, version?: string): Promise<Counts>;
+  /** Good and total in [from, to), summed across versions and nodes (or one version). */
+  sliTotalsBetween(sloId: string, from: Date, to: Date, version?: string): Promise<Counts>;
   /** Buckets since `since`, to refill the in-memory window after a restart. */
   sliBucketsSince(since: Date): Promise<PendingSliRow[]>;
   /** vigil's own alerts as last persisted. */

@@ -15,6 +15,8 @@ const envSchema = z.object({
   /** Postgres (postgres.js) when set; the embedded PGlite under VIGIL_DATA_DIR otherwise. */
   DATABASE_URL: z.string().min(1).optional(),
   VIGIL_DATA_DIR: z.string().min(1).default('.vigil'),
+  /** Bearer token the CLI sends to a running node's API. */
+  VIGIL_TOKEN: z.string().min(1).optional(),
   /** `off` stops recording request metrics; it exists so the benchmark can measure their cost. */
   VIGIL_METRICS: z.enum(['on', 'off']).default('on'),
   // OpenTelemetry's standard variables. With no endpoint, tracing is off and costs nothing.

@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.ts';
-import { listAlerts, upsertAlertState } from '../db/queries/alerts.ts';
+import { getAlert, listAlerts, upsertAlertState } from '../db/queries/alerts.ts';
 import { openIncidentForAlert, resolveIncidentForAlert } from '../db/queries/incidents.ts';
 import { enqueueWebhook } from '../db/queries/outbox.ts';
 import { addSliCounts, sliBucketsBetween } from '../db/queries/sli-buckets.ts';
@@ -72,7 +72,14 @@ export class DbSloStore implements SloStore {
         if (alert.severity === 'page' && s.state === 'firing') await openIncidentForAlert(tx, { fingerprint: alert.fingerprint, title: alert.annotations.summary ?? alert.name, severity: 'page', at });
         if (state === 'resolved') await resolveIncidentForAlert(tx, { fingerprint: alert.fingerprint, at });
       }
-      for (const n of notifications) await enqueueWebhook(tx, { receiver: n.receiver, url: n.url, payload: n.payload, dedupeKey: n.dedupeKey });
+      const now = new Date();
+      for (const n of notifications) {
+        // A silenced alert changes state as usual but notifies nobody until the silence ends.
+        const fp = n.payload.alerts[0]?.fingerprint;
+        const row = fp ? await getAlert(tx, fp) : undefined;
+        if (row?.silencedUntil && row.silencedUntil > now) continue;
+        await enqueueWebhook(tx, { receiver: n.receiver, url: n.url, payload: n.payload, dedupeKey: n.dedupeKey });
+      }
     });
   }
 }

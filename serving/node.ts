@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { VigilConfig } from './config/schema.ts';
 import { Controller } from './controller/controller.ts';
-import { spawnReplica } from './controller/spawn-replica.ts';
+import { closeReplicaSockets, replicaSockets, spawnReplica } from './controller/spawn-replica.ts';
 import { createIngress } from './ingress/http-server.ts';
 import type { Logger } from './logger.ts';
 import { DeploymentRouter } from './router/deployment-router.ts';
@@ -40,7 +40,7 @@ export class VigilNode {
   constructor(private readonly options: NodeOptions) {
     this.router = new DeploymentRouter(options.config.deployments);
     this.metrics = new VigilMetrics(() => this.router.pools());
-    this.controller = new Controller(this.router.pools(), options.log, spawnReplica, {
+    this.controller = new Controller(this.router.pools(), options.log, spawnReplica, replicaSockets(), {
       onReplicaReady: (pool, replica) => this.metrics.observeReplicaReady(pool.name, pool.version, replica.loadSeconds ?? 0),
       onReplicaStopped: (pool, _replica, reason) => this.metrics.observeReplicaRestart(pool.name, reason),
     });
@@ -127,6 +127,7 @@ export class VigilNode {
     if (left > 0) log.warn({ abandoned: left }, 'graceful shutdown timeout passed with requests in flight');
     for (const p of pools) p.close();
     await this.controller.stop(true);
+    closeReplicaSockets();
     this.server?.closeAllConnections();
     await closed;
     // Flushes the last SLI buckets and closes the database: PGlite must be closed on exit.

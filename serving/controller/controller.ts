@@ -3,6 +3,7 @@ import type { DeploymentConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { VersionPool } from '../router/version-pool.ts';
 import type { ReplicaSpec } from '../transport/messages.ts';
+import type { ReplicaSocketServer } from '../transport/replica-socket.ts';
 import { initialBackoff, inCrashLoop, recordFailure, recordSuccess, type BackoffState } from './restart-backoff.ts';
 import { ReplicaHandle, type StopReason } from './replica-handle.ts';
 
@@ -35,6 +36,7 @@ export class Controller {
     pools: VersionPool[],
     private readonly log: Logger,
     private readonly spawn: (spec: ReplicaSpec) => Worker,
+    private readonly sockets: ReplicaSocketServer,
     private readonly events: ControllerEvents = {},
     private readonly now: () => number = () => performance.now(),
   ) {
@@ -105,8 +107,10 @@ export class Controller {
       maxBatchSize: cfg.batching.max_batch_size,
       batchWaitTimeoutMs: cfg.batching.batch_wait_timeout_ms,
       warmup: cfg.warmup,
+      socketPath: this.sockets.path,
     };
     const replica = new ReplicaHandle(replicaId, cfg.name, pool.version, this.spawn(spec));
+    this.sockets.expect(replicaId, (link) => replica.attachLink(link));
     pool.addReplica(replica);
     this.log.info({ replica: replicaId, deployment: cfg.name, version: pool.version, replica_pid: replica.pid }, 'replica starting');
     replica.on('ready', () => {
@@ -117,6 +121,7 @@ export class Controller {
       state.lastError = message;
     });
     replica.on('stopped', (reason) => {
+      this.sockets.forget(replicaId);
       if (this.stopping || reason === 'scale_down' || reason === 'shutdown') return;
       state.restarts++;
       state.backoff = recordFailure(state.backoff, this.now());

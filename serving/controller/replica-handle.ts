@@ -4,6 +4,7 @@ import { VigilError } from '../errors.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
 import type { InferMessage, ReadyMessage, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
 import { isReplicaMessage } from '../transport/messages.ts';
+import type { ReplicaLink } from '../transport/replica-socket.ts';
 
 export type ReplicaState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 export type StopReason = 'crash' | 'health_check' | 'load_failed' | 'startup_timeout' | 'scale_down' | 'shutdown';
@@ -46,6 +47,7 @@ export class ReplicaHandle extends EventEmitter<{
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private pingOutstanding: { id: number; sentAt: number } | undefined;
+  private link: ReplicaLink | undefined;
 
   constructor(
     readonly id: string,
@@ -62,6 +64,14 @@ export class ReplicaHandle extends EventEmitter<{
     worker.on('error', () => {});
   }
 
+  /** Tensor traffic moves to the replica's socket once it has connected. */
+  attachLink(link: ReplicaLink): void {
+    this.link = link;
+    link.onMessage((msg) => {
+      if (isReplicaMessage(msg)) this.onMessage(msg);
+    });
+  }
+
   get pid(): number | undefined {
     return this.worker.process.pid;
   }
@@ -75,7 +85,9 @@ export class ReplicaHandle extends EventEmitter<{
     return new Promise<ResultMessage>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       try {
-        this.worker.send({ type: 'vigil:infer', id, ...payload } satisfies InferMessage);
+        const msg = { type: 'vigil:infer', id, ...payload } satisfies InferMessage;
+        if (this.link) this.link.send(msg as unknown as Record<string, unknown> & { type: string });
+        else this.worker.send(msg);
       } catch {
         this.settle(id);
         reject(new VigilError('VIGIL_ERR_REPLICA_LOST'));
@@ -168,6 +180,7 @@ export class ReplicaHandle extends EventEmitter<{
   private onExit(): void {
     if (this.state === 'STOPPED') return;
     this.state = 'STOPPED';
+    this.link?.close();
     this.stopReason ??= 'crash';
     const lost = [...this.pending.values()];
     this.pending.clear();

@@ -2,7 +2,21 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { REPLICA_SPEC_ENV, type ReplicaSpec } from '../transport/messages.ts';
 
+import { ReplicaSocketServer } from '../transport/replica-socket.ts';
+
 let configured = false;
+let sockets: ReplicaSocketServer | undefined;
+
+/** This node's replica socket server, created on first use. */
+export function replicaSockets(): ReplicaSocketServer {
+  sockets ??= new ReplicaSocketServer();
+  return sockets;
+}
+
+export function closeReplicaSockets(): void {
+  sockets?.close();
+  sockets = undefined;
+}
 
 /**
  * Forks a replica as a node:cluster worker. Advanced serialization lets tensors cross IPC as

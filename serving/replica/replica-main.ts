@@ -15,14 +15,19 @@ import { Batcher, type BatchItem } from './batcher.ts';
 import { OnnxRunner } from './onnx-runner.ts';
 import type { DeploymentRunner } from './runner.ts';
 import { warmUp } from './warmup.ts';
+import { connectToPrimary } from '../transport/replica-socket.ts';
 
 const env = readEnv();
 const spec = JSON.parse(env.VIGIL_REPLICA_SPEC ?? '{}') as ReplicaSpec;
 const tracing = startTracing(env, 'replica');
 const log = createLogger({ role: 'replica', replica: spec.replicaId, deployment: spec.deployment, version: spec.version });
 
+/** Frames to the primary's socket once connected; IPC until then (and for control messages). */
+let sendFrame: ((msg: Record<string, unknown> & { type: string }) => void) | undefined;
+
 function send(msg: ReplicaToPrimary): void {
-  if (process.connected) process.send!(msg);
+  if (sendFrame && msg.type === 'vigil:result') sendFrame(msg as unknown as Record<string, unknown> & { type: string });
+  else if (process.connected) process.send!(msg);
 }
 
 const lag = new EventLoopLag();
@@ -37,8 +42,12 @@ interface QueuedInfer extends BatchItem {
   msg: InferMessage;
 }
 
+let onMessage: (msg: PrimaryToReplica) => void = () => {};
+process.on('message', (raw: PrimaryToReplica) => onMessage(raw));
+
 async function main(): Promise<void> {
   const started = performance.now();
+  sendFrame = await connectToPrimary(spec.socketPath, spec.replicaId, (msg) => onMessage(msg as unknown as PrimaryToReplica));
   let runner: DeploymentRunner;
   try {
     runner = await OnnxRunner.create({
@@ -63,14 +72,14 @@ async function main(): Promise<void> {
     run: (batch) => runBatch(runner, batch),
   });
 
-  process.on('message', (raw: PrimaryToReplica) => {
+  onMessage = (raw: PrimaryToReplica) => {
     if (raw?.type === 'vigil:infer') {
       const rows = raw.inputs[0]?.shape[0] ?? 1;
       batcher.submit({ msg: raw, key: runner.batchKey(raw), rows, enqueuedAt: performance.now() });
     } else if (raw?.type === 'vigil:ping') {
       send({ type: 'vigil:pong', id: raw.id, stats: stats() });
     }
-  });
+  };
   send({ type: 'vigil:ready', signature: runner.info.signature, provider: runner.info.provider, batchable: runner.info.batchable, loadSeconds, stats: stats() });
 }
 

@@ -3,11 +3,11 @@ import type { Tensor } from '../protocol/datatypes.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
 
 /**
- * The typed messages between the primary and its replicas. They travel over node:cluster IPC
- * with `serialization: 'advanced'`, so tensors cross as typed arrays (structured clone), never as
+ * The typed messages between the primary and its replicas. vigil:infer and vigil:result, which
+ * carry tensors, travel as binary frames over a Unix socket (frame-codec.ts); the control
+ * messages (ready, ping, pong, load-failed) travel over node:cluster IPC. Tensors never cross as
  * JSON number lists; docs/decisions/0001-replica-transport.md has the measurements. Every type
- * is namespaced `vigil:` so that other IPC users (prom-client's cluster metrics, say) can share
- * the channel, and every request carries an id that is answered exactly once.
+ * is namespaced `vigil:`, and every request carries an id that is answered exactly once.
  */
 
 /** Sent once, in the worker's environment, so a replica knows what to load before any IPC. */
@@ -21,6 +21,8 @@ export interface ReplicaSpec {
   maxBatchSize: number;
   batchWaitTimeoutMs: number;
   warmup: { requests: number; shapes?: Record<string, number[]> };
+  /** The primary's Unix socket for tensor frames (replica-socket.ts). */
+  socketPath: string;
 }
 
 export const REPLICA_SPEC_ENV = 'VIGIL_REPLICA_SPEC';

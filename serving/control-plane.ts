@@ -6,6 +6,8 @@ import { listApiTokens } from '../db/queries/tokens.ts';
 import type { Slo } from '../db/schema/slos.ts';
 import { slosFromConfig, type SloDefinition } from '../slo/definition.ts';
 import { SloEngine } from '../slo/engine.ts';
+import { policyFromConfig } from '../slo/burn-rate.ts';
+import { parseDuration } from '../slo/duration.ts';
 import { DbSloStore } from '../slo/db-slo-store.ts';
 import { SliCollector } from '../slo/sli-collector.ts';
 import { SliWindow } from '../slo/sli-window.ts';
@@ -62,6 +64,7 @@ export class ControlPlane {
       receivers: o.config.alerting.webhooks.map((w) => ({ name: w.name, url: w.url })),
       externalUrl: o.externalUrl,
       forSeconds: { page: engineCfg.page_for_s, ticket: engineCfg.ticket_for_s },
+      policy: policyFromConfig(engineCfg.burn_windows, parseDuration),
       evaluationIntervalMs: engineCfg.evaluation_interval_s * 1000,
       flushIntervalMs: engineCfg.flush_interval_s * 1000,
     });

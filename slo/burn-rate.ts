@@ -119,3 +119,9 @@ export function errorBudget(windowCounts: Counts, objective: number, windowSecon
   // Burning at rate b spends the whole budget in windowSeconds / b.
   return { remaining, secondsToExhaustion: Math.max(0, (remaining * windowSeconds) / currentBurnRate) };
 }
+
+/** A policy from vigil.yaml's slo_engine.burn_windows (durations as text). */
+export function policyFromConfig(windows: Record<'page' | 'ticket', Array<{ long: string; short: string; factor: number }>>, parse: (d: string) => number): BurnPolicy {
+  const pairs = (list: Array<{ long: string; short: string; factor: number }>) => list.map((p) => ({ longSeconds: parse(p.long), shortSeconds: parse(p.short), factor: p.factor }));
+  return { page: pairs(windows.page), ticket: pairs(windows.ticket) };
+}

@@ -110,7 +110,25 @@ export const alertingSchema = z.strictObject({
   webhooks: z.array(webhookSchema).default([]),
 });
 
+const windowPairSchema = z.strictObject({ long: durationText, short: durationText, factor: positiveNumber() });
+
+/** The SRE Workbook's multiwindow, multi-burn-rate table (for a 30-day budget). */
+const defaultBurnWindows = {
+  page: [
+    { long: '1h', short: '5m', factor: 14.4 },
+    { long: '6h', short: '30m', factor: 6 },
+  ],
+  ticket: [
+    { long: '1d', short: '2h', factor: 3 },
+    { long: '3d', short: '6h', factor: 1 },
+  ],
+};
+
 export const sloEngineSchema = z.strictObject({
+  /** Page and ticket conditions: AND within a pair, OR across pairs. Windows up to 3d are kept in memory. */
+  burn_windows: z
+    .strictObject({ page: z.array(windowPairSchema).min(1), ticket: z.array(windowPairSchema).min(1) })
+    .default(defaultBurnWindows),
   evaluation_interval_s: positiveNumber().default(5),
   /** How often SLI buckets are written to the database: the most a crash can lose. */
   flush_interval_s: positiveNumber().default(10),
@@ -124,12 +142,19 @@ export const configSchema = z
     {
     logging: loggingSchema.default({ request_sample_rate: 0.01 }),
     alerting: alertingSchema.default({ webhooks: [] }),
-    slo_engine: sloEngineSchema.default({ evaluation_interval_s: 5, flush_interval_s: 10, page_for_s: 0, ticket_for_s: 0 }),
+    slo_engine: sloEngineSchema.default({ burn_windows: defaultBurnWindows, evaluation_interval_s: 5, flush_interval_s: 10, page_for_s: 0, ticket_for_s: 0 }),
     deployments: z.array(deploymentSchema, { error: 'expected a list of deployments' }).min(1, { error: 'expected at least one deployment' }),
     },
     { error: 'expected a mapping with a "deployments" list' },
   )
   .superRefine((cfg, ctx) => {
+    for (const sev of ['page', 'ticket'] as const) {
+      cfg.slo_engine.burn_windows[sev].forEach((p, i) => {
+        const seconds = (d: string) => Number(d.slice(0, -1)) * ({ s: 1, m: 60, h: 3600, d: 86400, w: 604800 } as Record<string, number>)[d.slice(-1)]!;
+        if (seconds(p.short) >= seconds(p.long)) ctx.addIssue({ code: 'custom', path: ['slo_engine', 'burn_windows', sev, i, 'short'], message: `must be shorter than long (${p.long}), got ${p.short}` });
+        if (seconds(p.long) > 3 * 86400) ctx.addIssue({ code: 'custom', path: ['slo_engine', 'burn_windows', sev, i, 'long'], message: `alerting windows are kept in memory for at most 3d, got ${p.long}` });
+      });
+    }
     const seen = new Set<string>();
     const sloIds = new Set<string>();
     cfg.deployments.forEach((d, i) => {

@@ -68,3 +68,21 @@ describe('SliWindow', () => {
     expect(w.totals(now, 600_000)).toEqual({ good: 0, total: 0 });
   });
 });
+
+describe('configurable burn windows', () => {
+  it('reads the table from vigil.yaml and rejects pairs whose short window is not shorter', async () => {
+    const { configSchema } = await import('../../serving/config/schema.ts');
+    const { policyFromConfig } = await import('../../slo/burn-rate.ts');
+    const { parseDuration } = await import('../../slo/duration.ts');
+    const base = { deployments: [{ name: 'a', model: 'm.onnx' }] };
+    const defaults = configSchema.parse(base);
+    expect(policyFromConfig(defaults.slo_engine.burn_windows, parseDuration)).toEqual(DEFAULT_BURN_POLICY);
+    const custom = configSchema.parse({ ...base, slo_engine: { burn_windows: { page: [{ long: '30m', short: '2m', factor: 20 }], ticket: [{ long: '1d', short: '1h', factor: 2 }] } } });
+    const policy = policyFromConfig(custom.slo_engine.burn_windows, parseDuration);
+    expect(policy.page).toEqual([{ longSeconds: 1800, shortSeconds: 120, factor: 20 }]);
+    expect(policyWindows(policy)).toEqual([120, 1800, 3600, 86400]);
+    const bad = configSchema.safeParse({ ...base, slo_engine: { burn_windows: { page: [{ long: '5m', short: '1h', factor: 2 }], ticket: [{ long: '7d', short: '1h', factor: 1 }] } } });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => i.path.join('.'))).toEqual(['slo_engine.burn_windows.page.0.short', 'slo_engine.burn_windows.ticket.0.long']);
+  });
+});

@@ -1,5 +1,14 @@
 import { loadConfig, ConfigError } from '../serving/config/load-config.ts';
-import type { VigilEnv } from '../serving/config/env.ts';
+import { secretFromEnv, type VigilEnv } from '../serving/config/env.ts';
+
+function hasSecret(name: string): boolean {
+  try {
+    secretFromEnv(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
 import { createLogger } from '../serving/logger.ts';
 import { VigilNode } from '../serving/node.ts';
 import { startTracing } from '../serving/telemetry/tracing.ts';
@@ -24,6 +33,12 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
       process.exit(2);
     }
     throw err;
+  }
+  // Secrets are named in vigil.yaml and read from the environment; a missing one is a config error.
+  const missing = config.alerting.webhooks.filter((w) => w.secret_env && !hasSecret(w.secret_env));
+  if (missing.length) {
+    process.stderr.write(`vigil: invalid configuration in ${file}:\n${missing.map((w) => `  alerting.webhooks[${config.alerting.webhooks.indexOf(w)}].secret_env: environment variable ${w.secret_env} is not set`).join('\n')}\n`);
+    process.exit(2);
   }
   const tracing = startTracing(env, 'primary');
   if (tracing.enabled) log.info({ sampler: env.OTEL_TRACES_SAMPLER, ratio: env.OTEL_TRACES_SAMPLER_ARG }, 'exporting traces over OTLP/HTTP');

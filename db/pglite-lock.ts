@@ -1,7 +1,25 @@
 // One process per PGlite data directory. Postgres refuses a second postmaster on a data
 // directory (postmaster.pid); PGlite takes no such lock, and two processes writing one
 // directory leave it unreadable. This is the same idea, kept beside the directory.
+import { readFileSync } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
+
+/** Directories this process holds, so a second open in the same process is refused too. */
+const held = new Set<string>();
+
+/**
+ * The process's start time as the kernel records it (Linux), so that a recycled pid (a
+ * container restarted on the same volume often gets the same pid) is not mistaken for the
+ * holder. Undefined where /proc is not available.
+ */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Takes `<dir>.lock` for this process and returns the function that releases it. Throws when
@@ -15,18 +33,21 @@ export async function lockPgliteDir(dir: string): Promise<() => Promise<void>> {
     try {
       const file = await open(path, 'wx');
       try {
-        await file.writeFile(`${process.pid}\n`);
+        await file.writeFile(`${process.pid} ${startTimeOf(process.pid) ?? ''}\n`);
       } finally {
         await file.close();
       }
+      held.add(path);
       return async () => {
+        held.delete(path);
         // Only remove it if it is still ours.
-        if ((await readPid(path)) === process.pid) await unlink(path).catch(() => {});
+        if ((await readLock(path)).pid === process.pid) await unlink(path).catch(() => {});
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = await readPid(path);
-      if (pid !== undefined && isAlive(pid)) {
+      const { pid, startTime } = await readLock(path);
+      const sameProcess = pid !== undefined && isAlive(pid) && (pid !== process.pid || held.has(path)) && (startTime === undefined || startTimeOf(pid) === undefined || startTimeOf(pid) === startTime);
+      if (sameProcess) {
         throw new Error(
           `PGlite data directory ${dir} is in use by process ${pid} (see ${path}). ` +
             'PGlite allows one process per directory: stop that process, or use Postgres ' +
@@ -39,10 +60,10 @@ export async function lockPgliteDir(dir: string): Promise<() => Promise<void>> {
   throw new Error(`could not lock ${path}`);
 }
 
-async function readPid(path: string): Promise<number | undefined> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const pid = Number.parseInt(text, 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+async function readLock(path: string): Promise<{ pid?: number; startTime?: string }> {
+  const [pidText, startTime] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
+  const pid = Number.parseInt(pidText ?? '', 10);
+  return { pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, startTime: startTime || undefined };
 }
 
 function isAlive(pid: number): boolean {

@@ -99,7 +99,7 @@ export const loggingSchema = z.strictObject({
 
 export const webhookSchema = z.strictObject({
   name,
-  url: z.url({ error: 'expected an http(s) URL' }),
+  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
   /** Name of the environment variable that holds the HMAC secret; deliveries are signed when set. */
   secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' }).optional(),
 });

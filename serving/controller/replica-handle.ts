@@ -7,7 +7,7 @@ import { isReplicaMessage } from '../transport/messages.ts';
 import type { ReplicaLink } from '../transport/replica-socket.ts';
 
 export type ReplicaState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
-export type StopReason = 'crash' | 'health_check' | 'load_failed' | 'startup_timeout' | 'scale_down' | 'shutdown';
+export type StopReason = 'crash' | 'health_check' | 'load_failed' | 'startup_timeout' | 'link_lost' | 'scale_down' | 'shutdown';
 
 interface Pending {
   resolve(result: ResultMessage): void;
@@ -69,6 +69,11 @@ export class ReplicaHandle extends EventEmitter<{
     this.link = link;
     link.onMessage((msg) => {
       if (isReplicaMessage(msg)) this.onMessage(msg);
+    });
+    // Pings travel over IPC, so a replica whose tensor socket broke would still look healthy
+    // while its requests time out: replace it instead.
+    link.onClose(() => {
+      if (this.state === 'STARTING' || this.state === 'RUNNING') this.stop('link_lost');
     });
   }
 

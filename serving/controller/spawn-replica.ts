@@ -19,9 +19,10 @@ export function closeReplicaSockets(): void {
 }
 
 /**
- * Forks a replica as a node:cluster worker. Advanced serialization lets tensors cross IPC as
- * typed arrays (docs/decisions/0001-replica-transport.md). The tsx loader is passed by absolute
- * URL so that a replica starts the same whatever the primary's working directory.
+ * Forks a replica as a node:cluster worker. Tensors travel over the replica socket
+ * (docs/decisions/0001-replica-transport.md); IPC carries control messages, and keeps advanced
+ * serialization for the fallback before a socket is attached. The tsx loader is passed by
+ * absolute URL so that a replica starts the same whatever the primary's working directory.
  */
 export function spawnReplica(spec: ReplicaSpec): Worker {
   if (!configured) {

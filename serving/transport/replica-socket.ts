@@ -24,6 +24,8 @@ interface Expected {
 export interface ReplicaLink {
   send(msg: FrameMessage): void;
   onMessage(handler: (msg: FrameMessage) => void): void;
+  /** Called once if the socket closes or breaks. */
+  onClose(handler: () => void): void;
   close(): void;
 }
 
@@ -63,7 +65,9 @@ export class ReplicaSocketServer {
     socket.setNoDelay(true);
     const decoder = new FrameDecoder();
     let handler: ((msg: FrameMessage) => void) | undefined;
+    let closeHandler: (() => void) | undefined;
     socket.on('error', () => socket.destroy());
+    socket.on('close', () => closeHandler?.());
     socket.on('data', (chunk: Buffer) => {
       for (const msg of decoder.push(chunk)) {
         if (handler) {
@@ -80,6 +84,9 @@ export class ReplicaSocketServer {
           send: (m) => writeFrame(socket, m),
           onMessage: (h) => {
             handler = h;
+          },
+          onClose: (h) => {
+            closeHandler = h;
           },
           close: () => socket.destroy(),
         });

@@ -27,8 +27,13 @@ export type ExecutionProviderChoice = (typeof executionProviders)[number];
 export const batchingSchema = z.strictObject({
   /** Rows (axis-0 items) per session.run; 1 turns batching off. */
   max_batch_size: positiveInt().default(8),
-  /** How long the first item of a batch waits for company. 0 = take what is already there. */
-  batch_wait_timeout_ms: nonNegativeNumber().default(2),
+  /**
+   * How long the first item of a batch waits for company. 0 (the default) takes what is already
+   * there: while a run blocks the replica, new requests pile up and form the next batch anyway,
+   * and an idle replica then answers without an added wait. Raise it for models whose per-item
+   * cost falls with batch size (GPUs); on CPU the cls model gains nothing from waiting.
+   */
+  batch_wait_timeout_ms: nonNegativeNumber().default(0),
 });
 
 export const warmupSchema = z.strictObject({
@@ -76,7 +81,7 @@ export const deploymentSchema = z.strictObject({
   max_ongoing_requests: positiveInt().default(16),
   /** Per deployment: requests waiting for a replica slot before load is shed with 503. */
   max_queued_requests: nonNegativeInt().default(256),
-  batching: batchingSchema.default({ max_batch_size: 8, batch_wait_timeout_ms: 2 }),
+  batching: batchingSchema.default({ max_batch_size: 8, batch_wait_timeout_ms: 0 }),
   execution_provider: z.enum(executionProviders, { error: `expected one of ${executionProviders.join(', ')}` }).default('auto'),
   /** ONNX Runtime intra-op threads per replica. 1 suits several replicas on few cores. */
   intra_op_threads: positiveInt().default(1),

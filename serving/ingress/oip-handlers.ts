@@ -46,8 +46,9 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
     throw new VigilError('VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE', `"${contentType.slice(0, 80)}"; send application/json, or application/octet-stream with Inference-Header-Content-Length`);
   }
   const deadline = deadlineFor(req, pool);
-  const body = await readBody(req, pool.deployment.max_request_body_bytes);
-  const request = parseInferRequest(body, headerLength === undefined ? undefined : Number(headerLength));
+  const jsonLength = headerLength === undefined ? undefined : Number(headerLength);
+  const body = await readBody(req, pool.deployment.max_request_body_bytes, Number.isSafeInteger(jsonLength) ? jsonLength : 0);
+  const request = parseInferRequest(body, jsonLength);
   if (!pool.signature) throw new VigilError('VIGIL_ERR_NOT_READY', `"${deployment.name}" has not loaded its model yet`);
   validateAgainstSignature(request, pool.signature);
 

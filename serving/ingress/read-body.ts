@@ -1,12 +1,21 @@
 import type { IncomingMessage } from 'node:http';
 import { VigilError } from '../errors.ts';
 
-/** Reads a request body into one Buffer, failing with 413 as soon as it passes `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a request body into one Buffer, failing with 413 as soon as it passes `limit` bytes.
+ *
+ * With a Content-Length, the body is copied once into a buffer of its own, placed so that byte
+ * `alignAt` of the body sits on an 8-byte boundary: the binary tensor data that follows an
+ * Inference-Header-Content-Length JSON header can then be viewed as typed arrays in place,
+ * instead of being copied again (at a few hundred requests a second, those 110 KB copies were
+ * most of the primary's garbage collection).
+ */
+export function readBody(req: IncomingMessage, limit: number, alignAt = 0): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new VigilError('VIGIL_ERR_BODY_TOO_LARGE', `${declared} bytes declared, limit is ${limit}`));
   }
+  if (Number.isSafeInteger(declared) && declared > 0) return readKnownLength(req, declared, alignAt);
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -24,6 +33,35 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     });
     req.on('end', () => {
       if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(err);
+    });
+  });
+}
+
+function readKnownLength(req: IncomingMessage, length: number, alignAt: number): Promise<Buffer> {
+  const pad = (8 - (alignAt % 8)) % 8;
+  const body = Buffer.allocUnsafeSlow(length + pad).subarray(pad, pad + length);
+  return new Promise<Buffer>((resolve, reject) => {
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      if (size + chunk.length > length) {
+        failed = true;
+        reject(new VigilError('VIGIL_ERR_BODY_TOO_LARGE', `more bytes than the ${length} declared`));
+        return;
+      }
+      chunk.copy(body, size);
+      size += chunk.length;
+    });
+    req.on('end', () => {
+      if (failed) return;
+      // A body shorter than its Content-Length means the client went away; node reports that as
+      // an aborted request, but be explicit rather than parse a half-filled buffer.
+      if (size !== length) reject(new VigilError('VIGIL_ERR_INVALID_REQUEST', `body ended after ${size} of ${length} bytes`));
+      else resolve(body);
     });
     req.on('error', (err) => {
       if (!failed) reject(err);

@@ -158,6 +158,12 @@ function decodeBinary(bytes: Buffer, datatype: Tensor['datatype'], count: number
   if (bytes.length !== expected) {
     throw new VigilError('VIGIL_ERR_DATA_LENGTH', `${at}: shape holds ${count} ${datatype} elements (${expected} bytes) but binary_data_size is ${bytes.length}`);
   }
+  // View the bytes in place when they are aligned for the element type (readBody arranges that
+  // for the binary section); copy only when they are not.
+  if (bytes.byteOffset % info.size === 0) {
+    const Ctor = (info.create(0) as NumericArray).constructor as new (buffer: ArrayBufferLike, offset: number, length: number) => NumericArray;
+    return new Ctor(bytes.buffer, bytes.byteOffset, count);
+  }
   const array = info.create(count) as NumericArray;
   new Uint8Array(array.buffer, array.byteOffset, expected).set(bytes);
   return array;

@@ -41,7 +41,7 @@ describe('validateConfig', () => {
       num_replicas: 1,
       max_ongoing_requests: 16,
       max_queued_requests: 256,
-      batching: { max_batch_size: 8, batch_wait_timeout_ms: 2 },
+      batching: { max_batch_size: 8, batch_wait_timeout_ms: 0 },
       execution_provider: 'auto',
       intra_op_threads: 1,
       health_check_period_s: 10,
@@ -64,7 +64,7 @@ describe('validateConfig', () => {
     const d = config.deployments[0]!;
     expect(d.num_replicas).toBe(3);
     expect(d.execution_provider).toBe('cpu');
-    expect(d.batching).toEqual({ max_batch_size: 4, batch_wait_timeout_ms: 2 });
+    expect(d.batching).toEqual({ max_batch_size: 4, batch_wait_timeout_ms: 0 });
     expect(d.warmup).toEqual({ requests: 0, shapes: { x: [1, 3, 48, 192] } });
   });
 
@@ -91,7 +91,7 @@ describe('validateConfig', () => {
     const b = validateConfig({ deployments: [{ name: 'b', model: MODEL }] }, 'test.yaml', repoRoot);
     expect(a.deployments[0]!.name).toBe('a');
     expect(b.deployments[0]!.name).toBe('b');
-    expect(b.deployments[0]!.batching).toEqual({ max_batch_size: 8, batch_wait_timeout_ms: 2 });
+    expect(b.deployments[0]!.batching).toEqual({ max_batch_size: 8, batch_wait_timeout_ms: 0 });
   });
 
   it('reports a negative max_ongoing_requests with path, expectation and value', () => {

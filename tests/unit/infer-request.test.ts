@@ -225,11 +225,19 @@ describe('parseInferRequest: binary tensor data extension (property)', () => {
     expect(Array.from(request.inputs[2]!.data as Int32Array)).toEqual([7, 8, 9]);
   });
 
-  it('copies binary data, so the decoded tensor does not alias the request body', () => {
-    const [body, headerLength] = binaryBody({ inputs: [{ name: 'x', datatype: 'UINT8', shape: [3], parameters: { binary_data_size: 3 } }] }, new Uint8Array([1, 2, 3]));
-    const request = parseInferRequest(body, headerLength);
-    body.fill(0, headerLength);
-    expect(Array.from(request.inputs[0]!.data as Uint8Array)).toEqual([1, 2, 3]);
+  it('views aligned binary data in place, and copies it only when unaligned', () => {
+    const floats = new Float32Array([1.5, -2, 3]);
+    const [body, headerLength] = binaryBody({ inputs: [{ name: 'x', datatype: 'FP32', shape: [3], parameters: { binary_data_size: 12 } }] }, floats);
+    // Place the body so its binary part is 4-aligned (as readBody does), and so that it is not.
+    for (const shift of [0, 1]) {
+      const pad = (8 - (headerLength % 8)) % 8;
+      const backing = Buffer.alloc(body.length + pad + shift + 8);
+      const placed = backing.subarray(pad + shift, pad + shift + body.length);
+      body.copy(placed);
+      const x = parseInferRequest(placed, headerLength).inputs[0]!.data as Float32Array;
+      expect(Array.from(x)).toEqual([1.5, -2, 3]);
+      expect(x.buffer === backing.buffer).toBe(shift === 0);
+    }
   });
 
   it('accepts FP16 as binary data only', () => {

@@ -137,7 +137,11 @@ describe('encodeInferResponse: binary tensor data extension', () => {
           expect(t.shape).toEqual(original.shape);
           if (binary.includes(original.name)) {
             if (Array.isArray(original.data)) expect(t.data).toEqual(original.data);
-            else expect(Buffer.from((t.data as Uint8Array).buffer).equals(Buffer.from((original.data as Uint8Array).buffer))).toBe(true);
+            else {
+              const got = t.data as Uint8Array;
+              const want = original.data as Uint8Array;
+              expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength))).toBe(true);
+            }
           } else {
             const expected = Array.from(original.data as ArrayLike<unknown>, (v) => (original.datatype === 'BOOL' ? (v ? 1 : 0) : v));
             expect(Array.from(t.data as ArrayLike<unknown>)).toEqual(expected);

@@ -18,15 +18,14 @@
  */
 import autocannon from 'autocannon';
 import { connect, type Socket } from 'node:net';
-import { emitResult, percentile } from './proc.ts';
+import { naiveRequest, oipRequest } from './payload.ts';
+import { emitMark, emitResult, percentile } from './proc.ts';
 
 export interface LoadSpec {
   mode: 'saturate' | 'paced' | 'autocannon-rate';
   port: number;
-  path: string;
-  headers: Record<string, string>;
-  /** Base64 of the request body. */
-  bodyBase64: string;
+  /** Which request to send (bench/payload.ts builds it): the naive server's raw body, or OIP binary. */
+  payload: 'naive' | 'oip';
   connections: number;
   seconds: number;
   warmupSeconds: number;
@@ -57,13 +56,19 @@ function summarize(lat: number[]): LoadResult['latencyMs'] {
   return { p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s.length ? s[s.length - 1]! : NaN, mean, count: s.length };
 }
 
-async function runAutocannon(spec: LoadSpec, body: Buffer, seconds: number, rate?: number): Promise<{ result: import('autocannon').Result; latencies: number[] }> {
+interface Req {
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+async function runAutocannon(spec: LoadSpec, req: Req, seconds: number, rate?: number): Promise<{ result: import('autocannon').Result; latencies: number[] }> {
   const latencies: number[] = [];
   const instance = autocannon({
-    url: `http://127.0.0.1:${spec.port}${spec.path}`,
+    url: `http://127.0.0.1:${spec.port}${req.path}`,
     method: 'POST',
-    headers: spec.headers,
-    body,
+    headers: req.headers,
+    body: req.body,
     connections: spec.connections,
     pipelining: 1,
     duration: seconds,
@@ -77,13 +82,15 @@ async function runAutocannon(spec: LoadSpec, body: Buffer, seconds: number, rate
   return { result, latencies };
 }
 
-async function saturate(spec: LoadSpec, body: Buffer, rate?: number): Promise<LoadResult> {
-  if (spec.warmupSeconds > 0) await runAutocannon(spec, body, spec.warmupSeconds, rate);
+async function saturate(spec: LoadSpec, req: Req, rate?: number): Promise<LoadResult> {
+  if (spec.warmupSeconds > 0) await runAutocannon(spec, req, spec.warmupSeconds, rate);
+  emitMark('start');
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const { result, latencies } = await runAutocannon(spec, body, spec.seconds, rate);
+  const { result, latencies } = await runAutocannon(spec, req, spec.seconds, rate);
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  emitMark('end');
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const ok = result['2xx'];
   return {
@@ -105,6 +112,7 @@ async function saturate(spec: LoadSpec, body: Buffer, rate?: number): Promise<Lo
 /** One keep-alive connection with at most one request outstanding. */
 class Conn {
   busy = false;
+  dead = false;
   private buf: Buffer | undefined;
   private need = -1;
   private status = 0;
@@ -114,9 +122,19 @@ class Conn {
   constructor(readonly socket: Socket) {
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.onData(d));
+    // A reset or a close mid-request counts as an error (status 0); the connection is not reused.
+    const fail = () => {
+      const done = this.onDone;
+      this.onDone = undefined;
+      this.dead = true;
+      if (done) done(0, performance.now() - this.sentAt);
+    };
+    socket.on('error', fail);
+    socket.on('close', fail);
   }
 
   send(request: Buffer, onDone: (status: number, ms: number) => void): void {
+    if (this.dead) return onDone(0, 0);
     this.busy = true;
     this.onDone = onDone;
     this.buf = undefined;
@@ -133,10 +151,12 @@ class Conn {
       const head = this.buf.toString('latin1', 0, end);
       this.status = Number(head.slice(9, 12));
       const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-      if (!m) throw new Error(`response without content-length:\n${head}`);
-      this.need = end + 4 + Number(m[1]);
+      if (m) this.need = end + 4 + Number(m[1]);
+      else if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) this.need = Infinity; // until the last chunk
+      else throw new Error(`response with neither content-length nor chunked encoding:\n${head}`);
     }
-    if (this.buf.length >= this.need) {
+    const complete = this.need === Infinity ? this.buf.length >= 5 && this.buf.subarray(-5).toString('latin1') === '0\r\n\r\n' : this.buf.length >= this.need;
+    if (complete) {
       const ms = performance.now() - this.sentAt;
       this.busy = false;
       this.buf = undefined;
@@ -148,11 +168,11 @@ class Conn {
   }
 }
 
-async function paced(spec: LoadSpec, body: Buffer): Promise<LoadResult> {
+async function paced(spec: LoadSpec, req: Req): Promise<LoadResult> {
   const rate = spec.rate!;
-  const head = [`POST ${spec.path} HTTP/1.1`, `host: 127.0.0.1:${spec.port}`, 'connection: keep-alive', `content-length: ${body.length}`];
-  for (const [k, v] of Object.entries(spec.headers)) head.push(`${k}: ${v}`);
-  const request = Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]);
+  const head = [`POST ${req.path} HTTP/1.1`, `host: 127.0.0.1:${spec.port}`, 'connection: keep-alive', `content-length: ${req.body.length}`];
+  for (const [k, v] of Object.entries(req.headers)) head.push(`${k}: ${v}`);
+  const request = Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), req.body]);
 
   const conns = await Promise.all(
     Array.from({ length: spec.connections }, () => new Promise<Conn>((resolve, reject) => {
@@ -162,37 +182,47 @@ async function paced(spec: LoadSpec, body: Buffer): Promise<LoadResult> {
   );
 
   const phase = (seconds: number) =>
-    new Promise<{ lat: number[]; ok: number; non2xx: number; backlogged: number; wall: number }>((resolve) => {
+    new Promise<{ lat: number[]; ok: number; non2xx: number; errors: number; backlogged: number; wall: number }>((resolve) => {
       const interval = 1000 / rate;
       const total = Math.max(1, Math.round(seconds * rate));
       const lat: number[] = [];
       let ok = 0;
       let non2xx = 0;
+      let errors = 0;
       let backlogged = 0;
-      let sent = 0;
       let done = 0;
       const waiting: number[] = [];
       const t0 = performance.now();
       const fire = (conn: Conn) => {
-        sent++;
         conn.send(request, (status, ms) => {
           if (status >= 200 && status < 300) {
             ok++;
             lat.push(ms);
-          } else non2xx++;
-          if (++done === total) return resolve({ lat, ok, non2xx, backlogged, wall: (performance.now() - t0) / 1000 });
+          } else if (status === 0) errors++;
+          else non2xx++;
+          if (++done === total) {
+            clearTimeout(guard);
+            return resolve({ lat, ok, non2xx, errors, backlogged, wall: (performance.now() - t0) / 1000 });
+          }
           if (waiting.length) {
-            waiting.shift();
-            fire(conn);
+            const next = conn.dead ? conns.find((c) => !c.busy && !c.dead) : conn;
+            if (next) {
+              waiting.shift();
+              fire(next);
+            }
           }
         });
       };
+      // Never hang on a dead server: whatever has not come back 15 s after the end is a timeout.
+      const guard = setTimeout(() => {
+        resolve({ lat, ok, non2xx, errors: errors + (total - done), backlogged, wall: (performance.now() - t0) / 1000 });
+      }, seconds * 1000 + 15_000);
       let next = 0;
       const tick = () => {
         const now = performance.now();
         while (next < total && t0 + next * interval <= now) {
           next++;
-          const idle = conns.find((c) => !c.busy);
+          const idle = conns.find((c) => !c.busy && !c.dead);
           if (idle) fire(idle);
           else {
             backlogged++;
@@ -205,9 +235,11 @@ async function paced(spec: LoadSpec, body: Buffer): Promise<LoadResult> {
     });
 
   if (spec.warmupSeconds > 0) await phase(spec.warmupSeconds);
+  emitMark('start');
   const cpu0 = process.cpuUsage();
   const r = await phase(spec.seconds);
   const cpu = process.cpuUsage(cpu0);
+  emitMark('end');
   for (const c of conns) c.socket.destroy();
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   return {
@@ -217,7 +249,7 @@ async function paced(spec: LoadSpec, body: Buffer): Promise<LoadResult> {
     seconds: r.wall,
     ok: r.ok,
     non2xx: r.non2xx,
-    errors: 0,
+    errors: r.errors,
     timeouts: 0,
     rps: r.ok / r.wall,
     latencyMs: summarize(r.lat),
@@ -228,7 +260,7 @@ async function paced(spec: LoadSpec, body: Buffer): Promise<LoadResult> {
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
-const body = Buffer.from(spec.bodyBase64, 'base64');
-const result = spec.mode === 'paced' ? await paced(spec, body) : await saturate(spec, body, spec.mode === 'autocannon-rate' ? spec.rate : undefined);
+const req = spec.payload === 'naive' ? naiveRequest() : oipRequest();
+const result = spec.mode === 'paced' ? await paced(spec, req) : await saturate(spec, req, spec.mode === 'autocannon-rate' ? spec.rate : undefined);
 emitResult(result);
 process.exit(0);

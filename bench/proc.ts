@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RESULT_PREFIX = 'BENCH_RESULT ';
+export const MARK_PREFIX = 'BENCH_MARK ';
 const TSX = ['--import', 'tsx'];
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -32,13 +33,28 @@ export function emitResult(result: unknown): void {
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
 }
 
+/** Tells the parent that a phase starts or ends, right now. */
+export function emitMark(mark: string): void {
+  process.stdout.write(`${MARK_PREFIX}${mark}\n`);
+}
+
 /** Runs `node --import tsx script args...` to completion and returns its result line, parsed. */
-export function runScript<T>(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<T> {
+export function runScript<T>(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, onMark?: (mark: string) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...TSX, script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    scripts.add(child);
+    child.on('exit', () => scripts.delete(child));
+    hookCleanup();
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let seen = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      // Marks ("BENCH_MARK start") let the parent sample a server's CPU time at phase boundaries.
+      if (!onMark) return;
+      const lines = out.split('\n');
+      for (; seen < lines.length - 1; seen++) if (lines[seen]!.startsWith(MARK_PREFIX)) onMark(lines[seen]!.slice(MARK_PREFIX.length));
+    });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('exit', (code, signal) => {
@@ -51,7 +67,14 @@ export function runScript<T>(script: string, args: string[] = [], env: NodeJS.Pr
 
 /** CPU seconds (user + system) used so far by every live process of a process group. */
 export function groupCpuSeconds(pgid: number): number {
-  let ticks = 0;
+  let total = 0;
+  for (const v of groupCpuByPid(pgid).values()) total += v;
+  return total;
+}
+
+/** CPU seconds (user + system) used so far by each live process of a process group, by pid. */
+export function groupCpuByPid(pgid: number): Map<number, number> {
+  const out = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     let stat: string;
@@ -63,11 +86,18 @@ export function groupCpuSeconds(pgid: number): number {
     // Fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (Number(f[2]) !== pgid) continue;
-    ticks += Number(f[11]) + Number(f[12]);
+    out.set(Number(name), (Number(f[11]) + Number(f[12])) / CLK_TCK);
   }
-  return ticks / CLK_TCK;
+  return out;
 }
 const CLK_TCK = 100;
+
+/** Machine-wide CPU ticks from /proc/stat: busy, idle (incl. iowait) and steal, summed over all cores. */
+export function machineTicks(): { busy: number; idle: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+  return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
+}
 
 export interface ServerSpec {
   name: string;
@@ -114,6 +144,17 @@ export class RunningServer {
     return groupCpuSeconds(this.pid);
   }
 
+  /** CPU seconds of the leader (vigil's primary: ingress and router) and of the rest of the group. */
+  cpuSplit(): { leader: number; others: number } {
+    let leader = 0;
+    let others = 0;
+    for (const [pid, s] of groupCpuByPid(this.pid)) {
+      if (pid === this.pid) leader += s;
+      else others += s;
+    }
+    return { leader, others };
+  }
+
   /** Waits for the "... listening on" line, then polls `ready`. */
   async waitReady(timeoutMs = 60_000): Promise<void> {
     const until = performance.now() + timeoutMs;
@@ -134,16 +175,21 @@ export class RunningServer {
     const t0 = performance.now();
     if (!this.alive) return { code: this.exitCode ?? null, graceful: false, ms: 0 };
     this.child.kill('SIGTERM');
-    const code = await Promise.race([this.exited, sleep(graceMs).then(() => 'timeout' as const)]);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([this.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs)))]);
+    clearTimeout(timer);
+    const ms = performance.now() - t0;
     let graceful = code !== 'timeout';
     if (!graceful) this.killGroup();
-    // Workers/replicas are in the same group; give them a moment, then make sure none is left.
-    await sleep(100);
+    // Workers/replicas (and tsx's esbuild service) share the group; they go within moments of
+    // the leader. Whatever is left after 3 s is killed and the stop counts as unclean.
+    const until = performance.now() + 3000;
+    while (this.groupAlive() && performance.now() < until) await sleep(50);
     if (this.groupAlive()) {
       graceful = false;
       this.killGroup();
     }
-    return { code: code === 'timeout' ? null : code, graceful, ms: performance.now() - t0 };
+    return { code: code === 'timeout' ? null : code, graceful, ms };
   }
 
   killGroup(): void {
@@ -165,24 +211,33 @@ export class RunningServer {
 }
 
 const live = new Set<RunningServer>();
+const scripts = new Set<ChildProcess>();
 let hooked = false;
+
+/** If the benchmark is stopped, its servers (whole groups) and child scripts go with it. */
+function hookCleanup(): void {
+  if (hooked) return;
+  hooked = true;
+  const cleanup = () => {
+    for (const s of live) s.killGroup();
+    for (const c of scripts) c.kill('SIGKILL');
+  };
+  process.on('exit', cleanup);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      process.stderr.write(`[bench] ${sig}: stopping the servers and load generators it started\n`);
+      cleanup();
+      process.exit(130);
+    });
+  }
+}
 
 /** Starts a server in its own process group, so that its workers can be accounted and cleaned up. */
 export function startServer(spec: ServerSpec): RunningServer {
-  if (!hooked) {
-    hooked = true;
-    const cleanup = () => {
-      for (const s of live) s.killGroup();
-    };
-    process.on('exit', cleanup);
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.on(sig, () => {
-        cleanup();
-        process.exit(130);
-      });
-    }
-  }
-  const child = spawn(process.execPath, spec.args, { cwd: ROOT, env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  hookCleanup();
+  // The servers get a clean slate: no VIGIL_* or OTEL_* settings leak in from the caller's shell.
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VIGIL_') && !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS'));
+  const child = spawn(process.execPath, spec.args, { cwd: ROOT, env: { ...base, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const server = new RunningServer(spec, child);
   live.add(server);
   child.on('exit', () => setTimeout(() => live.delete(server), 1000));

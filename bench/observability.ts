@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   const variants = [
     { name: 'instrumentation off (VIGIL_METRICS=off, no tracing, no request logs)', file: config(1, 2, 0), env: { VIGIL_METRICS: 'off' } },
     { name: 'metrics on, tracing off, no request logs (the default minus 1% logs)', file: config(1, 2, 0), env: {} },
+    { name: 'metrics + tracing at the default ratio (parent-based 0.1) to a local OTLP receiver, no request logs', file: config(1, 2, 0), env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } },
     { name: 'metrics + tracing at ratio 1.0 to a local OTLP receiver, no request logs', file: config(1, 2, 0), env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' } },
     { name: 'metrics + tracing at ratio 1.0 + a log line per request (full)', file: config(1, 2, 1), env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' } },
   ];

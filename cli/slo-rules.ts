@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../serving/config/load-config.ts';
+import { loadConfigOrExit } from './load-config-or-exit.ts';
 import { slosFromConfig } from '../slo/definition.ts';
 import { renderRules } from '../slo/prometheus-rules.ts';
 import { policyFromConfig } from '../slo/burn-rate.ts';
@@ -7,16 +7,7 @@ import { parseDuration } from '../slo/duration.ts';
 
 /** `vigil slo rules`: print (or write) Prometheus rules equivalent to the SLO engine. */
 export async function sloRulesCommand(configFile: string, out?: string): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(configFile);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`vigil: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(configFile);
   const slos = config.deployments.flatMap(slosFromConfig);
   if (slos.length === 0) process.stderr.write(`vigil: ${configFile} declares no SLOs; the rules file is empty\n`);
   const engine = config.slo_engine;

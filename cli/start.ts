@@ -1,4 +1,4 @@
-import { loadConfig, ConfigError } from '../serving/config/load-config.ts';
+import { loadConfigOrExit } from './load-config-or-exit.ts';
 import { secretFromEnv, type VigilEnv } from '../serving/config/env.ts';
 
 function hasSecret(name: string): boolean {
@@ -24,16 +24,7 @@ export interface StartOptions {
 export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<void> {
   const log = createLogger({ role: 'primary' });
   const file = opts.config ?? env.VIGIL_CONFIG;
-  let config;
-  try {
-    config = loadConfig(file);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`vigil: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(file);
   // Secrets are named in vigil.yaml and read from the environment; a missing one is a config error.
   const missing = config.alerting.webhooks.filter((w) => w.secret_env && !hasSecret(w.secret_env));
   if (missing.length) {

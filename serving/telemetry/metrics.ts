@@ -128,8 +128,9 @@ export class VigilMetrics {
         }
       },
     });
-    const perReplica = (fn: (r: ReplicaHandle, p: VersionPool) => void) => {
-      for (const p of pools()) for (const r of p.replicas) if (r.state !== 'STOPPED') fn(r, p);
+    /** Every live replica that has reported stats, with its bounded label set. */
+    const perReplica = (fn: (stats: NonNullable<ReplicaHandle['stats']>, labels: { deployment: string; version: string; replica: string }) => void) => {
+      for (const p of pools()) for (const r of p.replicas) if (r.state !== 'STOPPED' && r.stats) fn(r.stats, { deployment: p.name, version: p.version, replica: String(r.slot) });
     };
     new client.Gauge({
       name: 'vigil_replica_memory_bytes',
@@ -138,11 +139,9 @@ export class VigilMetrics {
       registers,
       collect() {
         this.reset();
-        perReplica((r, p) => {
-          if (!r.stats) return;
-          const labels = { deployment: p.name, version: p.version, replica: String(r.slot) };
-          this.set({ ...labels, kind: 'rss' }, r.stats.rssBytes);
-          this.set({ ...labels, kind: 'heap_used' }, r.stats.heapUsedBytes);
+        perReplica((stats, labels) => {
+          this.set({ ...labels, kind: 'rss' }, stats.rssBytes);
+          this.set({ ...labels, kind: 'heap_used' }, stats.heapUsedBytes);
         });
       },
     });
@@ -153,11 +152,9 @@ export class VigilMetrics {
       registers,
       collect() {
         this.reset();
-        perReplica((r, p) => {
-          if (!r.stats) return;
-          const labels = { deployment: p.name, version: p.version, replica: String(r.slot) };
-          this.inc({ ...labels, mode: 'user' }, r.stats.cpuUserSeconds);
-          this.inc({ ...labels, mode: 'system' }, r.stats.cpuSystemSeconds);
+        perReplica((stats, labels) => {
+          this.inc({ ...labels, mode: 'user' }, stats.cpuUserSeconds);
+          this.inc({ ...labels, mode: 'system' }, stats.cpuSystemSeconds);
         });
       },
     });
@@ -170,9 +167,7 @@ export class VigilMetrics {
       collect() {
         this.reset();
         this.set({ process: 'primary', deployment: '', version: '', replica: '' }, lag.p99Seconds());
-        perReplica((r, p) => {
-          if (r.stats) this.set({ process: 'replica', deployment: p.name, version: p.version, replica: String(r.slot) }, r.stats.eventLoopLagSeconds);
-        });
+        perReplica((stats, labels) => this.set({ process: 'replica', ...labels }, stats.eventLoopLagSeconds));
       },
     });
     const info = new client.Gauge({ name: 'vigil_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node_version', 'onnxruntime_version'], registers });

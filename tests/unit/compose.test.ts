@@ -9,6 +9,7 @@ import { isAbsolute, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { haveProgram } from '../helpers/programs.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -326,17 +327,7 @@ describe('Dockerfile', () => {
 
 describe('deploy/compose/prometheus/prometheus.yml', () => {
   it('passes promtool check config', async (ctx) => {
-    let found = true;
-    try {
-      execFileSync('sh', ['-c', 'command -v promtool'], { stdio: 'ignore' });
-    } catch {
-      found = false;
-    }
-    if (!found) {
-      if (process.env.CI) throw new Error('promtool is required under CI to check prometheus.yml; .ci/run installs it (apt-get install prometheus)');
-      console.warn('skipping: promtool is not installed (checks prometheus.yml); install it with: apt-get install prometheus');
-      return ctx.skip();
-    }
+    if (!haveProgram('promtool', 'checks prometheus.yml')) return ctx.skip();
     const file = join(ROOT, 'deploy', 'compose', 'prometheus', 'prometheus.yml');
     let output: string;
     try {

@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { DATASOURCE, DEFAULT_DATASOURCE_UID, UNITS } from '../../dashboards/builders.ts';
 import { buildDashboards, OUTPUT_DIR, renderDashboard } from '../../dashboards/generate.ts';
 import { VigilMetrics } from '../../serving/telemetry/metrics.ts';
+import { haveProgram } from '../helpers/programs.ts';
 
 /** vigil's metric families (serving/telemetry/metrics.ts), by Prometheus type. */
 const FAMILIES: Record<string, 'counter' | 'gauge' | 'histogram'> = {
@@ -170,17 +171,7 @@ describe('generated Grafana dashboards', () => {
   });
 
   it('contain only PromQL that promtool parses', async (ctx) => {
-    let found = true;
-    try {
-      execFileSync('sh', ['-c', 'command -v promtool'], { stdio: 'ignore' });
-    } catch {
-      found = false;
-    }
-    if (!found) {
-      if (process.env.CI) throw new Error('promtool is required under CI to check the dashboards\' PromQL; .ci/run installs it (apt-get install prometheus)');
-      console.warn('skipping: promtool is not installed (checks the dashboards\' PromQL); install it with: apt-get install prometheus');
-      return ctx.skip();
-    }
+    if (!haveProgram('promtool', "checks the dashboards' PromQL")) return ctx.skip();
     const exprs = Object.entries(dashboards).flatMap(([file, d]) => exprsOf(file, d)).filter((e) => !e.expr.startsWith('label_values('));
     expect(exprs.length).toBeGreaterThan(20);
     const rules = { groups: [{ name: 'vigil-dashboards', rules: exprs.map((e, i) => ({ record: `vigil:test:expr_${i}`, expr: substitute(e.expr) })) }] };

@@ -72,8 +72,12 @@ export class ReplicaHandle extends EventEmitter<{
     });
     // Pings travel over IPC, so a replica whose tensor socket broke would still look healthy
     // while its requests time out: replace it instead.
+    // A dying process closes its socket just before its exit event, so wait a moment: only a
+    // replica that is still alive without its socket is 'link_lost'; a dead one is a crash.
     link.onClose(() => {
-      if (this.state === 'STARTING' || this.state === 'RUNNING') this.stop('link_lost');
+      setTimeout(() => {
+        if (this.state === 'STARTING' || this.state === 'RUNNING') this.stop('link_lost');
+      }, 500).unref();
     });
   }
 

@@ -32,6 +32,8 @@ export class VigilNode {
   readonly metrics: VigilMetrics;
   private server: Server | undefined;
   private draining = false;
+  /** Inference requests accepted by the ingress and not yet answered (bodies still arriving included). */
+  private acceptedInferences = 0;
   private shutdownPromise: Promise<void> | undefined;
   private readonly startedAt = Date.now();
   /** Called when POST /api/v1/shutdown asks this node to stop. */
@@ -64,6 +66,9 @@ export class VigilNode {
       },
       isReady: () => this.isReady(),
       isDraining: () => this.draining,
+      trackInference: (delta) => {
+        this.acceptedInferences += delta;
+      },
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
@@ -122,8 +127,9 @@ export class VigilNode {
     const pools = this.router.pools();
     const timeoutMs = Math.max(0, ...pools.map((p) => p.deployment.graceful_shutdown_timeout_s * 1000));
     const until = performance.now() + timeoutMs;
-    while (pools.some((p) => p.inFlight > 0) && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
-    const left = pools.reduce((n, p) => n + p.inFlight, 0);
+    const busy = () => this.acceptedInferences > 0 || pools.some((p) => p.inFlight > 0);
+    while (busy() && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const left = Math.max(this.acceptedInferences, pools.reduce((n, p) => n + p.inFlight, 0));
     if (left > 0) log.warn({ abandoned: left }, 'graceful shutdown timeout passed with requests in flight');
     for (const p of pools) p.close();
     await this.controller.stop(true);

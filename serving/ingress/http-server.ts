@@ -16,6 +16,11 @@ export interface IngressContext {
   telemetry: Telemetry;
   isReady(): boolean;
   isDraining(): boolean;
+  /**
+   * Counts inference requests from the moment they are accepted until their response closes, so a
+   * drain also waits for a request that is still uploading its body when shutdown begins.
+   */
+  trackInference(delta: 1 | -1): void;
 }
 
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/;
@@ -63,6 +68,8 @@ function handle(req: IncomingMessage, res: ServerResponse, ctx: IngressContext, 
       scope.inference = true;
       if (method !== 'POST') throw new VigilError('VIGIL_ERR_METHOD_NOT_ALLOWED', 'use POST');
       if (ctx.isDraining()) throw new VigilError('VIGIL_ERR_SHUTTING_DOWN');
+      ctx.trackInference(1);
+      res.on('close', () => ctx.trackInference(-1));
       infer(req, res, ctx.router, name, version, scope).catch(fail);
       return;
     }

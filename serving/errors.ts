@@ -27,6 +27,7 @@ export const errorDefinitions = {
   VIGIL_ERR_FORBIDDEN: { status: 403, message: 'forbidden' },
   VIGIL_ERR_CONFLICT: { status: 409, message: 'the change conflicts with the current state' },
   VIGIL_ERR_INTERNAL: { status: 500, message: 'internal error' },
+  VIGIL_ERR_FAULT_INJECTED: { status: 500, message: 'failure injected by this deployment version\'s fault_injection setting' },
   VIGIL_ERR_OVERLOADED: { status: 503, message: 'deployment is overloaded; retry later' },
   VIGIL_ERR_NOT_READY: { status: 503, message: 'deployment has no running replica' },
   VIGIL_ERR_REPLICA_LOST: { status: 503, message: 'the replica serving this request stopped' },

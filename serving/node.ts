@@ -53,7 +53,7 @@ export class VigilNode {
     const plane = this.options.plane;
     this.server = createIngress({
       router: this.router,
-      api: { plane, status: () => this.status(), requestShutdown: () => this.onShutdownRequested() },
+      api: { plane, router: this.router, status: () => this.status(), requestShutdown: () => this.onShutdownRequested() },
       log: this.options.log,
       telemetry: {
         metrics: this.metrics,
@@ -95,6 +95,7 @@ export class VigilNode {
           queued: p.queue.length,
           dispatched: p.dispatched,
           provider: p.provider ?? null,
+          fault_injection: { error_rate: p.fault.errorRate, added_latency_ms: p.fault.addedLatencyMs },
           ...this.controller.describe(p),
           replicas: p.replicas.map((r) => ({
             id: r.id,

@@ -15,12 +15,14 @@ import { fromOpenSlo, toOpenSlo } from '../../slo/openslo.ts';
 import { sloToRow, type ControlPlane } from '../control-plane.ts';
 import { VigilError } from '../errors.ts';
 import { sendJson } from '../ingress/error-response.ts';
+import type { DeploymentRouter } from '../router/deployment-router.ts';
 import { authorize, roles, type Actor } from './auth.ts';
 import { readJson } from './read-json.ts';
 import { sloStatus } from './slo-status.ts';
 
 export interface ApiContext {
   plane: ControlPlane;
+  router: DeploymentRouter;
   status(): unknown;
   requestShutdown(): void;
 }
@@ -44,6 +46,8 @@ const sloBody = z.strictObject({
   version: z.string().min(1).nullable().optional(),
   description: z.string().max(1000).nullable().optional(),
 });
+
+const faultBody = z.strictObject({ error_rate: z.number().min(0).max(1), added_latency_ms: z.number().min(0).max(600_000).default(0) });
 
 const silenceBody = z.strictObject({ until: z.iso.datetime({ offset: true }).nullable() });
 const tokenBody = z.strictObject({ name: z.string().min(1).max(100), role: z.enum(roles) });
@@ -91,6 +95,19 @@ const routes: Route[] = [
       await audited(ctx, actor, 'node.shutdown', 'node', async () => ({ result: undefined }));
       sendJson(res, 202, { shutting_down: true });
       setImmediate(() => ctx.requestShutdown());
+    },
+  },
+  {
+    method: 'PUT', pattern: /^\/api\/v1\/deployments\/([^/]+)\/versions\/([^/]+)\/fault-injection$/, template: '/api/v1/deployments/{name}/versions/{version}/fault-injection',
+    handler: async (req, res, ctx, [name, version]) => {
+      const actor = await authorize(req, ctx.plane, 'operator');
+      const pool = ctx.router.get(name!).pick(version!);
+      const b = await readJson(req, faultBody);
+      const after = { errorRate: b.error_rate, addedLatencyMs: b.added_latency_ms };
+      // Fault injection lives in memory (vigil.yaml seeds it); the audit row records every change.
+      await audited(ctx, actor, 'fault_injection.set', `deployment/${name}/${version}`, async () => ({ before: pool.fault, after, result: undefined }));
+      pool.fault = after;
+      sendJson(res, 200, { deployment: name, version: pool.version, fault_injection: { error_rate: after.errorRate, added_latency_ms: after.addedLatencyMs } });
     },
   },
   {

@@ -71,6 +71,16 @@ export const sloSchema = z
     if (s.kind === 'availability' && s.threshold_ms !== undefined) ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'only latency SLOs take threshold_ms' });
   });
 
+/**
+ * Deliberate failures for tests and game days, as Istio's fault injection: each request first
+ * waits `added_latency_ms`, then fails with 500 (VIGIL_ERR_FAULT_INJECTED) with probability
+ * `error_rate`. Off by default; every response it touches carries `x-vigil-fault`.
+ */
+export const faultInjectionSchema = z.strictObject({
+  error_rate: z.number({ error: 'expected a ratio between 0 and 1' }).min(0, { error: 'expected a ratio between 0 and 1' }).max(1, { error: 'expected a ratio between 0 and 1' }).default(0),
+  added_latency_ms: nonNegativeNumber().default(0),
+});
+
 export const deploymentSchema = z.strictObject({
   name,
   /** Path to the .onnx file, relative to the config file. */
@@ -95,6 +105,7 @@ export const deploymentSchema = z.strictObject({
   /** How long a STARTING replica may take to load and warm up before it is replaced. */
   startup_timeout_s: positiveNumber().default(120),
   slos: z.array(sloSchema).default([]),
+  fault_injection: faultInjectionSchema.default({ error_rate: 0, added_latency_ms: 0 }),
 });
 
 export const loggingSchema = z.strictObject({

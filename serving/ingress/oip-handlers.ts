@@ -54,6 +54,7 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
 
   // The protocol's own timeout parameter (microseconds, as Triton defines it) can only shorten it.
   const effectiveDeadline = request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000);
+  await injectFault(res, pool, effectiveDeadline);
   if (effectiveDeadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
   scope.admittedAt = performance.now();
   const outcome = await pool.infer({ inputs: request.inputs, outputs: request.outputs?.map((o) => o.name), deadline: effectiveDeadline, traceparent: scope.traceparent() });
@@ -83,4 +84,17 @@ function deadlineFor(req: IncomingMessage, pool: VersionPool): number {
     throw new VigilError('VIGIL_ERR_BAD_TIMEOUT', `${TIMEOUT_HEADER} must be a positive number of milliseconds, got ${JSON.stringify(raw).slice(0, 40)}`);
   }
   return Math.min(fallback, now + ms);
+}
+
+/** Applies the version's fault injection (delay, then error), marking the response it touches. */
+async function injectFault(res: ServerResponse, pool: VersionPool, deadline: number): Promise<void> {
+  const { errorRate, addedLatencyMs } = pool.fault;
+  if (addedLatencyMs > 0) {
+    res.setHeader('x-vigil-fault', 'latency');
+    await new Promise((r) => setTimeout(r, Math.min(addedLatencyMs, Math.max(0, deadline - Date.now()))));
+  }
+  if (errorRate > 0 && Math.random() < errorRate) {
+    res.setHeader('x-vigil-fault', addedLatencyMs > 0 ? 'latency, error' : 'error');
+    throw new VigilError('VIGIL_ERR_FAULT_INJECTED');
+  }
 }

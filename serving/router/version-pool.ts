@@ -44,6 +44,8 @@ export class VersionPool {
   replacementImminent = false;
   /** Requests handed to a replica, over the pool's life (a retry counts twice). */
   dispatched = 0;
+  /** Fault injection in force for this version; the API can change it at run time. */
+  fault: { errorRate: number; addedLatencyMs: number };
   private closed = false;
 
   constructor(
@@ -51,6 +53,7 @@ export class VersionPool {
     readonly version: string,
   ) {
     this.queue = new AdmissionQueue(deployment.max_queued_requests);
+    this.fault = { errorRate: deployment.fault_injection.error_rate, addedLatencyMs: deployment.fault_injection.added_latency_ms };
   }
 
   get name(): string {

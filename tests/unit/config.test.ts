@@ -52,6 +52,7 @@ describe('validateConfig', () => {
       warmup: { requests: 1 },
       startup_timeout_s: 120,
       slos: [],
+      fault_injection: { error_rate: 0, added_latency_ms: 0 },
     });
   });
 

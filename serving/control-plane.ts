@@ -94,6 +94,17 @@ export class ControlPlane {
     }
   }
 
+  /** How vigil is reached from outside (webhook links). */
+  get externalUrl(): string {
+    return this.o.externalUrl;
+  }
+
+  /** The strictest availability objective that covers this version, if any SLO does. */
+  availabilityObjective(deployment: string, version: string): number | undefined {
+    const objectives = [...this.slos.values()].filter((s) => s.deployment === deployment && s.kind === 'availability' && (s.version === null || s.version === version)).map((s) => s.objective);
+    return objectives.length ? Math.max(...objectives) : undefined;
+  }
+
   /** Whether any API token exists; without one the API answers loopback callers only. */
   get hasTokens(): boolean {
     return this.tokensExist;

@@ -9,6 +9,14 @@ import { DeploymentRouter } from './router/deployment-router.ts';
 import { VigilMetrics } from './telemetry/metrics.ts';
 import type { Tracing } from './telemetry/tracing.ts';
 import type { ControlPlane } from './control-plane.ts';
+import { recordAudit } from '../db/queries/audit.ts';
+import { hasRolloutOf } from '../db/queries/rollouts.ts';
+import { listActiveRollouts } from '../db/queries/rollouts.ts';
+import { Autoscaler } from './autoscale/autoscaler.ts';
+import { LiveWindow } from './rollout/live-window.ts';
+import { RolloutController } from './rollout/rollout-controller.ts';
+import { parseDuration } from '../slo/duration.ts';
+import { DeploymentState } from './traffic/deployment-state.ts';
 
 export interface NodeOptions {
   config: VigilConfig;
@@ -30,6 +38,9 @@ export class VigilNode {
   readonly router: DeploymentRouter;
   readonly controller: Controller;
   readonly metrics: VigilMetrics;
+  readonly autoscaler: Autoscaler;
+  readonly traffic: DeploymentState;
+  readonly rollouts: RolloutController;
   private server: Server | undefined;
   private draining = false;
   /** Inference requests accepted by the ingress and not yet answered (bodies still arriving included). */
@@ -40,20 +51,55 @@ export class VigilNode {
   onShutdownRequested: () => void = () => {};
 
   constructor(private readonly options: NodeOptions) {
-    this.router = new DeploymentRouter(options.config.deployments);
-    this.metrics = new VigilMetrics(() => this.router.pools());
-    this.controller = new Controller(this.router.pools(), options.log, spawnReplica, replicaSockets(), {
+    const { config, log, plane } = options;
+    this.router = new DeploymentRouter(config.deployments);
+    const reconcileSoon = () => setImmediate(() => this.controller.reconcile());
+    this.autoscaler = new Autoscaler({
+      router: this.router,
+      config: config.autoscaler,
+      log,
+      afterChange: reconcileSoon,
+      audit: (pool, d) =>
+        recordAudit(plane.database.db, { actor: 'vigil/autoscaler', action: 'autoscale', target: `deployment/${pool.name}/${pool.version}`, before: { target: d.previousTarget }, after: { target: d.target, desired: d.desired, reason: d.reason, capped_by: d.cappedBy, cap_detail: d.capDetail } }).then(() => undefined),
+    });
+    this.traffic = new DeploymentState(this.router, log, (pool) => this.autoscaler.targetFor(pool));
+    this.metrics = new VigilMetrics(() => this.router.pools(), {
+      deployments: () => [...this.router.deployments.values()],
+      memoryCapped: (pool) => this.autoscaler.memoryCapped(pool),
+    });
+    for (const d of this.router.deployments.values()) d.mirrorStats.onResult = (version, result) => this.metrics.observeMirror(d.name, version, result);
+    this.rollouts = new RolloutController({
+      db: plane.database.db,
+      router: this.router,
+      state: this.traffic,
+      window: new LiveWindow(),
+      log,
+      analysis: config.rollouts,
+      objectiveFor: (deployment, canary) => plane.availabilityObjective(deployment, canary),
+      receivers: config.alerting.webhooks.map((w) => ({ name: w.name, url: w.url })),
+      externalUrl: plane.externalUrl,
+      afterChange: reconcileSoon,
+      onFinished: (deployment, status) => this.metrics.observeRolloutFinished(deployment, status),
+    });
+    this.controller = new Controller(this.router.pools(), log, spawnReplica, replicaSockets(), {
       onReplicaReady: (pool, replica) => this.metrics.observeReplicaReady(pool.name, pool.version, replica.loadSeconds ?? 0),
       onReplicaStopped: (pool, _replica, reason) => this.metrics.observeReplicaRestart(pool.name, reason),
     });
   }
 
   async start(): Promise<AddressInfo> {
-    this.controller.start();
     const plane = this.options.plane;
+    // The stored traffic state and active rollouts are applied before any replica starts, so a
+    // retired version never starts and the split is never undefined.
+    await this.traffic.seed(plane.database.db, await listActiveRollouts(plane.database.db));
+    await this.rollouts.resume();
+    this.controller.start();
+    this.autoscaler.start();
+    this.rollouts.start();
+    await this.startConfiguredRollouts();
     this.server = createIngress({
       router: this.router,
-      api: { plane, router: this.router, status: () => this.status(), requestShutdown: () => this.onShutdownRequested() },
+      api: { plane, router: this.router, rollouts: this.rollouts, traffic: this.traffic, rolloutStatus: (name) => this.rolloutStatus(name), status: () => this.status(), requestShutdown: () => this.onShutdownRequested() },
       log: this.options.log,
       telemetry: {
         metrics: this.metrics,
@@ -61,7 +107,10 @@ export class VigilNode {
         log: this.options.log,
         requestLogSampleRate: this.options.config.logging.request_sample_rate,
         recordMetrics: this.options.recordMetrics ?? true,
-        recordSli: (deployment, version, status, seconds) => plane.recordInference(deployment, version, status, seconds),
+        recordSli: (deployment, version, status, seconds) => {
+          plane.recordInference(deployment, version, status, seconds);
+          this.rollouts.record(deployment, version, status, seconds);
+        },
         port: () => (this.server?.address() as AddressInfo | null)?.port ?? 0,
       },
       isReady: () => this.isReady(),
@@ -77,9 +126,37 @@ export class VigilNode {
     return this.server.address() as AddressInfo;
   }
 
-  /** Ready when every deployment version has at least one RUNNING replica. */
+  /**
+   * Ready when every version that takes unpinned traffic can serve it: it has a RUNNING replica,
+   * or it scales from zero (a request then waits for the cold start). A dark or retired version
+   * does not hold readiness back.
+   */
   isReady(): boolean {
-    return !this.draining && this.router.pools().every((p) => p.running().length > 0);
+    if (this.draining) return false;
+    for (const d of this.router.deployments.values()) {
+      for (const p of d.pools.values()) {
+        if (d.weightOf(p.version) === 0 || p.retired) continue;
+        if (p.running().length === 0 && !p.scalesFromZero) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * vigil.yaml rollouts start once per canary version: a restart after the rollout finished (or
+   * was rolled back) does not start it again. Change the canary version to roll out anew.
+   */
+  private async startConfiguredRollouts(): Promise<void> {
+    const db = this.options.plane.database.db;
+    for (const d of this.router.deployments.values()) {
+      const r = d.config.rollout;
+      if (!r || (await hasRolloutOf(db, d.name, r.canary))) continue;
+      try {
+        await this.rollouts.startRollout({ deployment: d.name, version: r.canary, steps: r.steps, intervalSeconds: parseDuration(r.interval), actor: 'vigil.yaml' });
+      } catch (err) {
+        this.options.log.warn({ err, deployment: d.name, canary: r.canary }, 'the rollout in vigil.yaml did not start');
+      }
+    }
   }
 
   status() {
@@ -89,9 +166,16 @@ export class VigilNode {
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
       deployments: [...this.router.deployments.values()].map((d) => ({
         name: d.name,
+        split: d.split.entries.map((e) => ({ version: e.version, weight: e.weight })),
+        mirror: d.mirror ? { ...d.mirror, ...d.mirrorStats.get(d.mirror.version) } : null,
+        rollout: this.rolloutStatus(d.name),
         versions: [...d.pools.values()].map((p) => ({
           version: p.version,
-          target_replicas: p.deployment.num_replicas,
+          model: p.model,
+          weight: d.weightOf(p.version),
+          state: p.retired ? 'retired' : 'active',
+          target_replicas: p.targetReplicas,
+          autoscaling: this.autoscaler.describe(p) ?? null,
           queued: p.queue.length,
           dispatched: p.dispatched,
           provider: p.provider ?? null,
@@ -114,6 +198,25 @@ export class VigilNode {
     };
   }
 
+  /** The active rollout of a deployment with its live analysis, or null. */
+  rolloutStatus(deployment: string) {
+    const a = this.rollouts.describe(deployment);
+    if (!a) return null;
+    return {
+      id: a.row.id,
+      status: a.row.status,
+      stable: a.row.stableVersion,
+      canary: a.row.canaryVersion,
+      steps: a.row.steps,
+      step: a.row.stepIndex,
+      canary_weight: a.row.canaryWeight,
+      interval_seconds: a.row.intervalSeconds,
+      step_elapsed_seconds: Math.round(a.stepElapsedSeconds * 10) / 10,
+      decision: a.lastDecision ?? null,
+      analysis: a.lastAnalysis ?? null,
+    };
+  }
+
   shutdown(): Promise<void> {
     this.shutdownPromise ??= this.drainAndStop();
     return this.shutdownPromise;
@@ -121,6 +224,8 @@ export class VigilNode {
 
   private async drainAndStop(): Promise<void> {
     this.draining = true;
+    this.autoscaler.stop();
+    this.rollouts.stop();
     const log = this.options.log;
     log.info('draining: no new requests are accepted');
     const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));

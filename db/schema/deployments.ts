@@ -1,5 +1,10 @@
-import { foreignKey, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
-import { createdAt, timestamptz, updatedAt } from './columns.ts';
+import { sql } from 'drizzle-orm';
+import { check, foreignKey, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { createdAt, oneOf, timestamptz, updatedAt } from './columns.ts';
+
+/** active: keeps its replicas; retired: rolled back or replaced by a promoted canary, no replicas. */
+export const versionStates = ['active', 'retired'] as const;
+export type VersionState = (typeof versionStates)[number];
 
 /** A deployment as configured: its name and the config it was last applied with. */
 export const deployments = pgTable('deployments', {
@@ -18,7 +23,9 @@ export const deploymentVersions = pgTable(
     model: text('model').notNull(),
     /** Traffic weight used by the version pick; 0 takes no unpinned traffic. */
     weight: integer('weight').notNull().default(0),
-    state: text('state').notNull(),
+    /** Place in the traffic split; routing keys map onto versions in this order. */
+    position: integer('position').notNull().default(0),
+    state: text('state').$type<VersionState>().notNull(),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
   (t) => [
@@ -26,6 +33,8 @@ export const deploymentVersions = pgTable(
     // the only lookup the router and the console make, so no extra index.
     primaryKey({ columns: [t.deployment, t.version] }),
     foreignKey({ columns: [t.deployment], foreignColumns: [deployments.name] }).onDelete('cascade'),
+    check('deployment_versions_state_check', oneOf(t.state, versionStates)),
+    check('deployment_versions_weight_check', sql`${t.weight} >= 0`),
   ],
 );
 

@@ -35,6 +35,10 @@ export const rollouts = pgTable(
     reason: text('reason'),
     /** The last SLO analysis that decided a step. */
     analysis: jsonb('analysis').$type<Record<string, unknown>>(),
+    /** The analysis thresholds this rollout is judged by (config defaults plus its overrides). */
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+    /** Who started it: an API token's name, "vigil.yaml", or "cli". */
+    startedBy: text('started_by').notNull().default('unknown'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -19,17 +19,25 @@ import type { DeploymentRouter } from '../router/deployment-router.ts';
 import { authorize, roles, type Actor } from './auth.ts';
 import { readJson } from './read-json.ts';
 import { sloStatus } from './slo-status.ts';
+import { deploymentRoutes } from './deployment-routes.ts';
+import { audited } from './audited.ts';
+import type { RolloutController } from '../rollout/rollout-controller.ts';
+import type { DeploymentState } from '../traffic/deployment-state.ts';
 
 export interface ApiContext {
   plane: ControlPlane;
   router: DeploymentRouter;
-  status(): unknown;
+  rollouts: RolloutController;
+  traffic: DeploymentState;
+  /** The active rollout of a deployment with its live analysis, or null. */
+  rolloutStatus(deployment: string): unknown;
+  status(): { deployments: { name: string }[] } & Record<string, unknown>;
   requestShutdown(): void;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, ctx: ApiContext, params: string[], url: URL) => Promise<void>;
+export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: ApiContext, params: string[], url: URL) => Promise<void>;
 
-interface Route {
+export interface Route {
   method: string;
   pattern: RegExp;
   /** The route template, used as the span's http.route. */
@@ -71,14 +79,6 @@ const alertmanagerBody = z.object({
     .max(1000),
 });
 
-/** Runs a change and its audit row in one transaction. */
-async function audited<T>(ctx: ApiContext, actor: Actor, action: string, target: string, change: (tx: Parameters<Parameters<typeof withTransaction>[1]>[0]) => Promise<{ before?: unknown; after?: unknown; result: T }>): Promise<T> {
-  return withTransaction(ctx.plane.database.db, async (tx) => {
-    const { before, after, result } = await change(tx);
-    await recordAudit(tx, { actor: actor.name, action, target, before: before ?? null, after: after ?? null });
-    return result;
-  });
-}
 
 const routes: Route[] = [
   {
@@ -101,7 +101,7 @@ const routes: Route[] = [
     method: 'PUT', pattern: /^\/api\/v1\/deployments\/([^/]+)\/versions\/([^/]+)\/fault-injection$/, template: '/api/v1/deployments/{name}/versions/{version}/fault-injection',
     handler: async (req, res, ctx, [name, version]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
-      const pool = ctx.router.get(name!).pick(version!);
+      const pool = ctx.router.get(name!).pick({ version: version! });
       const b = await readJson(req, faultBody);
       const after = { errorRate: b.error_rate, addedLatencyMs: b.added_latency_ms };
       // Fault injection lives in memory (vigil.yaml seeds it); the audit row records every change.
@@ -286,6 +286,7 @@ const routes: Route[] = [
       res.writeHead(204).end();
     },
   },
+  ...deploymentRoutes,
 ];
 
 async function saveSlo(ctx: ApiContext, actor: Actor, slo: SloDefinition): Promise<void> {

@@ -54,8 +54,10 @@ export function validateConfig(doc: unknown, source: string, baseDir: string): V
   const config = result.data;
   const problems: string[] = [];
   config.deployments.forEach((d, i) => {
-    d.model = isAbsolute(d.model) ? d.model : resolve(baseDir, d.model);
-    if (!existsSync(d.model)) problems.push(`deployments[${i}].model: file not found, got ${JSON.stringify(d.model)}`);
+    d.versions.forEach((v, j) => {
+      v.model = isAbsolute(v.model) ? v.model : resolve(baseDir, v.model);
+      if (!existsSync(v.model)) problems.push(`deployments[${i}].${(doc as { deployments?: { versions?: unknown }[] }).deployments?.[i]?.versions ? `versions[${j}].model` : 'model'}: file not found, got ${JSON.stringify(v.model)}`);
+    });
   });
   if (problems.length) throw new ConfigError(source, problems);
   return deepFreeze(config);

@@ -81,15 +81,79 @@ export const faultInjectionSchema = z.strictObject({
   added_latency_ms: nonNegativeNumber().default(0),
 });
 
-export const deploymentSchema = z.strictObject({
-  name,
+/** One model version of a deployment. Several can be live at once, each with its own replicas. */
+export const versionSchema = z.strictObject({
+  version: name,
   /** Path to the .onnx file, relative to the config file. */
   model: z.string({ error: 'expected a path to an .onnx file' }).min(1, { error: 'expected a path to an .onnx file' }),
-  version: name.default('v1'),
-  num_replicas: positiveInt().default(1),
+  /**
+   * Share of unpinned traffic, relative to the other versions' weights (percent by convention).
+   * Defaults to 100 for the first version and 0 for the others: a new version is deployed dark
+   * and receives traffic through a rollout, a weight change or a pinned request.
+   */
+  weight: nonNegativeInt().optional(),
+  /** Overrides the deployment's num_replicas for this version (ignored under autoscaling). */
+  num_replicas: positiveInt().optional(),
+  fault_injection: faultInjectionSchema.optional(),
+});
+
+/**
+ * Ray Serve's autoscaling: replicas = ceil(average ongoing requests over look_back_period_s /
+ * target_ongoing_requests), within [min_replicas, max_replicas], applied only after the wanted
+ * direction has held for upscale_delay_s or downscale_delay_s. Defaults are Ray Serve's.
+ */
+export const autoscalingSchema = z
+  .strictObject({
+    min_replicas: nonNegativeInt().default(1),
+    max_replicas: positiveInt().default(1),
+    /** Replicas at start; defaults to min_replicas (Ray does the same). */
+    initial_replicas: nonNegativeInt().optional(),
+    target_ongoing_requests: positiveNumber().default(2),
+    upscale_delay_s: nonNegativeNumber().default(30),
+    downscale_delay_s: nonNegativeNumber().default(600),
+    look_back_period_s: positiveNumber().default(30),
+  })
+  .superRefine((a, ctx) => {
+    if (a.max_replicas < a.min_replicas) ctx.addIssue({ code: 'custom', path: ['max_replicas'], message: `must be at least min_replicas (${a.min_replicas}), got ${a.max_replicas}` });
+    if (a.initial_replicas !== undefined && (a.initial_replicas < a.min_replicas || a.initial_replicas > a.max_replicas)) {
+      ctx.addIssue({ code: 'custom', path: ['initial_replicas'], message: `must lie between min_replicas and max_replicas (${a.min_replicas}..${a.max_replicas}), got ${a.initial_replicas}` });
+    }
+  });
+
+/** Shadow traffic: a copy of `percent` of the requests served by other versions also runs on `version`; its answer is compared, never returned. */
+export const mirrorSchema = z.strictObject({
+  version: name,
+  percent: z.number({ error: 'expected a percentage from 0 to 100' }).min(0, { error: 'expected a percentage from 0 to 100' }).max(100, { error: 'expected a percentage from 0 to 100' }),
+  /** For outputs that are not class scores: answers agree when no element differs by more than this. */
+  tolerance: nonNegativeNumber().default(1e-4),
+});
+
+const stepsSchema = z
+  .array(z.number({ error: 'expected a canary weight from 1 to 100' }).int({ error: 'expected a canary weight from 1 to 100' }).min(1, { error: 'expected a canary weight from 1 to 100' }).max(100, { error: 'expected a canary weight from 1 to 100' }), { error: 'expected a list of canary weights, e.g. [5, 25, 50, 100]' })
+  .min(1, { error: 'expected at least one step' })
+  .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]!), { error: 'steps must increase' });
+
+/** A rollout declared in vigil.yaml starts when vigil starts, once per canary version. */
+export const configRolloutSchema = z.strictObject({
+  canary: name,
+  steps: stepsSchema.default([5, 25, 50, 100]),
+  interval: durationText.default('30s'),
+});
+
+const deploymentFields = {
+  name,
+  /** Shorthand for a single version: `model` (and `version`) instead of a `versions` list. */
+  model: z.string({ error: 'expected a path to an .onnx file' }).min(1, { error: 'expected a path to an .onnx file' }).optional(),
+  version: name.optional(),
+  versions: z.array(versionSchema, { error: 'expected a list of versions' }).min(1, { error: 'expected at least one version' }).optional(),
+  /** Fixed replica count per version; leave it out under autoscaling. */
+  num_replicas: positiveInt().optional(),
+  autoscaling: autoscalingSchema.optional(),
+  mirror: mirrorSchema.optional(),
+  rollout: configRolloutSchema.optional(),
   /** Per replica: how many requests it holds at once (queued in its batcher or running). */
   max_ongoing_requests: positiveInt().default(16),
-  /** Per deployment: requests waiting for a replica slot before load is shed with 503. */
+  /** Per deployment version: requests waiting for a replica slot before load is shed with 503. */
   max_queued_requests: nonNegativeInt().default(256),
   batching: batchingSchema.default({ max_batch_size: 8, batch_wait_timeout_ms: 0 }),
   execution_provider: z.enum(executionProviders, { error: `expected one of ${executionProviders.join(', ')}` }).default('auto'),
@@ -105,8 +169,51 @@ export const deploymentSchema = z.strictObject({
   /** How long a STARTING replica may take to load and warm up before it is replaced. */
   startup_timeout_s: positiveNumber().default(120),
   slos: z.array(sloSchema).default([]),
+  /** Applies to every version that does not set its own. */
   fault_injection: faultInjectionSchema.default({ error_rate: 0, added_latency_ms: 0 }),
-});
+};
+
+/**
+ * A deployment. The output always has a `versions` list with weights filled in and `num_replicas`
+ * resolved, so the runtime never has to know which spelling the file used.
+ */
+export const deploymentSchema = z
+  .strictObject(deploymentFields)
+  .superRefine((d, ctx) => {
+    if (d.versions && (d.model !== undefined || d.version !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['versions'], message: 'give either model (and version) or a versions list, not both' });
+    }
+    if (!d.versions && d.model === undefined) ctx.addIssue({ code: 'custom', path: ['model'], message: 'expected a path to an .onnx file (or a versions list)' });
+    if (d.autoscaling && d.num_replicas !== undefined) ctx.addIssue({ code: 'custom', path: ['num_replicas'], message: 'leave num_replicas out when autoscaling sets the replica count' });
+    const versions = d.versions?.map((v) => v.version) ?? [d.version ?? 'v1'];
+    const seen = new Set<string>();
+    d.versions?.forEach((v, i) => {
+      if (seen.has(v.version)) ctx.addIssue({ code: 'custom', path: ['versions', i, 'version'], message: `duplicate version "${v.version}"` });
+      seen.add(v.version);
+    });
+    if (d.versions && d.versions.every((v, i) => (v.weight ?? (i === 0 ? 100 : 0)) === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['versions'], message: 'at least one version needs a weight above 0' });
+    }
+    if (d.mirror && !versions.includes(d.mirror.version)) ctx.addIssue({ code: 'custom', path: ['mirror', 'version'], message: `unknown version "${d.mirror.version}"; this deployment has ${versions.join(', ')}` });
+    if (d.rollout && !versions.includes(d.rollout.canary)) ctx.addIssue({ code: 'custom', path: ['rollout', 'canary'], message: `unknown version "${d.rollout.canary}"; this deployment has ${versions.join(', ')}` });
+    d.slos.forEach((s, j) => {
+      if (s.version !== undefined && !versions.includes(s.version)) ctx.addIssue({ code: 'custom', path: ['slos', j, 'version'], message: `unknown version "${s.version}"; this deployment has ${versions.join(', ')}` });
+    });
+  })
+  .transform(({ model, version, versions, num_replicas, ...rest }) => {
+    const list = versions ?? [{ version: version ?? 'v1', model: model! }];
+    return {
+      ...rest,
+      num_replicas: num_replicas ?? 1,
+      versions: list.map((v, i) => ({
+        version: v.version,
+        model: v.model,
+        weight: v.weight ?? (i === 0 ? 100 : 0),
+        num_replicas: v.num_replicas ?? num_replicas ?? 1,
+        fault_injection: v.fault_injection ?? rest.fault_injection,
+      })),
+    };
+  });
 
 export const loggingSchema = z.strictObject({
   /** Share of requests logged as one JSON line each; unexpected errors are always logged. */
@@ -153,12 +260,51 @@ export const sloEngineSchema = z.strictObject({
   ticket_for_s: nonNegativeNumber().default(0),
 });
 
+/**
+ * How canaries are judged. The defaults and the reasoning behind each are in docs/rollouts.md;
+ * a rollout started through the API or the CLI may override any of them.
+ */
+export const rolloutAnalysisSchema = z.strictObject({
+  /** How often every active rollout is analysed. A failing canary is rolled back at the next tick. */
+  analysis_interval_s: positiveNumber().default(2),
+  /** Canary requests (since the step began) needed before its error rate is judged at all. */
+  min_requests: positiveInt().default(50),
+  /** Confidence of the Wilson intervals that separate a bad canary from bad luck. */
+  confidence: z.number({ error: 'expected a ratio between 0.5 and 1' }).min(0.5, { error: 'expected a ratio between 0.5 and 1' }).lt(1, { error: 'expected a ratio between 0.5 and 1' }).default(0.99),
+  /** Burn-rate factor that both windows must exceed, the SRE Workbook's fast-burn page. */
+  burn_rate_factor: positiveNumber().default(14.4),
+  /** The short burn window; the long one is the step so far, up to the step interval. */
+  short_window_s: positiveNumber().default(10),
+  /** Availability objective used when the deployment declares no availability SLO. */
+  objective: z.number({ error: 'expected a ratio between 0 and 1, e.g. 0.999' }).gt(0, { error: 'expected a ratio between 0 and 1, e.g. 0.999' }).lt(1, { error: 'expected a ratio between 0 and 1, e.g. 0.999' }).default(0.999),
+  /** The canary fails on latency when its p99 exceeds the stable p99 by both this ratio and min_latency_delta_ms. */
+  max_latency_ratio: positiveNumber().default(1.5),
+  min_latency_delta_ms: nonNegativeNumber().default(50),
+  /** Requests needed on each side before p99s are compared (a p99 of fewer is one outlier). */
+  latency_min_requests: positiveInt().default(100),
+  /** Output-agreement gate: the least share of mirrored requests whose answers agree; off when absent. */
+  min_agreement: z.number({ error: 'expected a ratio between 0 and 1' }).min(0, { error: 'expected a ratio between 0 and 1' }).max(1, { error: 'expected a ratio between 0 and 1' }).nullable().default(null),
+  min_mirror_samples: positiveInt().default(50),
+  /** With the agreement gate on, this share of the stable version's traffic is mirrored to the canary. */
+  mirror_percent: z.number().min(0).max(100).default(20),
+});
+
+export const autoscalerSchema = z.strictObject({
+  /** How often autoscaling decisions are taken (and ongoing requests sampled). */
+  interval_s: positiveNumber().default(1),
+  /** Replicas on this node may together use at most this much RSS; default: memory_budget_fraction of the machine. */
+  memory_budget_bytes: positiveInt().optional(),
+  memory_budget_fraction: z.number({ error: 'expected a ratio between 0 and 1' }).gt(0, { error: 'expected a ratio between 0 and 1' }).max(1, { error: 'expected a ratio between 0 and 1' }).default(0.8),
+});
+
 export const configSchema = z
   .strictObject(
     {
     logging: loggingSchema.default({ request_sample_rate: 0.01 }),
     alerting: alertingSchema.default({ webhooks: [] }),
     slo_engine: sloEngineSchema.default({ burn_windows: defaultBurnWindows, evaluation_interval_s: 5, flush_interval_s: 10, page_for_s: 0, ticket_for_s: 0 }),
+    rollouts: rolloutAnalysisSchema.default(rolloutAnalysisSchema.parse({})),
+    autoscaler: autoscalerSchema.default(autoscalerSchema.parse({})),
     deployments: z.array(deploymentSchema, { error: 'expected a list of deployments' }).min(1, { error: 'expected at least one deployment' }),
     },
     { error: 'expected a mapping with a "deployments" list' },
@@ -187,3 +333,8 @@ export const configSchema = z
 export type VigilConfig = z.infer<typeof configSchema>;
 export type SloConfig = z.infer<typeof sloSchema>;
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;
+export type VersionConfig = DeploymentConfig['versions'][number];
+export type AutoscalingConfig = z.infer<typeof autoscalingSchema>;
+export type RolloutAnalysisConfig = z.infer<typeof rolloutAnalysisSchema>;
+export type MirrorConfig = z.infer<typeof mirrorSchema>;
+export type AutoscalerConfig = z.infer<typeof autoscalerSchema>;

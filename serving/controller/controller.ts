@@ -85,11 +85,40 @@ export class Controller {
       for (const r of pool.replicas) if (r.state === 'RUNNING') r.ping();
     }
 
-    const live = pool.replicas.filter((r) => r.state === 'STARTING' || r.state === 'RUNNING').length;
-    const missing = cfg.num_replicas - live;
+    this.finishDrains(pool, now);
+    const live = pool.live();
+    const surplus = live.length - pool.targetReplicas;
+    if (surplus > 0) this.scaleDown(pool, live, surplus);
+    const missing = pool.targetReplicas - live.length;
     pool.replacementImminent = missing > 0 && state.backoff.notBefore - now < 2000;
     if (missing > 0 && now >= state.backoff.notBefore) {
       for (let i = 0; i < missing; i++) this.startReplica(state);
+    }
+  }
+
+  /**
+   * Takes `count` replicas out of rotation: starting ones first (they hold nothing), then the
+   * least busy. They drain (no new requests; those they hold finish) and stop in finishDrains.
+   */
+  private scaleDown(pool: VersionPool, live: ReplicaHandle[], count: number): void {
+    const order = [...live].sort((a, b) => (a.state === b.state ? a.ongoing - b.ongoing : a.state === 'STARTING' ? -1 : 1));
+    for (const r of order.slice(0, count)) {
+      this.log.info({ replica: r.id, deployment: pool.name, version: pool.version, target: pool.targetReplicas }, 'replica draining (scale down)');
+      if (r.state === 'STARTING') r.stop('scale_down');
+      else r.beginDrain(this.now());
+    }
+    pool.pump();
+  }
+
+  /** Stops draining replicas once they hold nothing, or when graceful_shutdown_timeout_s runs out. */
+  private finishDrains(pool: VersionPool, now: number): void {
+    for (const r of pool.replicas) {
+      if (r.state !== 'DRAINING' || r.drainStartedAt === undefined) continue;
+      const overdue = now - r.drainStartedAt > pool.deployment.graceful_shutdown_timeout_s * 1000;
+      if (r.ongoing === 0 || overdue) {
+        if (overdue && r.ongoing > 0) this.log.warn({ replica: r.id, abandoned: r.ongoing }, 'drain timed out with requests in flight');
+        stopDrained(r);
+      }
     }
   }
 
@@ -101,7 +130,7 @@ export class Controller {
       replicaId,
       deployment: cfg.name,
       version: pool.version,
-      model: cfg.model,
+      model: pool.model,
       executionProvider: cfg.execution_provider,
       intraOpThreads: cfg.intra_op_threads,
       maxBatchSize: cfg.batching.max_batch_size,
@@ -119,6 +148,10 @@ export class Controller {
     });
     replica.on('load-failed', (message) => {
       state.lastError = message;
+    });
+    replica.on('settled', () => {
+      // A draining replica stops as soon as its last request is answered, not at the next tick.
+      if (replica.state === 'DRAINING' && replica.ongoing === 0 && replica.drainStartedAt !== undefined) stopDrained(replica);
     });
     replica.on('stopped', (reason) => {
       this.sockets.forget(replicaId);
@@ -147,4 +180,9 @@ export class Controller {
       ),
     );
   }
+}
+
+function stopDrained(replica: ReplicaHandle): void {
+  replica.drainStartedAt = undefined;
+  replica.stop('scale_down', true);
 }

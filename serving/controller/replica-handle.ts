@@ -125,6 +125,16 @@ export class ReplicaHandle extends EventEmitter<{
     return now - this.lastSeen;
   }
 
+  /** When scale-down took it out of rotation (controller clock); undefined unless draining for scale-down. */
+  drainStartedAt: number | undefined;
+
+  /** Out of rotation: the router sends nothing new; what it holds finishes, then the controller stops it. */
+  beginDrain(now: number): void {
+    if (this.state !== 'RUNNING') return;
+    this.state = 'DRAINING';
+    this.drainStartedAt = now;
+  }
+
   /** Ends the process. `graceful` lets it finish (the caller has drained it first). */
   stop(reason: StopReason, graceful = false): void {
     if (this.state === 'STOPPED') return;

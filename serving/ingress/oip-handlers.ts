@@ -4,16 +4,21 @@ import { parseInferRequest } from '../protocol/infer-request.ts';
 import { encodeInferResponse } from '../protocol/infer-response.ts';
 import { validateAgainstSignature } from '../protocol/model-metadata.ts';
 import type { Deployment, DeploymentRouter } from '../router/deployment-router.ts';
+import { runShadow, shouldMirror } from '../router/mirror.ts';
 import type { VersionPool } from '../router/version-pool.ts';
 import type { RequestScope } from '../telemetry/request-scope.ts';
 import { sendJson } from './error-response.ts';
 import { readBody } from './read-body.ts';
 
 export const TIMEOUT_HEADER = 'x-vigil-timeout-ms';
+/** Pins a request to one version, like the OIP /versions/{v} path. */
+export const VERSION_HEADER = 'x-vigil-version';
+/** Consistent assignment: the same key gets the same version while the traffic split is unchanged. */
+export const ROUTING_KEY_HEADER = 'x-vigil-routing-key';
 
 /** GET /v2/models/{name}[/versions/{v}]: the model's signature, versions and provider. */
 export function modelMetadata(res: ServerResponse, deployment: Deployment, version?: string): void {
-  const pool = deployment.pick(version ?? [...deployment.pools.keys()][0]);
+  const pool = deployment.pick({ version: version ?? [...deployment.pools.keys()][0] });
   if (!pool.signature) throw new VigilError('VIGIL_ERR_NOT_READY', `"${deployment.name}" has not loaded its model yet`);
   sendJson(res, 200, {
     name: deployment.name,
@@ -27,8 +32,9 @@ export function modelMetadata(res: ServerResponse, deployment: Deployment, versi
 
 /** GET /v2/models/{name}[/versions/{v}]/ready */
 export function modelReady(res: ServerResponse, deployment: Deployment, version?: string): void {
-  const pools = version !== undefined ? [deployment.pick(version)] : [...deployment.pools.values()];
-  const ready = pools.every((p) => p.running().length > 0);
+  // Without a version: ready when every version that takes traffic can serve it.
+  const pools = version !== undefined ? [deployment.pick({ version })] : [...deployment.pools.values()].filter((p) => deployment.weightOf(p.version) > 0);
+  const ready = pools.every((p) => p.running().length > 0 || (p.scalesFromZero && !p.retired));
   sendJson(res, ready ? 200 : 503, { name: deployment.name, ready });
 }
 
@@ -36,7 +42,8 @@ export function modelReady(res: ServerResponse, deployment: Deployment, version?
 export async function infer(req: IncomingMessage, res: ServerResponse, router: DeploymentRouter, name: string, version: string | undefined, scope: RequestScope): Promise<void> {
   const deployment = router.get(name);
   scope.deployment = deployment.name;
-  const pool = deployment.pick(version);
+  const pinned = version ?? singleHeader(req, VERSION_HEADER);
+  const pool = deployment.pick({ version: pinned, routingKey: singleHeader(req, ROUTING_KEY_HEADER) });
   scope.pool = pool;
   scope.version = pool.version;
 
@@ -57,7 +64,11 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   await injectFault(res, pool, effectiveDeadline);
   if (effectiveDeadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
   scope.admittedAt = performance.now();
-  const outcome = await pool.infer({ inputs: request.inputs, outputs: request.outputs?.map((o) => o.name), deadline: effectiveDeadline, traceparent: scope.traceparent() });
+  const call = { inputs: request.inputs, outputs: request.outputs?.map((o) => o.name), deadline: effectiveDeadline, traceparent: scope.traceparent() };
+  const primary = pool.infer(call);
+  const mirror = deployment.mirror;
+  if (shouldMirror(mirror, pool, pinned !== undefined)) runShadow(deployment.pools.get(mirror.version)!, call, primary, mirror, deployment.mirrorStats);
+  const outcome = await primary;
   scope.queueWaitMs = outcome.queueWaitMs;
   scope.stats = outcome.result.stats;
   scope.replicaSlot = outcome.replica.slot;
@@ -71,6 +82,11 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   // debugging a canary or a batching setting.
   res.writeHead(200, { ...encoded.headers, 'content-length': encoded.body.length, 'x-vigil-version': pool.version, 'x-vigil-batch-size': String(outcome.result.stats.batchSize) });
   res.end(encoded.body);
+}
+
+function singleHeader(req: IncomingMessage, header: string): string | undefined {
+  const v = req.headers[header];
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 /** The client's deadline (x-vigil-timeout-ms), capped by the deployment's request_timeout_s. */

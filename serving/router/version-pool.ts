@@ -1,5 +1,5 @@
 import type { ReplicaHandle } from '../controller/replica-handle.ts';
-import type { DeploymentConfig } from '../config/schema.ts';
+import type { DeploymentConfig, VersionConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { Tensor } from '../protocol/datatypes.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
@@ -46,14 +46,39 @@ export class VersionPool {
   dispatched = 0;
   /** Fault injection in force for this version; the API can change it at run time. */
   fault: { errorRate: number; addedLatencyMs: number };
+  /**
+   * How many replicas the controller keeps: the configured count, the autoscaler's target, or 0
+   * once the version is retired (rolled back, or replaced by a promoted canary).
+   */
+  targetReplicas: number;
+  /** A retired version keeps no replicas and takes no traffic until a rollout revives it. */
+  retired = false;
+  /** Set under autoscaling with min_replicas 0: a request may wait for a cold start. */
+  scalesFromZero = false;
+  /** Called when a request arrives while no replica runs or starts (the autoscaler scales from zero). */
+  onDemand: (() => void) | undefined;
   private closed = false;
 
   constructor(
     readonly deployment: DeploymentConfig,
-    readonly version: string,
+    readonly versionConfig: VersionConfig,
   ) {
     this.queue = new AdmissionQueue(deployment.max_queued_requests);
-    this.fault = { errorRate: deployment.fault_injection.error_rate, addedLatencyMs: deployment.fault_injection.added_latency_ms };
+    this.fault = { errorRate: versionConfig.fault_injection.error_rate, addedLatencyMs: versionConfig.fault_injection.added_latency_ms };
+    this.targetReplicas = versionConfig.num_replicas;
+  }
+
+  get version(): string {
+    return this.versionConfig.version;
+  }
+
+  get model(): string {
+    return this.versionConfig.model;
+  }
+
+  /** Replicas starting or running: what counts against the target. */
+  live(): ReplicaHandle[] {
+    return this.replicas.filter((r) => r.state === 'STARTING' || r.state === 'RUNNING');
   }
 
   get name(): string {
@@ -131,6 +156,7 @@ export class VersionPool {
         if (this.closed) return finish(new VigilError('VIGIL_ERR_SHUTTING_DOWN'));
         const replica = this.queue.length === 0 ? choosePow2(this.replicas.filter(isRunning), this.deployment.max_ongoing_requests) : undefined;
         if (replica) return send(replica);
+        if (!this.hasHope() && this.scalesFromZero && !this.retired) this.onDemand?.();
         if (!this.hasHope()) return finish(new VigilError('VIGIL_ERR_NOT_READY', `deployment "${this.name}" version "${this.version}" has no running or starting replica`));
         if (this.queue.full) {
           const retryAfter = this.drainRate.retryAfterSeconds(this.queue.length + 1);
@@ -167,7 +193,7 @@ export class VersionPool {
    * takes well under a deadline. In a crash loop with a long back-off it fails fast instead.
    */
   private hasHope(): boolean {
-    return this.replacementImminent || this.replicas.some((r) => r.state === 'RUNNING' || r.state === 'STARTING');
+    return this.replacementImminent || this.replicas.some((r) => r.state === 'RUNNING' || r.state === 'STARTING') || (this.scalesFromZero && !this.retired && this.targetReplicas > 0);
   }
 }
 

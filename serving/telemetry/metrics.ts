@@ -1,6 +1,8 @@
 import client from 'prom-client';
 import type { ReplicaHandle, ReplicaState, StopReason } from '../controller/replica-handle.ts';
 import type { VersionPool } from '../router/version-pool.ts';
+import type { Deployment } from '../router/deployment-router.ts';
+import type { MirrorResult } from '../router/mirror.ts';
 import { DURATION_BUCKETS } from './buckets.ts';
 import { EventLoopLag } from './event-loop-lag.ts';
 import { openMetricsToPrometheusText } from './exposition.ts';
@@ -39,7 +41,18 @@ export const aggregation: Record<string, 'sum' | 'max' | 'per_replica' | 'primar
   vigil_replica_cpu_seconds_total: 'per_replica',
   vigil_event_loop_lag_seconds: 'max',
   vigil_build_info: 'primary',
+  vigil_traffic_weight: 'primary',
+  vigil_mirror_requests_total: 'sum',
+  vigil_rollouts_total: 'sum',
+  vigil_target_replicas: 'sum',
+  vigil_autoscaler_memory_capped: 'max',
 };
+
+/** What the rollout and autoscaling gauges read at scrape time. */
+export interface TrafficView {
+  deployments(): Deployment[];
+  memoryCapped(pool: VersionPool): boolean;
+}
 
 export interface RequestObservation {
   deployment: string;
@@ -76,8 +89,10 @@ export class VigilMetrics {
   readonly restarts: client.Counter<'deployment' | 'reason'>;
   readonly modelLoad: client.Histogram<'deployment' | 'version'>;
   readonly coldStarts: client.Counter<'deployment' | 'version'>;
+  readonly mirror: client.Counter<'deployment' | 'version' | 'result'>;
+  readonly rollouts: client.Counter<'deployment' | 'outcome'>;
 
-  constructor(pools: () => VersionPool[]) {
+  constructor(pools: () => VersionPool[], traffic?: TrafficView) {
     const registers = [this.registry];
     this.requests = new client.Counter({ name: 'vigil_requests_total', help: 'Inference requests answered, by HTTP status code.', labelNames: ['deployment', 'version', 'code'], registers });
     this.duration = new client.Histogram({
@@ -170,6 +185,40 @@ export class VigilMetrics {
         perReplica((stats, labels) => this.set({ process: 'replica', ...labels }, stats.eventLoopLagSeconds));
       },
     });
+    this.mirror = new client.Counter({ name: 'vigil_mirror_requests_total', help: 'Shadow (mirrored) requests by how their answer compared with the one the client got: agree, disagree, incomparable or error.', labelNames: ['deployment', 'version', 'result'], registers });
+    this.rollouts = new client.Counter({ name: 'vigil_rollouts_total', help: 'Finished rollouts by outcome: Promoted, RolledBack or Aborted.', labelNames: ['deployment', 'outcome'], registers });
+    if (traffic) {
+      new client.Gauge({
+        name: 'vigil_traffic_weight',
+        help: 'Share of unpinned traffic each version receives, as its weight in the split (percent when weights sum to 100).',
+        labelNames: ['deployment', 'version'],
+        registers,
+        collect() {
+          this.reset();
+          for (const d of traffic.deployments()) for (const v of d.pools.keys()) this.set({ deployment: d.name, version: v }, d.weightOf(v));
+        },
+      });
+      new client.Gauge({
+        name: 'vigil_autoscaler_memory_capped',
+        help: '1 while the autoscaler wants more replicas than the node memory budget allows.',
+        labelNames: ['deployment', 'version'],
+        registers,
+        collect() {
+          this.reset();
+          for (const p of pools()) if (p.deployment.autoscaling) this.set({ deployment: p.name, version: p.version }, traffic.memoryCapped(p) ? 1 : 0);
+        },
+      });
+    }
+    new client.Gauge({
+      name: 'vigil_target_replicas',
+      help: 'Replicas the controller is asked to keep: the fixed count, the autoscaler target, or 0 for a retired version.',
+      labelNames: ['deployment', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) this.set({ deployment: p.name, version: p.version }, p.targetReplicas);
+      },
+    });
     const info = new client.Gauge({ name: 'vigil_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node_version', 'onnxruntime_version'], registers });
     info.set({ version: VIGIL_VERSION, node_version: process.version, onnxruntime_version: ORT_VERSION }, 1);
     client.collectDefaultMetrics({ register: this.registry });
@@ -195,6 +244,14 @@ export class VigilMetrics {
   observeReplicaReady(deployment: string, version: string, loadSeconds: number): void {
     this.modelLoad.observe({ deployment, version }, loadSeconds);
     this.coldStarts.inc({ deployment, version });
+  }
+
+  observeMirror(deployment: string, version: string, result: MirrorResult): void {
+    this.mirror.inc({ deployment, version, result });
+  }
+
+  observeRolloutFinished(deployment: string, outcome: string): void {
+    this.rollouts.inc({ deployment, outcome });
   }
 
   observeReplicaRestart(deployment: string, reason: StopReason): void {

@@ -36,8 +36,7 @@ describe('validateConfig', () => {
     expect(config.deployments).toHaveLength(1);
     expect(config.deployments[0]).toEqual({
       name: 'cls',
-      model: MODEL_ABS,
-      version: 'v1',
+      versions: [{ version: 'v1', model: MODEL_ABS, weight: 100, num_replicas: 1, fault_injection: { error_rate: 0, added_latency_ms: 0 } }],
       num_replicas: 1,
       max_ongoing_requests: 16,
       max_queued_requests: 256,
@@ -71,7 +70,7 @@ describe('validateConfig', () => {
 
   it('keeps an absolute model path as it is', () => {
     const config = validateConfig({ deployments: [{ name: 'cls', model: MODEL_ABS }] }, 'test.yaml', '/nonexistent-base');
-    expect(config.deployments[0]!.model).toBe(MODEL_ABS);
+    expect(config.deployments[0]!.versions[0]!.model).toBe(MODEL_ABS);
   });
 
   it('returns a deeply frozen result', () => {
@@ -196,7 +195,7 @@ describe('loadConfig', () => {
     const file = join(dir, 'vigil.yaml');
     writeFileSync(file, 'deployments:\n  - name: cls\n    model: model.onnx\n    num_replicas: 2\n');
     const config = loadConfig(file);
-    expect(config.deployments[0]!.model).toBe(join(dir, 'model.onnx'));
+    expect(config.deployments[0]!.versions[0]!.model).toBe(join(dir, "model.onnx"));
     expect(config.deployments[0]!.num_replicas).toBe(2);
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -215,6 +214,6 @@ describe('loadConfig', () => {
   it('loads the repository vigil.yaml', () => {
     const config = loadConfig(join(repoRoot, 'vigil.yaml'));
     expect(config.deployments.length).toBeGreaterThan(0);
-    for (const d of config.deployments) expect(d.model.startsWith('/')).toBe(true);
+    for (const d of config.deployments) for (const v of d.versions) expect(v.model.startsWith('/')).toBe(true);
   });
 });

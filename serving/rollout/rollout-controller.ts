@@ -1,0 +1,383 @@
+import type { Db } from '../../db/client.ts';
+import { recordAudit } from '../../db/queries/audit.ts';
+import { enqueueWebhook } from '../../db/queries/outbox.ts';
+import { insertRollout, listActiveRollouts, updateRollout } from '../../db/queries/rollouts.ts';
+import type { Rollout, RolloutStatus } from '../../db/schema/index.ts';
+import { withTransaction } from '../../db/transaction.ts';
+import { fingerprint } from '../../slo/alert-state.ts';
+import { buildWebhookPayload, type WebhookAlert } from '../../slo/alertmanager-payload.ts';
+import type { WebhookReceiver } from '../../slo/engine.ts';
+import type { RolloutAnalysisConfig } from '../config/schema.ts';
+import { VigilError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Deployment, DeploymentRouter } from '../router/deployment-router.ts';
+import type { MirrorTotals } from '../router/mirror.ts';
+import type { DeploymentState, StateChange } from '../traffic/deployment-state.ts';
+import { analyzeCanary, type AnalysisThresholds, type CanaryAnalysis } from './canary-analysis.ts';
+import type { LiveWindow } from './live-window.ts';
+import { decideRollout, type RolloutDecision } from './rollout-policy.ts';
+
+/** The thresholds a rollout is judged by, as stored in its row (config defaults plus overrides). */
+export interface RolloutSettings extends AnalysisThresholds {
+  shortWindowS: number;
+  mirrorPercent: number;
+}
+
+export function settingsFromConfig(c: RolloutAnalysisConfig, objective: number): RolloutSettings {
+  return {
+    minRequests: c.min_requests,
+    confidence: c.confidence,
+    burnRateFactor: c.burn_rate_factor,
+    objective,
+    maxLatencyRatio: c.max_latency_ratio,
+    minLatencyDeltaMs: c.min_latency_delta_ms,
+    latencyMinRequests: c.latency_min_requests,
+    minAgreement: c.min_agreement,
+    minMirrorSamples: c.min_mirror_samples,
+    shortWindowS: c.short_window_s,
+    mirrorPercent: c.mirror_percent,
+  };
+}
+
+export const CANARY_RUNBOOK = 'canary-rolled-back';
+/** The stable version's baseline: its last five minutes, so a canary at 100% still has one. */
+const STABLE_BASELINE_MS = 5 * 60_000;
+
+export interface RolloutControllerOptions {
+  db: Db;
+  router: DeploymentRouter;
+  state: DeploymentState;
+  window: LiveWindow;
+  log: Logger;
+  analysis: RolloutAnalysisConfig;
+  /** The deployment's availability objective (its strictest availability SLO), if it declares one. */
+  objectiveFor(deployment: string, canary: string): number | undefined;
+  receivers: readonly WebhookReceiver[];
+  externalUrl: string;
+  /** Called after each applied change, so the replica controller acts at once rather than at its next tick. */
+  afterChange?(): void;
+  onFinished?(deployment: string, status: RolloutStatus): void;
+  now?: () => number;
+}
+
+export interface StartRollout {
+  deployment: string;
+  version: string;
+  steps: number[];
+  intervalSeconds: number;
+  overrides?: Partial<RolloutSettings>;
+  actor: string;
+}
+
+export type RolloutAction = 'pause' | 'resume' | 'promote' | 'abort';
+
+interface ActiveRollout {
+  row: Rollout;
+  settings: RolloutSettings;
+  stepStartedAt: number;
+  mirrorBaseline: MirrorTotals;
+  lastAnalysis: CanaryAnalysis | undefined;
+  lastDecision: RolloutDecision | undefined;
+}
+
+/**
+ * Runs canary rollouts: every analysis_interval_s it judges each Progressing rollout's canary
+ * against its stable version (canary-analysis.ts) and acts on the decision (rollout-policy.ts):
+ * hold, advance a step, promote, or roll back. Each change is written (rollout row, traffic
+ * state, audit row, and for a rollback the webhook alert, in one transaction) before it is
+ * applied to the router. Work on one deployment is serialised, so an API call and the loop
+ * never interleave, and every status change is a compare-and-set on the status last seen.
+ */
+export class RolloutController {
+  private readonly active = new Map<string, ActiveRollout>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private readonly now: () => number;
+
+  constructor(private readonly o: RolloutControllerOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Picks up the rollouts that were active when vigil last stopped: each resumes its current step. */
+  async resume(): Promise<void> {
+    for (const row of await listActiveRollouts(this.o.db)) {
+      const d = this.o.router.deployments.get(row.deployment);
+      if (!d || !d.pools.has(row.canaryVersion) || !d.pools.has(row.stableVersion)) {
+        const reason = `version ${row.canaryVersion} or ${row.stableVersion} of "${row.deployment}" is no longer in vigil.yaml`;
+        await withTransaction(this.o.db, async (tx) => {
+          await updateRollout(tx, row.id, row.status, { status: 'Aborted', reason });
+          await recordAudit(tx, { actor: 'vigil', action: 'rollout.abort', target: `deployment/${row.deployment}`, after: { rollout: row.id, reason } });
+        });
+        this.o.log.warn({ rollout: row.id, deployment: row.deployment, reason }, 'rollout aborted at start');
+        continue;
+      }
+      // The split is rewritten from the rollout row: the row is the authority while it is active.
+      const apply = await withTransaction(this.o.db, (tx) => this.o.state.write(tx, d, this.splitFor(d, row, row.canaryWeight)));
+      apply();
+      this.track(d, row);
+      this.o.log.info({ rollout: row.id, deployment: row.deployment, canary: row.canaryVersion, step: row.stepIndex, weight: row.canaryWeight, status: row.status }, 'rollout resumed; its current step starts over');
+    }
+    this.o.afterChange?.();
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.o.analysis.analysis_interval_s * 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Live view of a deployment's active rollout: the row plus the last analysis and decision. */
+  describe(deployment: string): (ActiveRollout & { stepElapsedSeconds: number }) | undefined {
+    const a = this.active.get(deployment);
+    return a && { ...a, stepElapsedSeconds: Math.max(0, (this.now() - a.stepStartedAt) / 1000) };
+  }
+
+  startRollout(req: StartRollout): Promise<Rollout> {
+    return this.serialised(req.deployment, async () => {
+      const d = this.o.router.get(req.deployment);
+      if (!d.pools.has(req.version)) throw new VigilError('VIGIL_ERR_UNKNOWN_VERSION', `deployment "${d.name}" has no version "${req.version.slice(0, 100)}"`);
+      if (this.active.has(d.name)) throw new VigilError('VIGIL_ERR_ROLLOUT_ACTIVE', `rollout ${this.active.get(d.name)!.row.id} of "${d.name}"`);
+      const stable = [...d.split.entries].sort((a, b) => b.weight - a.weight)[0]!.version;
+      if (stable === req.version) throw new VigilError('VIGIL_ERR_CONFLICT', `version "${req.version}" already takes the most traffic of "${d.name}"; a canary must be another version`);
+      const objective = this.o.objectiveFor(d.name, req.version) ?? this.o.analysis.objective;
+      const settings: RolloutSettings = { ...settingsFromConfig(this.o.analysis, objective), ...req.overrides };
+      const before = this.o.state.rows(d);
+      const { row, apply } = await withTransaction(this.o.db, async (tx) => {
+        let inserted: Rollout;
+        try {
+          inserted = await insertRollout(tx, {
+            deployment: d.name,
+            stableVersion: stable,
+            canaryVersion: req.version,
+            status: 'Progressing',
+            steps: req.steps,
+            stepIndex: 0,
+            intervalSeconds: req.intervalSeconds,
+            canaryWeight: 0,
+            settings: settings as unknown as Record<string, unknown>,
+            startedBy: req.actor,
+          });
+        } catch (err) {
+          // Another node (or a racing request) holds the one active rollout the index allows.
+          throw new VigilError('VIGIL_ERR_ROLLOUT_ACTIVE', `"${d.name}" (${(err as Error).message.slice(0, 120)})`);
+        }
+        // The canary starts its replicas with weight 0; it gets its first step once one runs.
+        const change: StateChange = { ...this.splitFor(d, inserted, 0), activate: [req.version] };
+        if (settings.minAgreement !== null) change.mirror = { version: req.version, percent: settings.mirrorPercent, tolerance: d.mirror?.tolerance ?? 1e-4 };
+        const apply = await this.o.state.write(tx, d, change);
+        await recordAudit(tx, { actor: req.actor, action: 'rollout.start', target: `deployment/${d.name}`, before: { versions: before }, after: { rollout: inserted.id, canary: req.version, stable, steps: req.steps, interval_seconds: req.intervalSeconds, settings } });
+        return { row: inserted, apply };
+      });
+      apply();
+      this.track(d, row);
+      this.o.log.info({ rollout: row.id, deployment: d.name, canary: req.version, stable, steps: req.steps, interval_s: req.intervalSeconds, by: req.actor }, 'rollout started');
+      this.o.afterChange?.();
+      return row;
+    });
+  }
+
+  /** pause, resume, promote now, or abort (roll back by hand) the deployment's active rollout. */
+  act(deployment: string, action: RolloutAction, actor: string): Promise<Rollout> {
+    return this.serialised(deployment, async () => {
+      const d = this.o.router.get(deployment);
+      const a = this.active.get(d.name);
+      if (!a) throw new VigilError('VIGIL_ERR_NO_ACTIVE_ROLLOUT', `"${d.name}"`);
+      switch (action) {
+        case 'pause':
+        case 'resume': {
+          const [from, to]: [RolloutStatus, RolloutStatus] = action === 'pause' ? ['Progressing', 'Paused'] : ['Paused', 'Progressing'];
+          if (a.row.status !== from) throw new VigilError('VIGIL_ERR_CONFLICT', `rollout ${a.row.id} is ${a.row.status}, not ${from}`);
+          const row = await withTransaction(this.o.db, async (tx) => {
+            const updated = await updateRollout(tx, a.row.id, from, { status: to, reason: `${action}d by ${actor}` });
+            if (!updated) throw new VigilError('VIGIL_ERR_CONFLICT', `rollout ${a.row.id} changed meanwhile`);
+            await recordAudit(tx, { actor, action: `rollout.${action}`, target: `deployment/${d.name}`, before: { status: from }, after: { rollout: a.row.id, status: to } });
+            return updated;
+          });
+          a.row = row;
+          // The step's interval starts over: the time spent paused proves nothing.
+          if (action === 'resume') this.restartStep(d, a);
+          this.o.log.info({ rollout: row.id, deployment: d.name, by: actor }, `rollout ${action}d`);
+          return row;
+        }
+        case 'promote':
+          return this.finish(d, a, 'Promoted', `promoted by ${actor} at step ${a.row.stepIndex + 1}/${a.row.steps.length} (canary weight ${a.row.canaryWeight}%)`, actor);
+        case 'abort':
+          return this.finish(d, a, 'Aborted', `aborted by ${actor} at step ${a.row.stepIndex + 1}/${a.row.steps.length} (canary weight ${a.row.canaryWeight}%)`, actor);
+      }
+    });
+  }
+
+  /** Called for every finished client request (shadow calls are not). */
+  record(deployment: string, version: string, status: number, durationSeconds: number): void {
+    // Always, not only during a rollout: the stable version's baseline is its recent past.
+    this.o.window.record(deployment, version, status, durationSeconds, this.now());
+  }
+
+  /** One analysis round over every active rollout; exported for tests that drive the clock. */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await Promise.all([...this.active.keys()].map((name) => this.serialised(name, () => this.judge(name)).catch((err) => this.o.log.error({ err, deployment: name }, 'rollout analysis failed; it will be retried'))));
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async judge(name: string): Promise<void> {
+    const a = this.active.get(name);
+    if (!a || a.row.status !== 'Progressing') return;
+    const d = this.o.router.get(name);
+    const canary = d.pools.get(a.row.canaryVersion)!;
+    const canaryReady = canary.running().length > 0;
+    const now = this.now();
+    // The first step begins once a canary replica runs, so no request waits on a cold canary.
+    if (a.row.canaryWeight === 0) {
+      if (canaryReady) await this.moveTo(d, a, 0, `canary ${a.row.canaryVersion} is running`);
+      else a.lastDecision = { kind: 'hold', reason: `waiting for a running ${a.row.canaryVersion} replica` };
+      return;
+    }
+    const analysis = this.analyse(d, a, now);
+    a.lastAnalysis = analysis;
+    const decision = decideRollout({ status: 'Progressing', steps: a.row.steps, stepIndex: a.row.stepIndex, stepStartedAt: a.stepStartedAt, intervalMs: a.row.intervalSeconds * 1000, canaryReady }, analysis, now);
+    a.lastDecision = decision;
+    switch (decision.kind) {
+      case 'hold':
+        return;
+      case 'advance':
+        await this.moveTo(d, a, decision.stepIndex, decision.reason, analysis);
+        return;
+      case 'promote':
+        await this.finish(d, a, 'Promoted', decision.reason, 'vigil/rollout-controller', analysis);
+        return;
+      case 'rollback':
+        await this.finish(d, a, 'RolledBack', decision.reason, 'vigil/rollout-controller', analysis);
+        return;
+    }
+  }
+
+  private analyse(d: Deployment, a: ActiveRollout, now: number): CanaryAnalysis {
+    const { canaryVersion, stableVersion, intervalSeconds } = a.row;
+    const w = this.o.window;
+    const longSince = Math.max(a.stepStartedAt, now - intervalSeconds * 1000);
+    const shortSince = Math.max(a.stepStartedAt, now - a.settings.shortWindowS * 1000);
+    const mirror = d.mirrorStats.get(canaryVersion);
+    return analyzeCanary({
+      canaryLong: w.summary(d.name, canaryVersion, longSince, now),
+      canaryShort: w.summary(d.name, canaryVersion, shortSince, now),
+      stable: w.summary(d.name, stableVersion, now - STABLE_BASELINE_MS, now),
+      agreement: { compared: mirror.compared - a.mirrorBaseline.compared, agreed: mirror.agreed - a.mirrorBaseline.agreed },
+      thresholds: a.settings,
+      windows: { longSeconds: (now - longSince) / 1000, shortSeconds: (now - shortSince) / 1000 },
+    });
+  }
+
+  /** Persists, then applies, the canary weight of step `stepIndex`. */
+  private async moveTo(d: Deployment, a: ActiveRollout, stepIndex: number, reason: string, analysis?: CanaryAnalysis): Promise<void> {
+    const weight = a.row.steps[stepIndex]!;
+    const { row, apply } = await withTransaction(this.o.db, async (tx) => {
+      const updated = await updateRollout(tx, a.row.id, 'Progressing', { stepIndex, canaryWeight: weight, reason, analysis: analysis ? toJson(analysis) : a.row.analysis });
+      if (!updated) throw new VigilError('VIGIL_ERR_CONFLICT', `rollout ${a.row.id} changed meanwhile`);
+      const apply = await this.o.state.write(tx, d, this.splitFor(d, updated, weight));
+      await recordAudit(tx, { actor: 'vigil/rollout-controller', action: 'rollout.step', target: `deployment/${d.name}`, before: { step: a.row.stepIndex, canary_weight: a.row.canaryWeight }, after: { rollout: a.row.id, step: stepIndex, canary_weight: weight, reason } });
+      return { row: updated, apply };
+    });
+    apply();
+    a.row = row;
+    this.restartStep(d, a);
+    this.o.log.info({ rollout: row.id, deployment: d.name, step: `${stepIndex + 1}/${row.steps.length}`, canary_weight: weight, reason }, 'rollout step');
+  }
+
+  /** Ends a rollout: Promoted makes the canary stable; RolledBack and Aborted send all traffic back. */
+  private async finish(d: Deployment, a: ActiveRollout, status: 'Promoted' | 'RolledBack' | 'Aborted', reason: string, actor: string, analysis?: CanaryAnalysis): Promise<Rollout> {
+    const { canaryVersion: canary, stableVersion: stable } = a.row;
+    const promoted = status === 'Promoted';
+    const change: StateChange = promoted
+      ? { split: [{ version: canary, weight: 100 }, { version: stable, weight: 0 }], retire: [stable], activate: [canary] }
+      : { split: [{ version: stable, weight: 100 }, { version: canary, weight: 0 }], retire: [canary], activate: [stable] };
+    if (d.mirror?.version === canary && a.settings.minAgreement !== null) change.mirror = null;
+    const before = { status: a.row.status, step: a.row.stepIndex, canary_weight: a.row.canaryWeight };
+    const { row, apply } = await withTransaction(this.o.db, async (tx) => {
+      const updated = await updateRollout(tx, a.row.id, a.row.status, { status, reason, canaryWeight: promoted ? 100 : 0, analysis: analysis ? toJson(analysis) : a.row.analysis });
+      if (!updated) throw new VigilError('VIGIL_ERR_CONFLICT', `rollout ${a.row.id} changed meanwhile`);
+      const apply = await this.o.state.write(tx, d, change);
+      const action = promoted ? 'rollout.promote' : status === 'RolledBack' ? 'rollout.rollback' : 'rollout.abort';
+      await recordAudit(tx, { actor, action, target: `deployment/${d.name}`, before, after: { rollout: a.row.id, status, reason, stable: promoted ? canary : stable, retired: promoted ? stable : canary } });
+      if (status === 'RolledBack') for (const w of this.rollbackWebhooks(updated)) await enqueueWebhook(tx, w);
+      return { row: updated, apply };
+    });
+    apply();
+    this.active.delete(d.name);
+    const log = status === 'RolledBack' ? this.o.log.warn.bind(this.o.log) : this.o.log.info.bind(this.o.log);
+    log({ rollout: row.id, deployment: d.name, canary, stable, status, reason }, `rollout ${status}`);
+    this.o.onFinished?.(d.name, status);
+    this.o.afterChange?.();
+    return row;
+  }
+
+  /** One Alertmanager-format alert per receiver, naming the runbook; deduped per rollout. */
+  private rollbackWebhooks(row: Rollout) {
+    const base = this.o.externalUrl.replace(/\/$/, '');
+    const labels = { alertname: 'VigilCanaryRolledBack', severity: 'page', deployment: row.deployment, version: row.canaryVersion, rollout_id: String(row.id) };
+    const startsAt = new Date(this.now());
+    const alert: WebhookAlert = {
+      status: 'firing',
+      labels,
+      annotations: {
+        summary: `Canary ${row.canaryVersion} of ${row.deployment} was rolled back automatically; ${row.stableVersion} serves all traffic`,
+        description: row.reason ?? '',
+        runbook: CANARY_RUNBOOK,
+        runbook_url: `${base}/runbooks/${CANARY_RUNBOOK}`,
+      },
+      startsAt: startsAt.toISOString(),
+      // A rollback is an event, not a condition that later clears: it resolves itself after an hour.
+      endsAt: new Date(startsAt.getTime() + 3600_000).toISOString(),
+      generatorURL: `${base}/api/v1/rollouts/${row.id}`,
+      fingerprint: fingerprint(labels),
+    };
+    return this.o.receivers.map((r) => ({
+      receiver: r.name,
+      url: r.url,
+      payload: buildWebhookPayload(r.name, base, [alert], ['alertname', 'deployment']),
+      dedupeKey: `${r.name}:rollout:${row.id}:rolled-back`,
+    }));
+  }
+
+  /** The split while a rollout runs: the canary first (so routing keys keep their version as it grows), then the stable. */
+  private splitFor(d: Deployment, row: Rollout, canaryWeight: number): StateChange {
+    const others = [...d.pools.keys()].filter((v) => v !== row.canaryVersion && v !== row.stableVersion);
+    return {
+      split: [
+        { version: row.canaryVersion, weight: canaryWeight },
+        { version: row.stableVersion, weight: 100 - canaryWeight },
+        ...others.map((version) => ({ version, weight: 0 })),
+      ],
+    };
+  }
+
+  private track(d: Deployment, row: Rollout): void {
+    const a: ActiveRollout = { row, settings: row.settings as unknown as RolloutSettings, stepStartedAt: this.now(), mirrorBaseline: d.mirrorStats.get(row.canaryVersion), lastAnalysis: undefined, lastDecision: undefined };
+    this.active.set(d.name, a);
+  }
+
+  private restartStep(d: Deployment, a: ActiveRollout): void {
+    a.stepStartedAt = this.now();
+    a.mirrorBaseline = d.mirrorStats.get(a.row.canaryVersion);
+    a.lastAnalysis = undefined;
+  }
+
+  private serialised<T>(deployment: string, work: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(deployment) ?? Promise.resolve();
+    const next = prev.then(work, work);
+    this.queues.set(deployment, next.catch(() => undefined));
+    return next;
+  }
+}
+
+function toJson(analysis: CanaryAnalysis): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(analysis)) as Record<string, unknown>;
+}

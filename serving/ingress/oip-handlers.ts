@@ -46,6 +46,8 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   const pool = deployment.pick({ version: pinned, routingKey: singleHeader(req, ROUTING_KEY_HEADER) });
   scope.pool = pool;
   scope.version = pool.version;
+  // On errors too: which version failed is the first question during a canary.
+  res.setHeader('x-vigil-version', pool.version);
 
   const headerLength = req.headers['inference-header-content-length'];
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();

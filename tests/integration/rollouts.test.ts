@@ -1,0 +1,211 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { getJson, sendJsonTo, startLoad } from '../helpers/load.ts';
+import { parseSamples, sampleValue, scrape } from '../helpers/metrics-text.ts';
+import { freePort } from '../helpers/ports.ts';
+import { clsInput, inferJson } from '../helpers/tensors.ts';
+import { CLS_MODEL, clsDeployment, startVigil, waitFor, type RunningVigil } from '../helpers/vigil-process.ts';
+import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
+
+/** The cls deployment with two versions of the same model; v2 starts dark (weight 0). */
+function twoVersions(v2: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const { model: _model, ...base } = clsDeployment();
+  return { ...base, versions: [{ version: 'v1', model: CLS_MODEL }, { version: 'v2', model: CLS_MODEL, ...v2 }], ...extra };
+}
+
+interface DeploymentDoc {
+  split: { version: string; weight: number }[];
+  versions: { version: string; weight: number; state: string; target_replicas: number; replicas: { state: string }[]; dispatched: number }[];
+  rollout: { status: string; step: number; canary_weight: number; decision: { kind: string; reason: string } | null } | null;
+  mirror: { version: string; compared: number; agreed: number; errors: number } | null;
+}
+
+const deployment = (v: RunningVigil) => getJson<DeploymentDoc>(`${v.url}/api/v1/deployments/cls`);
+const latestRollout = async (v: RunningVigil) => (await getJson<{ latest: { id: number; status: string; reason: string; canaryWeight: number; stepIndex: number } | null }>(`${v.url}/api/v1/deployments/cls/rollout`)).latest;
+const liveReplicas = (d: DeploymentDoc, version: string) => d.versions.find((x) => x.version === version)!.replicas.filter((r) => r.state === 'STARTING' || r.state === 'RUNNING').length;
+
+describe('canary rollouts', () => {
+  let vigil: RunningVigil | undefined;
+  const receiver = { current: undefined as WebhookReceiver | undefined };
+  afterEach(async () => {
+    await vigil?.stop();
+    vigil = undefined;
+    await receiver.current?.stop();
+  });
+
+  it('rolls a bad canary back by itself: weight 0, replicas stopped, RolledBack with the numbers, audit row, webhook naming the runbook', async () => {
+    const port = await freePort();
+    receiver.current = new WebhookReceiver(port);
+    await receiver.current.start();
+    vigil = await startVigil({
+      alerting: { external_url: 'http://vigil.example', webhooks: [{ name: 'oncall', url: `http://127.0.0.1:${port}/hook` }] },
+      deployments: [twoVersions({ fault_injection: { error_rate: 0.3 } })],
+    });
+    const load = startLoad(vigil.url, { concurrency: 4 });
+    const started = await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollouts`, { version: 'v2', steps: [50, 100], interval: '60s' });
+    expect(started.status).toBe(201);
+    expect(started.body).toMatchObject({ status: 'Progressing', canaryVersion: 'v2', stableVersion: 'v1', canaryWeight: 0 });
+    await waitFor(async () => (await latestRollout(vigil!))?.status === 'RolledBack', 40_000, 'the rollout to roll back');
+    const results = await load.stop();
+
+    const row = (await latestRollout(vigil))!;
+    expect(row.canaryWeight).toBe(0);
+    expect(row.reason).toMatch(/canary error ratio \d+\.\d% \(\d+\/\d+, burn rate/);
+    const d = await deployment(vigil);
+    expect(d.split.find((e) => e.version === 'v2')!.weight).toBe(0);
+    expect(d.split.find((e) => e.version === 'v1')!.weight).toBe(100);
+    expect(d.versions.find((v) => v.version === 'v2')!.state).toBe('retired');
+    expect(d.rollout).toBeNull();
+    await waitFor(async () => liveReplicas(await deployment(vigil!), 'v2') === 0, 10_000, 'the canary replicas to stop');
+    // Only injected faults failed: the stable version answered everything it got.
+    expect(results.filter((r) => r.status !== 200 && r.fault === null)).toEqual([]);
+    expect(results.some((r) => r.version === 'v2' && r.fault !== null)).toBe(true);
+    // After the rollback every new request goes to v1.
+    const after = await inferJson(vigil.url, clsInput(1));
+    expect(after.headers.get('x-vigil-version')).toBe('v1');
+
+    const audit = await getJson<{ entries: { actor: string; after: { status: string; reason: string } }[] }>(`${vigil.url}/api/v1/audit?action=rollout.rollback`);
+    expect(audit.entries).toHaveLength(1);
+    expect(audit.entries[0]!.actor).toBe('vigil/rollout-controller');
+    expect(audit.entries[0]!.after.status).toBe('RolledBack');
+
+    await waitFor(() => receiver.current!.accepted().length > 0, 10_000, 'the rollback webhook');
+    const payload = JSON.parse(receiver.current.accepted()[0]!.body);
+    expect(payload.alerts[0].labels).toMatchObject({ alertname: 'VigilCanaryRolledBack', deployment: 'cls', version: 'v2' });
+    expect(payload.alerts[0].annotations.runbook_url).toBe('http://vigil.example/runbooks/canary-rolled-back');
+    expect(payload.alerts[0].annotations.description).toBe(row.reason);
+
+    const samples = parseSamples((await scrape(vigil.url)).text);
+    expect(sampleValue(samples, 'vigil_rollouts_total', { deployment: 'cls', outcome: 'RolledBack' })).toBe(1);
+    expect(sampleValue(samples, 'vigil_traffic_weight', { deployment: 'cls', version: 'v2' })).toBe(0);
+  });
+
+  it('promotes a good canary declared in vigil.yaml: v2 becomes stable and v1 drains', async () => {
+    vigil = await startVigil({
+      rollouts: { min_requests: 20, latency_min_requests: 20 },
+      deployments: [twoVersions({}, { rollout: { canary: 'v2', steps: [50, 100], interval: '2s' } })],
+    });
+    const load = startLoad(vigil.url, { concurrency: 3 });
+    await waitFor(async () => (await latestRollout(vigil!))?.status === 'Promoted', 40_000, 'the rollout to be promoted');
+    const results = await load.stop();
+    expect(results.filter((r) => r.status !== 200)).toEqual([]);
+    const d = await deployment(vigil);
+    expect(d.split.find((e) => e.version === 'v2')!.weight).toBe(100);
+    expect(d.versions.find((v) => v.version === 'v1')!.state).toBe('retired');
+    await waitFor(async () => liveReplicas(await deployment(vigil!), 'v1') === 0, 10_000, 'the old stable replicas to stop');
+    expect((await inferJson(vigil.url, clsInput(2))).headers.get('x-vigil-version')).toBe('v2');
+    const steps = await getJson<{ entries: { after: { canary_weight: number } }[] }>(`${vigil.url}/api/v1/audit?action=rollout.step`);
+    expect(steps.entries.map((e) => e.after.canary_weight).sort((a, b) => a - b)).toEqual([50, 100]);
+    const start = await getJson<{ entries: { actor: string }[] }>(`${vigil.url}/api/v1/audit?action=rollout.start`);
+    expect(start.entries[0]!.actor).toBe('vigil.yaml');
+  });
+
+  it('resumes a rollout after vigil is killed mid-way, with the split it had, then promotes on request', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-data-'));
+    const config = { deployments: [twoVersions()] };
+    vigil = await startVigil(config, { dataDir });
+    expect((await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollouts`, { version: 'v2', steps: [20, 60, 100], interval: '10m' })).status).toBe(201);
+    await waitFor(async () => (await latestRollout(vigil!))?.canaryWeight === 20, 20_000, 'the first step');
+    vigil.proc.kill('SIGKILL');
+    await vigil.exited;
+
+    vigil = await startVigil(config, { dataDir });
+    const d = await deployment(vigil);
+    expect(d.rollout).toMatchObject({ status: 'Progressing', step: 0, canary_weight: 20 });
+    expect(d.split).toEqual([{ version: 'v2', weight: 20 }, { version: 'v1', weight: 80 }]);
+    expect(liveReplicas(d, 'v2')).toBe(1);
+    // Paused and resumed by hand, then promoted now.
+    expect((await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollout/pause`)).body.status).toBe('Paused');
+    expect((await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollout/resume`)).body.status).toBe('Progressing');
+    const promoted = await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollout/promote`);
+    expect(promoted.body).toMatchObject({ status: 'Promoted', canaryWeight: 100 });
+    expect((await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollout/abort`)).status).toBe(409);
+    expect((await deployment(vigil)).split[0]).toEqual({ version: 'v2', weight: 100 });
+  });
+
+  it('refuses a second rollout, an unknown version, and a manual weight change while one runs', async () => {
+    vigil = await startVigil({ deployments: [twoVersions()] });
+    const post = (body: unknown) => sendJsonTo('POST', `${vigil!.url}/api/v1/deployments/cls/rollouts`, body);
+    expect((await post({ version: 'v9' })).body.code).toBe('VIGIL_ERR_UNKNOWN_VERSION');
+    expect((await post({ version: 'v1' })).body.code).toBe('VIGIL_ERR_CONFLICT');
+    expect((await post({ version: 'v2', steps: [50, 10] })).body.code).toBe('VIGIL_ERR_INVALID_BODY');
+    expect((await post({ version: 'v2', interval: '10m' })).status).toBe(201);
+    expect((await post({ version: 'v2' })).body.code).toBe('VIGIL_ERR_ROLLOUT_ACTIVE');
+    expect((await sendJsonTo('PUT', `${vigil.url}/api/v1/deployments/cls/weights`, { weights: { v1: 50, v2: 50 } })).body.code).toBe('VIGIL_ERR_ROLLOUT_ACTIVE');
+    const aborted = await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollout/abort`);
+    expect(aborted.body).toMatchObject({ status: 'Aborted', canaryWeight: 0 });
+    expect(aborted.body.reason).toMatch(/^aborted by /);
+  });
+});
+
+describe('traffic: routing keys, pinning and shadow traffic', () => {
+  let vigil: RunningVigil;
+  afterAll(async () => {
+    await vigil?.stop();
+  });
+
+  it('gives a routing key the same version every time, and honours a pinned version', async () => {
+    vigil = await startVigil({ deployments: [twoVersions({ weight: 50 })] });
+    await waitFor(async () => liveReplicas(await deployment(vigil), 'v2') === 1 && (await vigil.status()).ready, 20_000, 'both versions');
+    const seen = new Map<string, Set<string>>();
+    for (let k = 0; k < 16; k++) {
+      for (let i = 0; i < 4; i++) {
+        const res = await inferJson(vigil.url, clsInput(k), { headers: { 'x-vigil-routing-key': `user-${k}` } });
+        expect(res.status).toBe(200);
+        const versions = seen.get(`user-${k}`) ?? new Set();
+        versions.add(res.headers.get('x-vigil-version')!);
+        seen.set(`user-${k}`, versions);
+      }
+    }
+    for (const versions of seen.values()) expect(versions.size).toBe(1);
+    const all = new Set([...seen.values()].flatMap((s) => [...s]));
+    expect(all).toEqual(new Set(['v1', 'v2']));
+    for (const v of ['v1', 'v2']) {
+      expect((await inferJson(vigil.url, clsInput(1), { headers: { 'x-vigil-version': v } })).headers.get('x-vigil-version')).toBe(v);
+    }
+    const pinnedPath = await fetch(`${vigil.url}/v2/models/cls/versions/v2/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 192], data: Array.from(clsInput(3)) }] }) });
+    expect(pinnedPath.headers.get('x-vigil-version')).toBe('v2');
+    expect((await inferJson(vigil.url, clsInput(1), { headers: { 'x-vigil-version': 'v7' } })).body.code).toBe('VIGIL_ERR_UNKNOWN_VERSION');
+  });
+
+  it('changes weights atomically through the API, and a weight of 0 takes no unpinned traffic', async () => {
+    const put = await sendJsonTo('PUT', `${vigil.url}/api/v1/deployments/cls/weights`, { weights: { v1: 0, v2: 100 } });
+    expect(put.status).toBe(200);
+    for (let i = 0; i < 10; i++) expect((await inferJson(vigil.url, clsInput(i))).headers.get('x-vigil-version')).toBe('v2');
+    expect((await sendJsonTo('PUT', `${vigil.url}/api/v1/deployments/cls/weights`, { weights: { v1: 0, v2: 0 } })).body.code).toBe('VIGIL_ERR_INVALID_BODY');
+    expect((await sendJsonTo('PUT', `${vigil.url}/api/v1/deployments/cls/weights`, { weights: { v1: 100, v2: 0 } })).status).toBe(200);
+  });
+
+  it('mirrors traffic to the candidate, compares the answers, and never returns the candidate’s answer', async () => {
+    const mirror = await sendJsonTo('PUT', `${vigil.url}/api/v1/deployments/cls/mirror`, { version: 'v2', percent: 100 });
+    expect(mirror.status).toBe(200);
+    const before = (await deployment(vigil)).versions.find((v) => v.version === 'v2')!.dispatched;
+    for (let i = 0; i < 20; i++) {
+      const res = await inferJson(vigil.url, clsInput(100 + i));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-vigil-version')).toBe('v1');
+    }
+    await waitFor(async () => (await deployment(vigil)).mirror!.compared >= 20, 5000, 'the comparisons');
+    const d = await deployment(vigil);
+    expect(d.mirror).toMatchObject({ version: 'v2', compared: 20, agreed: 20, errors: 0 });
+    expect(d.versions.find((v) => v.version === 'v2')!.dispatched - before).toBe(20);
+
+    // A failing candidate: the shadow calls fail, the clients never notice.
+    await sendJsonTo('PUT', `${vigil.url}/api/v1/deployments/cls/versions/v2/fault-injection`, { error_rate: 1 });
+    for (let i = 0; i < 10; i++) {
+      const res = await inferJson(vigil.url, clsInput(200 + i));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-vigil-fault')).toBeNull();
+    }
+    await waitFor(async () => (await deployment(vigil)).mirror!.errors >= 10, 5000, 'the shadow errors');
+    const samples = parseSamples((await scrape(vigil.url)).text);
+    expect(sampleValue(samples, 'vigil_mirror_requests_total', { deployment: 'cls', version: 'v2', result: 'agree' })).toBe(20);
+    expect(sampleValue(samples, 'vigil_mirror_requests_total', { deployment: 'cls', version: 'v2', result: 'error' })).toBe(10);
+    // Shadow calls are not client requests: v2 served none in the request metrics.
+    expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'cls', version: 'v2', code: '500' })).toBe(0);
+    expect((await fetch(`${vigil.url}/api/v1/deployments/cls/mirror`, { method: 'DELETE' })).status).toBe(204);
+    expect((await deployment(vigil)).mirror).toBeNull();
+  });
+});

@@ -4,6 +4,7 @@ import { startCommand } from './start.ts';
 import { shutdownCommand, statusCommand } from './remote.ts';
 import { sloRulesCommand } from './slo-rules.ts';
 import { migrateCommand, tokenCreateCommand } from './database-commands.ts';
+import { rolloutActionCommand, rolloutStartCommand, rolloutStatusCommand, weightsSetCommand } from './rollout.ts';
 
 const USAGE = `usage: vigil <command> [options]
 
@@ -14,6 +15,12 @@ commands:
   slo rules [-c FILE] [-o OUT]                Prometheus recording and alert rules for the SLOs in FILE
   migrate                                     apply database migrations (start does this too)
   token create --role R [--name N]            create an API token (viewer, operator or admin); printed once
+  rollout start DEPLOYMENT --version V [--steps 5,25,50,100] [--interval 30s]
+                                              start an SLO-gated canary rollout of version V
+  rollout status DEPLOYMENT [--json]          the rollout's step, weight and last analysis
+  rollout pause|resume|promote|abort DEPLOYMENT
+                                              act on the active rollout (abort rolls back)
+  weights set DEPLOYMENT V1=90 V2=10          set the traffic split by hand (no rollout active)
 
 environment: VIGIL_CONFIG, VIGIL_HOST, VIGIL_PORT, VIGIL_LOG_LEVEL, VIGIL_LOG_FORMAT=pretty,
              VIGIL_TOKEN (bearer token for status/shutdown), DATABASE_URL, VIGIL_DATA_DIR`;
@@ -55,6 +62,31 @@ async function main(argv: string[]): Promise<void> {
       const role = values.admin ? 'admin' : values.role;
       if (!role) fail('token create needs --role viewer|operator|admin');
       await tokenCreateCommand(env, values.url ?? defaultUrl, role, values.name ?? `${role}-${new Date().toISOString().slice(0, 10)}`, env.VIGIL_TOKEN);
+      return;
+    }
+    case 'rollout': {
+      const [sub, ...args] = rest;
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { version: { type: 'string' }, steps: { type: 'string' }, interval: { type: 'string' }, json: { type: 'boolean' }, url: { type: 'string' } } });
+      const deployment = positionals[0];
+      if (!deployment) fail(`rollout ${sub ?? ''}: name the deployment, e.g. "vigil rollout ${sub ?? 'status'} cls"`);
+      const url = values.url ?? defaultUrl;
+      if (sub === 'start') {
+        if (!values.version) fail('rollout start needs --version V (the canary)');
+        const steps = values.steps?.split(',').map((s) => Number(s.trim()));
+        if (steps && steps.some((s) => !Number.isInteger(s) || s < 1 || s > 100)) fail(`--steps: expected comma-separated weights from 1 to 100, got ${JSON.stringify(values.steps)}`);
+        await rolloutStartCommand(url, env.VIGIL_TOKEN, deployment, values.version, steps, values.interval);
+      } else if (sub === 'status') await rolloutStatusCommand(url, env.VIGIL_TOKEN, deployment, values.json ?? false);
+      else if (sub === 'pause' || sub === 'resume' || sub === 'promote' || sub === 'abort') await rolloutActionCommand(url, env.VIGIL_TOKEN, deployment, sub);
+      else fail(`unknown command "rollout ${sub ?? ''}"; try start, status, pause, resume, promote or abort`);
+      return;
+    }
+    case 'weights': {
+      const [sub, ...args] = rest;
+      if (sub !== 'set') fail(`unknown command "weights ${sub ?? ''}"; try "vigil weights set cls v1=90 v2=10"`);
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: 'string' } } });
+      const [deployment, ...pairs] = positionals;
+      if (!deployment || pairs.length === 0) fail('weights set DEPLOYMENT V1=W1 [V2=W2 ...]');
+      await weightsSetCommand(values.url ?? defaultUrl, env.VIGIL_TOKEN, deployment, pairs);
       return;
     }
     case 'shutdown': {

@@ -71,3 +71,38 @@ describe('vigil status and shutdown', () => {
     expect(after.stderr).toContain('cannot reach vigil');
   });
 });
+
+describe('vigil rollout and vigil weights', () => {
+  let vigil: RunningVigil;
+  beforeAll(async () => {
+    const { model, ...base } = clsDeployment();
+    vigil = await startVigil({ deployments: [{ ...base, versions: [{ version: 'v1', model }, { version: 'v2', model }] }] });
+  });
+  afterAll(async () => {
+    await vigil?.stop();
+  });
+
+  it('starts, shows, pauses and aborts a rollout, as the issue spells the command', async () => {
+    const started = await vigilCli(['rollout', 'start', 'cls', '--version', 'v2', '--steps', '5,25,50,100', '--interval', '30s', '--url', vigil.url]);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toMatch(/rollout \d+ of cls: Progressing, canary v2 at 0% \(step 1\/4 of 5,25,50,100, every 30s\), stable v1/);
+    const status = await vigilCli(['rollout', 'status', 'cls', '--url', vigil.url]);
+    expect(status.stdout).toContain('last decision:');
+    expect((await vigilCli(['rollout', 'pause', 'cls', '--url', vigil.url])).stdout).toContain(': Paused,');
+    const again = await vigilCli(['rollout', 'start', 'cls', '--version', 'v2', '--url', vigil.url]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('VIGIL_ERR_ROLLOUT_ACTIVE');
+    const aborted = await vigilCli(['rollout', 'abort', 'cls', '--url', vigil.url]);
+    expect(aborted.stdout).toMatch(/: Aborted, canary v2 at 0%/);
+    expect(aborted.stdout).toContain('aborted by');
+  });
+
+  it('sets weights by hand, and refuses bad arguments before calling vigil', async () => {
+    const set = await vigilCli(['weights', 'set', 'cls', 'v2=30', 'v1=70', '--url', vigil.url]);
+    expect(set.code).toBe(0);
+    expect(set.stdout.trim()).toBe('cls: v2=30 v1=70');
+    expect((await vigilCli(['rollout', 'start', 'cls', '--url', vigil.url])).code).toBe(2);
+    expect((await vigilCli(['rollout', 'start', 'cls', '--version', 'v2', '--steps', '5,abc', '--url', vigil.url])).code).toBe(2);
+    expect((await vigilCli(['weights', 'set', 'cls', 'v1', '--url', vigil.url])).stderr).toContain('expected VERSION=WEIGHT');
+  });
+});

@@ -58,8 +58,7 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   const jsonLength = headerLength === undefined ? undefined : Number(headerLength);
   const body = await readBody(req, pool.deployment.max_request_body_bytes, Number.isSafeInteger(jsonLength) ? jsonLength : 0);
   const request = parseInferRequest(body, jsonLength);
-  if (!pool.signature) throw new VigilError('VIGIL_ERR_NOT_READY', `"${deployment.name}" has not loaded its model yet`);
-  validateAgainstSignature(request, pool.signature);
+  validateAgainstSignature(request, pool.signature ?? (await pool.ensureSignature(request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000))));
 
   // The protocol's own timeout parameter (microseconds, as Triton defines it) can only shorten it.
   const effectiveDeadline = request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000);

@@ -58,6 +58,8 @@ export class VersionPool {
   /** Called when a request arrives while no replica runs or starts (the autoscaler scales from zero). */
   onDemand: (() => void) | undefined;
   private closed = false;
+  /** Requests waiting for the first replica to report the model's signature (a cold start from zero). */
+  private signatureWaiters: (() => void)[] = [];
 
   constructor(
     readonly deployment: DeploymentConfig,
@@ -104,6 +106,7 @@ export class VersionPool {
       this.signature ??= msg.signature;
       this.provider = msg.provider;
       this.batchable = msg.batchable;
+      for (const wake of this.signatureWaiters.splice(0)) wake();
       this.pump();
     });
     replica.on('settled', () => this.pump());
@@ -112,6 +115,28 @@ export class VersionPool {
       if (i >= 0) this.replicas.splice(i, 1);
       this.pump();
     });
+  }
+
+  /**
+   * The model's signature, waiting (within the deadline) for a cold start when the version has
+   * scaled to zero and no replica ever loaded it: the request is validated, not refused.
+   */
+  async ensureSignature(deadline: number): Promise<ModelSignature> {
+    if (this.signature) return this.signature;
+    if (this.scalesFromZero && !this.retired && this.live().length === 0) this.onDemand?.();
+    if (!this.hasHope()) throw new VigilError('VIGIL_ERR_NOT_READY', `deployment "${this.name}" version "${this.version}" has not loaded its model`);
+    await new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.signatureWaiters = this.signatureWaiters.filter((w) => w !== wake);
+        reject(new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'expired waiting for a replica to start'));
+      }, Math.max(0, deadline - Date.now()));
+      this.signatureWaiters.push(wake);
+    });
+    return this.signature!;
   }
 
   /** Stops admitting; queued requests fail with 503. */

@@ -8,6 +8,7 @@ import { freePort } from '../helpers/ports.ts';
 import { clsInput, inferJson } from '../helpers/tensors.ts';
 import { CLS_MODEL, clsDeployment, startVigil, waitFor, type RunningVigil } from '../helpers/vigil-process.ts';
 import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { openTestDatabases } from '../helpers/test-db.ts';
 
 /** The cls deployment with two versions of the same model; v2 starts dark (weight 0). */
 function twoVersions(v2: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -123,6 +124,30 @@ describe('canary rollouts', () => {
     expect(promoted.body).toMatchObject({ status: 'Promoted', canaryWeight: 100 });
     expect((await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollout/abort`)).status).toBe(409);
     expect((await deployment(vigil)).split[0]).toEqual({ version: 'v2', weight: 100 });
+  });
+
+  // CI sets VIGIL_TEST_DATABASE_URL; elsewhere the PGlite test above covers the same path.
+  it.runIf(process.env.VIGIL_TEST_DATABASE_URL)('resumes a rollout after a kill on Postgres too, then aborts it back to the stable split', async () => {
+    const pg = await openTestDatabases().find((k) => k.name === 'postgres')!.open({ migrate: false });
+    try {
+      const config = { deployments: [twoVersions()] };
+      const env = { DATABASE_URL: pg.url! };
+      vigil = await startVigil(config, { env });
+      expect((await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollouts`, { version: 'v2', steps: [30, 100], interval: '10m' })).status).toBe(201);
+      await waitFor(async () => (await latestRollout(vigil!))?.canaryWeight === 30, 20_000, 'the first step');
+      vigil.proc.kill('SIGKILL');
+      await vigil.exited;
+      vigil = await startVigil(config, { env });
+      expect((await deployment(vigil)).split).toEqual([{ version: 'v2', weight: 30 }, { version: 'v1', weight: 70 }]);
+      expect((await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollout/abort`)).body.status).toBe('Aborted');
+      const d = await deployment(vigil);
+      expect(d.split[0]).toEqual({ version: 'v1', weight: 100 });
+      expect(d.versions.find((v) => v.version === 'v2')!.state).toBe('retired');
+      await vigil.stop();
+      vigil = undefined;
+    } finally {
+      await pg.dispose();
+    }
   });
 
   it('refuses a second rollout, an unknown version, and a manual weight change while one runs', async () => {

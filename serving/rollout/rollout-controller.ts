@@ -75,6 +75,7 @@ interface ActiveRollout {
   row: Rollout;
   settings: RolloutSettings;
   stepStartedAt: number;
+  /** Mirror totals when the rollout started (or resumed after a restart). */
   mirrorBaseline: MirrorTotals;
   lastAnalysis: CanaryAnalysis | undefined;
   lastDecision: RolloutDecision | undefined;
@@ -364,9 +365,12 @@ export class RolloutController {
     this.active.set(d.name, a);
   }
 
-  private restartStep(d: Deployment, a: ActiveRollout): void {
+  /**
+   * Output agreement is counted over the whole rollout, not per step: it is a property of the
+   * model, not of the load, and at the 100% step the stable version has no traffic left to mirror.
+   */
+  private restartStep(_d: Deployment, a: ActiveRollout): void {
     a.stepStartedAt = this.now();
-    a.mirrorBaseline = d.mirrorStats.get(a.row.canaryVersion);
     a.lastAnalysis = undefined;
   }
 

@@ -103,6 +103,22 @@ describe('canary rollouts', () => {
     expect(start.entries[0]!.actor).toBe('vigil.yaml');
   });
 
+  it('gates on output agreement: the rollout mirrors stable traffic to the canary, compares answers, and stops mirroring when done', async () => {
+    vigil = await startVigil({
+      rollouts: { min_requests: 20, latency_min_requests: 20, min_agreement: 0.99, min_mirror_samples: 20, mirror_percent: 100 },
+      deployments: [twoVersions()],
+    });
+    const load = startLoad(vigil.url, { concurrency: 3 });
+    expect((await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollouts`, { version: 'v2', steps: [50, 100], interval: '2s' })).status).toBe(201);
+    await waitFor(async () => (await deployment(vigil!)).mirror?.version === 'v2', 5000, 'the rollout mirror');
+    await waitFor(async () => (await latestRollout(vigil!))?.status === 'Promoted', 40_000, 'the promotion');
+    await load.stop();
+    const row = (await getJson<{ latest: { analysis: { checks: { name: string; outcome: string; value: number }[] } } }>(`${vigil.url}/api/v1/deployments/cls/rollout`)).latest;
+    const agreement = row.analysis.checks.find((c) => c.name === 'output_agreement')!;
+    expect(agreement).toMatchObject({ outcome: 'pass', value: 1 });
+    expect((await deployment(vigil)).mirror).toBeNull();
+  });
+
   it('resumes a rollout after vigil is killed mid-way, with the split it had, then promotes on request', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-data-'));
     const config = { deployments: [twoVersions()] };

@@ -43,3 +43,11 @@ describe('versions, autoscaling, mirror and rollout in vigil.yaml', () => {
     expect(problems({ versions: [{ version: 'v1', model: 'missing.onnx' }] })[0]).toMatch(/^deployments\[0\]\.versions\[0\]\.model: file not found/);
   });
 });
+
+describe('examples/canary/vigil.yaml', () => {
+  it('loads, with v2 dark and failing 20% of its requests', async () => {
+    const { loadConfig } = await import('../../serving/config/load-config.ts');
+    const c = loadConfig(resolve(repoRoot, 'examples/canary/vigil.yaml'));
+    expect(c.deployments[0]!.versions.map((v) => [v.version, v.weight, v.fault_injection.error_rate])).toEqual([['v1', 100, 0], ['v2', 0, 0.2]]);
+  });
+});

@@ -35,8 +35,13 @@
  * that still gets past min_requests (low-traffic noise is the usual cause of false rollbacks).
  * Between runs the scenario waits until the retired version's replicas are gone.
  *
+ * The interval must give the canary enough requests: the analysis's long window is the step so
+ * far capped at the interval, and the default latency check needs 100 canary requests in it, so
+ * at 10% of 100 req/s an interval under ~12 s holds a healthy canary until the run times out
+ * (the scenario warns). 15s leaves a margin.
+ *
  * Reproduce: `npm run bench:canary` (about 10 min on 2 cores), or quicker:
- * `node --import tsx bench/canary.ts --runs 2 --bad-runs 1 --interval 5s`. Options: --runs,
+ * `node --import tsx bench/canary.ts --runs 2 --bad-runs 1` (about 1 min). Options: --runs,
  * --bad-runs, --interval, --rate. Writes bench/results/canary.json and ends with exactly
  * `rollback_seconds=<x>` and `false_rollbacks=<n>/<runs>`. Exit code 0 whether or not the targets
  * are met (it is a measurement); 1 on a harness error. Do not run it beside other heavy work.
@@ -46,6 +51,7 @@ import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { rolloutAnalysisSchema } from '../serving/config/schema.ts';
 import { parseDuration } from '../slo/duration.ts';
 import { MODEL, oipRequest } from './payload.ts';
 import { freePort, get, percentile, ROOT, sleep, startServer, type RunningServer } from './proc.ts';
@@ -60,6 +66,8 @@ const POLL_MS = 100;
 const TARGET_ROLLBACK_S = 15;
 const TERMINAL = new Set(['Promoted', 'RolledBack', 'Aborted']);
 const LIVE_REPLICA = new Set(['STARTING', 'RUNNING', 'DRAINING']);
+/** vigil's default analysis settings, which this scenario never overrides. */
+const ANALYSIS_DEFAULTS = rolloutAnalysisSchema.parse({});
 
 interface Options {
   runs: number;
@@ -224,7 +232,7 @@ class ControlApi {
   }
 
   deployment = () => this.call<DeploymentView>('GET', '/api/v1/deployments/cls', undefined, 200);
-  rollout = () => this.call<{ active: unknown; latest: RolloutRow | null }>('GET', '/api/v1/deployments/cls/rollout', undefined, 200);
+  rollout = () => this.call<{ active: { decision: { kind: string; reason: string } | null } | null; latest: RolloutRow | null }>('GET', '/api/v1/deployments/cls/rollout', undefined, 200);
   startRollout = (version: string, interval: string) => this.call<RolloutRow>('POST', '/api/v1/deployments/cls/rollouts', { version, steps: [CANARY_WEIGHT], interval }, 201);
   abort = () => this.call<RolloutRow>('POST', '/api/v1/deployments/cls/rollout/abort', undefined, 200);
   fault = (version: string, errorRate: number) => this.call<unknown>('PUT', `/api/v1/deployments/cls/versions/${version}/fault-injection`, { error_rate: errorRate, added_latency_ms: 0 }, 200);
@@ -355,7 +363,9 @@ async function healthyRun(run: number, api: ControlApi, load: OpenLoopLoad, serv
   let reason: string | null = `no terminal status within ${interval} + 60 s`;
   while (performance.now() < until) {
     if (!server.alive) throw new Error(`vigil exited:\n${server.log()}`);
-    const { latest } = await api.rollout();
+    const { active, latest } = await api.rollout();
+    // Where it times out, the controller's last decision says what it was waiting for.
+    if (active?.decision) reason = `no terminal status within ${interval} + 60 s; last decision: ${active.decision.kind}: ${active.decision.reason}`;
     if (latest?.id === row.id && TERMINAL.has(latest.status)) {
       status = latest.status;
       reason = latest.reason;
@@ -420,6 +430,13 @@ async function main(): Promise<void> {
     const api = new ControlApi(port);
     await settle(api, server);
     console.error(`[canary] vigil ready on port ${port}; ${opt.rate} req/s open loop, ${WARMUP_MS / 1000} s warm-up`);
+    // The analysis's long window is the step so far, capped at the interval: a short interval at
+    // a low canary rate never holds enough requests for a verdict, and the rollout holds forever.
+    const perWindow = (opt.rate * CANARY_WEIGHT * parseDuration(opt.interval)) / 100;
+    const needed = Math.max(ANALYSIS_DEFAULTS.min_requests, ANALYSIS_DEFAULTS.latency_min_requests);
+    if (opt.runs > 0 && perWindow < needed * 1.2) {
+      console.error(`[canary] warning: --interval ${opt.interval} gives a ${CANARY_WEIGHT}% canary about ${perWindow.toFixed(0)} requests per analysis window; the default analysis needs ${needed} (min_requests ${ANALYSIS_DEFAULTS.min_requests}, latency_min_requests ${ANALYSIS_DEFAULTS.latency_min_requests}), so healthy runs may hold until they time out`);
+    }
     load.start();
     await sleep(WARMUP_MS);
     for (let i = 1; i <= opt.badRuns; i++) {

@@ -42,6 +42,7 @@ export function settingsFromConfig(c: RolloutAnalysisConfig, objective: number):
 export const CANARY_RUNBOOK = 'canary-rolled-back';
 /** The stable version's baseline: its last five minutes, so a canary at 100% still has one. */
 const STABLE_BASELINE_MS = 5 * 60_000;
+const LONG_WINDOW_FLOOR_MS = 2 * 60_000;
 
 export interface RolloutControllerOptions {
   db: Db;
@@ -264,7 +265,9 @@ export class RolloutController {
   private analyse(d: Deployment, a: ActiveRollout, now: number): CanaryAnalysis {
     const { canaryVersion, stableVersion, intervalSeconds } = a.row;
     const w = this.o.window;
-    const longSince = Math.max(a.stepStartedAt, now - intervalSeconds * 1000);
+    // The step so far, up to the interval, or two minutes when the interval is shorter: a step
+    // held for lack of requests keeps gathering them instead of judging the same few forever.
+    const longSince = Math.max(a.stepStartedAt, now - Math.max(intervalSeconds * 1000, LONG_WINDOW_FLOOR_MS));
     const shortSince = Math.max(a.stepStartedAt, now - a.settings.shortWindowS * 1000);
     const mirror = d.mirrorStats.get(canaryVersion);
     return analyzeCanary({

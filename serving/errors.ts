@@ -26,7 +26,7 @@ export const errorDefinitions = {
   VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
   VIGIL_ERR_FORBIDDEN: { status: 403, message: 'forbidden' },
   VIGIL_ERR_CONFLICT: { status: 409, message: 'the change conflicts with the current state' },
-  VIGIL_ERR_ROLLOUT_ACTIVE: { status: 409, message: 'a rollout is in progress for this deployment; pause, promote or abort it first' },
+  VIGIL_ERR_ROLLOUT_ACTIVE: { status: 409, message: 'a rollout owns the weights of this deployment (Progressing or Paused); promote or abort it first' },
   VIGIL_ERR_NO_ACTIVE_ROLLOUT: { status: 409, message: 'this deployment has no rollout in progress' },
   VIGIL_ERR_INTERNAL: { status: 500, message: 'internal error' },
   VIGIL_ERR_FAULT_INJECTED: { status: 500, message: 'failure injected by this deployment version\'s fault_injection setting' },

@@ -62,7 +62,7 @@ export class VigilNode {
       audit: (pool, d) =>
         recordAudit(plane.database.db, { actor: 'vigil/autoscaler', action: 'autoscale', target: `deployment/${pool.name}/${pool.version}`, before: { target: d.previousTarget }, after: { target: d.target, desired: d.desired, reason: d.reason, capped_by: d.cappedBy, cap_detail: d.capDetail } }).then(() => undefined),
     });
-    this.traffic = new DeploymentState(this.router, log, (pool) => this.autoscaler.targetFor(pool));
+    this.traffic = new DeploymentState(this.router, log, (pool) => this.autoscaler.targetFor(pool), reconcileSoon);
     this.metrics = new VigilMetrics(() => this.router.pools(), {
       deployments: () => [...this.router.deployments.values()],
       memoryCapped: (pool) => this.autoscaler.memoryCapped(pool),

@@ -12,12 +12,31 @@ const errorRatio =
   `(\n  sum by (deployment) (rate(vigil_requests_total{${SEL}, code=~"5.."}[$__rate_interval]))\n  or\n  sum by (deployment) (rate(vigil_requests_total{${SEL}}[$__rate_interval])) * 0\n)\n` +
   `/\nsum by (deployment) (rate(vigil_requests_total{${SEL}}[$__rate_interval]))`;
 
+/**
+ * Each version's share of its deployment's unpinned traffic: weights are relative, so divide by
+ * the deployment's total rather than assume they sum to 100.
+ */
+const trafficShare =
+  `sum by (deployment, version) (vigil_traffic_weight{${SEL}})\n/ on (deployment) group_left ()\n` +
+  `sum by (deployment) (vigil_traffic_weight{${SEL}})`;
+
+/**
+ * The share of compared shadow answers that agreed, as the rollout's agreement gate counts it:
+ * failed shadow calls (result="error") are left out. `or ... * 0` keeps a version whose answers
+ * all disagree at 0 instead of dropping it; `> 0` on the denominator leaves a gap, not NaN, while
+ * nothing is compared.
+ */
+const mirrorAgreement =
+  `(\n  sum by (deployment, version) (rate(vigil_mirror_requests_total{${SEL}, result="agree"}[$__rate_interval]))\n  or\n` +
+  `  sum by (deployment, version) (rate(vigil_mirror_requests_total{${SEL}, result=~"disagree|incomparable"}[$__rate_interval])) * 0\n)\n` +
+  `/\n(sum by (deployment, version) (rate(vigil_mirror_requests_total{${SEL}, result=~"agree|disagree|incomparable"}[$__rate_interval])) > 0)`;
+
 /** For the person paged: which deployment hurts, and is it load, rejections or crashing replicas. */
 export function oncallDashboard(): Dashboard {
   return dashboard({
     uid: 'vigil-oncall',
     title: 'vigil / On-call',
-    description: 'Per-deployment latency, errors, rejections, restarts and queueing: where to look first when paged.',
+    description: 'Per-deployment latency, errors, rejections, restarts and queueing, and versions, rollouts and replica targets: where to look first when paged.',
     from: 'now-1h',
     rows: [
       row(
@@ -119,13 +138,77 @@ export function oncallDashboard(): Dashboard {
         size(
           timeseries({
             title: 'Replicas by state',
-            description: 'Replicas per deployment and state (STARTING, RUNNING, DRAINING, STOPPED). RUNNING below the configured num_replicas means lost capacity.',
+            description:
+              'Replicas per deployment and state (STARTING, RUNNING, DRAINING, STOPPED). RUNNING below the target (see Target vs running replicas) means lost capacity; ' +
+              'DRAINING replicas are leaving after a scale-down or a retirement.',
             unit: 'short',
             decimals: 0,
             stack: true,
             queries: [{ expr: `sum by (deployment, state) (vigil_replicas{${SEL}})`, legend: '{{deployment}} {{state}}' }],
           }),
           24,
+        ),
+      ),
+      row(
+        'Versions and rollouts',
+        size(
+          timeseries({
+            title: 'Traffic share by version',
+            description:
+              'Each version\'s share of its deployment\'s unpinned traffic: its vigil_traffic_weight over the sum of the deployment\'s weights. ' +
+              'Pinned requests (x-vigil-version or /versions/{v}) do not follow it. During a rollout the canary\'s share climbs step by step; ' +
+              'a drop to 0 is a rollback or an abort, and 100% a promotion. Dark and retired versions sit at 0.',
+            unit: 'percentunit',
+            min: 0,
+            max: 1,
+            stack: true,
+            queries: [{ expr: trafficShare, legend: '{{deployment}}/{{version}}' }],
+          }),
+          12,
+        ),
+        size(
+          timeseries({
+            title: 'Rollouts finished by outcome',
+            description:
+              'Rollouts that ended since the vigil primary started, per deployment and outcome: Promoted, RolledBack (by the analysis) or Aborted (by hand). ' +
+              'A step up is a rollout ending; the series appears with the first one and restarts from 0 with vigil. ' +
+              'Shown as a running count rather than an increase(), which would miss the first rollout of a new series. ' +
+              'For the numbers behind a rollback: GET /api/v1/deployments/{name}/rollout or vigil rollout status.',
+            unit: 'short',
+            decimals: 0,
+            queries: [{ expr: `sum by (deployment, outcome) (vigil_rollouts_total{${SEL}})`, legend: '{{deployment}} {{outcome}}' }],
+          }),
+          12,
+        ),
+        size(
+          timeseries({
+            title: 'Mirror agreement ratio',
+            description:
+              'Share of shadow (mirrored) requests whose answer from the mirror version agreed with the answer the client got: agree / (agree + disagree + incomparable), per mirror version. ' +
+              'Failed shadow calls (result="error") are left out, as in the rollout agreement gate. ' +
+              'For classifiers, agreement is the same top-1 class on every row; otherwise no element further apart than the mirror tolerance. No data while nothing is mirrored.',
+            unit: 'percentunit',
+            min: 0,
+            max: 1,
+            queries: [{ expr: mirrorAgreement, legend: '{{deployment}}/{{version}}' }],
+          }),
+          12,
+        ),
+        size(
+          timeseries({
+            title: 'Target vs running replicas',
+            description:
+              'Replicas the controller is asked to keep per version (vigil_target_replicas: num_replicas, the autoscaler\'s target, or 0 once retired) ' +
+              'against the replicas RUNNING. Running below target for long means replicas fail to start or crash; ' +
+              'an autoscaled target that stops rising under load may be capped by the memory budget (vigil_autoscaler_memory_capped).',
+            unit: 'short',
+            decimals: 0,
+            queries: [
+              { expr: `sum by (deployment, version) (vigil_target_replicas{${SEL}})`, legend: '{{deployment}}/{{version}} target' },
+              { expr: `sum by (deployment, version) (vigil_replicas{${SEL}, state="RUNNING"})`, legend: '{{deployment}}/{{version}} running' },
+            ],
+          }),
+          12,
         ),
       ),
     ],

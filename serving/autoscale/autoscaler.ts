@@ -48,7 +48,7 @@ export interface AutoscalerOptions {
  * Drives the pure policy (autoscale-policy.ts) for every deployment version with `autoscaling`:
  * samples ongoing requests each interval, decides, and applies the target to the pool, which the
  * replica controller then reconciles. A retired version is left at 0. Each changed decision is
- * logged, audited and exported (vigil_autoscaler_target_replicas and _memory_capped).
+ * logged, audited and exported (vigil_target_replicas and vigil_autoscaler_memory_capped).
  */
 export class Autoscaler {
   private readonly scaled = new Map<VersionPool, Scaled>();

@@ -262,7 +262,7 @@ export const sloEngineSchema = z.strictObject({
 
 /**
  * How canaries are judged. The defaults and the reasoning behind each are in docs/rollouts.md;
- * a rollout started through the API or the CLI may override any of them.
+ * a rollout started through the API may override any of them except analysis_interval_s.
  */
 export const rolloutAnalysisSchema = z.strictObject({
   /** How often every active rollout is analysed. A failing canary is rolled back at the next tick. */

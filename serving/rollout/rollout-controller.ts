@@ -43,6 +43,8 @@ export const CANARY_RUNBOOK = 'canary-rolled-back';
 /** The stable version's baseline: its last five minutes, so a canary at 100% still has one. */
 const STABLE_BASELINE_MS = 5 * 60_000;
 const LONG_WINDOW_FLOOR_MS = 2 * 60_000;
+/** How long a canary with traffic may go without a running replica before it is rolled back. */
+const CANARY_UNREADY_MS = 30_000;
 
 export interface RolloutControllerOptions {
   db: Db;
@@ -80,6 +82,8 @@ interface ActiveRollout {
   mirrorBaseline: MirrorTotals;
   lastAnalysis: CanaryAnalysis | undefined;
   lastDecision: RolloutDecision | undefined;
+  /** Since when the canary has had no RUNNING replica (undefined while it has one). */
+  unreadySince: number | undefined;
 }
 
 /**
@@ -237,6 +241,14 @@ export class RolloutController {
     const canary = d.pools.get(a.row.canaryVersion)!;
     const canaryReady = canary.running().length > 0;
     const now = this.now();
+    a.unreadySince = canaryReady ? undefined : (a.unreadySince ?? now);
+    // A canary that cannot keep a replica running (a model that fails to load, a crash loop) is a
+    // failed canary: with traffic it is failing requests, without it the rollout would wait forever.
+    const unreadyLimitMs = a.row.canaryWeight > 0 ? CANARY_UNREADY_MS : (canary.deployment.startup_timeout_s * 1000 + CANARY_UNREADY_MS);
+    if (a.unreadySince !== undefined && now - a.unreadySince > unreadyLimitMs) {
+      await this.finish(d, a, 'RolledBack', `canary ${a.row.canaryVersion} has had no running replica for ${Math.round((now - a.unreadySince) / 1000)} s at weight ${a.row.canaryWeight}% (it fails to start or keeps crashing; see vigil status)`, 'vigil/rollout-controller');
+      return;
+    }
     // The first step begins once a canary replica runs, so no request waits on a cold canary.
     if (a.row.canaryWeight === 0) {
       if (canaryReady) await this.moveTo(d, a, 0, `canary ${a.row.canaryVersion} is running`);
@@ -364,7 +376,7 @@ export class RolloutController {
   }
 
   private track(d: Deployment, row: Rollout): void {
-    const a: ActiveRollout = { row, settings: row.settings as unknown as RolloutSettings, stepStartedAt: this.now(), mirrorBaseline: d.mirrorStats.get(row.canaryVersion), lastAnalysis: undefined, lastDecision: undefined };
+    const a: ActiveRollout = { row, settings: row.settings as unknown as RolloutSettings, stepStartedAt: this.now(), mirrorBaseline: d.mirrorStats.get(row.canaryVersion), lastAnalysis: undefined, lastDecision: undefined, unreadySince: undefined };
     this.active.set(d.name, a);
   }
 

@@ -123,7 +123,10 @@ export class VersionPool {
    */
   async ensureSignature(deadline: number): Promise<ModelSignature> {
     if (this.signature) return this.signature;
-    if (this.scalesFromZero && !this.retired && this.live().length === 0) this.onDemand?.();
+    // Only a cold start from zero waits; otherwise (replicas still loading, or failing to load)
+    // the answer is a fast 503, as before the first replica is ready.
+    if (!this.scalesFromZero || this.retired) throw new VigilError('VIGIL_ERR_NOT_READY', `"${this.name}" has not loaded its model yet`);
+    if (this.live().length === 0) this.onDemand?.();
     if (!this.hasHope()) throw new VigilError('VIGIL_ERR_NOT_READY', `deployment "${this.name}" version "${this.version}" has not loaded its model`);
     await new Promise<void>((resolve, reject) => {
       const wake = () => {

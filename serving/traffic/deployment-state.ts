@@ -33,6 +33,8 @@ export class DeploymentState {
     private readonly router: DeploymentRouter,
     private readonly log: Logger,
     private readonly activeTarget: ActiveTarget,
+    /** Called after a change applies, so the replica controller starts or drains replicas at once. */
+    private readonly onApplied: () => void = () => {},
   ) {}
 
   /**
@@ -72,6 +74,7 @@ export class DeploymentState {
     return () => {
       this.applyRows(deployment, rows, mirror ?? undefined);
       this.log.info({ deployment: deployment.name, split: this.describeSplit(deployment), retired: rows.filter((r) => r.state === 'retired').map((r) => r.version), mirror }, 'traffic state changed');
+      this.onApplied();
     };
   }
 

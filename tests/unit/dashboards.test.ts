@@ -13,6 +13,11 @@ import { haveProgram } from '../helpers/programs.ts';
 
 /** vigil's metric families (serving/telemetry/metrics.ts), by Prometheus type. */
 const FAMILIES: Record<string, 'counter' | 'gauge' | 'histogram'> = {
+  vigil_traffic_weight: 'gauge',
+  vigil_mirror_requests_total: 'counter',
+  vigil_rollouts_total: 'counter',
+  vigil_target_replicas: 'gauge',
+  vigil_autoscaler_memory_capped: 'gauge',
   vigil_requests_total: 'counter',
   vigil_request_duration_seconds: 'histogram',
   vigil_queue_wait_seconds: 'histogram',
@@ -161,7 +166,7 @@ describe('generated Grafana dashboards', () => {
   });
 
   it('use metric families that serving/telemetry/metrics.ts really registers, with the same types', () => {
-    const metrics = new VigilMetrics(() => []);
+    const metrics = new VigilMetrics(() => [], { deployments: () => [], memoryCapped: () => false });
     try {
       const registered = new Map(metrics.registry.getMetricsAsArray().map((m) => [m.name, (m as unknown as { type: string }).type]));
       for (const [name, type] of Object.entries(FAMILIES)) expect(registered.get(name), name).toBe(type);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -111,13 +111,24 @@ describe('canary rollouts', () => {
     const load = startLoad(vigil.url, { concurrency: 3 });
     expect((await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollouts`, { version: 'v2', steps: [50, 100], interval: '2s' })).status).toBe(201);
     await waitFor(async () => (await deployment(vigil!)).mirror?.version === 'v2', 5000, 'the rollout mirror');
-    await waitFor(async () => (await latestRollout(vigil!))?.status === 'Promoted', 40_000, 'the promotion');
+    await waitFor(async () => (await latestRollout(vigil!))?.status === 'Promoted', 60_000, 'the promotion');
     await load.stop();
     const row = (await getJson<{ latest: { analysis: { checks: { name: string; outcome: string; value: number }[] } } }>(`${vigil.url}/api/v1/deployments/cls/rollout`)).latest;
     const agreement = row.analysis.checks.find((c) => c.name === 'output_agreement')!;
     expect(agreement).toMatchObject({ outcome: 'pass', value: 1 });
     expect((await deployment(vigil)).mirror).toBeNull();
   });
+
+  it('rolls back a canary whose model cannot load, instead of waiting for it forever', async () => {
+    const broken = join(mkdtempSync(join(tmpdir(), 'vigil-model-')), 'broken.onnx');
+    writeFileSync(broken, 'not a model');
+    vigil = await startVigil({ deployments: [twoVersions({ model: broken }, { startup_timeout_s: 1 })] });
+    expect((await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollouts`, { version: 'v2', steps: [10, 100] })).status).toBe(201);
+    // startup_timeout_s (1 s) + 30 s without a running canary replica.
+    await waitFor(async () => (await latestRollout(vigil!))?.status === 'RolledBack', 50_000, 'the rollback of the broken canary');
+    expect((await latestRollout(vigil))!.reason).toMatch(/^canary v2 has had no running replica for \d+ s at weight 0%/);
+    expect((await inferJson(vigil.url, clsInput(1))).status).toBe(200);
+  }, 70_000);
 
   it('resumes a rollout after vigil is killed mid-way, with the split it had, then promotes on request', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-data-'));

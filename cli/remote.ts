@@ -8,6 +8,8 @@ interface StatusDoc {
     versions: Array<{
       version: string;
       target_replicas: number;
+      state?: 'active' | 'retired';
+      weight?: number;
       queued: number;
       restarts: number;
       crashLoop: boolean;
@@ -37,7 +39,7 @@ export async function statusCommand(url: string, json: boolean, token?: string):
   const rows: string[][] = [['DEPLOYMENT', 'VERSION', 'REPLICA', 'STATE', 'PID', 'ONGOING', 'QUEUED', 'RSS', 'PROVIDER']];
   for (const d of doc.deployments) {
     for (const v of d.versions) {
-      if (v.replicas.length === 0) rows.push([d.name, v.version, '-', v.crashLoop ? 'CRASH_LOOP' : 'NONE', '-', '0', String(v.queued), '-', '-']);
+      if (v.replicas.length === 0) rows.push([d.name, v.version, '-', v.crashLoop ? 'CRASH_LOOP' : v.state === 'retired' ? 'RETIRED' : 'NONE', '-', '0', String(v.queued), '-', '-']);
       for (const r of v.replicas) {
         const rss = r.rss_bytes === null ? '-' : `${(r.rss_bytes / 2 ** 20).toFixed(0)}MiB`;
         rows.push([d.name, v.version, r.id, r.state, String(r.pid ?? '-'), String(r.ongoing), String(v.queued), rss, r.provider]);

@@ -70,7 +70,8 @@ describe('traces across the router → replica hop', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-vigil-trace-id')).toBe(traceId);
-    await waitFor(() => traceOf(traceId).some((s) => s.name === 'vigil.inference'), 15_000, 'the replica spans of the client trace');
+    // The primary and the replica export separately: wait for both sides of the trace.
+    await waitFor(() => traceOf(traceId).some((s) => s.name === 'vigil.inference') && traceOf(traceId).some((s) => s.kind === 2), 15_000, 'both sides of the client trace');
     const server = traceOf(traceId).find((s) => s.kind === 2)!;
     expect(server.parentSpanId).toBe(parent);
   });

@@ -54,9 +54,14 @@ export function validateConfig(doc: unknown, source: string, baseDir: string): V
   const config = result.data;
   const problems: string[] = [];
   config.deployments.forEach((d, i) => {
+    const listed = (doc as { deployments?: { versions?: unknown }[] }).deployments?.[i]?.versions !== undefined;
     d.versions.forEach((v, j) => {
-      v.model = isAbsolute(v.model) ? v.model : resolve(baseDir, v.model);
-      if (!existsSync(v.model)) problems.push(`deployments[${i}].${(doc as { deployments?: { versions?: unknown }[] }).deployments?.[i]?.versions ? `versions[${j}].model` : 'model'}: file not found, got ${JSON.stringify(v.model)}`);
+      for (const key of ['model', 'handler'] as const) {
+        const file = v[key];
+        if (file === undefined) continue;
+        v[key] = isAbsolute(file) ? file : resolve(baseDir, file);
+        if (!existsSync(v[key]!)) problems.push(`deployments[${i}].${listed ? `versions[${j}].${key}` : key}: file not found, got ${JSON.stringify(v[key])}`);
+      }
     });
   });
   if (problems.length) throw new ConfigError(source, problems);

@@ -84,8 +84,10 @@ export const faultInjectionSchema = z.strictObject({
 /** One model version of a deployment. Several can be live at once, each with its own replicas. */
 export const versionSchema = z.strictObject({
   version: name,
-  /** Path to the .onnx file, relative to the config file. */
-  model: z.string({ error: 'expected a path to an .onnx file' }).min(1, { error: 'expected a path to an .onnx file' }),
+  /** Path to the .onnx file, relative to the config file. A handler may do without one. */
+  model: z.string({ error: 'expected a path to an .onnx file' }).min(1, { error: 'expected a path to an .onnx file' }).optional(),
+  /** Path to a TypeScript (or JavaScript) module whose default export is defineDeployment({...}). */
+  handler: z.string({ error: 'expected a path to a handler module' }).min(1, { error: 'expected a path to a handler module' }).optional(),
   /**
    * Share of unpinned traffic, relative to the other versions' weights (percent by convention).
    * Defaults to 100 for the first version and 0 for the others: a new version is deployed dark
@@ -140,10 +142,19 @@ export const configRolloutSchema = z.strictObject({
   interval: durationText.default('30s'),
 });
 
+/** A custom HTTP route served by a handler deployment (like Ray Serve's FastAPI ingress). */
+export const routeSchema = z.strictObject({
+  /** e.g. /ocr: the handler receives requests to this path and below it. */
+  prefix: z.string({ error: 'expected a path like /ocr' }).regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, { error: 'expected a path like /ocr' }),
+  methods: z.array(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], { error: 'expected GET, POST, PUT, PATCH or DELETE' })).min(1).default(['POST']),
+});
+
 const deploymentFields = {
   name,
-  /** Shorthand for a single version: `model` (and `version`) instead of a `versions` list. */
+  /** Shorthand for a single version: `model` and/or `handler` (and `version`) instead of a `versions` list. */
   model: z.string({ error: 'expected a path to an .onnx file' }).min(1, { error: 'expected a path to an .onnx file' }).optional(),
+  handler: z.string({ error: 'expected a path to a handler module' }).min(1, { error: 'expected a path to a handler module' }).optional(),
+  route: routeSchema.optional(),
   version: name.optional(),
   versions: z.array(versionSchema, { error: 'expected a list of versions' }).min(1, { error: 'expected at least one version' }).optional(),
   /** Fixed replica count per version; leave it out under autoscaling. */
@@ -180,10 +191,14 @@ const deploymentFields = {
 export const deploymentSchema = z
   .strictObject(deploymentFields)
   .superRefine((d, ctx) => {
-    if (d.versions && (d.model !== undefined || d.version !== undefined)) {
+    if (d.versions && (d.model !== undefined || d.version !== undefined || d.handler !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['versions'], message: 'give either model (and version) or a versions list, not both' });
     }
-    if (!d.versions && d.model === undefined) ctx.addIssue({ code: 'custom', path: ['model'], message: 'expected a path to an .onnx file (or a versions list)' });
+    if (!d.versions && d.model === undefined && d.handler === undefined) ctx.addIssue({ code: 'custom', path: ['model'], message: 'expected a path to an .onnx file (or a handler, or a versions list)' });
+    d.versions?.forEach((v, i) => {
+      if (v.model === undefined && v.handler === undefined) ctx.addIssue({ code: 'custom', path: ['versions', i, 'model'], message: 'expected a path to an .onnx file (or a handler)' });
+    });
+    if (d.route && !(d.handler ?? d.versions?.every((v) => v.handler !== undefined))) ctx.addIssue({ code: 'custom', path: ['route'], message: 'a custom route needs a handler on every version' });
     if (d.autoscaling && d.num_replicas !== undefined) ctx.addIssue({ code: 'custom', path: ['num_replicas'], message: 'leave num_replicas out when autoscaling sets the replica count' });
     const versions = d.versions?.map((v) => v.version) ?? [d.version ?? 'v1'];
     const seen = new Set<string>();
@@ -200,14 +215,15 @@ export const deploymentSchema = z
       if (s.version !== undefined && !versions.includes(s.version)) ctx.addIssue({ code: 'custom', path: ['slos', j, 'version'], message: `unknown version "${s.version}"; this deployment has ${versions.join(', ')}` });
     });
   })
-  .transform(({ model, version, versions, num_replicas, ...rest }) => {
-    const list = versions ?? [{ version: version ?? 'v1', model: model! }];
+  .transform(({ model, handler, version, versions, num_replicas, ...rest }) => {
+    const list = versions ?? [{ version: version ?? 'v1', model, handler }];
     return {
       ...rest,
       num_replicas: num_replicas ?? 1,
       versions: list.map((v, i) => ({
         version: v.version,
         model: v.model,
+        handler: v.handler,
         weight: v.weight ?? (i === 0 ? 100 : 0),
         num_replicas: v.num_replicas ?? num_replicas ?? 1,
         fault_injection: v.fault_injection ?? rest.fault_injection,
@@ -319,6 +335,15 @@ export const configSchema = z
     }
     const seen = new Set<string>();
     const sloIds = new Set<string>();
+    const prefixes = new Map<string, string>();
+    cfg.deployments.forEach((d, i) => {
+      if (!d.route) return;
+      const p = d.route.prefix;
+      if (/^\/(v2|api|metrics)(\/|$)/.test(p)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'route', 'prefix'], message: `${p} is vigil's own; choose another prefix` });
+      const other = prefixes.get(p);
+      if (other) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'route', 'prefix'], message: `${p} is already the route of deployment "${other}"` });
+      prefixes.set(p, d.name);
+    });
     cfg.deployments.forEach((d, i) => {
       if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'name'], message: `duplicate deployment name "${d.name}"` });
       seen.add(d.name);

@@ -131,6 +131,7 @@ export class Controller {
       deployment: cfg.name,
       version: pool.version,
       model: pool.model,
+      handler: pool.handler,
       executionProvider: cfg.execution_provider,
       intraOpThreads: cfg.intra_op_threads,
       maxBatchSize: cfg.batching.max_batch_size,

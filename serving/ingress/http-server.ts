@@ -6,6 +6,7 @@ import { PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, wantsOpenMetrics } f
 import { RequestScope, type Telemetry } from '../telemetry/request-scope.ts';
 import { sendError, sendJson, toVigilError } from './error-response.ts';
 import { infer, modelMetadata, modelReady } from './oip-handlers.ts';
+import { matchCustomRoute, serveCustomRoute } from './route-handlers.ts';
 import { matchApi, type ApiContext } from '../api/api-routes.ts';
 
 /** What the ingress needs from the node it serves. */
@@ -77,6 +78,18 @@ function handle(req: IncomingMessage, res: ServerResponse, ctx: IngressContext, 
     const deployment = ctx.router.get(name);
     if (suffix === '/ready') modelReady(res, deployment, version);
     else modelMetadata(res, deployment, version);
+    return;
+  }
+  const custom = matchCustomRoute(ctx.router, path);
+  if (custom) {
+    const route = custom.deployment.config.route!;
+    scope.route = custom.subPath === '' ? route.prefix : `${route.prefix}/*`;
+    scope.inference = true;
+    if (!(route.methods as string[]).includes(method)) throw new VigilError('VIGIL_ERR_METHOD_NOT_ALLOWED', `use ${route.methods.join(' or ')}`);
+    if (ctx.isDraining()) throw new VigilError('VIGIL_ERR_SHUTTING_DOWN');
+    ctx.trackInference(1);
+    res.on('close', () => ctx.trackInference(-1));
+    serveCustomRoute(req, res, ctx.router, custom.deployment, custom.subPath, scope).catch(fail);
     return;
   }
   scope.route = path;

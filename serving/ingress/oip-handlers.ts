@@ -58,7 +58,9 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   const jsonLength = headerLength === undefined ? undefined : Number(headerLength);
   const body = await readBody(req, pool.deployment.max_request_body_bytes, Number.isSafeInteger(jsonLength) ? jsonLength : 0);
   const request = parseInferRequest(body, jsonLength);
-  validateAgainstSignature(request, pool.signature ?? (await pool.ensureSignature(request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000))));
+  const signature = pool.signature ?? (await pool.ensureSignature(request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000)));
+  // A handler takes whatever tensors it is given and checks them itself.
+  if (pool.kind !== 'handler') validateAgainstSignature(request, signature);
 
   // The protocol's own timeout parameter (microseconds, as Triton defines it) can only shorten it.
   const effectiveDeadline = request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000);
@@ -75,6 +77,12 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   scope.replicaSlot = outcome.replica.slot;
   scope.provider = outcome.replica.provider;
 
+  if (outcome.result.json !== undefined) {
+    // A handler that answered an OIP call with a plain value: sent as it is.
+    res.setHeader('x-vigil-batch-size', String(outcome.result.stats.batchSize));
+    sendJson(res, 200, outcome.result.json);
+    return;
+  }
   const binary = new Set<string>();
   if (request.outputs) for (const o of request.outputs) if (o.binary) binary.add(o.name);
   if (!request.outputs && request.binaryOutputs) for (const o of outcome.result.outputs) binary.add(o.name);
@@ -85,13 +93,13 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   res.end(encoded.body);
 }
 
-function singleHeader(req: IncomingMessage, header: string): string | undefined {
+export function singleHeader(req: IncomingMessage, header: string): string | undefined {
   const v = req.headers[header];
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 /** The client's deadline (x-vigil-timeout-ms), capped by the deployment's request_timeout_s. */
-function deadlineFor(req: IncomingMessage, pool: VersionPool): number {
+export function deadlineFor(req: IncomingMessage, pool: VersionPool): number {
   const now = Date.now();
   const fallback = now + pool.deployment.request_timeout_s * 1000;
   const raw = req.headers[TIMEOUT_HEADER];
@@ -104,7 +112,7 @@ function deadlineFor(req: IncomingMessage, pool: VersionPool): number {
 }
 
 /** Applies the version's fault injection (delay, then error), marking the response it touches. */
-async function injectFault(res: ServerResponse, pool: VersionPool, deadline: number): Promise<void> {
+export async function injectFault(res: ServerResponse, pool: VersionPool, deadline: number): Promise<void> {
   const { errorRate, addedLatencyMs } = pool.fault;
   if (addedLatencyMs > 0) {
     res.setHeader('x-vigil-fault', 'latency');

@@ -34,7 +34,7 @@ export class OnnxRunner implements DeploymentRunner {
           graphOptimizationLevel: 'all',
         });
         const signature = readSignature(session);
-        return new OnnxRunner(session, { signature, provider, batchable: isBatchable(signature) });
+        return new OnnxRunner(session, { kind: 'model', signature, provider, batchable: isBatchable(signature) });
       } catch (err) {
         lastError = err;
         if (provider !== 'cpu') {

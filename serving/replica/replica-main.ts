@@ -13,6 +13,7 @@ import { EventLoopLag } from '../telemetry/event-loop-lag.ts';
 import { startTracing } from '../telemetry/tracing.ts';
 import { Batcher, type BatchItem } from './batcher.ts';
 import { OnnxRunner } from './onnx-runner.ts';
+import { HandlerRunner } from './handler-runner.ts';
 import type { DeploymentRunner } from './runner.ts';
 import { warmUp } from './warmup.ts';
 import { connectToPrimary } from '../transport/replica-socket.ts';
@@ -32,6 +33,13 @@ function send(msg: ReplicaToPrimary): void {
 
 const lag = new EventLoopLag();
 
+/** The handler's logger: the replica's, with fields first as pino takes them. */
+const handlerLog = {
+  info: (fields: Record<string, unknown>, message: string) => log.info(fields, message),
+  warn: (fields: Record<string, unknown>, message: string) => log.warn(fields, message),
+  error: (fields: Record<string, unknown>, message: string) => log.error(fields, message),
+};
+
 function stats(): ReplicaStats {
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
@@ -43,6 +51,8 @@ interface QueuedInfer extends BatchItem {
 }
 
 let onMessage: (msg: PrimaryToReplica) => void = () => {};
+/** Set once loaded, so a graceful stop can close it (a handler's teardown). */
+let activeRunner: DeploymentRunner | undefined;
 process.on('message', (raw: PrimaryToReplica) => onMessage(raw));
 
 async function main(): Promise<void> {
@@ -50,37 +60,48 @@ async function main(): Promise<void> {
   sendFrame = await connectToPrimary(spec.socketPath, spec.replicaId, (msg) => onMessage(msg as unknown as PrimaryToReplica));
   let runner: DeploymentRunner;
   try {
-    runner = await OnnxRunner.create({
-      model: spec.model,
-      executionProvider: spec.executionProvider as ExecutionProviderChoice,
-      intraOpThreads: spec.intraOpThreads,
-      warn: (message, fields) => log.warn(fields, message),
-    });
-    await warmUp(runner, spec.warmup, (message, fields) => log.warn(fields, message));
+    const model = spec.model
+      ? await OnnxRunner.create({
+          model: spec.model,
+          executionProvider: spec.executionProvider as ExecutionProviderChoice,
+          intraOpThreads: spec.intraOpThreads,
+          warn: (message, fields) => log.warn(fields, message),
+        })
+      : undefined;
+    if (spec.handler) {
+      runner = await HandlerRunner.create({ handler: spec.handler, model, deployment: spec.deployment, version: spec.version, replicaId: spec.replicaId, log: handlerLog });
+    } else {
+      runner = model!;
+      await warmUp(runner, spec.warmup, (message, fields) => log.warn(fields, message));
+    }
   } catch (err) {
     log.error({ err }, 'model load failed');
     send({ type: 'vigil:load-failed', message: String((err as Error).message ?? err).slice(0, 1000) });
     setTimeout(() => process.exit(1), 50);
     return;
   }
+  activeRunner = runner;
   const loadSeconds = (performance.now() - started) / 1000;
   log.info({ provider: runner.info.provider, load_seconds: loadSeconds, batchable: runner.info.batchable }, 'replica ready');
 
+  // A handler with handleBatch sets its own batch size; a model uses the deployment's batching.
+  const handlerBatch = runner instanceof HandlerRunner ? { max: runner.maxBatchSize, waitMs: runner.batchWaitMs ?? spec.batchWaitTimeoutMs } : undefined;
   const batcher = new Batcher<QueuedInfer>({
-    maxBatchSize: runner.info.batchable ? spec.maxBatchSize : 1,
-    waitMs: spec.batchWaitTimeoutMs,
+    maxBatchSize: runner.info.batchable ? (handlerBatch?.max ?? spec.maxBatchSize) : 1,
+    waitMs: handlerBatch?.waitMs ?? spec.batchWaitTimeoutMs,
     run: (batch) => runBatch(runner, batch),
   });
 
   onMessage = (raw: PrimaryToReplica) => {
     if (raw?.type === 'vigil:infer') {
-      const rows = raw.inputs[0]?.shape[0] ?? 1;
+      // A handler's batch counts requests; a model's counts rows along axis 0.
+      const rows = runner.info.kind === 'handler' ? 1 : (raw.inputs[0]?.shape[0] ?? 1);
       batcher.submit({ msg: raw, key: runner.batchKey(raw), rows, enqueuedAt: performance.now() });
     } else if (raw?.type === 'vigil:ping') {
       send({ type: 'vigil:pong', id: raw.id, stats: stats() });
     }
   };
-  send({ type: 'vigil:ready', signature: runner.info.signature, provider: runner.info.provider, batchable: runner.info.batchable, loadSeconds, stats: stats() });
+  send({ type: 'vigil:ready', kind: runner.info.kind, signature: runner.info.signature, provider: runner.info.provider, batchable: runner.info.batchable, loadSeconds, stats: stats() });
 }
 
 async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise<void> {
@@ -95,7 +116,7 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
   const start = performance.now();
   let results;
   try {
-    results = await runner.runBatch(live.map((i) => ({ inputs: i.msg.inputs, outputs: i.msg.outputs })));
+    results = await runner.runBatch(live.map((i) => ({ inputs: i.msg.inputs, outputs: i.msg.outputs, request: i.msg.request, deadline: i.msg.deadline })));
   } catch (err) {
     log.error({ err }, 'runner failed a whole batch');
     for (const item of live) send(errorResult(item.msg.id, new VigilError('VIGIL_ERR_INTERNAL')));
@@ -110,6 +131,9 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
     const r = results[i]!;
     if (r.ok) {
       const msg: ResultMessage = { type: 'vigil:result', id: item.msg.id, ok: true, outputs: r.outputs, stats: { batchWaitMs: start - item.enqueuedAt, inferenceMs, batchSize, batchLead: lead } };
+      if (r.json !== undefined) msg.json = r.json;
+      if (r.status !== undefined) msg.status = r.status;
+      if (r.contentType !== undefined) msg.contentType = r.contentType;
       lead = false;
       send(msg);
     } else {
@@ -140,7 +164,9 @@ function errorResult(id: number, err: VigilError): ErrorResultMessage {
 
 // Flush this replica's spans before it goes, but never let a slow collector hold it up.
 process.on('disconnect', () => {
-  Promise.race([tracing.shutdown(), new Promise((r) => setTimeout(r, 1000))]).finally(() => process.exit(0));
+  // A graceful stop: the handler's teardown and the span flush get a second between them.
+  const closing = Promise.allSettled([activeRunner?.close(), tracing.shutdown()]);
+  Promise.race([closing, new Promise((r) => setTimeout(r, 1000))]).finally(() => process.exit(0));
 });
 // SIGTERM/SIGINT are the primary's to handle: a Ctrl-C reaches the whole process group, and a
 // replica that died first would turn a graceful drain into lost requests.

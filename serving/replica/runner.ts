@@ -8,6 +8,8 @@ import type { ModelSignature } from '../protocol/model-metadata.ts';
  * session".
  */
 export interface RunnerInfo {
+  /** 'handler' when a TypeScript handler answers (its inputs are not the model's). */
+  kind: 'model' | 'handler';
   signature: ModelSignature;
   provider: string;
   /** True when requests may be concatenated along axis 0. */
@@ -17,9 +19,28 @@ export interface RunnerInfo {
 export interface RunItem {
   inputs: Tensor[];
   outputs?: string[];
+  /** A custom-route request for a handler: its raw body is the UINT8 tensor `body` in inputs. */
+  request?: RequestMeta;
+  /** Epoch milliseconds; handlers see it as request.deadline. */
+  deadline?: number;
 }
 
-export type RunResult = { ok: true; outputs: Tensor[] } | { ok: false; code: ErrorCode; message: string };
+/** What a handler needs of an HTTP request besides its body. */
+export interface RequestMeta {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  contentType: string;
+}
+
+/** A handler's answer other than tensors: a JSON value, or bytes (in outputs) with a status and type. */
+export interface ReplyMeta {
+  json?: unknown;
+  status?: number;
+  contentType?: string;
+}
+
+export type RunResult = ({ ok: true; outputs: Tensor[] } & ReplyMeta) | { ok: false; code: ErrorCode; message: string };
 
 export interface DeploymentRunner {
   readonly info: RunnerInfo;

@@ -4,6 +4,7 @@ import { VigilError } from '../errors.ts';
 import type { Tensor } from '../protocol/datatypes.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
 import type { ResultMessage } from '../transport/messages.ts';
+import type { RequestMeta } from '../replica/runner.ts';
 import { AdmissionQueue, type Waiter } from './admission-queue.ts';
 import { DrainRate } from './drain-rate.ts';
 import { choosePow2 } from './pow2.ts';
@@ -13,6 +14,8 @@ export interface InferCall {
   outputs?: string[];
   /** Epoch milliseconds. */
   deadline: number;
+  /** A custom-route request for a handler (its body is the UINT8 input tensor `body`). */
+  request?: RequestMeta;
   /** W3C trace context for the replica's spans, when the request is sampled. */
   traceparent?: string;
 }
@@ -40,6 +43,8 @@ export class VersionPool {
   signature: ModelSignature | undefined;
   provider: string | undefined;
   batchable = false;
+  /** 'handler' once a replica reports that a TypeScript handler answers (no signature check then). */
+  kind: 'model' | 'handler' | undefined;
   /** Set by the controller while a replacement replica is due within a moment. */
   replacementImminent = false;
   /** Requests handed to a replica, over the pool's life (a retry counts twice). */
@@ -74,8 +79,17 @@ export class VersionPool {
     return this.versionConfig.version;
   }
 
-  get model(): string {
+  get model(): string | undefined {
     return this.versionConfig.model;
+  }
+
+  get handler(): string | undefined {
+    return this.versionConfig.handler;
+  }
+
+  /** What the version serves, for status and the stored state: its model file, else its handler. */
+  get artifact(): string {
+    return this.versionConfig.model ?? this.versionConfig.handler!;
   }
 
   /** Replicas starting or running: what counts against the target. */
@@ -104,6 +118,7 @@ export class VersionPool {
     this.replicas.push(replica);
     replica.on('ready', (msg) => {
       this.signature ??= msg.signature;
+      this.kind = msg.kind;
       this.provider = msg.provider;
       this.batchable = msg.batchable;
       for (const wake of this.signatureWaiters.splice(0)) wake();
@@ -168,7 +183,7 @@ export class VersionPool {
         attempts++;
         this.dispatched++;
         const queueWaitMs = performance.now() - enqueuedAt;
-        replica.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline, traceparent: call.traceparent }).then(
+        replica.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline, traceparent: call.traceparent, request: call.request }).then(
           (result) => {
             this.drainRate.record();
             finish(undefined, { result, replica, queueWaitMs, attempts });

@@ -85,7 +85,7 @@ export class DeploymentState {
     return order.map((version, position) => {
       const pool = d.pools.get(version)!;
       const retired = change.retire?.includes(version) ? true : change.activate?.includes(version) ? false : pool.retired;
-      return { version, model: pool.model, weight: split.find((e) => e.version === version)?.weight ?? 0, position, state: retired ? 'retired' : 'active' };
+      return { version, model: pool.artifact, weight: split.find((e) => e.version === version)?.weight ?? 0, position, state: retired ? 'retired' : 'active' };
     });
   }
 

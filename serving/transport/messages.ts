@@ -1,3 +1,4 @@
+import type { RequestMeta } from '../replica/runner.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Tensor } from '../protocol/datatypes.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
@@ -15,7 +16,10 @@ export interface ReplicaSpec {
   replicaId: string;
   deployment: string;
   version: string;
-  model: string;
+  /** The ONNX model file; a handler may do without one. */
+  model?: string;
+  /** The handler module (defineDeployment), when the version has one. */
+  handler?: string;
   executionProvider: string;
   intraOpThreads: number;
   maxBatchSize: number;
@@ -37,6 +41,8 @@ export interface InferMessage {
   deadline: number;
   /** W3C traceparent of the request's server span; present only when the request is sampled. */
   traceparent?: string;
+  /** For a handler's custom route: the request line and content type (the body is the tensor `body`). */
+  request?: RequestMeta;
 }
 
 export interface PingMessage {
@@ -64,6 +70,10 @@ export interface ResultMessage {
   ok: true;
   outputs: Tensor[];
   stats: ItemStats;
+  /** A handler's JSON answer, or the status and content type of its byte answer (the tensor `body`). */
+  json?: unknown;
+  status?: number;
+  contentType?: string;
 }
 
 export interface ErrorResultMessage {
@@ -91,6 +101,8 @@ export interface PongMessage {
 
 export interface ReadyMessage {
   type: 'vigil:ready';
+  /** 'handler': a TypeScript handler answers, so requests are not checked against the signature. */
+  kind: 'model' | 'handler';
   signature: ModelSignature;
   /** The execution provider the session really uses. */
   provider: string;

@@ -214,6 +214,6 @@ describe('loadConfig', () => {
   it('loads the repository vigil.yaml', () => {
     const config = loadConfig(join(repoRoot, 'vigil.yaml'));
     expect(config.deployments.length).toBeGreaterThan(0);
-    for (const d of config.deployments) for (const v of d.versions) expect(v.model.startsWith('/')).toBe(true);
+    for (const d of config.deployments) for (const v of d.versions) expect(v.model!.startsWith('/')).toBe(true);
   });
 });

@@ -1,0 +1,110 @@
+/**
+ * The handler API: a deployment written in TypeScript, run inside vigil's replicas.
+ *
+ *   import { defineDeployment } from 'vigil/handler';
+ *   export default defineDeployment({
+ *     async setup(ctx) { return { labels: await readFile(...) }; },   // once per replica
+ *     async handle(request, ctx) { return { label: ctx.state.labels[0] }; },
+ *   });
+ *
+ * `setup` runs once when the replica starts (load dictionaries, warm up); its result is
+ * `ctx.state` in every call. `handle` gets one request and returns a JSON value, bytes, or a
+ * `respond(...)` result. With `handleBatch` instead, vigil collects concurrent requests (up to
+ * `batch.max_batch_size`, waiting at most `batch.batch_wait_timeout_ms`) and passes them as an
+ * array; it must return an array of the same length, like Ray Serve's `@serve.batch`.
+ * A handler that throws fails that request (500, VIGIL_ERR_HANDLER_FAILED); one that crashes its
+ * process is contained like a crashing model: the replica is replaced.
+ */
+import type { Tensor } from '../protocol/datatypes.ts';
+
+export type { Tensor };
+
+/** One request as the handler sees it. */
+export interface HandlerRequest {
+  method: string;
+  /** The path below the deployment's route prefix ('' for the prefix itself), or '/infer' for OIP calls. */
+  path: string;
+  query: Record<string, string>;
+  contentType: string;
+  body: Uint8Array;
+  /** Input tensors, for requests that came through the OIP /infer endpoint. */
+  tensors: Tensor[];
+  /** Epoch milliseconds after which the answer is useless. */
+  deadline: number;
+  text(): string;
+  /** Parses the body as JSON; throws VIGIL_ERR_INVALID_BODY (400) when it is not. */
+  json<T = unknown>(): T;
+}
+
+/** The deployment's ONNX model, when the version names one next to its handler. */
+export interface ModelSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs the model once; the output tensors by name. */
+  run(feeds: Record<string, Omit<Tensor, 'name'>>): Promise<Record<string, Tensor>>;
+}
+
+export interface HandlerLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface SetupContext {
+  deployment: string;
+  version: string;
+  replicaId: string;
+  model: ModelSession | undefined;
+  log: HandlerLogger;
+}
+
+export interface HandlerContext<S> extends SetupContext {
+  state: S;
+}
+
+/** A response with its own status and content type (a plain value is sent as JSON with 200). */
+export interface HandlerResponse {
+  readonly [RESPONSE]: true;
+  status: number;
+  contentType: string;
+  body: Uint8Array;
+}
+
+const RESPONSE = Symbol.for('vigil.handler.response');
+
+export function respond(body: Uint8Array | string, init: { status?: number; contentType?: string } = {}): HandlerResponse {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  return { [RESPONSE]: true, status: init.status ?? 200, contentType: init.contentType ?? (typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream'), body: bytes };
+}
+
+export function isHandlerResponse(v: unknown): v is HandlerResponse {
+  return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[RESPONSE] === true;
+}
+
+export interface DeploymentDefinition<S = unknown> {
+  setup?(ctx: SetupContext): S | Promise<S>;
+  handle?(request: HandlerRequest, ctx: HandlerContext<S>): unknown;
+  handleBatch?(requests: HandlerRequest[], ctx: HandlerContext<S>): Promise<unknown[]> | unknown[];
+  batch?: { max_batch_size: number; batch_wait_timeout_ms?: number };
+  /** Called when the replica stops gracefully. */
+  teardown?(ctx: HandlerContext<S>): void | Promise<void>;
+}
+
+const DEFINITION = Symbol.for('vigil.handler.definition');
+
+export type DefinedDeployment<S = unknown> = DeploymentDefinition<S> & { readonly [DEFINITION]: true };
+
+/** Checks a definition once, at load, so a mistake fails the replica's start with a clear message. */
+export function defineDeployment<S>(def: DeploymentDefinition<S>): DefinedDeployment<S> {
+  if (!def || typeof def !== 'object') throw new TypeError('defineDeployment expects an object');
+  const has = (k: keyof DeploymentDefinition<S>) => typeof def[k] === 'function';
+  if (has('handle') === has('handleBatch')) throw new TypeError('defineDeployment needs exactly one of handle(request, ctx) or handleBatch(requests, ctx)');
+  if (has('handleBatch') && !(Number.isInteger(def.batch?.max_batch_size) && def.batch!.max_batch_size >= 1)) {
+    throw new TypeError('handleBatch needs batch: { max_batch_size: <positive integer> }');
+  }
+  return Object.freeze({ ...def, [DEFINITION]: true as const });
+}
+
+export function isDefinedDeployment(v: unknown): v is DefinedDeployment {
+  return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[DEFINITION] === true;
+}

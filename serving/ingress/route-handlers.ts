@@ -1,0 +1,58 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { VigilError } from '../errors.ts';
+import type { Deployment, DeploymentRouter } from '../router/deployment-router.ts';
+import type { RequestScope } from '../telemetry/request-scope.ts';
+import { sendJson } from './error-response.ts';
+import { deadlineFor, injectFault, ROUTING_KEY_HEADER, singleHeader, VERSION_HEADER } from './oip-handlers.ts';
+import { readBody } from './read-body.ts';
+
+/** The deployment whose custom route (route.prefix) covers this path, if any. */
+export function matchCustomRoute(router: DeploymentRouter, path: string): { deployment: Deployment; subPath: string } | undefined {
+  for (const d of router.deployments.values()) {
+    const prefix = d.config.route?.prefix;
+    if (!prefix) continue;
+    if (path === prefix) return { deployment: d, subPath: '' };
+    if (path.startsWith(`${prefix}/`)) return { deployment: d, subPath: path.slice(prefix.length) };
+  }
+  return undefined;
+}
+
+/**
+ * A request to a handler deployment's own route (e.g. POST /ocr with an image): the raw body and
+ * its content type go to the handler, through the same router as /infer (versions, pinning,
+ * backpressure, deadlines, fault injection), and its answer comes back as JSON or as the bytes
+ * and content type it chose. The span's http.route is the route prefix.
+ */
+export async function serveCustomRoute(req: IncomingMessage, res: ServerResponse, router: DeploymentRouter, deployment: Deployment, subPath: string, scope: RequestScope): Promise<void> {
+  scope.deployment = deployment.name;
+  const pool = deployment.pick({ version: singleHeader(req, VERSION_HEADER), routingKey: singleHeader(req, ROUTING_KEY_HEADER) });
+  scope.pool = pool;
+  scope.version = pool.version;
+  res.setHeader('x-vigil-version', pool.version);
+  const deadline = deadlineFor(req, pool);
+  const body = await readBody(req, pool.deployment.max_request_body_bytes, 0);
+  const url = new URL(req.url ?? '/', 'http://vigil');
+  const data = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  await injectFault(res, pool, deadline);
+  if (deadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
+  scope.admittedAt = performance.now();
+  const outcome = await pool.infer({
+    inputs: [{ name: 'body', datatype: 'UINT8', shape: [data.length], data }],
+    deadline,
+    traceparent: scope.traceparent(),
+    request: { method: req.method ?? 'POST', path: subPath, query: Object.fromEntries(url.searchParams), contentType: req.headers['content-type'] ?? '' },
+  });
+  scope.queueWaitMs = outcome.queueWaitMs;
+  scope.stats = outcome.result.stats;
+  scope.replicaSlot = outcome.replica.slot;
+  scope.provider = outcome.replica.provider;
+  const r = outcome.result;
+  if (r.json !== undefined || r.outputs.length === 0) {
+    sendJson(res, 200, r.json ?? null);
+    return;
+  }
+  const bytes = r.outputs.find((t) => t.name === 'body');
+  if (!bytes || !(bytes.data instanceof Uint8Array)) throw new VigilError('VIGIL_ERR_HANDLER_FAILED', 'a custom route answers with a value or bytes, not tensors');
+  res.writeHead(r.status ?? 200, { 'content-type': r.contentType ?? 'application/octet-stream', 'content-length': bytes.data.byteLength });
+  res.end(bytes.data);
+}

@@ -1,0 +1,152 @@
+import { pathToFileURL } from 'node:url';
+import { isVigilError, VigilError } from '../errors.ts';
+import { isDefinedDeployment, isHandlerResponse, type DefinedDeployment, type HandlerContext, type HandlerLogger, type HandlerRequest, type ModelSession } from '../handler/define.ts';
+import type { Tensor } from '../protocol/datatypes.ts';
+import type { OnnxRunner } from './onnx-runner.ts';
+import type { DeploymentRunner, RunItem, RunResult, RunnerInfo } from './runner.ts';
+
+export interface HandlerRunnerOptions {
+  handler: string;
+  /** The version's model, loaded before setup runs, as ctx.model. */
+  model: OnnxRunner | undefined;
+  deployment: string;
+  version: string;
+  replicaId: string;
+  log: HandlerLogger;
+}
+
+/**
+ * Hosts a TypeScript handler (handler/define.ts) behind the same runner interface as an ONNX
+ * model, so the replica's transport, batcher, deadlines and crash handling apply unchanged.
+ * A handler's throw fails its own request (or, for handleBatch, its batch); it never reaches
+ * the replica's event loop.
+ */
+export class HandlerRunner implements DeploymentRunner {
+  readonly info: RunnerInfo;
+
+  private constructor(
+    private readonly def: DefinedDeployment,
+    private readonly ctx: HandlerContext<unknown>,
+    model: OnnxRunner | undefined,
+  ) {
+    this.info = {
+      kind: 'handler',
+      signature: model?.info.signature ?? { inputs: [], outputs: [] },
+      provider: model?.info.provider ?? 'none',
+      batchable: typeof def.handleBatch === 'function',
+    };
+  }
+
+  get maxBatchSize(): number {
+    return this.def.batch?.max_batch_size ?? 1;
+  }
+
+  get batchWaitMs(): number | undefined {
+    return this.def.batch?.batch_wait_timeout_ms;
+  }
+
+  /** Imports the module, checks its default export, and runs setup once. */
+  static async create(o: HandlerRunnerOptions): Promise<HandlerRunner> {
+    const mod = (await import(pathToFileURL(o.handler).href)) as { default?: unknown };
+    if (!isDefinedDeployment(mod.default)) throw new Error(`${o.handler}: the default export must be defineDeployment({...}) from 'vigil/handler'`);
+    const base = { deployment: o.deployment, version: o.version, replicaId: o.replicaId, model: o.model && sessionOf(o.model), log: o.log };
+    const state = await mod.default.setup?.(base);
+    return new HandlerRunner(mod.default, { ...base, state }, o.model);
+  }
+
+  batchKey(): string {
+    return 'handler';
+  }
+
+  async runBatch(items: RunItem[]): Promise<RunResult[]> {
+    const requests = items.map(toRequest);
+    if (this.def.handleBatch) {
+      try {
+        const values = await this.def.handleBatch(requests, this.ctx);
+        if (!Array.isArray(values) || values.length !== items.length) {
+          const got = Array.isArray(values) ? `${values.length} results` : typeof values;
+          return items.map(() => this.failure(new VigilError('VIGIL_ERR_HANDLER_FAILED', `handleBatch returned ${got} for ${items.length} requests`)));
+        }
+        return values.map(toResult);
+      } catch (err) {
+        return items.map(() => this.failure(err));
+      }
+    }
+    return Promise.all(
+      requests.map(async (r) => {
+        try {
+          return toResult(await this.def.handle!(r, this.ctx));
+        } catch (err) {
+          return this.failure(err);
+        }
+      }),
+    );
+  }
+
+  /**
+   * A handler's own VigilError (e.g. a 400 for a bad body) keeps its code and detail. Anything
+   * else is logged here with its stack and answered VIGIL_ERR_HANDLER_FAILED without the message,
+   * which may hold internals the client should not see.
+   */
+  private failure(err: unknown): RunResult {
+    if (isVigilError(err)) return { ok: false, code: err.code, message: err.message };
+    this.ctx.log.error({ err }, 'handler threw');
+    return { ok: false, code: 'VIGIL_ERR_HANDLER_FAILED', message: 'the deployment handler threw an error: see the replica log' };
+  }
+
+  async close(): Promise<void> {
+    await this.def.teardown?.(this.ctx);
+  }
+}
+
+function toRequest(item: RunItem): HandlerRequest {
+  const meta = item.request;
+  const bodyTensor = meta ? item.inputs.find((t) => t.name === 'body') : undefined;
+  const body = bodyTensor ? (bodyTensor.data as Uint8Array) : new Uint8Array(0);
+  return {
+    method: meta?.method ?? 'POST',
+    path: meta?.path ?? '/infer',
+    query: meta?.query ?? {},
+    contentType: meta?.contentType ?? 'application/json',
+    body,
+    tensors: meta ? [] : item.inputs,
+    deadline: item.deadline ?? Number.POSITIVE_INFINITY,
+    text: () => Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
+    json<T>(): T {
+      try {
+        return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as T;
+      } catch (err) {
+        throw new VigilError('VIGIL_ERR_INVALID_BODY', `not JSON: ${(err as Error).message.slice(0, 200)}`);
+      }
+    },
+  };
+}
+
+/** A handler's return value as a result: tensors, bytes with a status, or a JSON value. */
+function toResult(value: unknown): RunResult {
+  if (isHandlerResponse(value)) return { ok: true, outputs: [bytesTensor(value.body)], status: value.status, contentType: value.contentType };
+  if (value instanceof Uint8Array) return { ok: true, outputs: [bytesTensor(value)], status: 200, contentType: 'application/octet-stream' };
+  if (Array.isArray(value) && value.length > 0 && value.every(isTensor)) return { ok: true, outputs: value };
+  return { ok: true, outputs: [], json: value === undefined ? null : value };
+}
+
+function bytesTensor(data: Uint8Array): Tensor {
+  return { name: 'body', datatype: 'UINT8', shape: [data.length], data };
+}
+
+function isTensor(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && 'datatype' in v && 'shape' in v && 'data' in v && 'name' in v;
+}
+
+function sessionOf(runner: OnnxRunner): ModelSession {
+  return {
+    inputNames: runner.info.signature.inputs.map((i) => i.name),
+    outputNames: runner.info.signature.outputs.map((o) => o.name),
+    async run(feeds) {
+      const inputs = Object.entries(feeds).map(([name, t]) => ({ name, ...t }) as Tensor);
+      const [r] = await runner.runBatch([{ inputs }]);
+      if (!r || !r.ok) throw new VigilError(r?.code ?? 'VIGIL_ERR_INTERNAL', r && !r.ok ? r.message : 'no result');
+      return Object.fromEntries(r.outputs.map((t) => [t.name, t]));
+    },
+  };
+}

@@ -29,6 +29,7 @@ export const errorDefinitions = {
   VIGIL_ERR_ROLLOUT_ACTIVE: { status: 409, message: 'a rollout owns the weights of this deployment (Progressing or Paused); promote or abort it first' },
   VIGIL_ERR_NO_ACTIVE_ROLLOUT: { status: 409, message: 'this deployment has no rollout in progress' },
   VIGIL_ERR_INTERNAL: { status: 500, message: 'internal error' },
+  VIGIL_ERR_UNDECLARED_CALL: { status: 500, message: 'a handler called a deployment its calls list does not name' },
   VIGIL_ERR_HANDLER_FAILED: { status: 500, message: 'the deployment handler threw an error' },
   VIGIL_ERR_FAULT_INJECTED: { status: 500, message: 'failure injected by this deployment version\'s fault_injection setting' },
   VIGIL_ERR_OVERLOADED: { status: 503, message: 'deployment is overloaded; retry later' },

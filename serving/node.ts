@@ -13,6 +13,7 @@ import { recordAudit } from '../db/queries/audit.ts';
 import { hasRolloutOf } from '../db/queries/rollouts.ts';
 import { listActiveRollouts } from '../db/queries/rollouts.ts';
 import { Autoscaler } from './autoscale/autoscaler.ts';
+import { routeCall } from './composition/call-router.ts';
 import { LiveWindow } from './rollout/live-window.ts';
 import { RolloutController } from './rollout/rollout-controller.ts';
 import { parseDuration } from '../slo/duration.ts';
@@ -84,6 +85,15 @@ export class VigilNode {
     this.controller = new Controller(this.router.pools(), log, spawnReplica, replicaSockets(), {
       onReplicaReady: (pool, replica) => this.metrics.observeReplicaReady(pool.name, pool.version, replica.loadSeconds ?? 0),
       onReplicaStopped: (pool, _replica, reason) => this.metrics.observeReplicaRestart(pool.name, reason),
+      onCall: (pool, replica, msg) => {
+        void routeCall(this.router, pool, msg, {
+          observe: (deployment, version, status, seconds) => {
+            if (options.recordMetrics ?? true) this.metrics.observeRequest({ deployment, version, status, durationSeconds: seconds });
+            plane.recordInference(deployment, version, status, seconds);
+            this.rollouts.record(deployment, version, status, seconds);
+          },
+        }).then((result) => replica.replyCall(result));
+      },
     });
   }
 

@@ -155,6 +155,8 @@ const deploymentFields = {
   model: z.string({ error: 'expected a path to an .onnx file' }).min(1, { error: 'expected a path to an .onnx file' }).optional(),
   handler: z.string({ error: 'expected a path to a handler module' }).min(1, { error: 'expected a path to a handler module' }).optional(),
   route: routeSchema.optional(),
+  /** Deployments this one's handler may call (ctx.handle(name)); checked for unknown names and cycles at start. */
+  calls: z.array(name).default([]),
   version: name.optional(),
   versions: z.array(versionSchema, { error: 'expected a list of versions' }).min(1, { error: 'expected at least one version' }).optional(),
   /** Fixed replica count per version; leave it out under autoscaling. */
@@ -336,6 +338,15 @@ export const configSchema = z
     const seen = new Set<string>();
     const sloIds = new Set<string>();
     const prefixes = new Map<string, string>();
+    const names = new Set(cfg.deployments.map((d) => d.name));
+    cfg.deployments.forEach((d, i) => {
+      d.calls.forEach((c, j) => {
+        if (!names.has(c)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'calls', j], message: `unknown deployment "${c}"` });
+        else if (!d.versions.some((v) => v.handler)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'calls'], message: 'only a handler can call other deployments' });
+      });
+    });
+    const cycle = findCycle(cfg.deployments.map((d) => [d.name, d.calls] as const));
+    if (cycle) ctx.addIssue({ code: 'custom', path: ['deployments'], message: `calls form a cycle: ${cycle.join(' -> ')}` });
     cfg.deployments.forEach((d, i) => {
       if (!d.route) return;
       const p = d.route.prefix;
@@ -354,6 +365,31 @@ export const configSchema = z
       });
     });
   });
+
+/** The first cycle in a call graph, as a path that ends where it starts; undefined when acyclic. */
+export function findCycle(graph: readonly (readonly [string, readonly string[]])[]): string[] | undefined {
+  const edges = new Map(graph);
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === 'done') return undefined;
+    if (state.get(node) === 'visiting') return [...stack.slice(stack.indexOf(node)), node];
+    state.set(node, 'visiting');
+    stack.push(node);
+    for (const next of edges.get(node) ?? []) {
+      const found = visit(next);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(node, 'done');
+    return undefined;
+  };
+  for (const [node] of graph) {
+    const found = visit(node);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 export type VigilConfig = z.infer<typeof configSchema>;
 export type SloConfig = z.infer<typeof sloSchema>;

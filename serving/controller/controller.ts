@@ -2,12 +2,14 @@ import type { Worker } from 'node:cluster';
 import type { DeploymentConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { VersionPool } from '../router/version-pool.ts';
-import type { ReplicaSpec } from '../transport/messages.ts';
+import type { CallMessage, ReplicaSpec } from '../transport/messages.ts';
 import type { ReplicaSocketServer } from '../transport/replica-socket.ts';
 import { initialBackoff, inCrashLoop, recordFailure, recordSuccess, type BackoffState } from './restart-backoff.ts';
 import { ReplicaHandle, type StopReason } from './replica-handle.ts';
 
 export interface ControllerEvents {
+  /** A handler in this replica calls another deployment. */
+  onCall?(pool: VersionPool, replica: ReplicaHandle, msg: CallMessage): void;
   onReplicaStopped?(pool: VersionPool, replica: ReplicaHandle, reason: StopReason): void;
   onReplicaReady?(pool: VersionPool, replica: ReplicaHandle): void;
 }
@@ -147,6 +149,7 @@ export class Controller {
       state.backoff = recordSuccess();
       this.events.onReplicaReady?.(pool, replica);
     });
+    replica.on('call', (msg) => this.events.onCall?.(pool, replica, msg));
     replica.on('load-failed', (message) => {
       state.lastError = message;
     });

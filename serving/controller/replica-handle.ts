@@ -2,7 +2,7 @@ import type { Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { VigilError } from '../errors.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
-import type { InferMessage, ReadyMessage, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
+import type { CallMessage, CallResultMessage, InferMessage, ReadyMessage, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
 import { isReplicaMessage } from '../transport/messages.ts';
 import type { ReplicaLink } from '../transport/replica-socket.ts';
 
@@ -25,6 +25,7 @@ export class ReplicaHandle extends EventEmitter<{
   'load-failed': [string];
   stopped: [StopReason];
   settled: [];
+  call: [CallMessage];
 }> {
   state: ReplicaState = 'STARTING';
   readonly startedAt = performance.now();
@@ -104,6 +105,17 @@ export class ReplicaHandle extends EventEmitter<{
     });
   }
 
+  /** Answers a handler's call to another deployment (see CallMessage). */
+  replyCall(msg: CallResultMessage): void {
+    if (this.state === 'STOPPED') return;
+    try {
+      if (this.link) this.link.send(msg as unknown as Record<string, unknown> & { type: string });
+      else this.worker.send(msg);
+    } catch {
+      /* the replica is going away; its handler's call dies with it */
+    }
+  }
+
   /** Sends a health ping unless one is already outstanding. */
   ping(): void {
     if (this.pingOutstanding || this.state === 'STOPPED') return;
@@ -179,6 +191,9 @@ export class ReplicaHandle extends EventEmitter<{
         this.stats = msg.stats;
         if (this.state === 'STARTING') this.state = 'RUNNING';
         this.emit('ready', msg);
+        return;
+      case 'vigil:call':
+        this.emit('call', msg);
         return;
       case 'vigil:load-failed':
         this.stopReason ??= 'load_failed';

@@ -60,6 +60,25 @@ export interface SetupContext {
 
 export interface HandlerContext<S> extends SetupContext {
   state: S;
+  /** Epoch milliseconds: the request's deadline (for handleBatch, the earliest in the batch). */
+  deadline: number;
+  /**
+   * Another deployment, named in this deployment's `calls` in vigil.yaml. Calls go through the
+   * router like client requests (backpressure, the remaining deadline, metrics, one trace), so
+   * `await Promise.all([...].map((x) => ctx.handle('rec').call(x)))` fans out across replicas.
+   */
+  handle(deployment: string, options?: { version?: string }): DeploymentHandle;
+}
+
+export interface DeploymentHandle {
+  /**
+   * A map of tensors (name → {datatype, shape, data}) runs on a model deployment and answers its
+   * output tensors by name. Anything else goes to a handler deployment as its request: bytes
+   * (Uint8Array) as they are, other values as a JSON body; the answer is the handler's JSON
+   * value, or its bytes. Errors come back as VigilErrors with the callee's code (504 when the
+   * deadline runs out, 503 when it is overloaded), so a handler may let them propagate.
+   */
+  call(input: unknown, options?: { contentType?: string; path?: string }): Promise<any>;
 }
 
 /** A response with its own status and content type (a plain value is sent as JSON with 200). */

@@ -1,11 +1,20 @@
 import { pathToFileURL } from 'node:url';
 import { isVigilError, VigilError } from '../errors.ts';
-import { isDefinedDeployment, isHandlerResponse, type DefinedDeployment, type HandlerContext, type HandlerLogger, type HandlerRequest, type ModelSession } from '../handler/define.ts';
+import { isDefinedDeployment, isHandlerResponse, type DefinedDeployment, type DeploymentHandle, type HandlerContext, type HandlerLogger, type HandlerRequest, type ModelSession, type SetupContext } from '../handler/define.ts';
+import type { CallMessage, CallResultMessage } from '../transport/messages.ts';
 import type { Tensor } from '../protocol/datatypes.ts';
 import type { OnnxRunner } from './onnx-runner.ts';
 import type { DeploymentRunner, RunItem, RunResult, RunnerInfo } from './runner.ts';
 
+/** Sends a call to the primary and waits for its answer (replica-main.ts owns the wire). */
+export type Caller = (call: Omit<CallMessage, 'type' | 'id'>) => Promise<CallResultMessage>;
+
+/** Opens a span for an outgoing call under the request's trace; its traceparent goes with the call. */
+export type CallSpan = (parentTraceparent: string | undefined, deployment: string) => { traceparent: string | undefined; end(error?: string): void };
+
 export interface HandlerRunnerOptions {
+  caller: Caller;
+  callSpan: CallSpan;
   handler: string;
   /** The version's model, loaded before setup runs, as ctx.model. */
   model: OnnxRunner | undefined;
@@ -26,8 +35,10 @@ export class HandlerRunner implements DeploymentRunner {
 
   private constructor(
     private readonly def: DefinedDeployment,
-    private readonly ctx: HandlerContext<unknown>,
+    private readonly base: SetupContext & { state: unknown },
     model: OnnxRunner | undefined,
+    private readonly caller: Caller,
+    private readonly callSpan: CallSpan,
   ) {
     this.info = {
       kind: 'handler',
@@ -51,18 +62,45 @@ export class HandlerRunner implements DeploymentRunner {
     if (!isDefinedDeployment(mod.default)) throw new Error(`${o.handler}: the default export must be defineDeployment({...}) from 'vigil/handler'`);
     const base = { deployment: o.deployment, version: o.version, replicaId: o.replicaId, model: o.model && sessionOf(o.model), log: o.log };
     const state = await mod.default.setup?.(base);
-    return new HandlerRunner(mod.default, { ...base, state }, o.model);
+    return new HandlerRunner(mod.default, { ...base, state }, o.model, o.caller, o.callSpan);
   }
 
   batchKey(): string {
     return 'handler';
   }
 
+  /** The context of one call: the shared setup state plus this request's deadline and call handles. */
+  private contextFor(deadline: number, traceparent: string | undefined): HandlerContext<unknown> {
+    return { ...this.base, deadline, handle: (deployment, options) => this.handleTo(deployment, options?.version, deadline, traceparent) };
+  }
+
+  private handleTo(deployment: string, version: string | undefined, deadline: number, traceparent: string | undefined): DeploymentHandle {
+    return {
+      call: async (input, options) => {
+        // A stage whose deadline has passed is not started: the answer could only be late.
+        if (deadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', `no time left to call "${deployment}"`);
+        const span = this.callSpan(traceparent, deployment);
+        const request = isTensorMap(input) ? undefined : { method: 'POST', path: options?.path ?? '', query: {}, contentType: options?.contentType ?? (input instanceof Uint8Array ? 'application/octet-stream' : 'application/json') };
+        const inputs: Tensor[] = request
+          ? [bytesTensor(input instanceof Uint8Array ? input : new TextEncoder().encode(JSON.stringify(input ?? null)))]
+          : Object.entries(input as Record<string, Omit<Tensor, 'name'>>).map(([name, t]) => ({ name, ...t }) as Tensor);
+        const r = await this.caller({ deployment, version, inputs, request, deadline, traceparent: span.traceparent });
+        span.end(r.ok ? undefined : r.code);
+        if (!r.ok) throw new VigilError(r.code, r.message.replace(/^[^:]*: /, ''));
+        if (r.json !== undefined) return r.json;
+        const body = r.outputs.find((t) => t.name === 'body');
+        if (request && body) return body.data;
+        return Object.fromEntries(r.outputs.map((t) => [t.name, t]));
+      },
+    };
+  }
+
   async runBatch(items: RunItem[]): Promise<RunResult[]> {
     const requests = items.map(toRequest);
     if (this.def.handleBatch) {
       try {
-        const values = await this.def.handleBatch(requests, this.ctx);
+        const deadline = Math.min(...items.map((i) => i.deadline ?? Number.POSITIVE_INFINITY));
+        const values = await this.def.handleBatch(requests, this.contextFor(deadline, items[0]?.traceparent));
         if (!Array.isArray(values) || values.length !== items.length) {
           const got = Array.isArray(values) ? `${values.length} results` : typeof values;
           return items.map(() => this.failure(new VigilError('VIGIL_ERR_HANDLER_FAILED', `handleBatch returned ${got} for ${items.length} requests`)));
@@ -73,9 +111,9 @@ export class HandlerRunner implements DeploymentRunner {
       }
     }
     return Promise.all(
-      requests.map(async (r) => {
+      requests.map(async (r, i) => {
         try {
-          return toResult(await this.def.handle!(r, this.ctx));
+          return toResult(await this.def.handle!(r, this.contextFor(r.deadline, items[i]!.traceparent)));
         } catch (err) {
           return this.failure(err);
         }
@@ -90,12 +128,12 @@ export class HandlerRunner implements DeploymentRunner {
    */
   private failure(err: unknown): RunResult {
     if (isVigilError(err)) return { ok: false, code: err.code, message: err.message };
-    this.ctx.log.error({ err }, 'handler threw');
+    this.base.log.error({ err }, 'handler threw');
     return { ok: false, code: 'VIGIL_ERR_HANDLER_FAILED', message: 'the deployment handler threw an error: see the replica log' };
   }
 
   async close(): Promise<void> {
-    await this.def.teardown?.(this.ctx);
+    await this.def.teardown?.(this.contextFor(Date.now(), undefined));
   }
 }
 
@@ -132,6 +170,13 @@ function toResult(value: unknown): RunResult {
 
 function bytesTensor(data: Uint8Array): Tensor {
   return { name: 'body', datatype: 'UINT8', shape: [data.length], data };
+}
+
+/** A plain object whose every value is a tensor body ({datatype, shape, data}). */
+function isTensorMap(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return false;
+  const values = Object.values(v);
+  return values.length > 0 && values.every((t) => typeof t === 'object' && t !== null && 'datatype' in t && 'shape' in t && 'data' in t);
 }
 
 function isTensor(v: unknown): v is Tensor {

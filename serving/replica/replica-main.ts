@@ -7,8 +7,8 @@ import { readEnv } from '../config/env.ts';
 import type { ExecutionProviderChoice } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import type { ErrorResultMessage, InferMessage, PrimaryToReplica, ReplicaSpec, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
-import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import type { CallMessage, CallResultMessage, ErrorResultMessage, InferMessage, PrimaryToReplica, ReplicaSpec, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { EventLoopLag } from '../telemetry/event-loop-lag.ts';
 import { startTracing } from '../telemetry/tracing.ts';
 import { Batcher, type BatchItem } from './batcher.ts';
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
         })
       : undefined;
     if (spec.handler) {
-      runner = await HandlerRunner.create({ handler: spec.handler, model, deployment: spec.deployment, version: spec.version, replicaId: spec.replicaId, log: handlerLog });
+      runner = await HandlerRunner.create({ caller: callPrimary, callSpan, handler: spec.handler, model, deployment: spec.deployment, version: spec.version, replicaId: spec.replicaId, log: handlerLog });
     } else {
       runner = model!;
       await warmUp(runner, spec.warmup, (message, fields) => log.warn(fields, message));
@@ -86,6 +86,7 @@ async function main(): Promise<void> {
 
   // A handler with handleBatch sets its own batch size; a model uses the deployment's batching.
   const handlerBatch = runner instanceof HandlerRunner ? { max: runner.maxBatchSize, waitMs: runner.batchWaitMs ?? spec.batchWaitTimeoutMs } : undefined;
+  const concurrentHandler = runner.info.kind === 'handler' && !runner.info.batchable;
   const batcher = new Batcher<QueuedInfer>({
     maxBatchSize: runner.info.batchable ? (handlerBatch?.max ?? spec.maxBatchSize) : 1,
     waitMs: handlerBatch?.waitMs ?? spec.batchWaitTimeoutMs,
@@ -96,12 +97,50 @@ async function main(): Promise<void> {
     if (raw?.type === 'vigil:infer') {
       // A handler's batch counts requests; a model's counts rows along axis 0.
       const rows = runner.info.kind === 'handler' ? 1 : (raw.inputs[0]?.shape[0] ?? 1);
-      batcher.submit({ msg: raw, key: runner.batchKey(raw), rows, enqueuedAt: performance.now() });
+      const item = { msg: raw, key: runner.batchKey(raw), rows, enqueuedAt: performance.now() };
+      // A handler without handleBatch serves its requests concurrently: it mostly awaits other
+      // deployments, and queueing it behind itself would serialise a whole pipeline per replica.
+      if (concurrentHandler) void runBatch(runner, [item]);
+      else batcher.submit(item);
+    } else if (raw?.type === 'vigil:call-result') {
+      const pending = pendingCalls.get(raw.id);
+      pendingCalls.delete(raw.id);
+      pending?.(raw);
     } else if (raw?.type === 'vigil:ping') {
       send({ type: 'vigil:pong', id: raw.id, stats: stats() });
     }
   };
   send({ type: 'vigil:ready', kind: runner.info.kind, signature: runner.info.signature, provider: runner.info.provider, batchable: runner.info.batchable, loadSeconds, stats: stats() });
+}
+
+/** A handler's calls to other deployments, waiting for the primary's vigil:call-result. */
+const pendingCalls = new Map<number, (result: CallResultMessage) => void>();
+let nextCallId = 1;
+
+function callPrimary(call: Omit<CallMessage, 'type' | 'id'>): Promise<CallResultMessage> {
+  const id = nextCallId++;
+  return new Promise((resolve) => {
+    pendingCalls.set(id, resolve);
+    const msg: CallMessage = { type: 'vigil:call', id, ...call };
+    if (sendFrame) sendFrame(msg as unknown as Record<string, unknown> & { type: string });
+    else if (process.connected) process.send!(msg);
+  });
+}
+
+/** A CLIENT span per outgoing call, under the request's trace, whose context travels with the call. */
+function callSpan(parent: string | undefined, deployment: string): { traceparent: string | undefined; end(error?: string): void } {
+  if (!parent || !tracing.enabled) return { traceparent: parent, end() {} };
+  const parentCtx = propagation.extract(ROOT_CONTEXT, { traceparent: parent });
+  const span = tracing.tracer.startSpan(`vigil.call ${deployment}`, { kind: SpanKind.CLIENT, attributes: { 'vigil.deployment': spec.deployment, 'vigil.target': deployment } }, parentCtx);
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(parentCtx, span), carrier);
+  return {
+    traceparent: carrier.traceparent,
+    end(error) {
+      if (error) span.setAttribute('error.type', error).setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    },
+  };
 }
 
 async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise<void> {
@@ -116,7 +155,7 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
   const start = performance.now();
   let results;
   try {
-    results = await runner.runBatch(live.map((i) => ({ inputs: i.msg.inputs, outputs: i.msg.outputs, request: i.msg.request, deadline: i.msg.deadline })));
+    results = await runner.runBatch(live.map((i) => ({ inputs: i.msg.inputs, outputs: i.msg.outputs, request: i.msg.request, deadline: i.msg.deadline, traceparent: i.msg.traceparent })));
   } catch (err) {
     log.error({ err }, 'runner failed a whole batch');
     for (const item of live) send(errorResult(item.msg.id, new VigilError('VIGIL_ERR_INTERNAL')));

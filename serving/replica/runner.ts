@@ -23,6 +23,8 @@ export interface RunItem {
   request?: RequestMeta;
   /** Epoch milliseconds; handlers see it as request.deadline. */
   deadline?: number;
+  /** The request's trace context, for a handler's calls to other deployments. */
+  traceparent?: string;
 }
 
 /** What a handler needs of an HTTP request besides its body. */

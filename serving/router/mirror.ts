@@ -1,5 +1,5 @@
 import type { MirrorConfig } from '../config/schema.ts';
-import { VigilError } from '../errors.ts';
+import { applyFault } from './fault.ts';
 import type { ResultMessage } from '../transport/messages.ts';
 import { compareOutputs, type OutputComparison } from './output-agreement.ts';
 import type { InferCall, VersionPool } from './version-pool.ts';
@@ -60,7 +60,9 @@ export function shouldMirror(mirror: MirrorConfig | undefined, primary: VersionP
 
 /** Sends the shadow call and records the comparison once both answers are in. */
 export function runShadow(shadow: VersionPool, call: InferCall, primary: Promise<{ result: ResultMessage }>, mirror: MirrorConfig, stats: MirrorStats, random: () => number = Math.random): void {
-  const shadowCall = faulted(shadow, call.deadline, random).then(() =>
+  // The candidate's fault injection applies to shadow calls too, so a game day can show what a
+  // failing or slow candidate does to the agreement figure (nothing reaches the client either way).
+  const shadowCall = applyFault(shadow, call.deadline, random).then(() =>
     // No trace context: the shadow call is not part of the client's request.
     shadow.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline }),
   );
@@ -72,14 +74,4 @@ export function runShadow(shadow: VersionPool, call: InferCall, primary: Promise
     const result: MirrorResult = comparison.kind === 'incomparable' ? 'incomparable' : comparison.agree ? 'agree' : 'disagree';
     stats.record(mirror.version, result, comparison);
   });
-}
-
-/**
- * The candidate's fault injection applies to its shadow calls too, so a game day can show what a
- * failing or slow candidate does to the agreement figure (nothing reaches the client either way).
- */
-async function faulted(pool: VersionPool, deadline: number, random: () => number): Promise<void> {
-  const { errorRate, addedLatencyMs } = pool.fault;
-  if (addedLatencyMs > 0) await new Promise((r) => setTimeout(r, Math.min(addedLatencyMs, Math.max(0, deadline - Date.now()))));
-  if (errorRate > 0 && random() < errorRate) throw new VigilError('VIGIL_ERR_FAULT_INJECTED');
 }

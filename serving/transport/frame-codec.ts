@@ -24,7 +24,7 @@ const padTo = (n: number) => (n + PAD - 1) & ~(PAD - 1);
 const ZEROS = Buffer.alloc(PAD);
 
 /** The message fields that hold tensors, by message type. */
-const TENSOR_FIELD: Record<string, string> = { 'vigil:infer': 'inputs', 'vigil:result': 'outputs' };
+const TENSOR_FIELD: Record<string, string> = { 'vigil:infer': 'inputs', 'vigil:result': 'outputs', 'vigil:call': 'inputs', 'vigil:call-result': 'outputs' };
 
 /** Encodes a message as a list of buffers to write in order (tensor memory is not copied). */
 export function encodeFrame(msg: { type: string } & Record<string, unknown>): Buffer[] {

@@ -50,7 +50,7 @@ export interface PingMessage {
   id: number;
 }
 
-export type PrimaryToReplica = InferMessage | PingMessage;
+export type PrimaryToReplica = InferMessage | PingMessage | CallResultMessage;
 
 /** Per-item timings that the replica measured, for metrics and traces. */
 export interface ItemStats {
@@ -117,7 +117,27 @@ export interface LoadFailedMessage {
   message: string;
 }
 
-export type ReplicaToPrimary = ResultMessage | ErrorResultMessage | PongMessage | ReadyMessage | LoadFailedMessage;
+/**
+ * A handler calling another deployment (ctx.handle(name).call(...)): the primary routes it like
+ * any request, with the caller's remaining deadline and trace context, and answers with
+ * vigil:call-result. Both travel as frames, since they carry tensors.
+ */
+export interface CallMessage {
+  type: 'vigil:call';
+  id: number;
+  deployment: string;
+  version?: string;
+  inputs: Tensor[];
+  request?: RequestMeta;
+  deadline: number;
+  traceparent?: string;
+}
+
+export type CallResultMessage =
+  | { type: 'vigil:call-result'; id: number; ok: true; outputs: Tensor[]; json?: unknown; status?: number; contentType?: string; version: string }
+  | { type: 'vigil:call-result'; id: number; ok: false; code: ErrorCode; message: string };
+
+export type ReplicaToPrimary = ResultMessage | ErrorResultMessage | PongMessage | ReadyMessage | LoadFailedMessage | CallMessage;
 
 export function isReplicaMessage(msg: unknown): msg is ReplicaToPrimary {
   return typeof msg === 'object' && msg !== null && typeof (msg as { type?: unknown }).type === 'string' && (msg as { type: string }).type.startsWith('vigil:');

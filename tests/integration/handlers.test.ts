@@ -21,7 +21,7 @@ describe('TypeScript handlers', () => {
     await vigil?.stop();
   });
 
-  const post = (path: string, body: string | Uint8Array = '', headers: Record<string, string> = {}, method = 'POST') => fetch(`${vigil.url}${path}`, { method, headers, body });
+  const post = (path: string, body: string = '', headers: Record<string, string> = {}, method = 'POST') => fetch(`${vigil.url}${path}`, { method, headers, body });
 
   it('gives the handler the raw body, content type, sub-path and query, and runs setup once per replica', async () => {
     const answers = [];

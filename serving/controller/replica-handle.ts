@@ -2,7 +2,7 @@ import type { Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { VigilError } from '../errors.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
-import type { CallMessage, CallResultMessage, InferMessage, ReadyMessage, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
+import type { CallMessage, CallResultMessage, CancelMessage, ChunkAckMessage, InferMessage, ReadyMessage, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
 import { isReplicaMessage } from '../transport/messages.ts';
 import type { ReplicaLink } from '../transport/replica-socket.ts';
 
@@ -12,7 +12,11 @@ export type StopReason = 'crash' | 'health_check' | 'load_failed' | 'startup_tim
 interface Pending {
   resolve(result: ResultMessage): void;
   reject(err: VigilError): void;
+  onChunk?: StreamSink;
 }
+
+/** Receives a streamed chunk; calls `ack` once the client has taken it (that is the backpressure). */
+export type StreamSink = (data: unknown, ack: () => void) => void;
 
 /**
  * The primary's view of one replica process: its state, the requests it holds, and the IPC
@@ -87,13 +91,17 @@ export class ReplicaHandle extends EventEmitter<{
   }
 
   /** Sends a request; resolves with the replica's answer or rejects with a VigilError. */
-  infer(payload: Omit<InferMessage, 'type' | 'id'>): Promise<ResultMessage> {
+  infer(payload: Omit<InferMessage, 'type' | 'id'>, stream?: { onChunk: StreamSink; signal?: AbortSignal }): Promise<ResultMessage> {
     if (this.state === 'STOPPED') return Promise.reject(new VigilError('VIGIL_ERR_REPLICA_LOST'));
     const id = this.nextId++;
     this.ongoing++;
     this.sent++;
+    // The client went away: tell the replica, so the handler's signal aborts and its stream stops.
+    stream?.signal?.addEventListener('abort', () => {
+      if (this.pending.has(id)) this.sendFrame({ type: 'vigil:cancel', id });
+    }, { once: true });
     return new Promise<ResultMessage>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, onChunk: stream?.onChunk });
       try {
         const msg = { type: 'vigil:infer', id, ...payload } satisfies InferMessage;
         if (this.link) this.link.send(msg as unknown as Record<string, unknown> & { type: string });
@@ -107,12 +115,16 @@ export class ReplicaHandle extends EventEmitter<{
 
   /** Answers a handler's call to another deployment (see CallMessage). */
   replyCall(msg: CallResultMessage): void {
+    this.sendFrame(msg);
+  }
+
+  private sendFrame(msg: CallResultMessage | ChunkAckMessage | CancelMessage): void {
     if (this.state === 'STOPPED') return;
     try {
       if (this.link) this.link.send(msg as unknown as Record<string, unknown> & { type: string });
       else this.worker.send(msg);
     } catch {
-      /* the replica is going away; its handler's call dies with it */
+      /* the replica is going away; what was in flight dies with it */
     }
   }
 
@@ -192,6 +204,13 @@ export class ReplicaHandle extends EventEmitter<{
         if (this.state === 'STARTING') this.state = 'RUNNING';
         this.emit('ready', msg);
         return;
+      case 'vigil:chunk': {
+        const p = this.pending.get(msg.id);
+        if (!p?.onChunk) return;
+        const { id, seq } = msg;
+        p.onChunk(msg.data, () => this.sendFrame({ type: 'vigil:chunk-ack', id, seq }));
+        return;
+      }
       case 'vigil:call':
         this.emit('call', msg);
         return;

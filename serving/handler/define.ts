@@ -8,8 +8,9 @@
  *   });
  *
  * `setup` runs once when the replica starts (load dictionaries, warm up); its result is
- * `ctx.state` in every call. `handle` gets one request and returns a JSON value, bytes, or a
- * `respond(...)` result. With `handleBatch` instead, vigil collects concurrent requests (up to
+ * `ctx.state` in every call. `handle` gets one request and returns a JSON value, bytes, a
+ * `respond(...)` result, or an async iterable (e.g. an async generator) whose items are streamed
+ * to the client as Server-Sent Events or JSON lines, with backpressure from the client's socket. With `handleBatch` instead, vigil collects concurrent requests (up to
  * `batch.max_batch_size`, waiting at most `batch.batch_wait_timeout_ms`) and passes them as an
  * array; it must return an array of the same length, like Ray Serve's `@serve.batch`.
  * A handler that throws fails that request (500, VIGIL_ERR_HANDLER_FAILED); one that crashes its
@@ -33,6 +34,8 @@ export interface HandlerRequest {
   tensors: Tensor[];
   /** Epoch milliseconds after which the answer is useless. */
   deadline: number;
+  /** Aborted when the client disconnects: stop work, end a stream. */
+  signal: AbortSignal;
   text(): string;
   /** Parses the body as JSON; throws VIGIL_ERR_INVALID_BODY (400) when it is not. */
   json<T = unknown>(): T;

@@ -5,6 +5,7 @@ import type { RequestScope } from '../telemetry/request-scope.ts';
 import { sendJson } from './error-response.ts';
 import { deadlineFor, injectFault, ROUTING_KEY_HEADER, singleHeader, VERSION_HEADER } from './oip-handlers.ts';
 import { readBody } from './read-body.ts';
+import { ChunkWriter } from './chunk-writer.ts';
 
 /** The deployment whose custom route (route.prefix) covers this path, if any. */
 export function matchCustomRoute(router: DeploymentRouter, path: string): { deployment: Deployment; subPath: string } | undefined {
@@ -36,12 +37,23 @@ export async function serveCustomRoute(req: IncomingMessage, res: ServerResponse
   await injectFault(res, pool, deadline);
   if (deadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
   scope.admittedAt = performance.now();
-  const outcome = await pool.infer({
-    inputs: [{ name: 'body', datatype: 'UINT8', shape: [data.length], data }],
-    deadline,
-    traceparent: scope.traceparent(),
-    request: { method: req.method ?? 'POST', path: subPath, query: Object.fromEntries(url.searchParams), contentType: req.headers['content-type'] ?? '' },
-  });
+  const stream = new ChunkWriter(req, res, scope);
+  let outcome;
+  try {
+    outcome = await pool.infer({
+      inputs: [{ name: 'body', datatype: 'UINT8', shape: [data.length], data }],
+      deadline,
+      traceparent: scope.traceparent(),
+      request: { method: req.method ?? 'POST', path: subPath, query: Object.fromEntries(url.searchParams), contentType: req.headers['content-type'] ?? '' },
+      stream: { onChunk: (chunk, ack) => stream.write(chunk, ack), signal: stream.signal },
+    });
+  } catch (err) {
+    // Once the first chunk is out the status is sent: the error becomes the stream's last event.
+    if (stream.started) return stream.fail(err as VigilError);
+    stream.cancel();
+    throw err;
+  }
+  if (stream.started || outcome.result.chunks !== undefined) return stream.end(outcome.result.chunks ?? 0);
   scope.queueWaitMs = outcome.queueWaitMs;
   scope.stats = outcome.result.stats;
   scope.replicaSlot = outcome.replica.slot;

@@ -149,6 +149,7 @@ function toRequest(item: RunItem): HandlerRequest {
     body,
     tensors: meta ? [] : item.inputs,
     deadline: item.deadline ?? Number.POSITIVE_INFINITY,
+    signal: item.signal ?? new AbortController().signal,
     text: () => Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
     json<T>(): T {
       try {
@@ -162,6 +163,7 @@ function toRequest(item: RunItem): HandlerRequest {
 
 /** A handler's return value as a result: tensors, bytes with a status, or a JSON value. */
 function toResult(value: unknown): RunResult {
+  if (typeof value === 'object' && value !== null && Symbol.asyncIterator in value) return { ok: true, outputs: [], stream: value as AsyncIterable<unknown> };
   if (isHandlerResponse(value)) return { ok: true, outputs: [bytesTensor(value.body)], status: value.status, contentType: value.contentType };
   if (value instanceof Uint8Array) return { ok: true, outputs: [bytesTensor(value)], status: 200, contentType: 'application/octet-stream' };
   if (Array.isArray(value) && value.length > 0 && value.every(isTensor)) return { ok: true, outputs: value };

@@ -7,6 +7,7 @@ import { readEnv } from '../config/env.ts';
 import type { ExecutionProviderChoice } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
+import { STREAM_WINDOW } from '../transport/messages.ts';
 import type { CallMessage, CallResultMessage, ErrorResultMessage, InferMessage, PrimaryToReplica, ReplicaSpec, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { EventLoopLag } from '../telemetry/event-loop-lag.ts';
@@ -27,7 +28,8 @@ const log = createLogger({ role: 'replica', replica: spec.replicaId, deployment:
 let sendFrame: ((msg: Record<string, unknown> & { type: string }) => void) | undefined;
 
 function send(msg: ReplicaToPrimary): void {
-  if (sendFrame && msg.type === 'vigil:result') sendFrame(msg as unknown as Record<string, unknown> & { type: string });
+  // Results and stream chunks share the socket, so a stream's last chunk precedes its result.
+  if (sendFrame && (msg.type === 'vigil:result' || msg.type === 'vigil:chunk')) sendFrame(msg as unknown as Record<string, unknown> & { type: string });
   else if (process.connected) process.send!(msg);
 }
 
@@ -102,6 +104,11 @@ async function main(): Promise<void> {
       // deployments, and queueing it behind itself would serialise a whole pipeline per replica.
       if (concurrentHandler) void runBatch(runner, [item]);
       else batcher.submit(item);
+    } else if (raw?.type === 'vigil:chunk-ack') {
+      streams.get(raw.id)?.ack(raw.seq);
+    } else if (raw?.type === 'vigil:cancel') {
+      cancels.get(raw.id)?.abort();
+      streams.get(raw.id)?.wake();
     } else if (raw?.type === 'vigil:call-result') {
       const pending = pendingCalls.get(raw.id);
       pendingCalls.delete(raw.id);
@@ -111,6 +118,54 @@ async function main(): Promise<void> {
     }
   };
   send({ type: 'vigil:ready', kind: runner.info.kind, signature: runner.info.signature, provider: runner.info.provider, batchable: runner.info.batchable, loadSeconds, stats: stats() });
+}
+
+/** Per request: the AbortController behind request.signal, until the request is answered. */
+const cancels = new Map<number, AbortController>();
+/** Streams in progress: acknowledgements from the primary release the next chunks. */
+const streams = new Map<number, { ack(seq: number): void; wake(): void }>();
+
+/**
+ * Sends a handler's async iterable as vigil:chunk messages, at most STREAM_WINDOW ahead of the
+ * primary's acknowledgements (which follow the client's socket), then ends with vigil:result.
+ * A cancel (the client left) aborts request.signal and returns the iterator, so the handler's
+ * finally blocks run. A throw mid-stream ends the stream with an error result.
+ */
+async function pumpStream(item: QueuedInfer, iterable: AsyncIterable<unknown>, stats: ResultMessage['stats']): Promise<void> {
+  const id = item.msg.id;
+  const signal = cancels.get(id)?.signal;
+  const it = iterable[Symbol.asyncIterator]();
+  let seq = 0;
+  let acked = 0;
+  let wake: (() => void) | undefined;
+  streams.set(id, {
+    ack(n) {
+      acked = Math.max(acked, n + 1);
+      wake?.();
+    },
+    wake: () => wake?.(),
+  });
+  try {
+    for (;;) {
+      while (seq - acked >= STREAM_WINDOW && !signal?.aborted) await new Promise<void>((r) => (wake = r));
+      if (signal?.aborted) {
+        await it.return?.();
+        send(errorResult(id, new VigilError('VIGIL_ERR_SHUTTING_DOWN', 'the stream was cancelled')));
+        return;
+      }
+      const next = await it.next();
+      if (next.done) break;
+      const data = next.value instanceof Uint8Array ? Buffer.from(next.value).toString('utf8') : next.value;
+      send({ type: 'vigil:chunk', id, seq: seq++, data: data === undefined ? null : data });
+    }
+    send({ type: 'vigil:result', id, ok: true, outputs: [], stats, chunks: seq });
+  } catch (err) {
+    if (!(err instanceof VigilError)) log.error({ err }, 'handler stream threw');
+    send(errorResult(id, err instanceof VigilError ? err : new VigilError('VIGIL_ERR_HANDLER_FAILED', 'the stream failed: see the replica log')));
+  } finally {
+    streams.delete(id);
+    cancels.delete(id);
+  }
 }
 
 /** A handler's calls to other deployments, waiting for the primary's vigil:call-result. */
@@ -155,7 +210,7 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
   const start = performance.now();
   let results;
   try {
-    results = await runner.runBatch(live.map((i) => ({ inputs: i.msg.inputs, outputs: i.msg.outputs, request: i.msg.request, deadline: i.msg.deadline, traceparent: i.msg.traceparent })));
+    results = await runner.runBatch(live.map((i) => ({ inputs: i.msg.inputs, outputs: i.msg.outputs, request: i.msg.request, deadline: i.msg.deadline, traceparent: i.msg.traceparent, signal: signalFor(i.msg.id) })));
   } catch (err) {
     log.error({ err }, 'runner failed a whole batch');
     for (const item of live) send(errorResult(item.msg.id, new VigilError('VIGIL_ERR_INTERNAL')));
@@ -168,6 +223,11 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
   let lead = true;
   live.forEach((item, i) => {
     const r = results[i]!;
+    if (r.ok && r.stream) {
+      void pumpStream(item, r.stream, { batchWaitMs: start - item.enqueuedAt, inferenceMs, batchSize, batchLead: false });
+      return;
+    }
+    cancels.delete(item.msg.id);
     if (r.ok) {
       const msg: ResultMessage = { type: 'vigil:result', id: item.msg.id, ok: true, outputs: r.outputs, stats: { batchWaitMs: start - item.enqueuedAt, inferenceMs, batchSize, batchLead: lead } };
       if (r.json !== undefined) msg.json = r.json;
@@ -195,6 +255,12 @@ function recordSpans(items: QueuedInfer[], start: number, end: number, batchSize
     tracing.tracer.startSpan('vigil.inference', { startTime: start, attributes }, trace.setSpan(parent, batch)).end(end);
     batch.end(end);
   }
+}
+
+function signalFor(id: number): AbortSignal {
+  let c = cancels.get(id);
+  if (!c) cancels.set(id, (c = new AbortController()));
+  return c.signal;
 }
 
 function errorResult(id: number, err: VigilError): ErrorResultMessage {

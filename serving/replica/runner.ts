@@ -25,6 +25,8 @@ export interface RunItem {
   deadline?: number;
   /** The request's trace context, for a handler's calls to other deployments. */
   traceparent?: string;
+  /** Aborted when the client goes away (handlers see it as request.signal). */
+  signal?: AbortSignal;
 }
 
 /** What a handler needs of an HTTP request besides its body. */
@@ -42,7 +44,7 @@ export interface ReplyMeta {
   contentType?: string;
 }
 
-export type RunResult = ({ ok: true; outputs: Tensor[] } & ReplyMeta) | { ok: false; code: ErrorCode; message: string };
+export type RunResult = ({ ok: true; outputs: Tensor[]; /** A handler's streamed answer, sent as chunks by the replica. */ stream?: AsyncIterable<unknown> } & ReplyMeta) | { ok: false; code: ErrorCode; message: string };
 
 export interface DeploymentRunner {
   readonly info: RunnerInfo;

@@ -1,4 +1,4 @@
-import type { ReplicaHandle } from '../controller/replica-handle.ts';
+import type { ReplicaHandle, StreamSink } from '../controller/replica-handle.ts';
 import type { DeploymentConfig, VersionConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { Tensor } from '../protocol/datatypes.ts';
@@ -16,6 +16,8 @@ export interface InferCall {
   deadline: number;
   /** A custom-route request for a handler (its body is the UINT8 input tensor `body`). */
   request?: RequestMeta;
+  /** Where a streaming handler's chunks go, and the signal that cancels it (the client left). */
+  stream?: { onChunk: StreamSink; signal?: AbortSignal };
   /** W3C trace context for the replica's spans, when the request is sampled. */
   traceparent?: string;
 }
@@ -178,18 +180,28 @@ export class VersionPool {
         else resolve(outcome!);
       };
 
+      // A stream that has delivered a chunk cannot be retried elsewhere: the client has it.
+      let streamed = false;
+      const stream = call.stream && {
+        signal: call.stream.signal,
+        onChunk: ((data, ack) => {
+          streamed = true;
+          call.stream!.onChunk(data, ack);
+        }) satisfies StreamSink,
+      };
+
       const send = (replica: ReplicaHandle): void => {
         waiter = undefined;
         attempts++;
         this.dispatched++;
         const queueWaitMs = performance.now() - enqueuedAt;
-        replica.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline, traceparent: call.traceparent, request: call.request }).then(
+        replica.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline, traceparent: call.traceparent, request: call.request }, stream).then(
           (result) => {
             this.drainRate.record();
             finish(undefined, { result, replica, queueWaitMs, attempts });
           },
           (err: VigilError) => {
-            if (!done && err.code === 'VIGIL_ERR_REPLICA_LOST' && attempts === 1 && Date.now() < call.deadline) admit();
+            if (!done && err.code === 'VIGIL_ERR_REPLICA_LOST' && attempts === 1 && !streamed && Date.now() < call.deadline) admit();
             else finish(err);
           },
         );

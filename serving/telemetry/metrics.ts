@@ -42,6 +42,9 @@ export const aggregation: Record<string, 'sum' | 'max' | 'per_replica' | 'primar
   vigil_event_loop_lag_seconds: 'max',
   vigil_build_info: 'primary',
   vigil_traffic_weight: 'primary',
+  vigil_stream_first_chunk_seconds: 'sum',
+  vigil_stream_duration_seconds: 'sum',
+  vigil_stream_chunks_total: 'sum',
   vigil_mirror_requests_total: 'sum',
   vigil_rollouts_total: 'sum',
   vigil_target_replicas: 'sum',
@@ -91,6 +94,9 @@ export class VigilMetrics {
   readonly coldStarts: client.Counter<'deployment' | 'version'>;
   readonly mirror: client.Counter<'deployment' | 'version' | 'result'>;
   readonly rollouts: client.Counter<'deployment' | 'outcome'>;
+  readonly streamFirstChunk: client.Histogram<'deployment' | 'version'>;
+  readonly streamDuration: client.Histogram<'deployment' | 'version'>;
+  readonly streamChunks: client.Counter<'deployment' | 'version'>;
 
   constructor(pools: () => VersionPool[], traffic?: TrafficView) {
     const registers = [this.registry];
@@ -187,6 +193,9 @@ export class VigilMetrics {
     });
     this.mirror = new client.Counter({ name: 'vigil_mirror_requests_total', help: 'Shadow (mirrored) requests by how their answer compared with the one the client got: agree, disagree, incomparable or error.', labelNames: ['deployment', 'version', 'result'], registers });
     this.rollouts = new client.Counter({ name: 'vigil_rollouts_total', help: 'Finished rollouts by outcome: Promoted, RolledBack or Aborted.', labelNames: ['deployment', 'outcome'], registers });
+    this.streamFirstChunk = new client.Histogram({ name: 'vigil_stream_first_chunk_seconds', help: 'Streamed answers: time from the request to its first chunk.', labelNames: ['deployment', 'version'], buckets: DURATION_BUCKETS, registers });
+    this.streamDuration = new client.Histogram({ name: 'vigil_stream_duration_seconds', help: 'Streamed answers: time from the request to the end of the stream.', labelNames: ['deployment', 'version'], buckets: DURATION_BUCKETS, registers });
+    this.streamChunks = new client.Counter({ name: 'vigil_stream_chunks_total', help: 'Chunks sent in streamed answers.', labelNames: ['deployment', 'version'], registers });
     if (traffic) {
       new client.Gauge({
         name: 'vigil_traffic_weight',
@@ -244,6 +253,13 @@ export class VigilMetrics {
   observeReplicaReady(deployment: string, version: string, loadSeconds: number): void {
     this.modelLoad.observe({ deployment, version }, loadSeconds);
     this.coldStarts.inc({ deployment, version });
+  }
+
+  observeStream(deployment: string, version: string, firstChunkSeconds: number | undefined, durationSeconds: number, chunks: number): void {
+    const labels = { deployment, version };
+    if (firstChunkSeconds !== undefined) this.streamFirstChunk.observe(labels, firstChunkSeconds);
+    this.streamDuration.observe(labels, durationSeconds);
+    this.streamChunks.inc(labels, chunks);
   }
 
   observeMirror(deployment: string, version: string, result: MirrorResult): void {

@@ -60,6 +60,13 @@ export class RequestScope {
   provider: string | undefined;
   private ended = false;
 
+  /** Records a streamed answer: time to its first chunk (from the request's start) and its whole duration. */
+  observeStream(firstChunkAt: number | undefined, chunks: number): void {
+    if (!this.telemetry.recordMetrics || !this.deployment || !this.version) return;
+    const now = performance.now();
+    this.telemetry.metrics.observeStream(this.deployment, this.version, firstChunkAt === undefined ? undefined : (firstChunkAt - this.started) / 1000, (now - this.started) / 1000, chunks);
+  }
+
   constructor(
     private readonly telemetry: Telemetry,
     private readonly req: IncomingMessage,

@@ -50,7 +50,7 @@ export interface PingMessage {
   id: number;
 }
 
-export type PrimaryToReplica = InferMessage | PingMessage | CallResultMessage;
+export type PrimaryToReplica = InferMessage | PingMessage | CallResultMessage | ChunkAckMessage | CancelMessage;
 
 /** Per-item timings that the replica measured, for metrics and traces. */
 export interface ItemStats {
@@ -72,6 +72,8 @@ export interface ResultMessage {
   stats: ItemStats;
   /** A handler's JSON answer, or the status and content type of its byte answer (the tensor `body`). */
   json?: unknown;
+  /** Set when the answer was a stream of vigil:chunk messages: how many. */
+  chunks?: number;
   status?: number;
   contentType?: string;
 }
@@ -137,7 +139,36 @@ export type CallResultMessage =
   | { type: 'vigil:call-result'; id: number; ok: true; outputs: Tensor[]; json?: unknown; status?: number; contentType?: string; version: string }
   | { type: 'vigil:call-result'; id: number; ok: false; code: ErrorCode; message: string };
 
-export type ReplicaToPrimary = ResultMessage | ErrorResultMessage | PongMessage | ReadyMessage | LoadFailedMessage | CallMessage;
+/**
+ * Streaming: a handler that returns an async iterable sends its items as vigil:chunk, then the
+ * usual vigil:result ends the request. The replica keeps at most STREAM_WINDOW chunks
+ * unacknowledged; the primary acknowledges a chunk once the client's socket has taken it, so a
+ * slow client slows the producer instead of filling memory. vigil:cancel stops the handler when
+ * the client goes away.
+ */
+export interface ChunkMessage {
+  type: 'vigil:chunk';
+  id: number;
+  seq: number;
+  /** A JSON value (a string for text). */
+  data: unknown;
+}
+
+export interface ChunkAckMessage {
+  type: 'vigil:chunk-ack';
+  id: number;
+  seq: number;
+}
+
+export interface CancelMessage {
+  type: 'vigil:cancel';
+  id: number;
+}
+
+/** Chunks a replica may have in flight, unacknowledged, per stream. */
+export const STREAM_WINDOW = 4;
+
+export type ReplicaToPrimary = ResultMessage | ErrorResultMessage | PongMessage | ReadyMessage | LoadFailedMessage | CallMessage | ChunkMessage;
 
 export function isReplicaMessage(msg: unknown): msg is ReplicaToPrimary {
   return typeof msg === 'object' && msg !== null && typeof (msg as { type?: unknown }).type === 'string' && (msg as { type: string }).type.startsWith('vigil:');

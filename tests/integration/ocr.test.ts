@@ -50,7 +50,7 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
   });
 
   const ocr = async (body: Buffer, contentType = 'image/png') => {
-    const res = await fetch(`${vigil.url}/ocr`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const res = await fetch(`${vigil.url}/ocr`, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) });
     const text = await res.text();
     return { status: res.status, type: res.headers.get('content-type'), lines: res.status === 200 ? text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line) : [], text };
   };

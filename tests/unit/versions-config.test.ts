@@ -32,7 +32,7 @@ describe('versions, autoscaling, mirror and rollout in vigil.yaml', () => {
 
   it('names each mistake with its path', () => {
     expect(problems({ model: MODEL, versions: [{ version: 'v1', model: MODEL }] })).toEqual(['deployments[0].versions: give either model (and version) or a versions list, not both']);
-    expect(problems({})).toEqual(['deployments[0].model: expected a path to an .onnx file (or a versions list)']);
+    expect(problems({})).toEqual(['deployments[0].model: expected a path to an .onnx file (or a handler, or a versions list)']);
     expect(problems({ versions: [{ version: 'v1', model: MODEL }, { version: 'v1', model: MODEL }] })).toEqual(['deployments[0].versions[1].version: duplicate version "v1"']);
     expect(problems({ versions: [{ version: 'v1', model: MODEL, weight: 0 }] })).toEqual(['deployments[0].versions: at least one version needs a weight above 0']);
     expect(problems({ model: MODEL, num_replicas: 2, autoscaling: { max_replicas: 3 } })).toEqual(['deployments[0].num_replicas: leave num_replicas out when autoscaling sets the replica count']);

@@ -85,6 +85,10 @@ export class VigilNode {
     this.controller = new Controller(this.router.pools(), log, spawnReplica, replicaSockets(), {
       onReplicaReady: (pool, replica) => this.metrics.observeReplicaReady(pool.name, pool.version, replica.loadSeconds ?? 0),
       onReplicaStopped: (pool, _replica, reason) => this.metrics.observeReplicaRestart(pool.name, reason),
+      onModels: (pool, replica, msg) => {
+        this.metrics.observeModels(pool.name, pool.version, msg.loadedNow !== undefined, msg.evicted !== undefined, msg.loadSeconds);
+        log.info({ deployment: pool.name, replica: replica.id, loaded: msg.loadedNow, evicted: msg.evicted, models: msg.loaded }, msg.evicted ? 'multiplexed model evicted' : 'multiplexed model loaded');
+      },
       onCall: (pool, replica, msg) => {
         void routeCall(this.router, pool, msg, {
           observe: (deployment, version, status, seconds) => {
@@ -201,6 +205,7 @@ export class VigilNode {
             succeeded: r.succeeded,
             provider: r.provider,
             rss_bytes: r.stats?.rssBytes ?? null,
+            ...(p.deployment.multiplex ? { models: [...r.loadedModels] } : {}),
             load_seconds: r.loadSeconds ?? null,
           })),
         })),

@@ -28,7 +28,7 @@ export async function routeCall(router: DeploymentRouter, caller: VersionPool, m
     if (msg.deadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', `no time left to call "${msg.deployment}"`);
     if (!msg.request) {
       const signature = target.signature ?? (await target.ensureSignature(msg.deadline));
-      if (target.kind !== 'handler') validateAgainstSignature({ inputs: msg.inputs } as InferRequest, signature);
+      if (target.kind === 'model') validateAgainstSignature({ inputs: msg.inputs } as InferRequest, signature);
     }
     await applyFault(target, msg.deadline);
     const outcome = await target.infer({ inputs: msg.inputs, deadline: msg.deadline, traceparent: msg.traceparent, request: msg.request });

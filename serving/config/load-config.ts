@@ -54,6 +54,10 @@ export function validateConfig(doc: unknown, source: string, baseDir: string): V
   const config = result.data;
   const problems: string[] = [];
   config.deployments.forEach((d, i) => {
+    if (d.multiplex) {
+      d.multiplex.models_dir = isAbsolute(d.multiplex.models_dir) ? d.multiplex.models_dir : resolve(baseDir, d.multiplex.models_dir);
+      if (!existsSync(d.multiplex.models_dir)) problems.push(`deployments[${i}].multiplex.models_dir: directory not found, got ${JSON.stringify(d.multiplex.models_dir)}`);
+    }
     const listed = (doc as { deployments?: { versions?: unknown }[] }).deployments?.[i]?.versions !== undefined;
     d.versions.forEach((v, j) => {
       for (const key of ['model', 'handler'] as const) {

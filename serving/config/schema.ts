@@ -149,12 +149,23 @@ export const routeSchema = z.strictObject({
   methods: z.array(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], { error: 'expected GET, POST, PUT, PATCH or DELETE' })).min(1).default(['POST']),
 });
 
+/**
+ * Many models of one shape behind one deployment (Ray Serve's @serve.multiplexed): each request
+ * names its model with x-vigil-model-id; each replica keeps the most recently used ones loaded.
+ */
+export const multiplexSchema = z.strictObject({
+  /** Directory of .onnx files; a file's name without .onnx is its model id. Relative to the config file. */
+  models_dir: z.string({ error: 'expected a directory of .onnx files' }).min(1, { error: 'expected a directory of .onnx files' }),
+  max_models_per_replica: positiveInt().default(3),
+});
+
 const deploymentFields = {
   name,
   /** Shorthand for a single version: `model` and/or `handler` (and `version`) instead of a `versions` list. */
   model: z.string({ error: 'expected a path to an .onnx file' }).min(1, { error: 'expected a path to an .onnx file' }).optional(),
   handler: z.string({ error: 'expected a path to a handler module' }).min(1, { error: 'expected a path to a handler module' }).optional(),
   route: routeSchema.optional(),
+  multiplex: multiplexSchema.optional(),
   /** Deployments this one's handler may call (ctx.handle(name)); checked for unknown names and cycles at start. */
   calls: z.array(name).default([]),
   version: name.optional(),
@@ -196,8 +207,11 @@ export const deploymentSchema = z
     if (d.versions && (d.model !== undefined || d.version !== undefined || d.handler !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['versions'], message: 'give either model (and version) or a versions list, not both' });
     }
-    if (!d.versions && d.model === undefined && d.handler === undefined) ctx.addIssue({ code: 'custom', path: ['model'], message: 'expected a path to an .onnx file (or a handler, or a versions list)' });
-    d.versions?.forEach((v, i) => {
+    if (d.multiplex && (d.model !== undefined || d.handler !== undefined || d.versions?.some((v) => v.model !== undefined || v.handler !== undefined))) {
+      ctx.addIssue({ code: 'custom', path: ['multiplex'], message: 'a multiplexed deployment takes its models from models_dir; leave model and handler out' });
+    }
+    if (!d.multiplex && !d.versions && d.model === undefined && d.handler === undefined) ctx.addIssue({ code: 'custom', path: ['model'], message: 'expected a path to an .onnx file (or a handler, or a versions list)' });
+    if (!d.multiplex) d.versions?.forEach((v, i) => {
       if (v.model === undefined && v.handler === undefined) ctx.addIssue({ code: 'custom', path: ['versions', i, 'model'], message: 'expected a path to an .onnx file (or a handler)' });
     });
     if (d.route && !(d.handler ?? d.versions?.every((v) => v.handler !== undefined))) ctx.addIssue({ code: 'custom', path: ['route'], message: 'a custom route needs a handler on every version' });

@@ -2,7 +2,7 @@ import type { Worker } from 'node:cluster';
 import type { DeploymentConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { VersionPool } from '../router/version-pool.ts';
-import type { CallMessage, ReplicaSpec } from '../transport/messages.ts';
+import type { CallMessage, ModelsMessage, ReplicaSpec } from '../transport/messages.ts';
 import type { ReplicaSocketServer } from '../transport/replica-socket.ts';
 import { initialBackoff, inCrashLoop, recordFailure, recordSuccess, type BackoffState } from './restart-backoff.ts';
 import { ReplicaHandle, type StopReason } from './replica-handle.ts';
@@ -10,6 +10,8 @@ import { ReplicaHandle, type StopReason } from './replica-handle.ts';
 export interface ControllerEvents {
   /** A handler in this replica calls another deployment. */
   onCall?(pool: VersionPool, replica: ReplicaHandle, msg: CallMessage): void;
+  /** A multiplexed replica loaded or evicted a model. */
+  onModels?(pool: VersionPool, replica: ReplicaHandle, msg: ModelsMessage): void;
   onReplicaStopped?(pool: VersionPool, replica: ReplicaHandle, reason: StopReason): void;
   onReplicaReady?(pool: VersionPool, replica: ReplicaHandle): void;
 }
@@ -134,6 +136,7 @@ export class Controller {
       version: pool.version,
       model: pool.model,
       handler: pool.handler,
+      multiplex: cfg.multiplex && { modelsDir: cfg.multiplex.models_dir, maxModels: cfg.multiplex.max_models_per_replica },
       executionProvider: cfg.execution_provider,
       intraOpThreads: cfg.intra_op_threads,
       maxBatchSize: cfg.batching.max_batch_size,
@@ -150,6 +153,7 @@ export class Controller {
       this.events.onReplicaReady?.(pool, replica);
     });
     replica.on('call', (msg) => this.events.onCall?.(pool, replica, msg));
+    replica.on('models', (msg) => this.events.onModels?.(pool, replica, msg));
     replica.on('load-failed', (message) => {
       state.lastError = message;
     });

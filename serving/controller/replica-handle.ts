@@ -2,7 +2,7 @@ import type { Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { VigilError } from '../errors.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
-import type { CallMessage, CallResultMessage, CancelMessage, ChunkAckMessage, InferMessage, ReadyMessage, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
+import type { CallMessage, CallResultMessage, CancelMessage, ChunkAckMessage, InferMessage, ModelsMessage, ReadyMessage, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
 import { isReplicaMessage } from '../transport/messages.ts';
 import type { ReplicaLink } from '../transport/replica-socket.ts';
 
@@ -30,6 +30,7 @@ export class ReplicaHandle extends EventEmitter<{
   stopped: [StopReason];
   settled: [];
   call: [CallMessage];
+  models: [ModelsMessage];
 }> {
   state: ReplicaState = 'STARTING';
   readonly startedAt = performance.now();
@@ -46,6 +47,11 @@ export class ReplicaHandle extends EventEmitter<{
   /** performance.now() of the last message from the replica: any message proves it is alive. */
   lastSeen = performance.now();
   stopReason: StopReason | undefined;
+  /**
+   * A multiplexed replica's loaded models, as it last reported them, plus the ones just sent to it
+   * (it is loading those), so a burst for a cold model lands on one replica, not on all.
+   */
+  readonly loadedModels = new Set<string>();
   /** A small stable index within its pool (0..num_replicas-1), used as the metrics label. */
   slot = 0;
 
@@ -213,6 +219,11 @@ export class ReplicaHandle extends EventEmitter<{
       }
       case 'vigil:call':
         this.emit('call', msg);
+        return;
+      case 'vigil:models':
+        this.loadedModels.clear();
+        for (const id of msg.loaded) this.loadedModels.add(id);
+        this.emit('models', msg);
         return;
       case 'vigil:load-failed':
         this.stopReason ??= 'load_failed';

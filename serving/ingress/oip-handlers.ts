@@ -5,6 +5,9 @@ import { encodeInferResponse } from '../protocol/infer-response.ts';
 import { validateAgainstSignature } from '../protocol/model-metadata.ts';
 import type { Deployment, DeploymentRouter } from '../router/deployment-router.ts';
 import { runShadow, shouldMirror } from '../router/mirror.ts';
+import { assertModelId } from '../replica/multiplex-runner.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { VersionPool } from '../router/version-pool.ts';
 import type { RequestScope } from '../telemetry/request-scope.ts';
 import { sendJson } from './error-response.ts';
@@ -13,6 +16,8 @@ import { readBody } from './read-body.ts';
 export const TIMEOUT_HEADER = 'x-vigil-timeout-ms';
 /** Pins a request to one version, like the OIP /versions/{v} path. */
 export const VERSION_HEADER = 'x-vigil-version';
+/** Picks the model of a multiplexed deployment. */
+export const MODEL_ID_HEADER = 'x-vigil-model-id';
 /** Consistent assignment: the same key gets the same version while the traffic split is unchanged. */
 export const ROUTING_KEY_HEADER = 'x-vigil-routing-key';
 
@@ -60,14 +65,14 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   const request = parseInferRequest(body, jsonLength);
   const signature = pool.signature ?? (await pool.ensureSignature(request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000)));
   // A handler takes whatever tensors it is given and checks them itself.
-  if (pool.kind !== 'handler') validateAgainstSignature(request, signature);
+  if (pool.kind === 'model') validateAgainstSignature(request, signature);
 
   // The protocol's own timeout parameter (microseconds, as Triton defines it) can only shorten it.
   const effectiveDeadline = request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000);
   await injectFault(res, pool, effectiveDeadline);
   if (effectiveDeadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
   scope.admittedAt = performance.now();
-  const call = { inputs: request.inputs, outputs: request.outputs?.map((o) => o.name), deadline: effectiveDeadline, traceparent: scope.traceparent() };
+  const call = { inputs: request.inputs, outputs: request.outputs?.map((o) => o.name), deadline: effectiveDeadline, traceparent: scope.traceparent(), modelId: multiplexedModel(req, deployment) };
   const primary = pool.infer(call);
   const mirror = deployment.mirror;
   if (shouldMirror(mirror, pool, pinned !== undefined)) runShadow(deployment.pools.get(mirror.version)!, call, primary, mirror, deployment.mirrorStats);
@@ -91,6 +96,20 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   // debugging a canary or a batching setting.
   res.writeHead(200, { ...encoded.headers, 'content-length': encoded.body.length, 'x-vigil-version': pool.version, 'x-vigil-batch-size': String(outcome.result.stats.batchSize) });
   res.end(encoded.body);
+}
+
+/** The x-vigil-model-id of a request to a multiplexed deployment, checked against its models_dir. */
+function multiplexedModel(req: IncomingMessage, deployment: Deployment): string | undefined {
+  const id = singleHeader(req, MODEL_ID_HEADER);
+  const multiplex = deployment.config.multiplex;
+  if (!multiplex) {
+    if (id !== undefined) throw new VigilError('VIGIL_ERR_MISSING_MODEL_ID', `"${deployment.name}" is not multiplexed; leave ${MODEL_ID_HEADER} out`);
+    return undefined;
+  }
+  if (id === undefined) throw new VigilError('VIGIL_ERR_MISSING_MODEL_ID', `"${deployment.name}" serves several models; name one with ${MODEL_ID_HEADER}`);
+  assertModelId(id);
+  if (!existsSync(join(multiplex.models_dir, `${id}.onnx`))) throw new VigilError('VIGIL_ERR_UNKNOWN_MODEL_ID', `"${deployment.name}" has no model "${id}"`);
+  return id;
 }
 
 export function singleHeader(req: IncomingMessage, header: string): string | undefined {

@@ -15,6 +15,7 @@ import { startTracing } from '../telemetry/tracing.ts';
 import { Batcher, type BatchItem } from './batcher.ts';
 import { OnnxRunner } from './onnx-runner.ts';
 import { HandlerRunner } from './handler-runner.ts';
+import { MultiplexRunner } from './multiplex-runner.ts';
 import type { DeploymentRunner } from './runner.ts';
 import { warmUp } from './warmup.ts';
 import { connectToPrimary } from '../transport/replica-socket.ts';
@@ -62,15 +63,18 @@ async function main(): Promise<void> {
   sendFrame = await connectToPrimary(spec.socketPath, spec.replicaId, (msg) => onMessage(msg as unknown as PrimaryToReplica));
   let runner: DeploymentRunner;
   try {
-    const model = spec.model
-      ? await OnnxRunner.create({
-          model: spec.model,
-          executionProvider: spec.executionProvider as ExecutionProviderChoice,
-          intraOpThreads: spec.intraOpThreads,
-          warn: (message, fields) => log.warn(fields, message),
-        })
-      : undefined;
-    if (spec.handler) {
+    const loadModel = (path: string) =>
+      OnnxRunner.create({ model: path, executionProvider: spec.executionProvider as ExecutionProviderChoice, intraOpThreads: spec.intraOpThreads, warn: (message, fields) => log.warn(fields, message) });
+    const model = spec.model ? await loadModel(spec.model) : undefined;
+    if (spec.multiplex) {
+      runner = new MultiplexRunner({
+        modelsDir: spec.multiplex.modelsDir,
+        maxModels: spec.multiplex.maxModels,
+        provider: spec.executionProvider,
+        load: loadModel,
+        onChange: (e) => send({ type: 'vigil:models', ...e }),
+      });
+    } else if (spec.handler) {
       runner = await HandlerRunner.create({ caller: callPrimary, callSpan, handler: spec.handler, model, deployment: spec.deployment, version: spec.version, replicaId: spec.replicaId, log: handlerLog });
     } else {
       runner = model!;
@@ -210,7 +214,7 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
   const start = performance.now();
   let results;
   try {
-    results = await runner.runBatch(live.map((i) => ({ inputs: i.msg.inputs, outputs: i.msg.outputs, request: i.msg.request, deadline: i.msg.deadline, traceparent: i.msg.traceparent, signal: signalFor(i.msg.id) })));
+    results = await runner.runBatch(live.map((i) => ({ inputs: i.msg.inputs, outputs: i.msg.outputs, request: i.msg.request, deadline: i.msg.deadline, traceparent: i.msg.traceparent, signal: signalFor(i.msg.id), modelId: i.msg.modelId })));
   } catch (err) {
     log.error({ err }, 'runner failed a whole batch');
     for (const item of live) send(errorResult(item.msg.id, new VigilError('VIGIL_ERR_INTERNAL')));

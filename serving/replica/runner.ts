@@ -9,7 +9,7 @@ import type { ModelSignature } from '../protocol/model-metadata.ts';
  */
 export interface RunnerInfo {
   /** 'handler' when a TypeScript handler answers (its inputs are not the model's). */
-  kind: 'model' | 'handler';
+  kind: 'model' | 'handler' | 'multiplex';
   signature: ModelSignature;
   provider: string;
   /** True when requests may be concatenated along axis 0. */
@@ -27,6 +27,8 @@ export interface RunItem {
   traceparent?: string;
   /** Aborted when the client goes away (handlers see it as request.signal). */
   signal?: AbortSignal;
+  /** A multiplexed deployment's model for this item. */
+  modelId?: string;
 }
 
 /** What a handler needs of an HTTP request besides its body. */

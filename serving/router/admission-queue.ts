@@ -34,6 +34,12 @@ export class AdmissionQueue<T> {
     this.live--;
   }
 
+  /** The oldest waiter that is still waiting, left in place. */
+  peek(): Waiter<T> | undefined {
+    while (this.head < this.items.length && this.items[this.head]!.cancelled) this.head++;
+    return this.items[this.head];
+  }
+
   /** The oldest waiter that is still waiting. */
   shift(): Waiter<T> | undefined {
     while (this.head < this.items.length) {

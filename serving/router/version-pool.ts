@@ -16,6 +16,8 @@ export interface InferCall {
   deadline: number;
   /** A custom-route request for a handler (its body is the UINT8 input tensor `body`). */
   request?: RequestMeta;
+  /** A multiplexed deployment's model for this request; replicas that hold it are preferred. */
+  modelId?: string;
   /** Where a streaming handler's chunks go, and the signal that cancels it (the client left). */
   stream?: { onChunk: StreamSink; signal?: AbortSignal };
   /** W3C trace context for the replica's spans, when the request is sampled. */
@@ -46,7 +48,7 @@ export class VersionPool {
   provider: string | undefined;
   batchable = false;
   /** 'handler' once a replica reports that a TypeScript handler answers (no signature check then). */
-  kind: 'model' | 'handler' | undefined;
+  kind: 'model' | 'handler' | 'multiplex' | undefined;
   /** Set by the controller while a replacement replica is due within a moment. */
   replacementImminent = false;
   /** Requests handed to a replica, over the pool's life (a retry counts twice). */
@@ -89,9 +91,9 @@ export class VersionPool {
     return this.versionConfig.handler;
   }
 
-  /** What the version serves, for status and the stored state: its model file, else its handler. */
+  /** What the version serves, for status and the stored state: its model file, its handler, or its models directory. */
   get artifact(): string {
-    return this.versionConfig.model ?? this.versionConfig.handler!;
+    return this.versionConfig.model ?? this.versionConfig.handler ?? this.deployment.multiplex!.models_dir;
   }
 
   /** Replicas starting or running: what counts against the target. */
@@ -192,10 +194,11 @@ export class VersionPool {
 
       const send = (replica: ReplicaHandle): void => {
         waiter = undefined;
+        if (call.modelId !== undefined) replica.loadedModels.add(call.modelId);
         attempts++;
         this.dispatched++;
         const queueWaitMs = performance.now() - enqueuedAt;
-        replica.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline, traceparent: call.traceparent, request: call.request }, stream).then(
+        replica.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline, traceparent: call.traceparent, request: call.request, modelId: call.modelId }, stream).then(
           (result) => {
             this.drainRate.record();
             finish(undefined, { result, replica, queueWaitMs, attempts });
@@ -209,7 +212,7 @@ export class VersionPool {
 
       const admit = (): void => {
         if (this.closed) return finish(new VigilError('VIGIL_ERR_SHUTTING_DOWN'));
-        const replica = this.queue.length === 0 ? choosePow2(this.replicas.filter(isRunning), this.deployment.max_ongoing_requests) : undefined;
+        const replica = this.queue.length === 0 ? this.choose(call.modelId) : undefined;
         if (replica) return send(replica);
         if (!this.hasHope() && this.scalesFromZero && !this.retired) this.onDemand?.();
         if (!this.hasHope()) return finish(new VigilError('VIGIL_ERR_NOT_READY', `deployment "${this.name}" version "${this.version}" has no running or starting replica`));
@@ -217,7 +220,7 @@ export class VersionPool {
           const retryAfter = this.drainRate.retryAfterSeconds(this.queue.length + 1);
           return finish(new VigilError('VIGIL_ERR_OVERLOADED', `${this.queue.length} requests already queued`, { 'retry-after': String(retryAfter) }));
         }
-        waiter = { cancelled: false, grant: send, fail: (err) => finish(err) };
+        waiter = { cancelled: false, grant: send, fail: (err) => finish(err), modelId: call.modelId };
         this.queue.push(waiter);
       };
 
@@ -230,10 +233,23 @@ export class VersionPool {
     });
   }
 
+  /**
+   * A replica with room: for a multiplexed model, one that already holds it when one has room
+   * (a load costs far more than a short wait would save), else any, by power of two choices.
+   */
+  private choose(modelId: string | undefined): ReplicaHandle | undefined {
+    const running = this.replicas.filter(isRunning);
+    if (modelId !== undefined) {
+      const warm = choosePow2(running.filter((r) => r.loadedModels.has(modelId)), this.deployment.max_ongoing_requests);
+      if (warm) return warm;
+    }
+    return choosePow2(running, this.deployment.max_ongoing_requests);
+  }
+
   /** Hands free replica slots to queued requests, oldest first. */
   pump(): void {
     while (this.queue.length > 0) {
-      const replica = choosePow2(this.replicas.filter(isRunning), this.deployment.max_ongoing_requests);
+      const replica = this.choose((this.queue.peek() as QueuedCall | undefined)?.modelId);
       if (!replica) return;
       const w = this.queue.shift();
       if (!w) return;
@@ -254,6 +270,7 @@ export class VersionPool {
 
 interface QueuedCall extends Waiter<ReplicaHandle> {
   fail(err: VigilError): void;
+  modelId?: string;
 }
 
 const isRunning = (r: ReplicaHandle): boolean => r.state === 'RUNNING';

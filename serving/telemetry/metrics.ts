@@ -45,6 +45,9 @@ export const aggregation: Record<string, 'sum' | 'max' | 'per_replica' | 'primar
   vigil_stream_first_chunk_seconds: 'sum',
   vigil_stream_duration_seconds: 'sum',
   vigil_stream_chunks_total: 'sum',
+  vigil_multiplex_loads_total: 'sum',
+  vigil_multiplex_evictions_total: 'sum',
+  vigil_multiplex_models_loaded: 'per_replica',
   vigil_mirror_requests_total: 'sum',
   vigil_rollouts_total: 'sum',
   vigil_target_replicas: 'sum',
@@ -97,6 +100,8 @@ export class VigilMetrics {
   readonly streamFirstChunk: client.Histogram<'deployment' | 'version'>;
   readonly streamDuration: client.Histogram<'deployment' | 'version'>;
   readonly streamChunks: client.Counter<'deployment' | 'version'>;
+  readonly modelLoads: client.Counter<'deployment' | 'version'>;
+  readonly modelEvictions: client.Counter<'deployment' | 'version'>;
 
   constructor(pools: () => VersionPool[], traffic?: TrafficView) {
     const registers = [this.registry];
@@ -196,6 +201,18 @@ export class VigilMetrics {
     this.streamFirstChunk = new client.Histogram({ name: 'vigil_stream_first_chunk_seconds', help: 'Streamed answers: time from the request to its first chunk.', labelNames: ['deployment', 'version'], buckets: DURATION_BUCKETS, registers });
     this.streamDuration = new client.Histogram({ name: 'vigil_stream_duration_seconds', help: 'Streamed answers: time from the request to the end of the stream.', labelNames: ['deployment', 'version'], buckets: DURATION_BUCKETS, registers });
     this.streamChunks = new client.Counter({ name: 'vigil_stream_chunks_total', help: 'Chunks sent in streamed answers.', labelNames: ['deployment', 'version'], registers });
+    this.modelLoads = new client.Counter({ name: 'vigil_multiplex_loads_total', help: 'Models loaded by multiplexed replicas (a load on first use, or again after eviction).', labelNames: ['deployment', 'version'], registers });
+    this.modelEvictions = new client.Counter({ name: 'vigil_multiplex_evictions_total', help: 'Models released by multiplexed replicas to stay within max_models_per_replica.', labelNames: ['deployment', 'version'], registers });
+    new client.Gauge({
+      name: 'vigil_multiplex_models_loaded',
+      help: 'Models a multiplexed replica holds loaded.',
+      labelNames: ['deployment', 'version', 'replica'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) if (p.deployment.multiplex) for (const r of p.replicas) if (r.state !== 'STOPPED') this.set({ deployment: p.name, version: p.version, replica: String(r.slot) }, r.loadedModels.size);
+      },
+    });
     if (traffic) {
       new client.Gauge({
         name: 'vigil_traffic_weight',
@@ -253,6 +270,14 @@ export class VigilMetrics {
   observeReplicaReady(deployment: string, version: string, loadSeconds: number): void {
     this.modelLoad.observe({ deployment, version }, loadSeconds);
     this.coldStarts.inc({ deployment, version });
+  }
+
+  observeModels(deployment: string, version: string, loaded: boolean, evicted: boolean, loadSeconds: number | undefined): void {
+    if (loaded) {
+      this.modelLoads.inc({ deployment, version });
+      if (loadSeconds !== undefined) this.modelLoad.observe({ deployment, version }, loadSeconds);
+    }
+    if (evicted) this.modelEvictions.inc({ deployment, version });
   }
 
   observeStream(deployment: string, version: string, firstChunkSeconds: number | undefined, durationSeconds: number, chunks: number): void {

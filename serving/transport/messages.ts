@@ -18,6 +18,8 @@ export interface ReplicaSpec {
   version: string;
   /** The ONNX model file; a handler may do without one. */
   model?: string;
+  /** A multiplexed deployment: where its models are, and how many a replica keeps loaded. */
+  multiplex?: { modelsDir: string; maxModels: number };
   /** The handler module (defineDeployment), when the version has one. */
   handler?: string;
   executionProvider: string;
@@ -43,6 +45,8 @@ export interface InferMessage {
   traceparent?: string;
   /** For a handler's custom route: the request line and content type (the body is the tensor `body`). */
   request?: RequestMeta;
+  /** For a multiplexed deployment: which of its models runs this request. */
+  modelId?: string;
 }
 
 export interface PingMessage {
@@ -104,7 +108,7 @@ export interface PongMessage {
 export interface ReadyMessage {
   type: 'vigil:ready';
   /** 'handler': a TypeScript handler answers, so requests are not checked against the signature. */
-  kind: 'model' | 'handler';
+  kind: 'model' | 'handler' | 'multiplex';
   signature: ModelSignature;
   /** The execution provider the session really uses. */
   provider: string;
@@ -168,7 +172,16 @@ export interface CancelMessage {
 /** Chunks a replica may have in flight, unacknowledged, per stream. */
 export const STREAM_WINDOW = 4;
 
-export type ReplicaToPrimary = ResultMessage | ErrorResultMessage | PongMessage | ReadyMessage | LoadFailedMessage | CallMessage | ChunkMessage;
+/** A multiplexed replica's loaded models changed: which are loaded now, and what happened. */
+export interface ModelsMessage {
+  type: 'vigil:models';
+  loaded: string[];
+  loadedNow?: string;
+  evicted?: string;
+  loadSeconds?: number;
+}
+
+export type ReplicaToPrimary = ModelsMessage | ResultMessage | ErrorResultMessage | PongMessage | ReadyMessage | LoadFailedMessage | CallMessage | ChunkMessage;
 
 export function isReplicaMessage(msg: unknown): msg is ReplicaToPrimary {
   return typeof msg === 'object' && msg !== null && typeof (msg as { type?: unknown }).type === 'string' && (msg as { type: string }).type.startsWith('vigil:');

@@ -13,6 +13,8 @@ import { createLogger } from '../serving/logger.ts';
 import { VigilNode } from '../serving/node.ts';
 import { startTracing } from '../serving/telemetry/tracing.ts';
 import { ControlPlane } from '../serving/control-plane.ts';
+import { resolveConfigArtifacts } from '../serving/registry/resolve-config.ts';
+import { artifactDir } from '../serving/registry/artifact-store.ts';
 
 export interface StartOptions {
   config?: string;
@@ -43,7 +45,17 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     await tracing.shutdown();
     process.exit(1);
   }
-  const node = new VigilNode({ config, host, port, log, tracing, plane, recordMetrics: env.VIGIL_METRICS === 'on' });
+  // Deployments may name packed models (`model: cls:v3`); their files are checked and located now.
+  let resolved;
+  try {
+    resolved = await resolveConfigArtifacts(config, plane.database.db, artifactDir(env.VIGIL_DATA_DIR));
+  } catch (err) {
+    process.stderr.write(`vigil: ${(err as Error).message}\n`);
+    await plane.close();
+    await tracing.shutdown();
+    process.exit(2);
+  }
+  const node = new VigilNode({ config: resolved, host, port, log, tracing, plane, recordMetrics: env.VIGIL_METRICS === 'on' });
   const stop = (why: string) => {
     log.info({ why }, 'shutdown requested');
     node.shutdown().then(

@@ -4,6 +4,9 @@ import { startCommand } from './start.ts';
 import { shutdownCommand, statusCommand } from './remote.ts';
 import { sloRulesCommand } from './slo-rules.ts';
 import { migrateCommand, tokenCreateCommand } from './database-commands.ts';
+import { modelsListCommand, modelsRmCommand, modelsShowCommand, packCommand } from './models.ts';
+import { buildCommand } from './build.ts';
+import { ArtifactError } from '../serving/registry/artifact-store.ts';
 import { rolloutActionCommand, rolloutStartCommand, rolloutStatusCommand, weightsSetCommand } from './rollout.ts';
 
 const USAGE = `usage: vigil <command> [options]
@@ -21,6 +24,10 @@ commands:
   rollout pause|resume|promote|abort DEPLOYMENT
                                               act on the active rollout (abort rolls back)
   weights set DEPLOYMENT V1=90 V2=10          set the traffic split by hand (no rollout active)
+  pack MODEL.onnx --name N --version V [--handler H.ts]
+                                              store a versioned, content-addressed artifact (model: N:V)
+  models list [--json] | show N:V | rm N:V    the packed artifacts
+  build [-c FILE] -o DIR                      a self-contained bundle: config, artifacts, lockfile, Dockerfile
 
 environment: VIGIL_CONFIG, VIGIL_HOST, VIGIL_PORT, VIGIL_LOG_LEVEL, VIGIL_LOG_FORMAT=pretty,
              VIGIL_TOKEN (bearer token for status/shutdown), DATABASE_URL, VIGIL_DATA_DIR`;
@@ -89,6 +96,26 @@ async function main(argv: string[]): Promise<void> {
       await weightsSetCommand(values.url ?? defaultUrl, env.VIGIL_TOKEN, deployment, pairs);
       return;
     }
+    case 'pack': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { name: { type: 'string' }, version: { type: 'string' }, handler: { type: 'string' } } });
+      if (positionals.length !== 1 || !values.name || !values.version) fail('pack MODEL.onnx --name N --version V [--handler H.ts]');
+      await packCommand(env, positionals[0]!, values.name, values.version, values.handler);
+      return;
+    }
+    case 'models': {
+      const [sub, ...args] = rest;
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+      if (sub === 'list') await modelsListCommand(env, values.json ?? false);
+      else if ((sub === 'show' || sub === 'rm') && positionals.length === 1) await (sub === 'show' ? modelsShowCommand : modelsRmCommand)(env, positionals[0]!);
+      else fail('models list [--json] | models show NAME:VERSION | models rm NAME:VERSION');
+      return;
+    }
+    case 'build': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } } });
+      if (!values.out) fail('build [-c FILE] -o DIR');
+      await buildCommand(env, values.config ?? env.VIGIL_CONFIG, values.out);
+      return;
+    }
     case 'shutdown': {
       const { values } = parseArgs({ args: rest, options: { url: { type: 'string' } } });
       await shutdownCommand(values.url ?? defaultUrl, env.VIGIL_TOKEN);
@@ -112,5 +139,6 @@ function fail(message: string): never {
 
 main(process.argv.slice(2)).catch((err) => {
   process.stderr.write(`vigil: ${(err as Error).message ?? err}\n`);
-  process.exit(1);
+  // A registry problem is the user's to fix (like a config error); anything else is a failure.
+  process.exit(err instanceof ArtifactError ? 2 : 1);
 });

@@ -10,3 +10,4 @@ export * from './rollouts.ts';
 export * from './audit-log.ts';
 export * from './webhook-outbox.ts';
 export * from './api-tokens.ts';
+export * from './artifacts.ts';

@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { ARTIFACT_REF } from '../registry/artifact-ref.ts';
 import { configSchema, type VigilConfig } from './schema.ts';
 
 /** Raised when vigil.yaml cannot be used; `problems` holds one line per bad path. */
@@ -63,6 +64,8 @@ export function validateConfig(doc: unknown, source: string, baseDir: string): V
       for (const key of ['model', 'handler'] as const) {
         const file = v[key];
         if (file === undefined) continue;
+        // `name:version` refers to a packed artifact (vigil pack), resolved from the registry at start.
+        if (key === 'model' && ARTIFACT_REF.test(file) && !existsSync(resolve(baseDir, file))) continue;
         v[key] = isAbsolute(file) ? file : resolve(baseDir, file);
         if (!existsSync(v[key]!)) problems.push(`deployments[${i}].${listed ? `versions[${j}].${key}` : key}: file not found, got ${JSON.stringify(v[key])}`);
       }

@@ -89,7 +89,7 @@ export class OnnxRunner implements DeploymentRunner {
   }
 }
 
-function readSignature(session: ort.InferenceSession): ModelSignature {
+export function readSignature(session: ort.InferenceSession): ModelSignature {
   const spec = (meta: ort.InferenceSession.ValueMetadata): TensorSpec => {
     if (!meta.isTensor) throw new Error(`model value "${meta.name}" is not a tensor; vigil serves tensor models only`);
     const datatype = datatypeFromOrt(meta.type);

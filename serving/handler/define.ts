@@ -63,8 +63,17 @@ export interface SetupContext {
   log: HandlerLogger;
 }
 
+/** The request's span in the trace (a no-op when the request is not sampled). */
+export interface HandlerSpan {
+  readonly traceId: string | undefined;
+  setAttribute(key: string, value: string | number | boolean): void;
+  addEvent(name: string, attributes?: Record<string, string | number | boolean>): void;
+}
+
 export interface HandlerContext<S> extends SetupContext {
   state: S;
+  /** A `vigil.handler` span for this request (for handleBatch, the batch's first request); calls made through ctx.handle are its children. */
+  span: HandlerSpan;
   /** Epoch milliseconds: the request's deadline (for handleBatch, the earliest in the batch). */
   deadline: number;
   /**

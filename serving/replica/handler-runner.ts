@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { isVigilError, VigilError } from '../errors.ts';
-import { isDefinedDeployment, isHandlerResponse, type DefinedDeployment, type DeploymentHandle, type HandlerContext, type HandlerLogger, type HandlerRequest, type ModelSession, type SetupContext } from '../handler/define.ts';
+import { isDefinedDeployment, isHandlerResponse, type DefinedDeployment, type DeploymentHandle, type HandlerContext, type HandlerLogger, type HandlerRequest, type HandlerSpan, type ModelSession, type SetupContext } from '../handler/define.ts';
 import type { CallMessage, CallResultMessage } from '../transport/messages.ts';
 import type { Tensor } from '../protocol/datatypes.ts';
 import type { OnnxRunner } from './onnx-runner.ts';
@@ -9,12 +9,16 @@ import type { DeploymentRunner, RunItem, RunResult, RunnerInfo } from './runner.
 /** Sends a call to the primary and waits for its answer (replica-main.ts owns the wire). */
 export type Caller = (call: Omit<CallMessage, 'type' | 'id'>) => Promise<CallResultMessage>;
 
+/** Opens the handler's span for one request (or batch); its traceparent parents the calls it makes. */
+export type HandlerSpanFactory = (parentTraceparent: string | undefined, deployment: string) => { span: HandlerSpan; traceparent: string | undefined; end(error?: string): void };
+
 /** Opens a span for an outgoing call under the request's trace; its traceparent goes with the call. */
 export type CallSpan = (parentTraceparent: string | undefined, deployment: string) => { traceparent: string | undefined; end(error?: string): void };
 
 export interface HandlerRunnerOptions {
   caller: Caller;
   callSpan: CallSpan;
+  handlerSpan: HandlerSpanFactory;
   handler: string;
   /** The version's model, loaded before setup runs, as ctx.model. */
   model: OnnxRunner | undefined;
@@ -39,6 +43,7 @@ export class HandlerRunner implements DeploymentRunner {
     model: OnnxRunner | undefined,
     private readonly caller: Caller,
     private readonly callSpan: CallSpan,
+    private readonly handlerSpan: HandlerSpanFactory,
   ) {
     this.info = {
       kind: 'handler',
@@ -62,7 +67,7 @@ export class HandlerRunner implements DeploymentRunner {
     if (!isDefinedDeployment(mod.default)) throw new Error(`${o.handler}: the default export must be defineDeployment({...}) from 'vigil/handler'`);
     const base = { deployment: o.deployment, version: o.version, replicaId: o.replicaId, model: o.model && sessionOf(o.model), log: o.log };
     const state = await mod.default.setup?.(base);
-    return new HandlerRunner(mod.default, { ...base, state }, o.model, o.caller, o.callSpan);
+    return new HandlerRunner(mod.default, { ...base, state }, o.model, o.caller, o.callSpan, o.handlerSpan);
   }
 
   batchKey(): string {
@@ -70,8 +75,21 @@ export class HandlerRunner implements DeploymentRunner {
   }
 
   /** The context of one call: the shared setup state plus this request's deadline and call handles. */
-  private contextFor(deadline: number, traceparent: string | undefined): HandlerContext<unknown> {
-    return { ...this.base, deadline, handle: (deployment, options) => this.handleTo(deployment, options?.version, deadline, traceparent) };
+  private contextFor(deadline: number, traceparent: string | undefined, span: HandlerSpan = NO_SPAN): HandlerContext<unknown> {
+    return { ...this.base, deadline, span, handle: (deployment, options) => this.handleTo(deployment, options?.version, deadline, traceparent) };
+  }
+
+  /** Runs `work` inside the handler's span; calls it makes are the span's children. */
+  private async traced<T>(traceparent: string | undefined, deadline: number, work: (ctx: HandlerContext<unknown>) => Promise<T>): Promise<T> {
+    const s = this.handlerSpan(traceparent, this.base.deployment);
+    try {
+      const result = await work(this.contextFor(deadline, s.traceparent, s.span));
+      s.end();
+      return result;
+    } catch (err) {
+      s.end(isVigilError(err) ? err.code : 'VIGIL_ERR_HANDLER_FAILED');
+      throw err;
+    }
   }
 
   private handleTo(deployment: string, version: string | undefined, deadline: number, traceparent: string | undefined): DeploymentHandle {
@@ -100,7 +118,7 @@ export class HandlerRunner implements DeploymentRunner {
     if (this.def.handleBatch) {
       try {
         const deadline = Math.min(...items.map((i) => i.deadline ?? Number.POSITIVE_INFINITY));
-        const values = await this.def.handleBatch(requests, this.contextFor(deadline, items[0]?.traceparent));
+        const values = await this.traced(items[0]?.traceparent, deadline, async (ctx) => this.def.handleBatch!(requests, ctx));
         if (!Array.isArray(values) || values.length !== items.length) {
           const got = Array.isArray(values) ? `${values.length} results` : typeof values;
           return items.map(() => this.failure(new VigilError('VIGIL_ERR_HANDLER_FAILED', `handleBatch returned ${got} for ${items.length} requests`)));
@@ -113,7 +131,7 @@ export class HandlerRunner implements DeploymentRunner {
     return Promise.all(
       requests.map(async (r, i) => {
         try {
-          return toResult(await this.def.handle!(r, this.contextFor(r.deadline, items[i]!.traceparent)));
+          return toResult(await this.traced(items[i]!.traceparent, r.deadline, async (ctx) => this.def.handle!(r, ctx)));
         } catch (err) {
           return this.failure(err);
         }
@@ -173,6 +191,8 @@ function toResult(value: unknown): RunResult {
 function bytesTensor(data: Uint8Array): Tensor {
   return { name: 'body', datatype: 'UINT8', shape: [data.length], data };
 }
+
+const NO_SPAN: HandlerSpan = { traceId: undefined, setAttribute() {}, addEvent() {} };
 
 /** A plain object whose every value is a tensor body ({datatype, shape, data}). */
 function isTensorMap(v: unknown): boolean {

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
         onChange: (e) => send({ type: 'vigil:models', ...e }),
       });
     } else if (spec.handler) {
-      runner = await HandlerRunner.create({ caller: callPrimary, callSpan, handler: spec.handler, model, deployment: spec.deployment, version: spec.version, replicaId: spec.replicaId, log: handlerLog });
+      runner = await HandlerRunner.create({ caller: callPrimary, callSpan, handlerSpan, handler: spec.handler, model, deployment: spec.deployment, version: spec.version, replicaId: spec.replicaId, log: handlerLog });
     } else {
       runner = model!;
       await warmUp(runner, spec.warmup, (message, fields) => log.warn(fields, message));
@@ -184,6 +184,28 @@ function callPrimary(call: Omit<CallMessage, 'type' | 'id'>): Promise<CallResult
     if (sendFrame) sendFrame(msg as unknown as Record<string, unknown> & { type: string });
     else if (process.connected) process.send!(msg);
   });
+}
+
+/** The handler's INTERNAL span for one request, under the router's span. */
+function handlerSpan(parent: string | undefined, deployment: string) {
+  const none = { span: { traceId: undefined, setAttribute() {}, addEvent() {} }, traceparent: parent, end() {} };
+  if (!parent || !tracing.enabled) return none;
+  const parentCtx = propagation.extract(ROOT_CONTEXT, { traceparent: parent });
+  const span = tracing.tracer.startSpan('vigil.handler', { attributes: { 'vigil.deployment': deployment, 'vigil.replica': spec.replicaId } }, parentCtx);
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(parentCtx, span), carrier);
+  return {
+    span: {
+      traceId: span.spanContext().traceId,
+      setAttribute: (k: string, v: string | number | boolean) => void span.setAttribute(k, v),
+      addEvent: (name: string, attrs?: Record<string, string | number | boolean>) => void span.addEvent(name, attrs),
+    },
+    traceparent: carrier.traceparent,
+    end(error?: string) {
+      if (error) span.setAttribute('error.type', error).setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    },
+  };
 }
 
 /** A CLIENT span per outgoing call, under the request's trace, whose context travels with the call. */

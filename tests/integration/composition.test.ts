@@ -57,6 +57,14 @@ describe('composition: handlers calling deployments through the router', () => {
     const batches = spans().filter((s) => s.name === 'vigil.batch' && s.attributes['vigil.deployment'] === 'cls');
     expect(batches.length).toBeGreaterThanOrEqual(2);
     for (const b of batches) expect(callIds.has(b.parentSpanId!)).toBe(true);
+    // The calls hang under the handler's own span, which the handler can annotate (ctx.span).
+    const isPipeline = (s: { name: string; attributes: Record<string, unknown> }) => s.name === 'vigil.handler' && s.attributes['vigil.deployment'] === 'pipeline';
+    await waitFor(() => spans().some(isPipeline), 15_000, 'the pipeline handler span');
+    const handler = spans().find(isPipeline)!;
+    expect(handler.attributes['pipeline.stages']).toBe(4);
+    for (const c of spans().filter((s) => s.name.startsWith('vigil.call'))) expect(c.parentSpanId).toBe(handler.spanId);
+    // The callee handlers have spans of their own in the same trace.
+    expect(spans().filter((s) => s.name === 'vigil.handler').map((s) => s.attributes['vigil.deployment']).sort()).toEqual(['pipeline', 'slow', 'tail']);
   });
 
   it('passes the remaining deadline on: a deadline that runs out in stage 2 answers 504 and stage 3 never runs', async () => {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,7 @@ describe('packaging: vigil pack, the registry, references, vigil build', () => {
     expect((await fetch(`${vigil.url}/echo`, { method: 'POST', body: 'hi' })).status).toBe(200);
     await vigil.stop();
     vigil = undefined;
+    rmSync(dirname(out), { recursive: true, force: true });
   });
 
   it('refuses to start on a corrupted artifact, naming it and both hashes', async () => {

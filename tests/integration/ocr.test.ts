@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSamples, sampleValue, scrape } from '../helpers/metrics-text.ts';
-import { REPO_ROOT, startVigil, type RunningVigil } from '../helpers/vigil-process.ts';
+import { REPO_ROOT, startVigil, waitFor, type RunningVigil } from '../helpers/vigil-process.ts';
+import { OtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -34,7 +35,9 @@ const squash = (s: string) => s.replace(/\s+/g, '');
 
 describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → cls → rec composed by a handler', () => {
   let vigil: RunningVigil;
+  const receiver = new OtlpReceiver();
   beforeAll(async () => {
+    const endpoint = await receiver.start();
     // The example's own vigil.yaml, with paths made absolute, so the test runs what a user runs.
     const dir = join(REPO_ROOT, 'examples/ocr');
     const doc = parse(readFileSync(join(dir, 'vigil.yaml'), 'utf8')) as { deployments: Record<string, unknown>[] };
@@ -43,16 +46,17 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
       d.execution_provider = d.handler ? undefined : 'cpu';
       if (d.execution_provider === undefined) delete d.execution_provider;
     }
-    vigil = await startVigil(doc, { waitReady: true });
+    vigil = await startVigil(doc, { waitReady: true, env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'always_on' } });
   }, 120_000);
   afterAll(async () => {
     await vigil?.stop();
+    await receiver.stop();
   });
 
   const ocr = async (body: Buffer, contentType = 'image/png') => {
     const res = await fetch(`${vigil.url}/ocr`, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) });
     const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type'), lines: res.status === 200 ? text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line) : [], text };
+    return { status: res.status, type: res.headers.get('content-type'), traceId: res.headers.get('x-vigil-trace-id'), lines: res.status === 200 ? text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line) : [], text };
   };
 
   it('reads rendered text back, line by line in reading order, with boxes and confidences', async () => {
@@ -66,6 +70,19 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
     }
     // The first line's box lies above the second's.
     expect(res.lines[0]!.box[2]![1]).toBeLessThanOrEqual(res.lines[1]!.box[0]![1] + 2);
+  });
+
+  it('makes one trace of the request: the handler, a call per stage, and each model’s inference under its call', async () => {
+    const res = await ocr(await page(['one trace', 'two lines']));
+    expect(res.lines).toHaveLength(2);
+    const spans = () => receiver.spans.filter((s) => s.traceId === res.traceId);
+    const inferenceOf = (stage: string) => spans().filter((s) => s.name === 'vigil.inference' && s.attributes['vigil.deployment'] === stage);
+    await waitFor(() => inferenceOf('det').length === 1 && inferenceOf('cls').length === 1 && inferenceOf('rec').length === 2 && spans().some((s) => s.kind === 2), 15_000, 'the whole OCR trace');
+    const names = spans().map((s) => s.name);
+    expect(names.filter((n) => n === 'vigil.call det')).toHaveLength(1);
+    expect(names.filter((n) => n === 'vigil.call cls')).toHaveLength(1);
+    expect(names.filter((n) => n === 'vigil.call rec')).toHaveLength(2);
+    expect(spans().find((s) => s.kind === 2)!.attributes['http.route']).toBe('/ocr');
   });
 
   it('reads a JPEG, and an upside-down page through the direction classifier', async () => {
@@ -85,7 +102,7 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
   it('measures every stage as a deployment of its own', async () => {
     const samples = parseSamples((await scrape(vigil.url)).text);
     for (const stage of ['det', 'cls', 'rec']) expect(sampleValue(samples, 'vigil_requests_total', { deployment: stage, version: 'v1', code: '200' })).toBeGreaterThan(0);
-    expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'ocr', version: 'v1', code: '200' })).toBe(4);
+    expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'ocr', version: 'v1', code: '200' })).toBe(5);
     expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'ocr', version: 'v1', code: '400' })).toBe(1);
   });
 });

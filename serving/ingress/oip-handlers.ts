@@ -108,8 +108,23 @@ function multiplexedModel(req: IncomingMessage, deployment: Deployment): string 
   }
   if (id === undefined) throw new VigilError('VIGIL_ERR_MISSING_MODEL_ID', `"${deployment.name}" serves several models; name one with ${MODEL_ID_HEADER}`);
   assertModelId(id);
-  if (!existsSync(join(multiplex.models_dir, `${id}.onnx`))) throw new VigilError('VIGIL_ERR_UNKNOWN_MODEL_ID', `"${deployment.name}" has no model "${id}"`);
+  if (!modelExists(join(multiplex.models_dir, `${id}.onnx`))) throw new VigilError('VIGIL_ERR_UNKNOWN_MODEL_ID', `"${deployment.name}" has no model "${id}"`);
   return id;
+}
+
+/**
+ * Whether a model file exists, remembered for 5 s: a synchronous stat per request would block the
+ * router's event loop, and a file added to models_dir is picked up within seconds anyway.
+ */
+const knownModels = new Map<string, { exists: boolean; until: number }>();
+function modelExists(path: string): boolean {
+  const now = Date.now();
+  const hit = knownModels.get(path);
+  if (hit && hit.until > now) return hit.exists;
+  if (knownModels.size > 10_000) knownModels.clear();
+  const exists = existsSync(path);
+  knownModels.set(path, { exists, until: now + 5000 });
+  return exists;
 }
 
 export function singleHeader(req: IncomingMessage, header: string): string | undefined {

@@ -89,7 +89,7 @@ function handle(req: IncomingMessage, res: ServerResponse, ctx: IngressContext, 
     if (ctx.isDraining()) throw new VigilError('VIGIL_ERR_SHUTTING_DOWN');
     ctx.trackInference(1);
     res.on('close', () => ctx.trackInference(-1));
-    serveCustomRoute(req, res, ctx.router, custom.deployment, custom.subPath, scope).catch(fail);
+    serveCustomRoute(req, res, custom.deployment, custom.subPath, scope).catch(fail);
     return;
   }
   scope.route = path;

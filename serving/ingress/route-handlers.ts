@@ -24,7 +24,7 @@ export function matchCustomRoute(router: DeploymentRouter, path: string): { depl
  * backpressure, deadlines, fault injection), and its answer comes back as JSON or as the bytes
  * and content type it chose. The span's http.route is the route prefix.
  */
-export async function serveCustomRoute(req: IncomingMessage, res: ServerResponse, router: DeploymentRouter, deployment: Deployment, subPath: string, scope: RequestScope): Promise<void> {
+export async function serveCustomRoute(req: IncomingMessage, res: ServerResponse, deployment: Deployment, subPath: string, scope: RequestScope): Promise<void> {
   scope.deployment = deployment.name;
   const pool = deployment.pick({ version: singleHeader(req, VERSION_HEADER), routingKey: singleHeader(req, ROUTING_KEY_HEADER) });
   scope.pool = pool;

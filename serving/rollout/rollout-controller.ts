@@ -205,7 +205,7 @@ export class RolloutController {
           });
           a.row = row;
           // The step's interval starts over: the time spent paused proves nothing.
-          if (action === 'resume') this.restartStep(d, a);
+          if (action === 'resume') this.restartStep(a);
           this.o.log.info({ rollout: row.id, deployment: d.name, by: actor }, `rollout ${action}d`);
           return row;
         }
@@ -304,7 +304,7 @@ export class RolloutController {
     });
     apply();
     a.row = row;
-    this.restartStep(d, a);
+    this.restartStep(a);
     this.o.log.info({ rollout: row.id, deployment: d.name, step: `${stepIndex + 1}/${row.steps.length}`, canary_weight: weight, reason }, 'rollout step');
   }
 
@@ -384,7 +384,7 @@ export class RolloutController {
    * Output agreement is counted over the whole rollout, not per step: it is a property of the
    * model, not of the load, and at the 100% step the stable version has no traffic left to mirror.
    */
-  private restartStep(_d: Deployment, a: ActiveRollout): void {
+  private restartStep(a: ActiveRollout): void {
     a.stepStartedAt = this.now();
     a.lastAnalysis = undefined;
   }

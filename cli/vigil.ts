@@ -6,6 +6,7 @@ import { sloRulesCommand } from './slo-rules.ts';
 import { migrateCommand, tokenCreateCommand } from './database-commands.ts';
 import { modelsListCommand, modelsRmCommand, modelsShowCommand, packCommand } from './models.ts';
 import { buildCommand } from './build.ts';
+import { userAddCommand } from './user-add.ts';
 import { ArtifactError } from '../serving/registry/artifact-store.ts';
 import { rolloutActionCommand, rolloutStartCommand, rolloutStatusCommand, weightsSetCommand } from './rollout.ts';
 
@@ -18,6 +19,7 @@ commands:
   slo rules [-c FILE] [-o OUT]                Prometheus recording and alert rules for the SLOs in FILE
   migrate                                     apply database migrations (start does this too)
   token create --role R [--name N]            create an API token (viewer, operator or admin); printed once
+  user add NAME --admin | --role R            create a console user; the password is asked for (or read from stdin)
   rollout start DEPLOYMENT --version V [--steps 5,25,50,100] [--interval 30s]
                                               start an SLO-gated canary rollout of version V
   rollout status DEPLOYMENT [--json]          the rollout's step, weight and last analysis
@@ -69,6 +71,15 @@ async function main(argv: string[]): Promise<void> {
       const role = values.admin ? 'admin' : values.role;
       if (!role) fail('token create needs --role viewer|operator|admin');
       await tokenCreateCommand(env, values.url ?? defaultUrl, role, values.name ?? `${role}-${new Date().toISOString().slice(0, 10)}`, env.VIGIL_TOKEN);
+      return;
+    }
+    case 'user': {
+      const [sub, ...args] = rest;
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { role: { type: 'string' }, admin: { type: 'boolean' }, url: { type: 'string' } } });
+      if (sub !== 'add' || positionals.length !== 1) fail('user add NAME --admin | --role viewer|operator|admin');
+      const role = values.admin ? 'admin' : values.role;
+      if (!role) fail('user add needs --admin or --role viewer|operator|admin');
+      await userAddCommand(env, values.url ?? defaultUrl, positionals[0]!, role, env.VIGIL_TOKEN);
       return;
     }
     case 'rollout': {

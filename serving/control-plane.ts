@@ -15,6 +15,12 @@ import { WebhookSender } from '../slo/webhook-sender.ts';
 import { secretFromEnv, type VigilEnv } from './config/env.ts';
 import type { VigilConfig } from './config/schema.ts';
 import type { Logger } from './logger.ts';
+import { seedRunbooks } from './runbooks/seed-runbooks.ts';
+import { RequestHistory } from './telemetry/request-history.ts';
+import { RecentTraces } from './telemetry/recent-traces.ts';
+import { addRequestRollups, loadRequestRollups } from '../db/queries/request-rollups.ts';
+
+const engineCfg = (o: ControlPlaneOptions) => o.config.slo_engine;
 
 export interface ControlPlaneOptions {
   config: VigilConfig;
@@ -44,6 +50,10 @@ export class ControlPlane {
   readonly collector: SliCollector;
   readonly engine: SloEngine;
   readonly sender: WebhookSender;
+  /** Every request per minute, 7 days: the console's executive numbers and charts. */
+  readonly history = new RequestHistory();
+  readonly traces = new RecentTraces();
+  private historyTimer: NodeJS.Timeout | undefined;
   private tokensExist = false;
 
   private constructor(
@@ -79,11 +89,14 @@ export class ControlPlane {
     const database = await openDatabase(o.env.DATABASE_URL ? { url: o.env.DATABASE_URL } : { dataDir: join(o.env.VIGIL_DATA_DIR, 'pglite') });
     try {
       await migrateDatabase(database);
+      await seedRunbooks(database.db);
       const configSlos = o.config.deployments.flatMap(slosFromConfig);
       for (const s of configSlos) await upsertSlo(database.db, sloToRow(s));
       const stored = (await listSlos(database.db)).map(sloFromRow);
       const plane = new ControlPlane(database, o, configSlos, stored);
       await plane.refreshTokenPresence();
+      plane.history.load(await loadRequestRollups(database.db, new Date(Date.now() - 7 * 86_400_000)));
+      plane.historyTimer = setInterval(() => void plane.flushHistory(), engineCfg(o).flush_interval_s * 1000);
       await plane.engine.start();
       plane.sender.start();
       o.log.info({ driver: database.driver, slos: stored.map((s) => s.id), webhooks: o.config.alerting.webhooks.map((w) => w.name) }, 'control plane ready');
@@ -122,15 +135,34 @@ export class ControlPlane {
   }
 
   /** Called by the ingress for every finished inference request of a known deployment. */
-  recordInference(deployment: string, version: string, status: number, durationSeconds: number): void {
+  recordInference(deployment: string, version: string, status: number, durationSeconds: number, traceId?: string): void {
     this.collector.record(deployment, version, status, durationSeconds);
+    const now = Date.now();
+    this.history.record(deployment, version, status, durationSeconds, now);
+    if (traceId) this.traces.add({ traceId, at: now, deployment, version, status, durationMs: durationSeconds * 1000 });
+  }
+
+  /** Writes the request counts gathered since the last flush; on failure they are retried. */
+  async flushHistory(): Promise<void> {
+    const rows = this.history.drain();
+    const now = Date.now();
+    this.history.prune(now);
+    if (rows.length === 0) return;
+    try {
+      await addRequestRollups(this.database.db, rows);
+    } catch (err) {
+      this.history.restore(rows);
+      this.o.log.error({ err, rows: rows.length }, 'could not flush request rollups; will retry');
+    }
   }
 
   /** Stops the loops, flushes the SLI buckets, and closes the database (PGlite needs it). */
   async close(): Promise<void> {
     try {
+      clearInterval(this.historyTimer);
       await this.sender.stop();
       await this.engine.stop();
+      await this.flushHistory();
     } finally {
       await this.database.close();
     }

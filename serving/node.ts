@@ -47,6 +47,9 @@ export class VigilNode {
   private acceptedInferences = 0;
   private shutdownPromise: Promise<void> | undefined;
   private readonly startedAt = Date.now();
+  /** Replica id → CPU seconds at its last stats report, to credit each version with the difference. */
+  private readonly cpuSeen = new Map<string, number>();
+  private readonly cpuTimer: NodeJS.Timeout;
   /** Called when POST /api/v1/shutdown asks this node to stop. */
   onShutdownRequested: () => void = () => {};
 
@@ -67,6 +70,8 @@ export class VigilNode {
       deployments: () => [...this.router.deployments.values()],
       memoryCapped: (pool) => this.autoscaler.memoryCapped(pool),
     });
+    // Stats arrive with the health pings (every 2 s at most); every 5 s is enough for a cost figure.
+    this.cpuTimer = setInterval(() => this.sampleCpu(), 5000).unref();
     for (const d of this.router.deployments.values()) d.mirrorStats.onResult = (version, result) => this.metrics.observeMirror(d.name, version, result);
     this.rollouts = new RolloutController({
       db: plane.database.db,
@@ -112,7 +117,7 @@ export class VigilNode {
     await this.startConfiguredRollouts();
     this.server = createIngress({
       router: this.router,
-      api: { plane, router: this.router, rollouts: this.rollouts, traffic: this.traffic, rolloutStatus: (name) => this.rolloutStatus(name), status: () => this.status(), requestShutdown: () => this.onShutdownRequested() },
+      api: { plane, router: this.router, rollouts: this.rollouts, traffic: this.traffic, rolloutStatus: (name) => this.rolloutStatus(name), status: () => this.status(), requestShutdown: () => this.onShutdownRequested(), restartReplica: (pool, r) => this.controller.restart(pool, r), replicaHealth: (pool) => this.controller.describe(pool), metrics: this.metrics, consoleConfig: this.options.config.console },
       log: this.options.log,
       telemetry: {
         metrics: this.metrics,
@@ -120,8 +125,8 @@ export class VigilNode {
         log: this.options.log,
         requestLogSampleRate: this.options.config.logging.request_sample_rate,
         recordMetrics: this.options.recordMetrics ?? true,
-        recordSli: (deployment, version, status, seconds) => {
-          plane.recordInference(deployment, version, status, seconds);
+        recordSli: (deployment, version, status, seconds, traceId) => {
+          plane.recordInference(deployment, version, status, seconds, traceId);
           this.rollouts.record(deployment, version, status, seconds);
         },
         port: () => (this.server?.address() as AddressInfo | null)?.port ?? 0,
@@ -212,6 +217,23 @@ export class VigilNode {
     };
   }
 
+  /** Credits each version with the CPU its replicas used since the last sample (cost per prediction). */
+  private sampleCpu(): void {
+    const now = Date.now();
+    const live = new Set<string>();
+    for (const pool of this.router.pools()) {
+      for (const r of pool.replicas) {
+        if (!r.stats) continue;
+        live.add(r.id);
+        const total = r.stats.cpuUserSeconds + r.stats.cpuSystemSeconds;
+        const prev = this.cpuSeen.get(r.id) ?? 0;
+        this.cpuSeen.set(r.id, total);
+        if (total > prev) this.options.plane.history.addCpu(pool.name, pool.version, total - prev, now);
+      }
+    }
+    for (const id of this.cpuSeen.keys()) if (!live.has(id)) this.cpuSeen.delete(id);
+  }
+
   /** The active rollout of a deployment with its live analysis, or null. */
   rolloutStatus(deployment: string) {
     const a = this.rollouts.describe(deployment);
@@ -238,6 +260,8 @@ export class VigilNode {
 
   private async drainAndStop(): Promise<void> {
     this.draining = true;
+    clearInterval(this.cpuTimer);
+    this.sampleCpu();
     this.autoscaler.stop();
     this.rollouts.stop();
     const log = this.options.log;

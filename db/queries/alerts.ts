@@ -1,6 +1,6 @@
 // Alert state as the SLO engine (and Alertmanager webhooks) see it, with one alert_events row
 // per state change.
-import { asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, or } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import {
   alertEvents,
@@ -103,15 +103,25 @@ export function upsertAlertState(
   });
 }
 
-/** Alerts, most recently updated first, optionally only those in the given states. */
+/**
+ * Alerts, most recently updated first, optionally only those in the given states. An event-like
+ * alert stored with an end time (a canary rollback ends itself after an hour) counts as
+ * resolved once that time has passed, so asking for pending or firing alerts leaves it out.
+ */
 export function listAlerts(
   db: Db,
-  params: { states?: readonly AlertState[]; limit?: number } = {},
+  params: { states?: readonly AlertState[]; limit?: number; now?: Date } = {},
 ): Promise<Alert[]> {
+  const states = params.states;
+  const activeOnly = states !== undefined && !states.includes('resolved');
   const query = db
     .select()
     .from(alerts)
-    .where(params.states === undefined ? undefined : inArray(alerts.state, [...params.states]))
+    .where(
+      states === undefined
+        ? undefined
+        : and(inArray(alerts.state, [...states]), activeOnly ? or(isNull(alerts.endsAt), gt(alerts.endsAt, params.now ?? new Date())) : undefined),
+    )
     .orderBy(desc(alerts.updatedAt), asc(alerts.fingerprint));
   return params.limit === undefined ? query : query.limit(params.limit);
 }

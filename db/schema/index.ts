@@ -11,3 +11,5 @@ export * from './audit-log.ts';
 export * from './webhook-outbox.ts';
 export * from './api-tokens.ts';
 export * from './artifacts.ts';
+export * from './users.ts';
+export * from './request-rollups.ts';

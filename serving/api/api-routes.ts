@@ -19,7 +19,15 @@ import { authorize, roles, type Actor } from './auth.ts';
 import { readJson } from './read-json.ts';
 import { sloStatus } from './slo-status.ts';
 import { deploymentRoutes } from './deployment-routes.ts';
+import { runbookRoutes } from './runbook-routes.ts';
+import { sessionRoutes } from './session-routes.ts';
 import { audited } from './audited.ts';
+import { silence } from './actions.ts';
+import type { VersionPool } from '../router/version-pool.ts';
+import type { ReplicaHandle } from '../controller/replica-handle.ts';
+import type { VigilMetrics } from '../telemetry/metrics.ts';
+import type { ConsoleConfig } from '../config/schema.ts';
+import { consoleRoutes } from './console-routes.ts';
 import type { RolloutController } from '../rollout/rollout-controller.ts';
 import type { DeploymentState } from '../traffic/deployment-state.ts';
 
@@ -32,6 +40,12 @@ export interface ApiContext {
   rolloutStatus(deployment: string): unknown;
   status(): { deployments: { name: string }[] } & Record<string, unknown>;
   requestShutdown(): void;
+  /** Drains the replica; the controller starts its replacement. */
+  restartReplica(pool: VersionPool, replica: ReplicaHandle): void;
+  /** Restarts, crash loop and last error of a version's replicas (the controller's view). */
+  replicaHealth(pool: VersionPool): { restarts: number; crashLoop: boolean; lastError: string | undefined };
+  metrics: VigilMetrics;
+  consoleConfig: ConsoleConfig;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: ApiContext, params: string[], url: URL) => Promise<void>;
@@ -229,12 +243,7 @@ const routes: Route[] = [
     handler: async (req, res, ctx, [fp]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       const { until } = await readJson(req, silenceBody);
-      const alert = await audited(ctx, actor, 'alert.silence', `alert/${fp}`, async (tx) => {
-        const before = await getAlert(tx, fp!);
-        if (!before) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `alert "${fp}"`);
-        const after = await silenceAlert(tx, { fingerprint: fp!, until: until ? new Date(until) : null });
-        return { before: { silencedUntil: before.silencedUntil }, after: { silencedUntil: after?.silencedUntil }, result: after };
-      });
+      const alert = await silence(ctx, actor, fp!, until ? new Date(until) : null);
       sendJson(res, 200, alert);
     },
   },
@@ -286,6 +295,9 @@ const routes: Route[] = [
     },
   },
   ...deploymentRoutes,
+  ...runbookRoutes,
+  ...sessionRoutes,
+  ...consoleRoutes,
 ];
 
 async function saveSlo(ctx: ApiContext, actor: Actor, slo: SloDefinition): Promise<void> {

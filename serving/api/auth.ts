@@ -1,16 +1,22 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { findToken } from '../../db/queries/tokens.ts';
+import { findSession, SESSION_PREFIX } from '../../db/queries/users.ts';
 import { VigilError } from '../errors.ts';
 import type { ControlPlane } from '../control-plane.ts';
 
 export const roles = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof roles)[number];
 
-/** Who is calling the control API: a token's name, or `local` on a node without tokens. */
+/** Who is calling the control API: a token's name, a console user, or `local` on a node without tokens. */
 export interface Actor {
   name: string;
   role: Role;
+  /** Set when the caller is a console session (its row id and CSRF token). */
+  session?: { id: number; csrfToken: string; expiresAt: Date };
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function isLoopback(addr: string | undefined): boolean {
   return addr === '::1' || addr === '::ffff:127.0.0.1' || (addr?.startsWith('127.') ?? false);
@@ -22,22 +28,46 @@ export function isLoopback(addr: string | undefined): boolean {
  * (as admin, named `local`), so a fresh install is usable on the machine and closed beyond it.
  */
 export async function authorize(req: IncomingMessage, plane: ControlPlane, need: Role): Promise<Actor> {
+  const actor = await authenticate(req, plane);
+  if (roles.indexOf(actor.role) < roles.indexOf(need)) {
+    throw new VigilError('VIGIL_ERR_FORBIDDEN', `this needs the ${need} role; ${actor.session ? `user "${actor.name}"` : 'the token'} has ${actor.role}`);
+  }
+  return actor;
+}
+
+/**
+ * Who the caller is. A console session (`Bearer vgs_...`) must also echo its CSRF token in
+ * `x-vigil-csrf` on every change: the browser holds the session cookie, so a forged cross-site
+ * request would carry it, but it cannot read the CSRF token. The console marks its calls with
+ * `x-vigil-console`; such a call without a session is refused rather than trusted as loopback,
+ * because the console itself runs on loopback.
+ */
+export async function authenticate(req: IncomingMessage, plane: ControlPlane): Promise<Actor> {
   const header = req.headers.authorization;
-  let actor: Actor;
-  if (header === undefined && !plane.hasTokens) {
+  if (header === undefined && !plane.hasTokens && req.headers['x-vigil-console'] === undefined) {
     if (!isLoopback(req.socket.remoteAddress)) {
       throw new VigilError('VIGIL_ERR_UNAUTHORIZED', 'no API token exists yet, so only loopback callers are served; create one with `vigil token create`');
     }
-    actor = { name: 'local', role: 'admin' };
-  } else {
-    const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-    if (!m) throw new VigilError('VIGIL_ERR_UNAUTHORIZED');
-    const token = await findToken(plane.database.db, m[1]!);
-    if (!token) throw new VigilError('VIGIL_ERR_UNAUTHORIZED', 'unknown or revoked token');
-    actor = { name: token.name, role: token.role };
+    return { name: 'local', role: 'admin' };
   }
-  if (roles.indexOf(actor.role) < roles.indexOf(need)) {
-    throw new VigilError('VIGIL_ERR_FORBIDDEN', `this needs the ${need} role; the token has ${actor.role}`);
+  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  if (!m) throw new VigilError('VIGIL_ERR_UNAUTHORIZED');
+  const bearer = m[1]!;
+  if (bearer.startsWith(SESSION_PREFIX)) {
+    const found = await findSession(plane.database.db, bearer);
+    if (!found) throw new VigilError('VIGIL_ERR_UNAUTHORIZED', 'the session expired or was closed; log in again');
+    if (!SAFE_METHODS.has(req.method ?? 'GET') && !sameSecret(req.headers['x-vigil-csrf'], found.session.csrfToken)) throw new VigilError('VIGIL_ERR_CSRF');
+    return { name: found.user.username, role: found.user.role, session: { id: found.session.id, csrfToken: found.session.csrfToken, expiresAt: found.session.expiresAt } };
   }
-  return actor;
+  const token = await findToken(plane.database.db, bearer);
+  if (!token) throw new VigilError('VIGIL_ERR_UNAUTHORIZED', 'unknown or revoked token');
+  return { name: token.name, role: token.role };
+}
+
+/** Constant-time comparison, so the CSRF check does not leak the token a byte at a time. */
+function sameSecret(given: string | string[] | undefined, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -9,6 +9,7 @@ import type { RolloutAction, RolloutSettings } from '../rollout/rollout-controll
 import type { Route } from './api-routes.ts';
 import { authorize } from './auth.ts';
 import { readJson } from './read-json.ts';
+import { restartReplica, scaleVersion, setWeights } from './actions.ts';
 
 const weightsBody = z.strictObject({
   /** Versions in split order, e.g. {"v2": 10, "v1": 90}: routing keys fill the first version's range first. */
@@ -92,21 +93,9 @@ export const deploymentRoutes: Route[] = [
     method: 'PUT', pattern: /^\/api\/v1\/deployments\/([^/]+)\/weights$/, template: '/api/v1/deployments/{name}/weights',
     handler: async (req, res, ctx, [name]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
-      const d = ctx.router.get(name!);
+      ctx.router.get(name!);
       const b = await readJson(req, weightsBody);
-      if (ctx.rollouts.describe(d.name)) throw new VigilError('VIGIL_ERR_ROLLOUT_ACTIVE', `"${d.name}"`);
-      const split = Object.entries(b.weights).map(([version, weight]) => ({ version, weight }));
-      for (const e of split) if (!d.pools.has(e.version)) throw new VigilError('VIGIL_ERR_UNKNOWN_VERSION', `deployment "${d.name}" has no version "${e.version.slice(0, 100)}"`);
-      if (split.every((e) => e.weight === 0)) throw new VigilError('VIGIL_ERR_INVALID_BODY', 'weights: at least one version needs a weight above 0');
-      const before = ctx.traffic.rows(d);
-      const apply = await withTransaction(ctx.plane.database.db, async (tx) => {
-        // A version given traffic comes back from retirement; one set to 0 keeps its replicas (dark).
-        const apply = await ctx.traffic.write(tx, d, { split, activate: split.filter((e) => e.weight > 0).map((e) => e.version) });
-        await recordAudit(tx, { actor: actor.name, action: 'traffic.set_weights', target: `deployment/${d.name}`, before: { versions: before }, after: { weights: b.weights } });
-        return apply;
-      });
-      apply();
-      sendJson(res, 200, { deployment: d.name, split: d.split.entries });
+      sendJson(res, 200, await setWeights(ctx, actor, name!, b.weights));
     },
   },
   {
@@ -145,15 +134,16 @@ export const deploymentRoutes: Route[] = [
     method: 'PUT', pattern: /^\/api\/v1\/deployments\/([^/]+)\/versions\/([^/]+)\/replicas$/, template: '/api/v1/deployments/{name}/versions/{version}/replicas',
     handler: async (req, res, ctx, [name, version]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
-      const pool = ctx.router.get(name!).pick({ version: version! });
+      ctx.router.get(name!).pick({ version: version! });
       const b = await readJson(req, replicasBody);
-      if (pool.deployment.autoscaling) throw new VigilError('VIGIL_ERR_CONFLICT', `"${pool.name}" is autoscaled (min ${pool.deployment.autoscaling.min_replicas}, max ${pool.deployment.autoscaling.max_replicas}); change its autoscaling bounds in vigil.yaml`);
-      if (pool.retired) throw new VigilError('VIGIL_ERR_CONFLICT', `version "${pool.version}" is retired; give it traffic or start a rollout to revive it`);
-      const before = pool.targetReplicas;
-      // Like fault injection, a manual replica count lives in memory until restart; vigil.yaml holds the lasting value.
-      await withTransaction(ctx.plane.database.db, (tx) => recordAudit(tx, { actor: actor.name, action: 'deployment.scale', target: `deployment/${pool.name}/${pool.version}`, before: { replicas: before }, after: { replicas: b.replicas } }));
-      pool.targetReplicas = b.replicas;
-      sendJson(res, 200, { deployment: pool.name, version: pool.version, target_replicas: b.replicas });
+      sendJson(res, 200, await scaleVersion(ctx, actor, name!, version!, b.replicas));
+    },
+  },
+  {
+    method: 'POST', pattern: /^\/api\/v1\/deployments\/([^/]+)\/versions\/([^/]+)\/replicas\/([^/]+)\/restart$/, template: '/api/v1/deployments/{name}/versions/{version}/replicas/{id}/restart',
+    handler: async (req, res, ctx, [name, version, id]) => {
+      const actor = await authorize(req, ctx.plane, 'operator');
+      sendJson(res, 202, await restartReplica(ctx, actor, name!, version!, id!));
     },
   },
   {

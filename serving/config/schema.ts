@@ -329,9 +329,26 @@ export const autoscalerSchema = z.strictObject({
   memory_budget_fraction: z.number({ error: 'expected a ratio between 0 and 1' }).gt(0, { error: 'expected a ratio between 0 and 1' }).max(1, { error: 'expected a ratio between 0 and 1' }).default(0.8),
 });
 
+export const consoleSchema = z.strictObject({
+  /** `vigil start` also starts the web console (its own process); VIGIL_CONSOLE=0 turns it off for one run. */
+  enabled: z.boolean().default(true),
+  port: z.number().int().min(0).max(65535).default(3000),
+  /** Where the console listens; default: the node's own host. */
+  host: z.string().min(1).optional(),
+  /** Charts read PromQL from this Prometheus instead of the node's in-memory series. */
+  prometheus_url: z.url({ error: 'expected a URL like http://prometheus:9090' }).optional(),
+  /** A trace UI link with {trace_id}, e.g. http://localhost:16686/trace/{trace_id} (Jaeger). */
+  trace_url_template: z.string().includes('{trace_id}', { error: 'expected a URL containing {trace_id}' }).optional(),
+  /** Price of one CPU-hour in USD, for the cost per 1,000 predictions; unset = not shown. */
+  cpu_hour_usd: z.number().min(0).optional(),
+});
+
+export type ConsoleConfig = z.infer<typeof consoleSchema>;
+
 export const configSchema = z
   .strictObject(
     {
+    console: consoleSchema.default(consoleSchema.parse({})),
     logging: loggingSchema.default({ request_sample_rate: 0.01 }),
     alerting: alertingSchema.default({ webhooks: [] }),
     slo_engine: sloEngineSchema.default({ burn_windows: defaultBurnWindows, evaluation_interval_s: 5, flush_interval_s: 10, page_for_s: 0, ticket_for_s: 0 }),

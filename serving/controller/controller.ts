@@ -58,6 +58,18 @@ export class Controller {
     return { restarts: s.restarts, crashLoop: inCrashLoop(s.backoff), lastError: s.lastError };
   }
 
+  /**
+   * An operator's restart: the replica drains like a scale-down (what it holds finishes) and the
+   * next reconcile, which runs at once, starts its replacement. Not counted as a crash.
+   */
+  restart(pool: VersionPool, replica: ReplicaHandle): void {
+    this.log.info({ replica: replica.id, deployment: pool.name, version: pool.version }, 'replica restart requested');
+    if (replica.state === 'STARTING') replica.stop('scale_down');
+    else replica.beginDrain(this.now());
+    pool.pump();
+    this.reconcile();
+  }
+
   reconcile(): void {
     if (this.stopping) return;
     for (const state of this.states) {

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client.ts';
 import { recordAudit } from '../../db/queries/audit.ts';
 import { enqueueWebhook } from '../../db/queries/outbox.ts';
+import { upsertAlertState } from '../../db/queries/alerts.ts';
 import { insertRollout, listActiveRollouts, updateRollout } from '../../db/queries/rollouts.ts';
 import type { Rollout, RolloutStatus } from '../../db/schema/index.ts';
 import { withTransaction } from '../../db/transaction.ts';
@@ -323,7 +324,12 @@ export class RolloutController {
       const apply = await this.o.state.write(tx, d, change);
       const action = promoted ? 'rollout.promote' : status === 'RolledBack' ? 'rollout.rollback' : 'rollout.abort';
       await recordAudit(tx, { actor, action, target: `deployment/${d.name}`, before, after: { rollout: a.row.id, status, reason, stable: promoted ? canary : stable, retired: promoted ? stable : canary } });
-      if (status === 'RolledBack') for (const w of this.rollbackWebhooks(updated)) await enqueueWebhook(tx, w);
+      if (status === 'RolledBack') {
+        const alert = this.rollbackAlert(updated);
+        // Stored as an alert too, so the console's on-call page shows it with its runbook.
+        await upsertAlertState(tx, { fingerprint: alert.fingerprint!, source: 'vigil', name: alert.labels.alertname!, severity: 'page', labels: alert.labels, annotations: alert.annotations, state: 'firing', startsAt: new Date(alert.startsAt), endsAt: new Date(alert.endsAt!) }, { details: { rollout: updated.id } });
+        for (const w of this.rollbackWebhooks(alert)) await enqueueWebhook(tx, w);
+      }
       return { row: updated, apply };
     });
     apply();
@@ -335,8 +341,8 @@ export class RolloutController {
     return row;
   }
 
-  /** One Alertmanager-format alert per receiver, naming the runbook; deduped per rollout. */
-  private rollbackWebhooks(row: Rollout) {
+  /** The alert a rollback raises: names the canary, the reason and the runbook. */
+  private rollbackAlert(row: Rollout): WebhookAlert {
     const base = this.o.externalUrl.replace(/\/$/, '');
     const labels = { alertname: 'VigilCanaryRolledBack', severity: 'page', deployment: row.deployment, version: row.canaryVersion, rollout_id: String(row.id) };
     const startsAt = new Date(this.now());
@@ -355,11 +361,17 @@ export class RolloutController {
       generatorURL: `${base}/api/v1/rollouts/${row.id}`,
       fingerprint: fingerprint(labels),
     };
+    return alert;
+  }
+
+  /** One Alertmanager-format alert per receiver; deduped per rollout. */
+  private rollbackWebhooks(alert: WebhookAlert) {
+    const base = this.o.externalUrl.replace(/\/$/, '');
     return this.o.receivers.map((r) => ({
       receiver: r.name,
       url: r.url,
       payload: buildWebhookPayload(r.name, base, [alert], ['alertname', 'deployment']),
-      dedupeKey: `${r.name}:rollout:${row.id}:rolled-back`,
+      dedupeKey: `${r.name}:rollout:${alert.labels.rollout_id}:rolled-back`,
     }));
   }
 

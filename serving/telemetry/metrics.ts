@@ -84,7 +84,8 @@ export interface BatchObservation {
 export class VigilMetrics {
   // The typings omit the constructor's content-type argument that prom-client 15 accepts.
   readonly registry = new (client.Registry as unknown as new (contentType: string) => client.Registry<client.OpenMetricsContentType>)(client.Registry.OPENMETRICS_CONTENT_TYPE);
-  private readonly lag = new EventLoopLag();
+  /** The primary's own event-loop lag. */
+  readonly lag = new EventLoopLag();
 
   readonly requests: client.Counter<'deployment' | 'version' | 'code'>;
   readonly duration: client.Histogram<'deployment' | 'version' | 'trace_id'>;

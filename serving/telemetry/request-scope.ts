@@ -19,7 +19,7 @@ export interface Telemetry {
   /** False only when the benchmark measures vigil without request metrics. */
   recordMetrics: boolean;
   /** Feeds the SLO engine's SLI counts: every finished inference of a known deployment version. */
-  recordSli?(deployment: string, version: string, status: number, durationSeconds: number): void;
+  recordSli?(deployment: string, version: string, status: number, durationSeconds: number, traceId?: string): void;
   port(): number;
 }
 
@@ -118,7 +118,7 @@ export class RequestScope {
       this.span.end();
     }
 
-    if (this.inference && this.deployment && this.version && this.pool) this.telemetry.recordSli?.(this.deployment, this.version, status, durationMs / 1000);
+    if (this.inference && this.deployment && this.version && this.pool) this.telemetry.recordSli?.(this.deployment, this.version, status, durationMs / 1000, sampled ? sc.traceId : undefined);
     if (this.inference && this.telemetry.recordMetrics) {
       metrics.observeRequest({
         deployment,

@@ -1,0 +1,82 @@
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { recordAudit } from '../db/queries/audit.ts';
+import { createUser, findUserByName } from '../db/queries/users.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { withTransaction } from '../db/transaction.ts';
+import { openDatabase } from '../db/client.ts';
+import { hashPassword, passwordProblem } from '../serving/api/passwords.ts';
+import { usernameSchema } from '../serving/api/session-routes.ts';
+import type { VigilEnv } from '../serving/config/env.ts';
+import { join } from 'node:path';
+
+/**
+ * The password: typed twice at a terminal (not echoed), or the first line of standard input
+ * when it is a pipe (`printf '%s\n' "$PW" | vigil user add ops --role operator`). Never an
+ * argument: arguments end up in shell history and `ps`.
+ */
+async function readPassword(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    let text = '';
+    for await (const chunk of process.stdin) text += chunk;
+    return text.split(/\r?\n/)[0] ?? '';
+  }
+  const ask = async (prompt: string) => {
+    let muted = false;
+    const output = new Writable({ write: (chunk, _enc, cb) => { if (!muted) process.stdout.write(chunk); cb(); } });
+    const rl = createInterface({ input: process.stdin, output, terminal: true });
+    const answer = new Promise<string>((resolve) => rl.question(prompt, resolve));
+    muted = true;
+    const pw = await answer;
+    rl.close();
+    process.stdout.write('\n');
+    return pw;
+  };
+  const first = await ask('password: ');
+  const second = await ask('again: ');
+  if (first !== second) throw new Error('the passwords differ');
+  return first;
+}
+
+/**
+ * `vigil user add NAME --admin | --role R`: a console user. Through a running node's API when
+ * one answers at `url` (its embedded database belongs to that process), else directly in the
+ * database. There is no default user and no default password: the first admin is made here.
+ */
+export async function userAddCommand(env: VigilEnv, url: string, username: string, role: string, bearer?: string): Promise<void> {
+  const parsed = usernameSchema.safeParse(username);
+  if (!parsed.success) throw new Error(parsed.error.issues[0]!.message);
+  if (!['viewer', 'operator', 'admin'].includes(role)) throw new Error(`--role must be viewer, operator or admin, got ${JSON.stringify(role)}`);
+  const password = await readPassword();
+  const problem = passwordProblem(password);
+  if (problem) throw new Error(problem);
+  let res: Response | undefined;
+  try {
+    res = await fetch(new URL('/api/v1/users', url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      body: JSON.stringify({ username, password, role }),
+    });
+  } catch {
+    res = undefined;
+  }
+  if (res) {
+    const doc = (await res.json()) as { error?: string; message?: string };
+    if (!res.ok) throw new Error(`the node at ${url} refused: ${doc.message ?? doc.error ?? res.status}`);
+    console.log(`created ${role} user "${username}" (through ${url})`);
+    return;
+  }
+  const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.VIGIL_DATA_DIR, 'pglite') });
+  try {
+    await migrateDatabase(database);
+    if (await findUserByName(database.db, username)) throw new Error(`user "${username}" exists`);
+    const passwordHash = await hashPassword(password);
+    await withTransaction(database.db, async (tx) => {
+      const u = await createUser(tx, { username, passwordHash, role: role as 'viewer' | 'operator' | 'admin' });
+      await recordAudit(tx, { actor: 'cli', action: 'user.create', target: `user/${username}`, after: { id: u.id, username, role } });
+    });
+    console.log(`created ${role} user "${username}"`);
+  } finally {
+    await database.close();
+  }
+}

@@ -13,7 +13,10 @@ COPY --chown=node:node package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY --chown=node:node . .
+# The web console (Next.js) is built into the image, so the container starts serving it at once.
+RUN node bin/vigil.mjs console build
 
-EXPOSE 8000
+# 8000: inference, /metrics and /api/v1; 3000: the web console.
+EXPOSE 8000 3000
 # docker-compose.yml adds a healthcheck on /v2/health/ready (node's fetch: the slim image has no curl).
 CMD ["node", "bin/vigil.mjs", "start", "--host", "0.0.0.0", "--port", "8000"]

@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    // vigil processes started by tests leave the web console off (inherited by child processes);
+    // the browser test turns it on for its own node.
+    env: { VIGIL_CONSOLE: '0' },
   },
 });

@@ -237,7 +237,8 @@ export function startServer(spec: ServerSpec): RunningServer {
   hookCleanup();
   // The servers get a clean slate: no VIGIL_* or OTEL_* settings leak in from the caller's shell.
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VIGIL_') && !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS'));
-  const child = spawn(process.execPath, spec.args, { cwd: ROOT, env: { ...base, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // The web console is a separate process that would compete for the same two cores: off.
+  const child = spawn(process.execPath, spec.args, { cwd: ROOT, env: { ...base, VIGIL_CONSOLE: '0', ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const server = new RunningServer(spec, child);
   live.add(server);
   child.on('exit', () => setTimeout(() => live.delete(server), 1000));

@@ -15,6 +15,7 @@ import { startTracing } from '../serving/telemetry/tracing.ts';
 import { ControlPlane } from '../serving/control-plane.ts';
 import { resolveConfigArtifacts } from '../serving/registry/resolve-config.ts';
 import { artifactDir } from '../serving/registry/artifact-store.ts';
+import { ConsoleProcess } from '../serving/console-process.ts';
 
 export interface StartOptions {
   config?: string;
@@ -56,9 +57,10 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     process.exit(2);
   }
   const node = new VigilNode({ config: resolved, host, port, log, tracing, plane, recordMetrics: env.VIGIL_METRICS === 'on' });
+  let webConsole: ConsoleProcess | undefined;
   const stop = (why: string) => {
     log.info({ why }, 'shutdown requested');
-    node.shutdown().then(
+    Promise.all([node.shutdown(), webConsole?.stop()]).then(
       () => process.exit(0),
       (err) => {
         log.error({ err }, 'shutdown failed');
@@ -79,4 +81,10 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
   }
   if (!plane.hasTokens) log.warn('no API token exists: the control API (/api/v1) answers loopback callers only; create one with `vigil token create --role admin`');
   log.info({ host: address.address, port: address.port, config: file, deployments: config.deployments.map((d) => d.name) }, `vigil listening on http://${address.address}:${address.port}`);
+  if (config.console.enabled && env.VIGIL_CONSOLE !== '0' && env.VIGIL_CONSOLE !== 'off') {
+    // The console calls this node's API over loopback when the node listens on every address.
+    const apiHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+    webConsole = new ConsoleProcess({ config: config.console, apiUrl: `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${address.port}`, host, log: log.child({ component: 'console' }) });
+    void webConsole.start().catch((err) => log.error({ err }, 'the web console did not start'));
+  }
 }

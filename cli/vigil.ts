@@ -20,6 +20,7 @@ commands:
   migrate                                     apply database migrations (start does this too)
   token create --role R [--name N]            create an API token (viewer, operator or admin); printed once
   user add NAME --admin | --role R            create a console user; the password is asked for (or read from stdin)
+  console build                               build the web console now (start builds it when its sources changed)
   rollout start DEPLOYMENT --version V [--steps 5,25,50,100] [--interval 30s]
                                               start an SLO-gated canary rollout of version V
   rollout status DEPLOYMENT [--json]          the rollout's step, weight and last analysis
@@ -71,6 +72,13 @@ async function main(argv: string[]): Promise<void> {
       const role = values.admin ? 'admin' : values.role;
       if (!role) fail('token create needs --role viewer|operator|admin');
       await tokenCreateCommand(env, values.url ?? defaultUrl, role, values.name ?? `${role}-${new Date().toISOString().slice(0, 10)}`, env.VIGIL_TOKEN);
+      return;
+    }
+    case 'console': {
+      if (rest[0] !== 'build') fail('console build');
+      const { ensureBuilt } = await import('../serving/console-process.ts');
+      const { createLogger } = await import('../serving/logger.ts');
+      if (!(await ensureBuilt(createLogger({ role: 'primary' })))) process.exit(1);
       return;
     }
     case 'user': {

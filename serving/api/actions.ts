@@ -40,6 +40,17 @@ export interface ActionPreview {
   after: unknown;
 }
 
+/**
+ * The version an action acts on: the one named, or else the one taking the most traffic (the
+ * stable one), never a weighted random pick, so that a preview and its run agree.
+ */
+function poolFor(ctx: ApiContext, deployment: string, version: string | undefined) {
+  const d = ctx.router.get(deployment);
+  if (version !== undefined) return d.pick({ version });
+  const main = [...d.split.entries].sort((a, b) => b.weight - a.weight)[0];
+  return d.pick(main ? { version: main.version } : {});
+}
+
 function need<K extends keyof ActionSpec>(a: ActionSpec, key: K): NonNullable<ActionSpec[K]> {
   const v = a[key];
   if (v === undefined || v === null) throw new VigilError('VIGIL_ERR_INVALID_BODY', `the ${a.type} action needs "${String(key)}"`);
@@ -67,7 +78,7 @@ export async function setWeights(ctx: ApiContext, actor: Actor, deployment: stri
 
 /** Sets a version's replica count (in memory until restart; vigil.yaml holds the lasting value). */
 export async function scaleVersion(ctx: ApiContext, actor: Actor, deployment: string, version: string | undefined, replicas: number): Promise<{ deployment: string; version: string; target_replicas: number }> {
-  const pool = ctx.router.get(deployment).pick(version === undefined ? {} : { version });
+  const pool = poolFor(ctx, deployment, version);
   if (pool.deployment.autoscaling) throw new VigilError('VIGIL_ERR_CONFLICT', `"${pool.name}" is autoscaled (min ${pool.deployment.autoscaling.min_replicas}, max ${pool.deployment.autoscaling.max_replicas}); change its autoscaling bounds in vigil.yaml`);
   if (pool.retired) throw new VigilError('VIGIL_ERR_CONFLICT', `version "${pool.version}" is retired; give it traffic or start a rollout to revive it`);
   const before = pool.targetReplicas;
@@ -78,7 +89,7 @@ export async function scaleVersion(ctx: ApiContext, actor: Actor, deployment: st
 
 /** Drains one replica and lets the controller start its replacement. */
 export async function restartReplica(ctx: ApiContext, actor: Actor, deployment: string, version: string | undefined, replicaId: string | undefined): Promise<{ deployment: string; version: string; replica: string }> {
-  const pool = ctx.router.get(deployment).pick(version === undefined ? {} : { version });
+  const pool = poolFor(ctx, deployment, version);
   const r = replicaId === undefined ? pool.replicas.find((x) => x.state === 'RUNNING') : pool.replicas.find((x) => x.id === replicaId);
   if (!r || (r.state !== 'RUNNING' && r.state !== 'STARTING')) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', replicaId ? `replica "${replicaId.slice(0, 100)}" of ${pool.name} ${pool.version} is not running` : `${pool.name} ${pool.version} has no running replica`);
   await withTransaction(ctx.plane.database.db, (tx) => recordAudit(tx, { actor: actor.name, action: 'replica.restart', target: `deployment/${pool.name}/${pool.version}`, before: { replica: r.id, pid: r.pid ?? null, state: r.state }, after: { replaced: true } }));
@@ -125,12 +136,12 @@ export async function previewAction(ctx: ApiContext, a: ActionSpec): Promise<Act
       return { action: { ...a, deployment: d.name }, target: `deployment/${d.name}`, description: `Set the traffic split of ${d.name} to ${Object.entries(weights).map(([v, w]) => `${v}=${w}`).join(', ')}`, before, after: weights };
     }
     case 'scale': {
-      const pool = ctx.router.get(need(a, 'deployment')).pick(a.version === undefined ? {} : { version: a.version });
+      const pool = poolFor(ctx, need(a, 'deployment'), a.version);
       const replicas = need(a, 'replicas');
       return { action: { ...a, deployment: pool.name, version: pool.version }, target: `deployment/${pool.name}/${pool.version}`, description: `Scale ${pool.name} ${pool.version} from ${pool.targetReplicas} to ${replicas} replicas`, before: { replicas: pool.targetReplicas }, after: { replicas } };
     }
     case 'restart_replica': {
-      const pool = ctx.router.get(need(a, 'deployment')).pick(a.version === undefined ? {} : { version: a.version });
+      const pool = poolFor(ctx, need(a, 'deployment'), a.version);
       const r = a.replica === undefined ? pool.replicas.find((x) => x.state === 'RUNNING') : pool.replicas.find((x) => x.id === a.replica);
       if (!r) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `${pool.name} ${pool.version} has no such running replica`);
       return { action: { ...a, deployment: pool.name, version: pool.version, replica: r.id }, target: `deployment/${pool.name}/${pool.version}`, description: `Restart replica ${r.id} (pid ${r.pid ?? '?'}) of ${pool.name} ${pool.version}: drain it, then start a replacement`, before: { replica: r.id, state: r.state }, after: { replica: 'a new replica' } };

@@ -17,6 +17,8 @@ const envSchema = z.object({
   VIGIL_DATA_DIR: z.string().min(1).default('.vigil'),
   /** Bearer token the CLI sends to a running node's API. */
   VIGIL_TOKEN: z.string().min(1).optional(),
+  /** `0` or `off` keeps `vigil start` from starting the web console this once (tests, headless nodes). */
+  VIGIL_CONSOLE: z.enum(['0', '1', 'off', 'on']).optional(),
   /** `off` stops recording request metrics; it exists so the benchmark can measure their cost. */
   VIGIL_METRICS: z.enum(['on', 'off']).default('on'),
   // OpenTelemetry's standard variables. With no endpoint, tracing is off and costs nothing.

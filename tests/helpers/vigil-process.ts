@@ -62,7 +62,7 @@ export async function startVigil(config: unknown, opts: { waitReady?: boolean; e
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vigil-data-'));
   const proc = spawn(process.execPath, [VIGIL_BIN, 'start', '-c', file, '--port', '0', '--host', '127.0.0.1'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, VIGIL_LOG_LEVEL: 'info', VIGIL_DATA_DIR: dataDir, ...opts.env },
+    env: { ...process.env, VIGIL_CONSOLE: '0', VIGIL_LOG_LEVEL: 'info', VIGIL_DATA_DIR: dataDir, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -146,7 +146,7 @@ export interface ConsoleRuntime {
   }>;
   rejected: Array<{ deployment: string; reason: string; count: number }>; // since this node started
   restarts: Array<{ deployment: string; reason: string; count: number }>; // since this node started
-  batch_sizes: Array<{ deployment: string; version: string; buckets: Array<{ le: number | '+Inf'; count: number }>; count: number; sum: number }>;
+  batch_sizes: Array<{ deployment: string; version: string; buckets: Array<{ le: number | '+Inf'; count: number }>; count: number; sum: number }>; // buckets cumulative, as Prometheus' le
   model_loads: Array<{ deployment: string; version: string; count: number; mean_seconds: number | null; cold_starts: number }>;
   traces: Array<{ trace_id: string; at: string; deployment: string; version: string; status: number; duration_ms: number }>; // newest first, sampled requests only
   trace_url_template: string | null; // e.g. "http://localhost:16686/trace/{trace_id}"; null when unset
@@ -233,7 +233,7 @@ export interface ActiveRollout {
   canary_weight: number;
   interval_seconds: number;
   step_elapsed_seconds: number;
-  decision: { verdict: string; reason: string } | null;
+  decision: { kind: string; reason: string } | null; // kind: hold | advance | promote | rollback ...
   analysis: Record<string, unknown> | null; // burn rates, error ratios, p99s, request counts
 }
 

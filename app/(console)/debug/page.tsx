@@ -1,0 +1,71 @@
+import type { Metadata } from 'next';
+import { ErrorPanel } from '../../components/error-panel';
+import { PageHeader } from '../../components/page-header';
+import type { AuditEntry, ConsoleRuntime, Rollout } from '../../lib/api-types';
+import { formatDuration, formatMiB, formatMs } from '../../lib/format';
+import { readerTimeZone } from '../../lib/reader-time-zone';
+import { requireSession } from '../../lib/session';
+import { isDeploymentChange, mergeTimeline } from '../../lib/timeline';
+import { apiGet } from '../../lib/vigil-api';
+import { BatchSizes } from './batch-sizes';
+import { QueueTable, ReplicaTable } from './replica-table';
+import { Timeline } from './timeline';
+import { ModelLoads, TracesTable } from './traces-table';
+
+export const metadata: Metadata = { title: 'Debug · vigil console' };
+
+/** Inside the node: replicas, queues, batching, model loads, traces and the change timeline. */
+export default async function DebugPage() {
+  const [, timeZone, runtime, audit, rollouts] = await Promise.all([
+    requireSession(),
+    readerTimeZone(),
+    apiGet<ConsoleRuntime>('/console/runtime'),
+    // The audit log holds logins and alert changes too; read further back, keep deployment changes.
+    apiGet<{ entries: AuditEntry[] }>('/audit?limit=300'),
+    apiGet<{ rollouts: Rollout[] }>('/rollouts?limit=20'),
+  ]);
+  return (
+    <>
+      <PageHeader title="Debug" timeZone={timeZone} />
+      {runtime.ok && (
+        <p className="muted" data-testid="node-summary">
+          Node: {runtime.data.node.ready ? 'ready' : 'not ready'}
+          {runtime.data.node.draining ? ', draining' : ''} · up {formatDuration(runtime.data.node.uptime_seconds)} · primary memory {formatMiB(runtime.data.node.rss_bytes)} · event-loop lag{' '}
+          {formatMs(runtime.data.node.event_loop_lag_ms)}
+        </p>
+      )}
+
+      <section aria-labelledby="replicas-h">
+        <h2 id="replicas-h">Replicas</h2>
+        {runtime.ok ? <ReplicaTable runtime={runtime.data} timeZone={timeZone} /> : <ErrorPanel what="replicas" failure={runtime} />}
+      </section>
+
+      <section aria-labelledby="queues-h">
+        <h2 id="queues-h">Versions and queues</h2>
+        {runtime.ok ? <QueueTable runtime={runtime.data} /> : <ErrorPanel what="queues" failure={runtime} />}
+      </section>
+
+      <section aria-labelledby="batches-h">
+        <h2 id="batches-h">Batch sizes</h2>
+        {runtime.ok ? <BatchSizes batchSizes={runtime.data.batch_sizes} /> : <ErrorPanel what="batch sizes" failure={runtime} />}
+      </section>
+
+      <section aria-labelledby="loads-h">
+        <h2 id="loads-h">Model loads and cold starts</h2>
+        {runtime.ok ? <ModelLoads loads={runtime.data.model_loads} /> : <ErrorPanel what="model loads" failure={runtime} />}
+      </section>
+
+      <section aria-labelledby="traces-h">
+        <h2 id="traces-h">Recent traces</h2>
+        {runtime.ok ? <TracesTable runtime={runtime.data} timeZone={timeZone} /> : <ErrorPanel what="traces" failure={runtime} />}
+      </section>
+
+      <section aria-labelledby="timeline-h">
+        <h2 id="timeline-h">Deployment and rollout timeline</h2>
+        {!audit.ok && <ErrorPanel what="the audit log" failure={audit} />}
+        {!rollouts.ok && <ErrorPanel what="rollouts" failure={rollouts} />}
+        {audit.ok || rollouts.ok ? <Timeline events={mergeTimeline(audit.ok ? audit.data.entries.filter(isDeploymentChange).slice(0, 50) : [], rollouts.ok ? rollouts.data.rollouts : [])} timeZone={timeZone} /> : null}
+      </section>
+    </>
+  );
+}

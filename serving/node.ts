@@ -17,6 +17,7 @@ import { LiveWindow } from './rollout/live-window.ts';
 import { RolloutController } from './rollout/rollout-controller.ts';
 import { parseDuration } from '../slo/duration.ts';
 import { DeploymentState } from './traffic/deployment-state.ts';
+import { replicaView } from './controller/replica-view.ts';
 
 export interface NodeOptions {
   config: VigilConfig;
@@ -199,19 +200,7 @@ export class VigilNode {
           provider: p.provider ?? null,
           fault_injection: { error_rate: p.fault.errorRate, added_latency_ms: p.fault.addedLatencyMs },
           ...this.controller.describe(p),
-          replicas: p.replicas.map((r) => ({
-            id: r.id,
-            slot: r.slot,
-            state: r.state,
-            pid: r.pid ?? null,
-            ongoing: r.ongoing,
-            sent: r.sent,
-            succeeded: r.succeeded,
-            provider: r.provider,
-            rss_bytes: r.stats?.rssBytes ?? null,
-            ...(p.deployment.multiplex ? { models: [...r.loadedModels] } : {}),
-            load_seconds: r.loadSeconds ?? null,
-          })),
+          replicas: p.replicas.map((r) => ({ ...replicaView(r), ...(p.deployment.multiplex ? { models: [...r.loadedModels] } : {}) })),
         })),
       })),
     };

@@ -7,6 +7,7 @@ import type { Route } from './api-routes.ts';
 import { authorize } from './auth.ts';
 import { sloStatus } from './slo-status.ts';
 import type { WindowTotals } from '../telemetry/request-history.ts';
+import { replicaView } from '../controller/replica-view.ts';
 
 /**
  * What the console's pages read, computed here so that every number has one definition: the
@@ -136,22 +137,7 @@ export const consoleRoutes: Route[] = [
               restarts: c.restarts,
               crash_loop: c.crashLoop,
               last_error: c.lastError ?? null,
-              replicas: p.replicas.map((r) => ({
-                id: r.id,
-                slot: r.slot,
-                state: r.state,
-                pid: r.pid ?? null,
-                ongoing: r.ongoing,
-                sent: r.sent,
-                succeeded: r.succeeded,
-                provider: r.provider,
-                rss_bytes: r.stats?.rssBytes ?? null,
-                heap_used_bytes: r.stats?.heapUsedBytes ?? null,
-                cpu_seconds: r.stats ? Math.round((r.stats.cpuUserSeconds + r.stats.cpuSystemSeconds) * 1000) / 1000 : null,
-                event_loop_lag_ms: r.stats ? Math.round(r.stats.eventLoopLagSeconds * 1e6) / 1000 : null,
-                load_seconds: r.loadSeconds ?? null,
-                started_at: new Date(Date.now() - (performance.now() - r.startedAt)).toISOString(),
-              })),
+              replicas: p.replicas.map(replicaView),
             };
           }),
         })),

@@ -4,17 +4,22 @@ import { formatCount } from '../../lib/format';
 /** Requests refused before inference (shed, deadline, not ready...), since this node started. */
 export function RejectedTable({ rejected }: { rejected: ConsoleRuntime['rejected'] }) {
   if (rejected.length === 0) return <p className="empty">No request has been rejected since the node started.</p>;
+  return <ReasonCounts rows={rejected} countLabel="Requests" />;
+}
+
+/** Counts per deployment and reason (rejections, restarts): one table shape for both. */
+function ReasonCounts({ rows, countLabel }: { rows: Array<{ deployment: string; reason: string; count: number }>; countLabel: string }) {
   return (
     <table>
       <thead>
         <tr>
           <th scope="col">Deployment</th>
           <th scope="col">Reason</th>
-          <th scope="col">Requests</th>
+          <th scope="col">{countLabel}</th>
         </tr>
       </thead>
       <tbody>
-        {rejected.map((r) => (
+        {rows.map((r) => (
           <tr key={`${r.deployment}/${r.reason}`}>
             <td>{r.deployment}</td>
             <td>{r.reason}</td>
@@ -34,24 +39,7 @@ export function RestartsTable({ runtime }: { runtime: ConsoleRuntime }) {
       {runtime.restarts.length === 0 ? (
         <p className="empty">No replica has been restarted since the node started.</p>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Deployment</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Restarts</th>
-            </tr>
-          </thead>
-          <tbody>
-            {runtime.restarts.map((r) => (
-              <tr key={`${r.deployment}/${r.reason}`}>
-                <td>{r.deployment}</td>
-                <td>{r.reason}</td>
-                <td>{formatCount(r.count)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ReasonCounts rows={runtime.restarts} countLabel="Restarts" />
       )}
       {troubled.length > 0 && (
         <table>

@@ -13,6 +13,7 @@ import type { Dashboard } from '@grafana/schema';
 import { debugDashboard } from './definitions/debug.ts';
 import { executiveDashboard } from './definitions/executive.ts';
 import { oncallDashboard } from './definitions/oncall.ts';
+import { sortKeys } from './sort-keys.ts';
 
 /** Where the rendered JSON lives (and where deploy/compose mounts it into Grafana). */
 export const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), 'grafana');
@@ -27,16 +28,6 @@ export function buildDashboards(): Record<string, Dashboard> {
     out[file] = d;
   }
   return out;
-}
-
-/** Objects with their keys sorted, recursively; arrays keep their order. */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(obj).sort().map((k) => [k, sortKeys(obj[k])]));
-  }
-  return value;
 }
 
 /** The exact text written for a dashboard: stable key order, 2-space indent, trailing newline. */

@@ -30,6 +30,7 @@ import { policyFromConfig } from '../../slo/burn-rate.ts';
 import { slosFromConfig } from '../../slo/definition.ts';
 import { parseDuration } from '../../slo/duration.ts';
 import { buildRuleGroups } from '../../slo/prometheus-rules.ts';
+import { sortKeys } from '../../dashboards/sort-keys.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where the manifests are written: only manifests, so `kubectl apply -f` can take the folder. */
@@ -344,16 +345,6 @@ export function buildManifests(i: Inputs = readInputs()): Record<string, Manifes
     }
   }
   return out;
-}
-
-/** Objects with their keys sorted, recursively; arrays keep their order. */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(obj).sort().map((k) => [k, sortKeys(obj[k])]));
-  }
-  return value;
 }
 
 /** The exact text written for a manifest: the header, then YAML with sorted keys and no line folding. */

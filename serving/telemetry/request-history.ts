@@ -40,6 +40,13 @@ function addInto(into: RequestBucket, b: Omit<RequestBucket, 'latency'> & { late
   for (let i = 0; i < into.latency.length; i++) into.latency[i]! += b.latency[i] ?? 0;
 }
 
+function countInto(b: RequestBucket, latencyIndex: number, error: number, seconds: number): void {
+  b.total += 1;
+  b.errors += error;
+  b.latency[latencyIndex]! += 1;
+  b.latencySum += seconds;
+}
+
 export function latencyBucketIndex(seconds: number): number {
   const i = DURATION_BUCKETS.findIndex((b) => seconds <= b);
   return i === -1 ? DURATION_BUCKETS.length : i;
@@ -78,11 +85,18 @@ export class RequestHistory {
     addInto(this.bucketOf(this.pending, key, start), delta);
   }
 
-  /** One finished inference request: an error when the status is 500 or above (as the availability SLI). */
+  /**
+   * One finished inference request: an error when the status is 500 or above (as the
+   * availability SLI). Called for every request, so it increments in place and allocates
+   * nothing once the minute's buckets exist.
+   */
   record(deployment: string, version: string, status: number, seconds: number, at: number): void {
-    const latency = new Array(DURATION_BUCKETS.length + 1).fill(0);
-    latency[latencyBucketIndex(seconds)] = 1;
-    this.add(`${deployment}\u0000${version}`, at, { total: 1, errors: status >= 500 ? 1 : 0, latency, latencySum: seconds, cpuSeconds: 0 });
+    const key = `${deployment}\u0000${version}`;
+    const start = Math.floor(at / this.bucketMs) * this.bucketMs;
+    const i = latencyBucketIndex(seconds);
+    const error = status >= 500 ? 1 : 0;
+    countInto(this.bucketOf(this.keys, key, start), i, error, seconds);
+    countInto(this.bucketOf(this.pending, key, start), i, error, seconds);
   }
 
   /** CPU time replicas of this version spent since the last report. */

@@ -63,8 +63,11 @@ describe('composition: handlers calling deployments through the router', () => {
     const handler = spans().find(isPipeline)!;
     expect(handler.attributes['pipeline.stages']).toBe(4);
     for (const c of spans().filter((s) => s.name.startsWith('vigil.call'))) expect(c.parentSpanId).toBe(handler.spanId);
-    // The callee handlers have spans of their own in the same trace.
-    expect(spans().filter((s) => s.name === 'vigil.handler').map((s) => s.attributes['vigil.deployment']).sort()).toEqual(['pipeline', 'slow', 'tail']);
+    // The callee handlers have spans of their own in the same trace. Each replica exports on its
+    // own batch schedule, so wait for all three rather than assume they came with the caller's.
+    const handlerDeployments = () => spans().filter((s) => s.name === 'vigil.handler').map((s) => s.attributes['vigil.deployment']).sort();
+    await waitFor(() => handlerDeployments().length >= 3, 15_000, 'the callee handler spans');
+    expect(handlerDeployments()).toEqual(['pipeline', 'slow', 'tail']);
   });
 
   it('passes the remaining deadline on: a deadline that runs out in stage 2 answers 504 and stage 3 never runs', async () => {

@@ -16,6 +16,7 @@ import { ControlPlane } from '../serving/control-plane.ts';
 import { resolveConfigArtifacts } from '../serving/registry/resolve-config.ts';
 import { artifactDir } from '../serving/registry/artifact-store.ts';
 import { ConsoleProcess } from '../serving/console-process.ts';
+import { nodeIdentity } from '../serving/cluster/node-identity.ts';
 
 export interface StartOptions {
   config?: string;
@@ -40,7 +41,7 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
   const port = opts.port ?? env.VIGIL_PORT;
   let plane: ControlPlane;
   try {
-    plane = await ControlPlane.open({ config, env, log, externalUrl: config.alerting.external_url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}` });
+    plane = await ControlPlane.open({ config, env, log, identity: nodeIdentity(env.VIGIL_NODE_NAME), externalUrl: config.alerting.external_url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}` });
   } catch (err) {
     process.stderr.write(`vigil: cannot open the database: ${(err as Error).message}\n`);
     await tracing.shutdown();
@@ -56,7 +57,7 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     await tracing.shutdown();
     process.exit(2);
   }
-  const node = new VigilNode({ config: resolved, host, port, log, tracing, plane, recordMetrics: env.VIGIL_METRICS === 'on' });
+  const node = new VigilNode({ config: resolved, host, port, log, tracing, plane, recordMetrics: env.VIGIL_METRICS === 'on', advertiseUrl: env.VIGIL_ADVERTISE_URL });
   let webConsole: ConsoleProcess | undefined;
   const stop = (why: string) => {
     log.info({ why }, 'shutdown requested');

@@ -30,6 +30,8 @@ export interface OpenDatabaseOptions {
   url?: string;
   /** PGlite's data directory, relative to the working directory; `memory://` keeps it in memory. */
   dataDir?: string;
+  /** Postgres: the pool's application_name (pg_stat_activity), e.g. `vigil/node-a`. */
+  applicationName?: string;
 }
 
 /** Where PGlite keeps its data when neither a URL nor a data directory is configured. */
@@ -47,7 +49,7 @@ type WithDriver = VigilDatabase & { [DRIVER]?: DriverHandle };
 
 /** Opens (and for Postgres, checks by connecting) vigil's database. */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<VigilDatabase> {
-  return options.url ? openPostgres(options.url) : openPglite(options.dataDir ?? DEFAULT_PGLITE_DIR);
+  return options.url ? openPostgres(options.url, options.applicationName ?? 'vigil') : openPglite(options.dataDir ?? DEFAULT_PGLITE_DIR);
 }
 
 /** The driver objects behind `database`; only db/ should need this. */
@@ -57,13 +59,15 @@ export function driverHandle(database: VigilDatabase): DriverHandle {
   return handle;
 }
 
-async function openPostgres(url: string): Promise<VigilDatabase> {
+async function openPostgres(url: string, applicationName: string): Promise<VigilDatabase> {
   const client = postgres(url, {
     max: 10,
     // Postgres notices ("relation already exists, skipping" from migrations) are not errors
     // and would otherwise be printed to stdout, around the structured logs.
     onnotice: () => {},
-    connection: { application_name: 'vigil' },
+    // Every vigil transaction is short. One left open by a paused or stuck process would hold
+    // its row locks (the leadership row's, say) for ever; Postgres ends it after 10 s instead.
+    connection: { application_name: applicationName, idle_in_transaction_session_timeout: 10_000 },
   });
   try {
     // postgres.js connects lazily; connect now so a bad URL fails at start, not at first use.

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openDatabase, type VigilDatabase } from '../db/client.ts';
+import { driverHandle, openDatabase, type Db, type VigilDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { listSlos, upsertSlo } from '../db/queries/slos.ts';
 import { listApiTokens } from '../db/queries/tokens.ts';
@@ -18,7 +18,12 @@ import type { Logger } from './logger.ts';
 import { seedRunbooks } from './runbooks/seed-runbooks.ts';
 import { RequestHistory } from './telemetry/request-history.ts';
 import { RecentTraces } from './telemetry/recent-traces.ts';
-import { addRequestRollups, loadRequestRollups } from '../db/queries/request-rollups.ts';
+import { addRequestRollups, requestRollupsChanged } from '../db/queries/request-rollups.ts';
+import { ensureLeadershipRow } from '../db/queries/leadership.ts';
+import { PostgresLeaderElection, SoleLeadership, type Leadership } from './cluster/leadership.ts';
+import type { NodeIdentity } from './cluster/node-identity.ts';
+import { RemoteRows } from './cluster/remote-rows.ts';
+import type { HistoryRow } from './telemetry/request-history.ts';
 
 const engineCfg = (o: ControlPlaneOptions) => o.config.slo_engine;
 
@@ -27,7 +32,10 @@ export interface ControlPlaneOptions {
   env: VigilEnv;
   log: Logger;
   externalUrl: string;
+  identity: NodeIdentity;
 }
+
+const HISTORY_MS = 7 * 86_400_000;
 
 export function sloFromRow(r: Slo): SloDefinition {
   return { id: r.id, deployment: r.deployment, version: r.version, kind: r.kind, objective: r.objective, windowSeconds: r.windowSeconds, latencyThresholdSeconds: r.latencyThresholdSeconds, description: r.description };
@@ -55,6 +63,16 @@ export class ControlPlane {
   readonly traces = new RecentTraces();
   private historyTimer: NodeJS.Timeout | undefined;
   private tokensExist = false;
+  /** Other nodes' request rollups as last read (the console's numbers cover every node). */
+  private readonly otherHistory = new RemoteRows<HistoryRow & { node: string }>(
+    (r) => `${r.node}\u0000${r.deployment}\u0000${r.version}\u0000${r.bucketStart}`,
+    (now, before) =>
+      now.total === (before?.total ?? 0) && now.cpuSeconds === (before?.cpuSeconds ?? 0)
+        ? undefined
+        : { ...now, total: now.total - (before?.total ?? 0), errors: now.errors - (before?.errors ?? 0), latencyCounts: now.latencyCounts.map((c, i) => c - (before?.latencyCounts[i] ?? 0)), latencySumSeconds: now.latencySumSeconds - (before?.latencySumSeconds ?? 0), cpuSeconds: now.cpuSeconds - (before?.cpuSeconds ?? 0) },
+  );
+  /** Who runs the singletons: this node always on the embedded database; the lock holder on Postgres. */
+  readonly leadership: Leadership;
 
   private constructor(
     readonly database: VigilDatabase,
@@ -62,12 +80,20 @@ export class ControlPlane {
     configSlos: SloDefinition[],
     stored: SloDefinition[],
   ) {
+    const handle = driverHandle(database);
+    this.leadership =
+      handle.driver === 'postgres'
+        ? new PostgresLeaderElection({ url: handle.url, db: database.db, instance: o.identity.instance, log: o.log, renewIntervalMs: o.config.cluster.heartbeat_interval_s * 1000, leaseMs: o.config.cluster.leader_lease_s * 1000, applicationName: `vigil-leader/${o.identity.name}` })
+        : new SoleLeadership(database.db, o.identity.instance, o.log);
+    const fence = (tx: Db) => this.leadership.fence(tx);
+    const isLeader = () => this.leadership.isLeader;
     this.configSloIds = new Set(configSlos.map((s) => s.id));
     for (const s of stored) this.slos.set(s.id, s);
     this.collector = new SliCollector(new SliWindow(10_000), [...this.slos.values()]);
     const engineCfg = o.config.slo_engine;
     this.engine = new SloEngine({
-      store: new DbSloStore(database.db),
+      store: new DbSloStore(database.db, o.identity.instance, fence),
+      isLeader,
       collector: this.collector,
       slos: () => [...this.slos.values()],
       log: o.log,
@@ -82,28 +108,64 @@ export class ControlPlane {
       db: database.db,
       log: o.log,
       secrets: Object.fromEntries(o.config.alerting.webhooks.map((w) => [w.name, w.secret_env ? secretFromEnv(w.secret_env) : undefined])),
+      isLeader,
+      fence,
     });
   }
 
   static async open(o: ControlPlaneOptions): Promise<ControlPlane> {
-    const database = await openDatabase(o.env.DATABASE_URL ? { url: o.env.DATABASE_URL } : { dataDir: join(o.env.VIGIL_DATA_DIR, 'pglite') });
+    const database = await openDatabase(o.env.DATABASE_URL ? { url: o.env.DATABASE_URL, applicationName: `vigil/${o.identity.name}` } : { dataDir: join(o.env.VIGIL_DATA_DIR, 'pglite') });
     try {
       await migrateDatabase(database);
+      await ensureLeadershipRow(database.db);
       await seedRunbooks(database.db);
       const configSlos = o.config.deployments.flatMap(slosFromConfig);
       for (const s of configSlos) await upsertSlo(database.db, sloToRow(s));
       const stored = (await listSlos(database.db)).map(sloFromRow);
       const plane = new ControlPlane(database, o, configSlos, stored);
       await plane.refreshTokenPresence();
-      plane.history.load(await loadRequestRollups(database.db, new Date(Date.now() - 7 * 86_400_000)));
-      plane.historyTimer = setInterval(() => void plane.flushHistory(), engineCfg(o).flush_interval_s * 1000);
+      await plane.followOtherHistory();
+      plane.historyTimer = setInterval(() => void plane.flushHistory().then(() => plane.followOtherHistory()), engineCfg(o).flush_interval_s * 1000);
+      // Elected before the loops start, so the first evaluation already knows whether it decides.
+      await plane.leadership.start();
       await plane.engine.start();
       plane.sender.start();
-      o.log.info({ driver: database.driver, slos: stored.map((s) => s.id), webhooks: o.config.alerting.webhooks.map((w) => w.name) }, 'control plane ready');
+      o.log.info({ driver: database.driver, node: o.identity.name, instance: o.identity.instance, leader: plane.leadership.isLeader, epoch: plane.leadership.epoch, slos: stored.map((s) => s.id), webhooks: o.config.alerting.webhooks.map((w) => w.name) }, 'control plane ready');
       return plane;
     } catch (err) {
       await database.close();
       throw err;
+    }
+  }
+
+  /** The Postgres URL when nodes share a database; undefined on the embedded one. */
+  get postgresUrl(): string | undefined {
+    const h = driverHandle(this.database);
+    return h.driver === 'postgres' ? h.url : undefined;
+  }
+
+  /** This node's name and instance. */
+  get identity(): NodeIdentity {
+    return this.o.identity;
+  }
+
+  /** Replaces the SLO set with what the database holds (another node created or deleted one). */
+  async reloadSlos(): Promise<void> {
+    const stored = (await listSlos(this.database.db)).map(sloFromRow);
+    this.slos.clear();
+    for (const s of stored) this.slos.set(s.id, s);
+    this.collector.setSlos([...this.slos.values()]);
+  }
+
+  /** Adds what other nodes (and this node before a restart) counted since the last read to the history. */
+  async followOtherHistory(): Promise<void> {
+    const fromStart = new Date(Date.now() - HISTORY_MS);
+    try {
+      const rows = await requestRollupsChanged(this.database.db, { excludeNode: this.o.identity.instance, since: this.otherHistory.since(), fromStart });
+      this.history.load(this.otherHistory.absorb(rows));
+      this.otherHistory.forget((r) => r.bucketStart < fromStart.getTime());
+    } catch (err) {
+      this.o.log.warn({ err }, "could not read the other nodes' request counts; the console shows what this node has");
     }
   }
 
@@ -149,7 +211,7 @@ export class ControlPlane {
     this.history.prune(now);
     if (rows.length === 0) return;
     try {
-      await addRequestRollups(this.database.db, rows);
+      await addRequestRollups(this.database.db, rows, this.o.identity.instance);
     } catch (err) {
       this.history.restore(rows);
       this.o.log.error({ err, rows: rows.length }, 'could not flush request rollups; will retry');
@@ -163,6 +225,8 @@ export class ControlPlane {
       await this.sender.stop();
       await this.engine.stop();
       await this.flushHistory();
+      // Gives the lock back at once, so another node takes over without waiting for the lease.
+      await this.leadership.stop().catch((err) => this.o.log.warn({ err }, 'could not give the leadership back cleanly'));
     } finally {
       await this.database.close();
     }

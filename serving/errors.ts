@@ -34,6 +34,7 @@ export const errorDefinitions = {
   VIGIL_ERR_CONFLICT: { status: 409, message: 'the change conflicts with the current state' },
   VIGIL_ERR_ROLLOUT_ACTIVE: { status: 409, message: 'a rollout owns the weights of this deployment (Progressing or Paused); promote or abort it first' },
   VIGIL_ERR_NO_ACTIVE_ROLLOUT: { status: 409, message: 'this deployment has no rollout in progress' },
+  VIGIL_ERR_STALE_LEADER: { status: 409, message: 'this node no longer holds the current leadership epoch; its leader write was refused' },
   VIGIL_ERR_INTERNAL: { status: 500, message: 'internal error' },
   VIGIL_ERR_UNDECLARED_CALL: { status: 500, message: 'a handler called a deployment its calls list does not name' },
   VIGIL_ERR_HANDLER_FAILED: { status: 500, message: 'the deployment handler threw an error' },

@@ -13,7 +13,13 @@ import { recordAudit } from '../db/queries/audit.ts';
 import { hasRolloutOf, listActiveRollouts } from '../db/queries/rollouts.ts';
 import { Autoscaler } from './autoscale/autoscaler.ts';
 import { routeCall } from './composition/call-router.ts';
-import { LiveWindow } from './rollout/live-window.ts';
+import { ClusterWindow } from './cluster/cluster-window.ts';
+import { Membership, type NodeReport } from './cluster/membership.ts';
+import { Coalescer } from './cluster/coalescer.ts';
+import { clusterStatus } from './cluster/cluster-status.ts';
+import type { StateNotice } from '../db/queries/state-notify.ts';
+import { withTransaction } from '../db/transaction.ts';
+import { sql } from 'drizzle-orm';
 import { RolloutController } from './rollout/rollout-controller.ts';
 import { parseDuration } from '../slo/duration.ts';
 import { DeploymentState } from './traffic/deployment-state.ts';
@@ -27,7 +33,12 @@ export interface NodeOptions {
   tracing: Tracing;
   plane: ControlPlane;
   recordMetrics?: boolean;
+  /** How other nodes and the console reach this node (VIGIL_ADVERTISE_URL); default: the listen address. */
+  advertiseUrl?: string;
 }
+
+/** Held while a node seeds the shared deployment state at start, so nodes starting at once take turns ("vgsd"). */
+const SEED_LOCK_KEY = 0x76677364;
 
 /**
  * One vigil node: the controller, the router and the HTTP ingress in the primary process, and
@@ -42,6 +53,9 @@ export class VigilNode {
   readonly autoscaler: Autoscaler;
   readonly traffic: DeploymentState;
   readonly rollouts: RolloutController;
+  readonly window: ClusterWindow;
+  membership: Membership | undefined;
+  private readonly reloads = new Coalescer();
   private server: Server | undefined;
   private draining = false;
   /** Inference requests accepted by the ingress and not yet answered (bodies still arriving included). */
@@ -74,11 +88,15 @@ export class VigilNode {
     // Stats arrive with the health pings (every 2 s at most); every 5 s is enough for a cost figure.
     this.cpuTimer = setInterval(() => this.sampleCpu(), 5000).unref();
     for (const d of this.router.deployments.values()) d.mirrorStats.onResult = (version, result) => this.metrics.observeMirror(d.name, version, result);
+    this.window = new ClusterWindow({ db: plane.database.db, instance: plane.identity.instance, log, shared: plane.database.driver === 'postgres' });
     this.rollouts = new RolloutController({
       db: plane.database.db,
       router: this.router,
       state: this.traffic,
-      window: new LiveWindow(),
+      window: this.window,
+      leadership: plane.leadership,
+      versionRunning: (d, version) => (d.pools.get(version)?.running().length ?? 0) > 0 || (this.membership?.runsElsewhere(d.name, version) ?? false),
+      mirrorTotals: (d, version) => this.membership?.mirrorTotals(d.name, version, d.mirrorStats.get(version)) ?? d.mirrorStats.get(version),
       log,
       analysis: config.rollouts,
       objectiveFor: (deployment, canary) => plane.availabilityObjective(deployment, canary),
@@ -108,17 +126,26 @@ export class VigilNode {
 
   async start(): Promise<AddressInfo> {
     const plane = this.options.plane;
-    // The stored traffic state and active rollouts are applied before any replica starts, so a
-    // retired version never starts and the split is never undefined.
-    await this.traffic.seed(plane.database.db, await listActiveRollouts(plane.database.db));
-    await this.rollouts.resume();
+    const db = plane.database.db;
+    // The stored state and active rollouts are applied before any replica starts, so a retired
+    // version never starts and the split is never undefined. Nodes starting at once take turns.
+    await withTransaction(db, async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${SEED_LOCK_KEY})`);
+      await this.traffic.seed(tx, await listActiveRollouts(tx));
+    });
+    await this.rollouts.followActive();
+    if (plane.leadership.isLeader) await this.rollouts.takeOver();
+    plane.leadership.onChange((isLeader) => {
+      if (isLeader) void this.rollouts.takeOver().catch((err) => this.options.log.error({ err }, 'could not take the rollouts over'));
+    });
+    this.metrics.observeCluster(() => ({ isLeader: plane.leadership.isLeader, epoch: plane.leadership.epoch, fencedWrites: plane.leadership.fencedWrites, inSync: this.membership?.inSync ?? true, resyncs: this.membership?.resyncs ?? 0 }));
     this.controller.start();
     this.autoscaler.start();
     this.rollouts.start();
     await this.startConfiguredRollouts();
     this.server = createIngress({
       router: this.router,
-      api: { plane, router: this.router, rollouts: this.rollouts, traffic: this.traffic, rolloutStatus: (name) => this.rolloutStatus(name), status: () => this.status(), requestShutdown: () => this.onShutdownRequested(), restartReplica: (pool, r) => this.controller.restart(pool, r), replicaHealth: (pool) => this.controller.describe(pool), metrics: this.metrics, consoleConfig: this.options.config.console },
+      api: { plane, router: this.router, rollouts: this.rollouts, traffic: this.traffic, rolloutStatus: (name) => this.rolloutStatus(name), status: () => this.status(), requestShutdown: () => this.onShutdownRequested(), restartReplica: (pool, r) => this.controller.restart(pool, r), replicaHealth: (pool) => this.controller.describe(pool), metrics: this.metrics, consoleConfig: this.options.config.console, cluster: () => clusterStatus({ database: plane.database, identity: plane.identity, leadership: plane.leadership, membership: this.membership, config: this.options.config.cluster }) },
       log: this.options.log,
       telemetry: {
         metrics: this.metrics,
@@ -142,7 +169,71 @@ export class VigilNode {
       this.server!.once('error', reject);
       this.server!.listen(this.options.port, this.options.host, () => resolve());
     });
-    return this.server.address() as AddressInfo;
+    const address = this.server.address() as AddressInfo;
+    const host = address.address.includes(':') ? `[${address.address}]` : address.address;
+    this.membership = new Membership({
+      db,
+      url: plane.database.driver === 'postgres' ? plane.postgresUrl : undefined,
+      identity: plane.identity,
+      config: this.options.config.cluster,
+      log: this.options.log,
+      leadership: plane.leadership,
+      window: this.window,
+      advertisedUrl: () => this.options.advertiseUrl ?? `http://${host}:${address.port}`,
+      report: () => this.report(),
+      onNotice: (n) => this.onStateNotice(n),
+      resync: () => this.resync(),
+    });
+    await this.membership.start();
+    return address;
+  }
+
+  /** Another node (or this one) changed shared state: reload that part; reloads of one key coalesce. */
+  private onStateNotice(n: StateNotice): void {
+    const db = this.options.plane.database.db;
+    const log = this.options.log;
+    const run = (key: string, fn: () => Promise<unknown>) => this.reloads.run(key, fn).catch((err) => log.warn({ err, notice: n }, 'could not apply a state change; the next change or resync will'));
+    if (n.kind === 'deployment') void run(`deployment:${n.name}`, () => this.traffic.reload(db, n.name));
+    else if (n.kind === 'slos') void run('slos', () => this.options.plane.reloadSlos());
+    else void run('rollouts', () => this.rollouts.followActive());
+  }
+
+  /** Reloads every part of the shared state (after a lost subscription, nothing can be assumed). */
+  private async resync(): Promise<void> {
+    const db = this.options.plane.database.db;
+    for (const name of this.router.deployments.keys()) await this.traffic.reload(db, name);
+    await this.options.plane.reloadSlos();
+    await this.rollouts.followActive();
+  }
+
+  /** What this node tells the others every heartbeat. */
+  private report(): NodeReport {
+    const leadership = this.options.plane.leadership;
+    return {
+      ready: this.isReady(),
+      draining: this.draining,
+      leader: leadership.isLeader,
+      epoch: leadership.epoch,
+      uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
+      deployments: [...this.router.deployments.values()].map((d) => ({
+        name: d.name,
+        versions: [...d.pools.values()].map((p) => {
+          const m = d.mirrorStats.get(p.version);
+          return {
+            version: p.version,
+            weight: d.weightOf(p.version),
+            state: p.retired ? 'retired' : 'active',
+            target: p.targetReplicas,
+            running: p.running().length,
+            starting: p.replicas.filter((r) => r.state === 'STARTING').length,
+            queued: p.queue.length,
+            ongoing: p.inFlight - p.queue.length,
+            provider: p.provider ?? null,
+            ...(m.compared > 0 ? { mirror: { compared: m.compared, agreed: m.agreed } } : {}),
+          };
+        }),
+      })),
+    };
   }
 
   /**
@@ -269,6 +360,7 @@ export class VigilNode {
     closeReplicaSockets();
     this.server?.closeAllConnections();
     await closed;
+    await this.membership?.stop().catch((err) => log.warn({ err }, 'could not leave the cluster cleanly'));
     // Flushes the last SLI buckets and closes the database: PGlite must be closed on exit.
     await this.options.plane.close().catch((err) => log.error({ err }, 'could not close the control plane cleanly'));
     await this.options.tracing.shutdown().catch((err) => log.warn({ err }, 'could not flush traces'));

@@ -2,10 +2,8 @@ import type { Db } from '../db/client.ts';
 import { getAlert, listAlerts, upsertAlertState } from '../db/queries/alerts.ts';
 import { openIncidentForAlert, resolveIncidentForAlert } from '../db/queries/incidents.ts';
 import { enqueueWebhook } from '../db/queries/outbox.ts';
-import { addSliCounts, sliBucketsBetween } from '../db/queries/sli-buckets.ts';
+import { addSliCounts, sliBucketsBetween, sliBucketsChanged } from '../db/queries/sli-buckets.ts';
 import { withTransaction } from '../db/transaction.ts';
-import { sliBuckets } from '../db/schema/sli-buckets.ts';
-import { gte } from 'drizzle-orm';
 import type { AlertStatus } from './alert-state.ts';
 import type { Counts } from './burn-rate.ts';
 import type { PendingSliRow } from './sli-collector.ts';
@@ -18,7 +16,10 @@ import type { AlertChange, EngineAlert, OutboundNotification, SloStore } from '.
 export class DbSloStore implements SloStore {
   constructor(
     private readonly db: Db,
+    /** This node's instance: the node label of the counts it adds. */
     private readonly node = '',
+    /** Called first in the alert transaction: the leader's fence (serving/cluster/leadership.ts). */
+    private readonly fence: (tx: Db) => Promise<void> = async () => {},
   ) {}
 
   addSliCounts(rows: PendingSliRow[]): Promise<void> {
@@ -35,9 +36,9 @@ export class DbSloStore implements SloStore {
     return out;
   }
 
-  async sliBucketsSince(since: Date): Promise<PendingSliRow[]> {
-    const rows = await this.db.select().from(sliBuckets).where(gte(sliBuckets.bucketStart, since));
-    return rows.map((r) => ({ sloId: r.sloId, deployment: r.deployment, version: r.version, bucketStart: r.bucketStart, bucketSeconds: r.bucketSeconds, good: r.good, total: r.total }));
+  async sliBucketsChanged(since: Date | undefined, fromStart: Date): Promise<Array<PendingSliRow & { node: string; updatedAt: Date }>> {
+    const rows = await sliBucketsChanged(this.db, { excludeNode: this.node, since, fromStart });
+    return rows.map((r) => ({ sloId: r.sloId, deployment: r.deployment, version: r.version, node: r.node, bucketStart: r.bucketStart, bucketSeconds: r.bucketSeconds, good: r.good, total: r.total, updatedAt: r.updatedAt }));
   }
 
   async loadAlerts(): Promise<EngineAlert[]> {
@@ -58,6 +59,7 @@ export class DbSloStore implements SloStore {
 
   async applyAlertChanges(changes: AlertChange[], notifications: OutboundNotification[]): Promise<void> {
     await withTransaction(this.db, async (tx) => {
+      await this.fence(tx);
       for (const { alert, transitions, details } of changes) {
         const s = alert.status;
         const state = s.state === 'inactive' ? 'resolved' : s.state;

@@ -7,6 +7,8 @@ import { formatDuration } from './duration.ts';
 import { evaluateSlo, type Severity, type SloEvaluation } from './evaluate-slo.ts';
 import type { SliCollector } from './sli-collector.ts';
 import type { AlertChange, EngineAlert, OutboundNotification, SloStore } from './slo-store.ts';
+import type { PendingSliRow } from './sli-collector.ts';
+import { RemoteRows } from '../serving/cluster/remote-rows.ts';
 
 export interface WebhookReceiver {
   name: string;
@@ -24,6 +26,12 @@ export interface SloEngineOptions {
   forSeconds?: Record<Severity, number>;
   evaluationIntervalMs?: number;
   flushIntervalMs?: number;
+  /**
+   * Whether this node decides alerts (the leader). Every node evaluates, for its API and
+   * console, over the counts of all nodes; only the leader persists transitions and notifies,
+   * and the others show the alert states it stored. Default: always (one node).
+   */
+  isLeader?: () => boolean;
   now?: () => number;
 }
 
@@ -52,17 +60,27 @@ export class SloEngine {
   private flushTimer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private readonly now: () => number;
+  private decidedLastTick = false;
+  /** Other nodes' SLI buckets as last read, to add only what they counted since. */
+  private readonly others = new RemoteRows<PendingSliRow & { node: string }>(
+    (r) => `${r.node}\u0000${r.sloId}\u0000${r.version}\u0000${r.bucketStart.getTime()}`,
+    (now, before) => {
+      const total = now.total - (before?.total ?? 0);
+      return total > 0 ? { ...now, total, good: now.good - (before?.good ?? 0) } : undefined;
+    },
+  );
 
   constructor(private readonly o: SloEngineOptions) {
     this.now = o.now ?? Date.now;
   }
 
-  /** Restores persisted state: alerts, and the SLI buckets of the longest alerting window. */
+  /**
+   * Restores persisted state: alerts, and the SLI buckets of the longest alerting window that
+   * other processes counted (other nodes, and this node before it restarted).
+   */
   async start(): Promise<void> {
-    for (const a of await this.o.store.loadAlerts()) this.alerts.set(a.fingerprint, a);
-    const since = new Date(this.now() - MEMORY_MS);
-    const rows = await this.o.store.sliBucketsSince(since);
-    this.o.collector.window.load(rows.map((r) => ({ key: `${r.sloId}|${r.version}`, bucketStart: r.bucketStart.getTime(), good: r.good, total: r.total })));
+    await this.reloadAlerts();
+    await this.followOtherNodes(this.now());
     this.evalTimer = setInterval(() => void this.tick(), this.o.evaluationIntervalMs ?? 5000);
     this.flushTimer = setInterval(() => void this.flush(), this.o.flushIntervalMs ?? 10_000);
     void this.tick();
@@ -82,6 +100,21 @@ export class SloEngine {
 
   alertList(): EngineAlert[] {
     return [...this.alerts.values()];
+  }
+
+  private async reloadAlerts(): Promise<void> {
+    const fresh = new Map<string, EngineAlert>();
+    for (const a of await this.o.store.loadAlerts()) fresh.set(a.fingerprint, a);
+    this.alerts = fresh;
+  }
+
+  /** Adds what other nodes counted since the last read to the window. */
+  private async followOtherNodes(now: number): Promise<void> {
+    const fromStart = new Date(now - MEMORY_MS);
+    const rows = await this.o.store.sliBucketsChanged(this.others.since(), fromStart);
+    const window = this.o.collector.window;
+    for (const r of this.others.absorb(rows)) window.add(`${r.sloId}|${r.version}`, r.bucketStart.getTime(), r.good, r.total);
+    this.others.forget((r) => r.bucketStart < fromStart);
   }
 
   /** Writes pending SLI counts; on failure they go back and are retried next time. */
@@ -109,7 +142,17 @@ export class SloEngine {
 
   private async evaluateAll(): Promise<void> {
     const now = this.now();
+    try {
+      await this.followOtherNodes(now);
+    } catch (err) {
+      this.o.log.warn({ err }, "could not read the other nodes' SLI counts; evaluating with what this node has");
+    }
     this.o.collector.window.prune(now);
+    const decides = this.o.isLeader?.() ?? true;
+    // A follower shows the leader's alert states; a new leader starts from them.
+    if (!decides || !this.decidedLastTick) await this.reloadAlerts();
+    this.decidedLastTick = decides;
+    const stored = new Map(this.alerts);
     const changes: AlertChange[] = [];
     const notifications: OutboundNotification[] = [];
     for (const slo of this.o.slos()) {
@@ -138,7 +181,20 @@ export class SloEngine {
         if (notify) notifications.push(...this.notificationsFor(alert, now));
       }
     }
-    if (changes.length > 0) await this.o.store.applyAlertChanges(changes, notifications);
+    if (!decides) {
+      // Transitions are the leader's to make: keep the states it stored.
+      this.alerts = stored;
+      return;
+    }
+    if (changes.length > 0) {
+      try {
+        await this.o.store.applyAlertChanges(changes, notifications);
+      } catch (err) {
+        // Not stored (a fenced write, or the database): forget them, the next tick decides again.
+        await this.reloadAlerts().catch(() => undefined);
+        throw err;
+      }
+    }
   }
 
   private annotations(slo: SloDefinition, e: SloEvaluation, sev: Severity): Record<string, string> {

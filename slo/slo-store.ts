@@ -36,10 +36,14 @@ export interface SloStore {
   addSliCounts(rows: PendingSliRow[]): Promise<void>;
   /** Good and total in [from, to), summed across versions and nodes (or one version). */
   sliTotalsBetween(sloId: string, from: Date, to: Date, version?: string): Promise<Counts>;
-  /** Buckets since `since`, to refill the in-memory window after a restart. */
-  sliBucketsSince(since: Date): Promise<PendingSliRow[]>;
+  /**
+   * Other nodes' buckets (absolute counts, with the node and when the row last changed) that
+   * changed after `since`, or all of them from `fromStart` on when `since` is undefined: what
+   * refills the window after a restart and then keeps it up to date with the other nodes.
+   */
+  sliBucketsChanged(since: Date | undefined, fromStart: Date): Promise<Array<PendingSliRow & { node: string; updatedAt: Date }>>;
   /** vigil's own alerts as last persisted. */
   loadAlerts(): Promise<EngineAlert[]>;
-  /** Persists alert changes and the notifications they cause in one transaction. */
+  /** Persists alert changes and the notifications they cause in one transaction (fenced: the leader's write). */
   applyAlertChanges(changes: AlertChange[], notifications: OutboundNotification[]): Promise<void>;
 }

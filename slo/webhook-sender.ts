@@ -21,6 +21,9 @@ export interface WebhookSenderOptions {
   secrets: Record<string, string | undefined>;
   intervalMs?: number;
   timeoutMs?: number;
+  /** Only the leader delivers (default: always); its claims are fenced. */
+  isLeader?: () => boolean;
+  fence?: (tx: Db) => Promise<void>;
   now?: () => number;
 }
 
@@ -50,10 +53,15 @@ export class WebhookSender {
     await this.running;
   }
 
-  /** One pass over due rows; overlapping passes are skipped. */
+  /** One pass over due rows; overlapping passes are skipped, and followers pass. */
   deliverDue(): Promise<void> {
+    if (this.o.isLeader && !this.o.isLeader()) return Promise.resolve();
     this.running ??= this.pass()
-      .catch((err) => this.o.log.error({ err }, 'webhook delivery pass failed'))
+      .catch((err) => {
+        // A deposed leader's claim refused by the fence: expected once after a takeover.
+        if ((err as { code?: string }).code === 'VIGIL_ERR_STALE_LEADER') this.o.log.warn({ err }, 'webhook delivery pass refused: this node is no longer the leader');
+        else this.o.log.error({ err }, 'webhook delivery pass failed');
+      })
       .finally(() => {
         this.running = undefined;
       });
@@ -61,7 +69,7 @@ export class WebhookSender {
   }
 
   private async pass(): Promise<void> {
-    const rows = await claimDueWebhooks(this.o.db, { now: new Date(this.now()), limit: 20 });
+    const rows = await claimDueWebhooks(this.o.db, { now: new Date(this.now()), limit: 20, fence: this.o.fence });
     await Promise.all(
       rows.map(async (row) => {
         const body = JSON.stringify(row.payload);

@@ -1,8 +1,10 @@
-// The runtime state of deployments that must survive a restart: each version's weight, place in
-// the split and whether it is retired, plus the deployment's shadow (mirror) setting.
+// The state of deployments that nodes share and that must survive a restart: each version's
+// weight, place in the split, whether it is retired, its fault injection and hand-set replica
+// count, plus the deployment's shadow (mirror) setting and a revision bumped by every change.
 import { and, asc, eq, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { deployments, deploymentVersions, type DeploymentVersion, type VersionState } from '../schema/index.ts';
+import { notifyState } from './state-notify.ts';
 
 export interface VersionStateRow {
   version: string;
@@ -10,11 +12,21 @@ export interface VersionStateRow {
   weight: number;
   position: number;
   state: VersionState;
+  fault: { errorRate: number; addedLatencyMs: number } | null;
+  replicas: number | null;
 }
 
 export interface StoredDeploymentState {
   versions: DeploymentVersion[];
   mirror: { version: string; percent: number; tolerance: number } | null;
+  revision: number;
+  /** What vigil.yaml said when it last seeded this state (serving/traffic/deployment-state.ts); null before it was recorded. */
+  seed: string | null;
+}
+
+interface StoredConfig {
+  mirror?: StoredDeploymentState['mirror'];
+  seed?: string;
 }
 
 /** Every stored version of a deployment, in split order, and its stored mirror setting. */
@@ -22,26 +34,31 @@ export async function loadDeploymentState(db: Db, deployment: string): Promise<S
   const [row] = await db.select().from(deployments).where(eq(deployments.name, deployment));
   if (!row) return undefined;
   const versions = await db.select().from(deploymentVersions).where(eq(deploymentVersions.deployment, deployment)).orderBy(asc(deploymentVersions.position), asc(deploymentVersions.version));
-  const mirror = (row.config as { mirror?: StoredDeploymentState['mirror'] }).mirror ?? null;
-  return { versions, mirror };
+  const config = row.config as StoredConfig;
+  return { versions, mirror: config.mirror ?? null, revision: row.revision, seed: config.seed ?? null };
 }
 
 /**
  * Writes the whole state of one deployment: its versions (rows for versions no longer listed
- * are removed) and its mirror. Pass the transaction that makes the change it belongs to.
+ * are removed) and its mirror, bumps its revision, and notifies every node (the notification
+ * is delivered when the transaction commits). `seed` records what vigil.yaml said, when the
+ * write is vigil.yaml seeding the state; other writes keep the stored one. Pass the transaction
+ * that makes the change it belongs to. Returns the new revision.
  */
-export async function saveDeploymentState(tx: Db, deployment: string, versions: readonly VersionStateRow[], mirror: StoredDeploymentState['mirror']): Promise<void> {
-  await tx
+export async function saveDeploymentState(tx: Db, deployment: string, versions: readonly VersionStateRow[], mirror: StoredDeploymentState['mirror'], seed?: string): Promise<number> {
+  const configSql = seed === undefined ? sql`jsonb_set(${deployments.config}, '{mirror}', ${JSON.stringify(mirror)}::jsonb)` : sql`${JSON.stringify({ mirror, seed })}::jsonb`;
+  const [saved] = await tx
     .insert(deployments)
-    .values({ name: deployment, config: { mirror } })
-    .onConflictDoUpdate({ target: deployments.name, set: { config: { mirror }, updatedAt: sql`now()` } });
+    .values({ name: deployment, config: seed === undefined ? { mirror } : { mirror, seed }, revision: 1 })
+    .onConflictDoUpdate({ target: deployments.name, set: { config: configSql, revision: sql`${deployments.revision} + 1`, updatedAt: sql`now()` } })
+    .returning({ revision: deployments.revision });
   for (const v of versions) {
     await tx
       .insert(deploymentVersions)
-      .values({ deployment, version: v.version, model: v.model, weight: v.weight, position: v.position, state: v.state })
+      .values({ deployment, version: v.version, model: v.model, weight: v.weight, position: v.position, state: v.state, fault: v.fault, replicas: v.replicas })
       .onConflictDoUpdate({
         target: [deploymentVersions.deployment, deploymentVersions.version],
-        set: { model: v.model, weight: v.weight, position: v.position, state: v.state },
+        set: { model: v.model, weight: v.weight, position: v.position, state: v.state, fault: v.fault, replicas: v.replicas },
       });
   }
   await tx.delete(deploymentVersions).where(
@@ -50,4 +67,6 @@ export async function saveDeploymentState(tx: Db, deployment: string, versions: 
       versions.length ? notInArray(deploymentVersions.version, versions.map((v) => v.version)) : undefined,
     ),
   );
+  await notifyState(tx, { kind: 'deployment', name: deployment });
+  return saved!.revision;
 }

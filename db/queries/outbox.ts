@@ -44,10 +44,11 @@ export async function enqueueWebhook(tx: Db, webhook: WebhookToSend): Promise<bo
  */
 export function claimDueWebhooks(
   db: Db,
-  params: { now: Date; limit: number; leaseMs?: number },
+  params: { now: Date; limit: number; leaseMs?: number; fence?: (tx: Db) => Promise<void> },
 ): Promise<WebhookOutboxRow[]> {
   const leaseUntil = new Date(params.now.getTime() + (params.leaseMs ?? DEFAULT_CLAIM_LEASE_MS));
   return withTransaction(db, async (tx) => {
+    await params.fence?.(tx);
     const due = await tx
       .select({ id: webhookOutbox.id })
       .from(webhookOutbox)

@@ -1,5 +1,5 @@
 // Per-minute request counts for the console (see db/schema/request-rollups.ts).
-import { gte, lt, sql } from 'drizzle-orm';
+import { and, gt, gte, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { requestRollups } from '../schema/index.ts';
 import type { HistoryRow } from '../../serving/telemetry/request-history.ts';
@@ -25,6 +25,7 @@ export async function addRequestRollups(db: Db, rows: readonly HistoryRow[], nod
           latencyCounts: sql`array(select coalesce(a, 0) + coalesce(b, 0) from unnest(${requestRollups.latencyCounts}, excluded.latency_counts) as t(a, b))`,
           latencySumSeconds: sql`${requestRollups.latencySumSeconds} + excluded.latency_sum_seconds`,
           cpuSeconds: sql`${requestRollups.cpuSeconds} + excluded.cpu_seconds`,
+          updatedAt: sql`now()`,
         },
       });
   }
@@ -34,6 +35,15 @@ export async function addRequestRollups(db: Db, rows: readonly HistoryRow[], nod
 export async function loadRequestRollups(db: Db, since: Date): Promise<HistoryRow[]> {
   const rows = await db.select().from(requestRollups).where(gte(requestRollups.bucketStart, since));
   return rows.map((r) => ({ deployment: r.deployment, version: r.version, bucketStart: r.bucketStart.getTime(), bucketSeconds: r.bucketSeconds, total: r.total, errors: r.errors, latencyCounts: r.latencyCounts.map(Number), latencySumSeconds: r.latencySumSeconds, cpuSeconds: r.cpuSeconds }));
+}
+
+/** Other nodes' minute rows (absolute counts) changed after `since`, or all since `fromStart` when `since` is undefined. */
+export async function requestRollupsChanged(db: Db, params: { excludeNode: string; since?: Date; fromStart: Date }): Promise<Array<HistoryRow & { node: string; updatedAt: Date }>> {
+  const rows = await db
+    .select()
+    .from(requestRollups)
+    .where(and(ne(requestRollups.node, params.excludeNode), params.since ? gt(requestRollups.updatedAt, params.since) : undefined, gte(requestRollups.bucketStart, params.fromStart)));
+  return rows.map((r) => ({ node: r.node, updatedAt: r.updatedAt, deployment: r.deployment, version: r.version, bucketStart: r.bucketStart.getTime(), bucketSeconds: r.bucketSeconds, total: r.total, errors: r.errors, latencyCounts: r.latencyCounts.map(Number), latencySumSeconds: r.latencySumSeconds, cpuSeconds: r.cpuSeconds }));
 }
 
 /** Drops rows older than the retention. */

@@ -3,9 +3,11 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { activeRolloutStatuses, rollouts, type NewRollout, type Rollout, type RolloutStatus } from '../schema/index.ts';
+import { notifyState } from './state-notify.ts';
 
 export async function insertRollout(tx: Db, rollout: NewRollout): Promise<Rollout> {
   const [row] = await tx.insert(rollouts).values(rollout).returning();
+  await notifyState(tx, { kind: 'rollouts', deployment: row!.deployment });
   return row!;
 }
 
@@ -43,5 +45,6 @@ export async function updateRollout(tx: Db, id: number, expected: RolloutStatus,
     .set({ ...patch, updatedAt: new Date() })
     .where(and(eq(rollouts.id, id), eq(rollouts.status, expected)))
     .returning();
+  if (row) await notifyState(tx, { kind: 'rollouts', deployment: row.deployment });
   return row;
 }

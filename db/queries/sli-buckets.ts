@@ -1,5 +1,5 @@
 // SLI counts: the SLO engine adds what each node counted, burn-rate windows read sums back.
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { sliBuckets, type SliBucket } from '../schema/index.ts';
 
@@ -46,6 +46,7 @@ export async function addSliCounts(db: Db, rows: readonly SliCounts[]): Promise<
         set: {
           good: sql`${sliBuckets.good} + excluded.good`,
           total: sql`${sliBuckets.total} + excluded.total`,
+          updatedAt: sql`now()`,
         },
       });
   }
@@ -97,4 +98,15 @@ export function sliBucketsBetween(
       ),
     )
     .orderBy(asc(sliBuckets.bucketStart), asc(sliBuckets.version), asc(sliBuckets.node));
+}
+
+/**
+ * Other nodes' buckets (absolute counts) that changed after `since`, or all of them starting
+ * at or after `fromStart` when `since` is undefined: how a node sees the counts of the others.
+ */
+export function sliBucketsChanged(db: Db, params: { excludeNode: string; since?: Date; fromStart: Date }): Promise<SliBucket[]> {
+  return db
+    .select()
+    .from(sliBuckets)
+    .where(and(ne(sliBuckets.node, params.excludeNode), params.since ? gt(sliBuckets.updatedAt, params.since) : undefined, gte(sliBuckets.bucketStart, params.fromStart)));
 }

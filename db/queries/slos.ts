@@ -2,6 +2,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { slos, type NewSlo, type Slo } from '../schema/index.ts';
+import { notifyState } from './state-notify.ts';
 
 export type SloInput = Omit<NewSlo, 'createdAt' | 'updatedAt'>;
 
@@ -21,6 +22,7 @@ export async function upsertSlo(db: Db, slo: SloInput): Promise<Slo> {
     .values({ id: slo.id, ...definition })
     .onConflictDoUpdate({ target: slos.id, set: { ...definition, updatedAt: new Date() } })
     .returning();
+  await notifyState(db, { kind: 'slos' });
   return row!;
 }
 
@@ -41,5 +43,6 @@ export async function getSlo(db: Db, id: string): Promise<Slo | undefined> {
 /** Deletes the SLO; true when it existed. Its SLI buckets are left to age out. */
 export async function deleteSlo(db: Db, id: string): Promise<boolean> {
   const rows = await db.delete(slos).where(eq(slos.id, id)).returning({ id: slos.id });
+  if (rows.length > 0) await notifyState(db, { kind: 'slos' });
   return rows.length > 0;
 }

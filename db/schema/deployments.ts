@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, foreignKey, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, check, foreignKey, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { createdAt, oneOf, timestamptz, updatedAt } from './columns.ts';
 
 /** active: keeps its replicas; retired: rolled back or replaced by a promoted canary, no replicas. */
@@ -10,6 +10,8 @@ export type VersionState = (typeof versionStates)[number];
 export const deployments = pgTable('deployments', {
   name: text('name').primaryKey(),
   config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
+  /** Bumped by every change to the deployment's state; nodes apply a state only if it is newer than theirs. */
+  revision: bigint('revision', { mode: 'number' }).notNull().default(0),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -26,6 +28,10 @@ export const deploymentVersions = pgTable(
     /** Place in the traffic split; routing keys map onto versions in this order. */
     position: integer('position').notNull().default(0),
     state: text('state').$type<VersionState>().notNull(),
+    /** Fault injection in force (vigil.yaml seeds it, the API changes it); null: none. */
+    fault: jsonb('fault').$type<{ errorRate: number; addedLatencyMs: number }>(),
+    /** Replicas per node set by hand (scale); null: vigil.yaml's num_replicas (or the autoscaler). */
+    replicas: integer('replicas'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
   (t) => [

@@ -13,3 +13,4 @@ export * from './api-tokens.ts';
 export * from './artifacts.ts';
 export * from './users.ts';
 export * from './request-rollups.ts';
+export * from './cluster.ts';

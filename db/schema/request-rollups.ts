@@ -23,11 +23,14 @@ export const requestRollups = pgTable(
     latencyCounts: bigint('latency_counts', { mode: 'number' }).array().notNull(),
     latencySumSeconds: doublePrecision('latency_sum_seconds').notNull().default(0),
     cpuSeconds: doublePrecision('cpu_seconds').notNull().default(0),
+    /** Set on every upsert: other nodes read the rows that changed since their last read. */
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },
   (t) => [
     primaryKey({ columns: [t.deployment, t.version, t.node, t.bucketStart] }),
     // Loading the last 7 days at start, and pruning, scan by time.
     index('request_rollups_start_idx').on(t.bucketStart),
+    index('request_rollups_updated_idx').on(t.updatedAt),
     check('request_rollups_counts_check', sql`${t.errors} >= 0 and ${t.total} >= ${t.errors}`),
   ],
 );

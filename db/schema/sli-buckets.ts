@@ -21,6 +21,8 @@ export const sliBuckets = pgTable(
     // to 2^53, far beyond any one bucket.
     good: bigint('good', { mode: 'number' }).notNull(),
     total: bigint('total', { mode: 'number' }).notNull(),
+    /** Set on every upsert: other nodes read the rows that changed since their last read. */
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },
   (t) => [
     // The upsert's conflict target: one row per (SLO, version, node, bucket).
@@ -28,6 +30,7 @@ export const sliBuckets = pgTable(
     // Burn-rate windows scan one SLO over a time range across all versions and nodes; the
     // primary key puts version before bucket_start, so it cannot serve that range scan.
     index('sli_buckets_slo_start_idx').on(t.sloId, t.bucketStart),
+    index('sli_buckets_updated_idx').on(t.updatedAt),
     check('sli_buckets_counts_check', sql`${t.good} >= 0 and ${t.total} >= ${t.good}`),
   ],
 );

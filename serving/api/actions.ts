@@ -76,15 +76,38 @@ export async function setWeights(ctx: ApiContext, actor: Actor, deployment: stri
   return { deployment: d.name, split: d.split.entries.map((e) => ({ version: e.version, weight: e.weight })) };
 }
 
-/** Sets a version's replica count (in memory until restart; vigil.yaml holds the lasting value). */
+/**
+ * Sets a version's replica count per node. It is shared state: stored with the deployment (and
+ * its audit row) before it applies, and every node applies it; `replicas: null` in the store
+ * means vigil.yaml's count again.
+ */
 export async function scaleVersion(ctx: ApiContext, actor: Actor, deployment: string, version: string | undefined, replicas: number): Promise<{ deployment: string; version: string; target_replicas: number }> {
   const pool = poolFor(ctx, deployment, version);
   if (pool.deployment.autoscaling) throw new VigilError('VIGIL_ERR_CONFLICT', `"${pool.name}" is autoscaled (min ${pool.deployment.autoscaling.min_replicas}, max ${pool.deployment.autoscaling.max_replicas}); change its autoscaling bounds in vigil.yaml`);
   if (pool.retired) throw new VigilError('VIGIL_ERR_CONFLICT', `version "${pool.version}" is retired; give it traffic or start a rollout to revive it`);
   const before = pool.targetReplicas;
-  await withTransaction(ctx.plane.database.db, (tx) => recordAudit(tx, { actor: actor.name, action: 'deployment.scale', target: `deployment/${pool.name}/${pool.version}`, before: { replicas: before }, after: { replicas } }));
-  pool.targetReplicas = replicas;
-  return { deployment: pool.name, version: pool.version, target_replicas: replicas };
+  const d = ctx.router.get(pool.name);
+  const apply = await withTransaction(ctx.plane.database.db, async (tx) => {
+    const apply = await ctx.traffic.write(tx, d, { replicas: { [pool.version]: replicas } });
+    await recordAudit(tx, { actor: actor.name, action: 'deployment.scale', target: `deployment/${pool.name}/${pool.version}`, before: { replicas: before }, after: { replicas } });
+    return apply;
+  });
+  apply();
+  return { deployment: pool.name, version: pool.version, target_replicas: pool.targetReplicas };
+}
+
+/** Sets a version's fault injection on every node (stored, audited, then applied). */
+export async function setFaultInjection(ctx: ApiContext, actor: Actor, deployment: string, version: string, fault: { errorRate: number; addedLatencyMs: number }): Promise<{ errorRate: number; addedLatencyMs: number }> {
+  const d = ctx.router.get(deployment);
+  const pool = d.pick({ version });
+  const before = { ...pool.fault };
+  const apply = await withTransaction(ctx.plane.database.db, async (tx) => {
+    const apply = await ctx.traffic.write(tx, d, { fault: { [pool.version]: fault } });
+    await recordAudit(tx, { actor: actor.name, action: 'fault_injection.set', target: `deployment/${d.name}/${pool.version}`, before, after: fault });
+    return apply;
+  });
+  apply();
+  return pool.fault;
 }
 
 /** Drains one replica and lets the controller start its replacement. */

@@ -22,12 +22,14 @@ import { deploymentRoutes } from './deployment-routes.ts';
 import { runbookRoutes } from './runbook-routes.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { audited } from './audited.ts';
-import { silence } from './actions.ts';
+import { setFaultInjection, silence } from './actions.ts';
 import type { VersionPool } from '../router/version-pool.ts';
 import type { ReplicaHandle } from '../controller/replica-handle.ts';
 import type { VigilMetrics } from '../telemetry/metrics.ts';
 import type { ConsoleConfig } from '../config/schema.ts';
 import { consoleRoutes } from './console-routes.ts';
+import { clusterRoutes } from './cluster-routes.ts';
+import type { ClusterStatus } from '../cluster/cluster-status.ts';
 import type { RolloutController } from '../rollout/rollout-controller.ts';
 import type { DeploymentState } from '../traffic/deployment-state.ts';
 
@@ -46,6 +48,8 @@ export interface ApiContext {
   replicaHealth(pool: VersionPool): { restarts: number; crashLoop: boolean; lastError: string | undefined };
   metrics: VigilMetrics;
   consoleConfig: ConsoleConfig;
+  /** The nodes on this database and the leadership (GET /api/v1/cluster). */
+  cluster(): Promise<ClusterStatus>;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: ApiContext, params: string[], url: URL) => Promise<void>;
@@ -114,13 +118,10 @@ const routes: Route[] = [
     method: 'PUT', pattern: /^\/api\/v1\/deployments\/([^/]+)\/versions\/([^/]+)\/fault-injection$/, template: '/api/v1/deployments/{name}/versions/{version}/fault-injection',
     handler: async (req, res, ctx, [name, version]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
-      const pool = ctx.router.get(name!).pick({ version: version! });
+      ctx.router.get(name!).pick({ version: version! });
       const b = await readJson(req, faultBody);
-      const after = { errorRate: b.error_rate, addedLatencyMs: b.added_latency_ms };
-      // Fault injection lives in memory (vigil.yaml seeds it); the audit row records every change.
-      await audited(ctx, actor, 'fault_injection.set', `deployment/${name}/${version}`, async () => ({ before: pool.fault, after, result: undefined }));
-      pool.fault = after;
-      sendJson(res, 200, { deployment: name, version: pool.version, fault_injection: { error_rate: after.errorRate, added_latency_ms: after.addedLatencyMs } });
+      const fault = await setFaultInjection(ctx, actor, name!, version!, { errorRate: b.error_rate, addedLatencyMs: b.added_latency_ms });
+      sendJson(res, 200, { deployment: name, version: version, fault_injection: { error_rate: fault.errorRate, added_latency_ms: fault.addedLatencyMs } });
     },
   },
   {
@@ -298,6 +299,7 @@ const routes: Route[] = [
   ...runbookRoutes,
   ...sessionRoutes,
   ...consoleRoutes,
+  ...clusterRoutes,
 ];
 
 async function saveSlo(ctx: ApiContext, actor: Actor, slo: SloDefinition): Promise<void> {

@@ -15,6 +15,10 @@ const envSchema = z.object({
   /** Postgres (postgres.js) when set; the embedded PGlite under VIGIL_DATA_DIR otherwise. */
   DATABASE_URL: z.string().min(1).optional(),
   VIGIL_DATA_DIR: z.string().min(1).default('.vigil'),
+  /** This node's name among several on one Postgres; default: the host name (the pod name on Kubernetes). */
+  VIGIL_NODE_NAME: z.string().min(1).max(100).optional(),
+  /** How other nodes and the console reach this node, e.g. http://10.0.3.7:8000; default: the listen address. */
+  VIGIL_ADVERTISE_URL: z.url().optional(),
   /** Bearer token the CLI sends to a running node's API. */
   VIGIL_TOKEN: z.string().min(1).optional(),
   /** `0` or `off` keeps `vigil start` from starting the web console this once (tests, headless nodes). */

@@ -345,6 +345,18 @@ export const consoleSchema = z.strictObject({
 
 export type ConsoleConfig = z.infer<typeof consoleSchema>;
 
+/** Several nodes on one Postgres (docs/cluster.md). Ignored on the embedded database, which has one node. */
+export const clusterSchema = z.strictObject({
+  /** How often a node writes its heartbeat, its report and its per-second counts, and a follower tries the leader lock. */
+  heartbeat_interval_s: positiveNumber().default(1),
+  /** How long a silent leader keeps the lock: Postgres ends its session after this (idle_session_timeout), and another node takes over. */
+  leader_lease_s: positiveNumber().default(5),
+  /** A node not heard from for this long is shown as down and no longer counts for canary readiness. */
+  node_timeout_s: positiveNumber().default(5),
+});
+
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+
 export const configSchema = z
   .strictObject(
     {
@@ -354,6 +366,7 @@ export const configSchema = z
     slo_engine: sloEngineSchema.default({ burn_windows: defaultBurnWindows, evaluation_interval_s: 5, flush_interval_s: 10, page_for_s: 0, ticket_for_s: 0 }),
     rollouts: rolloutAnalysisSchema.default(rolloutAnalysisSchema.parse({})),
     autoscaler: autoscalerSchema.default(autoscalerSchema.parse({})),
+    cluster: clusterSchema.default(clusterSchema.parse({})),
     deployments: z.array(deploymentSchema, { error: 'expected a list of deployments' }).min(1, { error: 'expected at least one deployment' }),
     },
     { error: 'expected a mapping with a "deployments" list' },

@@ -57,6 +57,24 @@ class SecondRing {
     this.latency[i * LATENCY_SLOTS + slot]!++;
   }
 
+  /** Adds counts that were measured elsewhere (another node) to one second. */
+  addCounts(second: number, requests: number, errors: number, latency: readonly number[]): void {
+    const i = second % this.retention;
+    const held = this.seconds[i]!;
+    if (held > second) return;
+    if (held < second) this.reset(i, second);
+    this.requests[i]! += requests;
+    this.errors[i]! += errors;
+    for (let b = 0; b < LATENCY_SLOTS; b++) this.latency[i * LATENCY_SLOTS + b]! += latency[b] ?? 0;
+  }
+
+  /** The counts of one second (zeros when the ring no longer holds it). */
+  second(second: number): WindowSummary {
+    const out = emptySummary();
+    this.sumInto(out, second, second);
+    return out;
+  }
+
   /** Adds seconds [fromSecond, toSecond] into `out`; the caller keeps the range within retention. */
   sumInto(out: WindowSummary, fromSecond: number, toSecond: number): void {
     for (let s = fromSecond; s <= toSecond; s++) {
@@ -79,6 +97,24 @@ class SecondRing {
 export interface LiveWindowOptions {
   /** How far back `summary` can look, in seconds (default 600). */
   retentionSeconds?: number;
+  /** Remember which seconds changed, for `takeChanged` (a node that shares its counts). */
+  trackChanges?: boolean;
+}
+
+/** One second of one deployment version, as shared with other nodes. */
+export interface SecondCounts {
+  deployment: string;
+  version: string;
+  second: number;
+  requests: number;
+  errors: number;
+  latencyCounts: number[];
+}
+
+/** What the canary analysis reads: one node's window, or every node's (serving/cluster/cluster-window.ts). */
+export interface RequestWindow {
+  record(deployment: string, version: string, status: number, durationSeconds: number, nowMs: number): void;
+  summary(deployment: string, version: string, sinceMs: number, nowMs: number): WindowSummary;
 }
 
 /**
@@ -87,24 +123,68 @@ export interface LiveWindowOptions {
  * database; a rollout decides every ~2 s on the last few tens of seconds, so it needs finer
  * buckets and no persistence. Times are epoch milliseconds from an injected clock.
  */
-export class LiveWindow {
+export class LiveWindow implements RequestWindow {
   readonly retentionSeconds: number;
   /** deployment → version → ring; nested maps so no separator can make two keys collide. */
   private readonly rings = new Map<string, Map<string, SecondRing>>();
+  /** Seconds changed since the last takeChanged, per ring (only with trackChanges). */
+  private changed: Map<SecondRing, { deployment: string; version: string; seconds: Set<number> }> | undefined;
 
   constructor(options: LiveWindowOptions = {}) {
     const retention = options.retentionSeconds ?? 600;
     if (!Number.isInteger(retention) || retention < 1) throw new RangeError(`retentionSeconds must be a positive integer, got ${retention}`);
     this.retentionSeconds = retention;
+    if (options.trackChanges) this.changed = new Map();
   }
 
-  /** Counts one finished request in the second that `nowMs` falls in. */
-  record(deployment: string, version: string, status: number, durationSeconds: number, nowMs: number): void {
+  private ring(deployment: string, version: string): SecondRing {
     let versions = this.rings.get(deployment);
     if (!versions) this.rings.set(deployment, (versions = new Map()));
     let ring = versions.get(version);
     if (!ring) versions.set(version, (ring = new SecondRing(this.retentionSeconds)));
-    ring.add(Math.floor(nowMs / 1000), isError(status), latencySlot(durationSeconds));
+    return ring;
+  }
+
+  /** Counts one finished request in the second that `nowMs` falls in. */
+  record(deployment: string, version: string, status: number, durationSeconds: number, nowMs: number): void {
+    const ring = this.ring(deployment, version);
+    const second = Math.floor(nowMs / 1000);
+    ring.add(second, isError(status), latencySlot(durationSeconds));
+    if (this.changed) {
+      let c = this.changed.get(ring);
+      if (!c) this.changed.set(ring, (c = { deployment, version, seconds: new Set() }));
+      c.seconds.add(second);
+    }
+  }
+
+  /** Adds another node's counts of one second. */
+  addCounts(c: SecondCounts): void {
+    this.ring(c.deployment, c.version).addCounts(c.second, c.requests, c.errors, c.latencyCounts);
+  }
+
+  /** The full counts of every second that changed since the last call (only with trackChanges). */
+  takeChanged(): SecondCounts[] {
+    if (!this.changed) return [];
+    const out: SecondCounts[] = [];
+    for (const [ring, c] of this.changed) {
+      for (const second of c.seconds) {
+        const s = ring.second(second);
+        if (s.requests > 0) out.push({ deployment: c.deployment, version: c.version, second, requests: s.requests, errors: s.errors, latencyCounts: s.latencyCounts });
+      }
+    }
+    this.changed = new Map();
+    return out;
+  }
+
+  /** Marks seconds as changed again, after writing them failed. */
+  restoreChanged(rows: readonly SecondCounts[]): void {
+    if (!this.changed) return;
+    for (const r of rows) {
+      const ring = this.ring(r.deployment, r.version);
+      let c = this.changed.get(ring);
+      if (!c) this.changed.set(ring, (c = { deployment: r.deployment, version: r.version, seconds: new Set() }));
+      c.seconds.add(r.second);
+    }
   }
 
   /**

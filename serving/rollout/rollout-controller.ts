@@ -15,7 +15,9 @@ import type { Deployment, DeploymentRouter } from '../router/deployment-router.t
 import type { MirrorTotals } from '../router/mirror.ts';
 import type { DeploymentState, StateChange } from '../traffic/deployment-state.ts';
 import { analyzeCanary, type AnalysisThresholds, type CanaryAnalysis } from './canary-analysis.ts';
-import type { LiveWindow } from './live-window.ts';
+import type { RequestWindow } from './live-window.ts';
+import type { Leadership } from '../cluster/leadership.ts';
+import type { Tx } from '../../db/transaction.ts';
 import { decideRollout, type RolloutDecision } from './rollout-policy.ts';
 
 /** The thresholds a rollout is judged by, as stored in its row (config defaults plus overrides). */
@@ -41,6 +43,8 @@ export function settingsFromConfig(c: RolloutAnalysisConfig, objective: number):
 }
 
 export const CANARY_RUNBOOK = 'canary-rolled-back';
+/** The actor of the controller's own decisions, in the audit log. */
+const CONTROLLER = 'vigil/rollout-controller';
 /** The stable version's baseline: its last five minutes, so a canary at 100% still has one. */
 const STABLE_BASELINE_MS = 5 * 60_000;
 const LONG_WINDOW_FLOOR_MS = 2 * 60_000;
@@ -51,7 +55,14 @@ export interface RolloutControllerOptions {
   db: Db;
   router: DeploymentRouter;
   state: DeploymentState;
-  window: LiveWindow;
+  /** Request counts per version and second: this node's, or (on Postgres) every node's. */
+  window: RequestWindow & { refresh?(nowMs: number): Promise<void> };
+  /** Only the leader judges rollouts; every node follows their rows for status and API checks. */
+  leadership: Leadership;
+  /** Whether some node runs a replica of this version (default: this node's pool). */
+  versionRunning?(deployment: Deployment, version: string): boolean;
+  /** Shadow comparisons of this candidate across the cluster (default: this node's). */
+  mirrorTotals?(deployment: Deployment, version: string): MirrorTotals;
   log: Logger;
   analysis: RolloutAnalysisConfig;
   /** The deployment's availability objective (its strictest availability SLO), if it declares one. */
@@ -106,26 +117,62 @@ export class RolloutController {
     this.now = o.now ?? Date.now;
   }
 
-  /** Picks up the rollouts that were active when vigil last stopped: each resumes its current step. */
-  async resume(): Promise<void> {
-    for (const row of await listActiveRollouts(this.o.db)) {
+  /**
+   * Follows the active rollouts as stored: every node keeps their rows (for status, the console
+   * and the API's checks), whoever runs them. Called at start and whenever a node changed one.
+   * A rollout whose versions this node's vigil.yaml lacks is aborted, by the leader only.
+   */
+  async followActive(): Promise<void> {
+    const rows = await listActiveRollouts(this.o.db);
+    const ids = new Set(rows.map((r) => r.id));
+    for (const [name, a] of this.active) if (!ids.has(a.row.id)) this.active.delete(name);
+    for (const row of rows) {
       const d = this.o.router.deployments.get(row.deployment);
       if (!d || !d.pools.has(row.canaryVersion) || !d.pools.has(row.stableVersion)) {
-        const reason = `version ${row.canaryVersion} or ${row.stableVersion} of "${row.deployment}" is no longer in vigil.yaml`;
-        await withTransaction(this.o.db, async (tx) => {
-          await updateRollout(tx, row.id, row.status, { status: 'Aborted', reason });
-          await recordAudit(tx, { actor: 'vigil', action: 'rollout.abort', target: `deployment/${row.deployment}`, after: { rollout: row.id, reason } });
-        });
-        this.o.log.warn({ rollout: row.id, deployment: row.deployment, reason }, 'rollout aborted at start');
+        if (this.o.leadership.isLeader) await this.abortUnknown(row);
         continue;
       }
-      // The split is rewritten from the rollout row: the row is the authority while it is active.
-      const apply = await withTransaction(this.o.db, (tx) => this.o.state.write(tx, d, this.splitFor(d, row, row.canaryWeight)));
-      apply();
-      this.track(d, row);
-      this.o.log.info({ rollout: row.id, deployment: row.deployment, canary: row.canaryVersion, step: row.stepIndex, weight: row.canaryWeight, status: row.status }, 'rollout resumed; its current step starts over');
+      const a = this.active.get(d.name);
+      if (a && a.row.id === row.id) {
+        // The leader's own view is newer than what it last stored; a follower takes the row's.
+        if (!this.o.leadership.isLeader || a.row.updatedAt < row.updatedAt) this.adopt(a, row);
+      } else {
+        this.track(d, row);
+      }
+    }
+  }
+
+  /**
+   * This node has become the leader (at start, or after the previous leader died): it judges
+   * the active rollouts from here on. Each resumes its current step, which starts over, and its
+   * split is written again from the row, the authority while a rollout is active.
+   */
+  async takeOver(): Promise<void> {
+    await this.followActive();
+    for (const [name, a] of this.active) {
+      await this.serialised(name, async () => {
+        const d = this.o.router.get(name);
+        const apply = await withTransaction(this.o.db, async (tx) => {
+          await this.o.leadership.fence(tx);
+          return this.o.state.write(tx, d, this.splitFor(d, a.row, a.row.canaryWeight));
+        });
+        apply();
+        this.restartStep(a);
+        a.mirrorBaseline = this.mirrorOf(d, a.row.canaryVersion);
+        this.o.log.info({ rollout: a.row.id, deployment: name, canary: a.row.canaryVersion, step: a.row.stepIndex, weight: a.row.canaryWeight, status: a.row.status, epoch: this.o.leadership.epoch }, 'rollout resumed by this leader; its current step starts over');
+      }).catch((err) => this.o.log.error({ err, deployment: name }, 'could not resume the rollout; the next leader tick retries'));
     }
     this.o.afterChange?.();
+  }
+
+  private async abortUnknown(row: Rollout): Promise<void> {
+    const reason = `version ${row.canaryVersion} or ${row.stableVersion} of "${row.deployment}" is no longer in vigil.yaml`;
+    await withTransaction(this.o.db, async (tx) => {
+      await this.o.leadership.fence(tx);
+      await updateRollout(tx, row.id, row.status, { status: 'Aborted', reason });
+      await recordAudit(tx, { actor: 'vigil', action: 'rollout.abort', target: `deployment/${row.deployment}`, after: { rollout: row.id, reason } });
+    });
+    this.o.log.warn({ rollout: row.id, deployment: row.deployment, reason }, 'rollout aborted');
   }
 
   start(): void {
@@ -224,11 +271,12 @@ export class RolloutController {
     this.o.window.record(deployment, version, status, durationSeconds, this.now());
   }
 
-  /** One analysis round over every active rollout; exported for tests that drive the clock. */
+  /** One analysis round over every active rollout (the leader's); exported for tests that drive the clock. */
   async tick(): Promise<void> {
-    if (this.ticking) return;
+    if (this.ticking || !this.o.leadership.isLeader) return;
     this.ticking = true;
     try {
+      if (this.active.size > 0) await this.o.window.refresh?.(this.now());
       await Promise.all([...this.active.keys()].map((name) => this.serialised(name, () => this.judge(name)).catch((err) => this.o.log.error({ err, deployment: name }, 'rollout analysis failed; it will be retried'))));
     } finally {
       this.ticking = false;
@@ -237,17 +285,17 @@ export class RolloutController {
 
   private async judge(name: string): Promise<void> {
     const a = this.active.get(name);
-    if (!a || a.row.status !== 'Progressing') return;
+    if (!a || a.row.status !== 'Progressing' || !this.o.leadership.isLeader) return;
     const d = this.o.router.get(name);
     const canary = d.pools.get(a.row.canaryVersion)!;
-    const canaryReady = canary.running().length > 0;
+    const canaryReady = this.o.versionRunning ? this.o.versionRunning(d, a.row.canaryVersion) : canary.running().length > 0;
     const now = this.now();
     a.unreadySince = canaryReady ? undefined : (a.unreadySince ?? now);
     // A canary that cannot keep a replica running (a model that fails to load, a crash loop) is a
     // failed canary: with traffic it is failing requests, without it the rollout would wait forever.
     const unreadyLimitMs = a.row.canaryWeight > 0 ? CANARY_UNREADY_MS : (canary.deployment.startup_timeout_s * 1000 + CANARY_UNREADY_MS);
     if (a.unreadySince !== undefined && now - a.unreadySince > unreadyLimitMs) {
-      await this.finish(d, a, 'RolledBack', `canary ${a.row.canaryVersion} has had no running replica for ${Math.round((now - a.unreadySince) / 1000)} s at weight ${a.row.canaryWeight}% (it fails to start or keeps crashing; see vigil status)`, 'vigil/rollout-controller');
+      await this.finish(d, a, 'RolledBack', `canary ${a.row.canaryVersion} has had no running replica for ${Math.round((now - a.unreadySince) / 1000)} s at weight ${a.row.canaryWeight}% (it fails to start or keeps crashing; see vigil status)`, CONTROLLER);
       return;
     }
     // The first step begins once a canary replica runs, so no request waits on a cold canary.
@@ -262,15 +310,16 @@ export class RolloutController {
     a.lastDecision = decision;
     switch (decision.kind) {
       case 'hold':
+        await this.storeAnalysis(a, analysis, decision);
         return;
       case 'advance':
         await this.moveTo(d, a, decision.stepIndex, decision.reason, analysis);
         return;
       case 'promote':
-        await this.finish(d, a, 'Promoted', decision.reason, 'vigil/rollout-controller', analysis);
+        await this.finish(d, a, 'Promoted', decision.reason, CONTROLLER, analysis);
         return;
       case 'rollback':
-        await this.finish(d, a, 'RolledBack', decision.reason, 'vigil/rollout-controller', analysis);
+        await this.finish(d, a, 'RolledBack', decision.reason, CONTROLLER, analysis);
         return;
     }
   }
@@ -282,12 +331,12 @@ export class RolloutController {
     // held for lack of requests keeps gathering them instead of judging the same few forever.
     const longSince = Math.max(a.stepStartedAt, now - Math.max(intervalSeconds * 1000, LONG_WINDOW_FLOOR_MS));
     const shortSince = Math.max(a.stepStartedAt, now - a.settings.shortWindowS * 1000);
-    const mirror = d.mirrorStats.get(canaryVersion);
+    const mirror = this.mirrorOf(d, canaryVersion);
     return analyzeCanary({
       canaryLong: w.summary(d.name, canaryVersion, longSince, now),
       canaryShort: w.summary(d.name, canaryVersion, shortSince, now),
       stable: w.summary(d.name, stableVersion, now - STABLE_BASELINE_MS, now),
-      agreement: { compared: mirror.compared - a.mirrorBaseline.compared, agreed: mirror.agreed - a.mirrorBaseline.agreed },
+      agreement: { compared: Math.max(0, mirror.compared - a.mirrorBaseline.compared), agreed: Math.max(0, mirror.agreed - a.mirrorBaseline.agreed) },
       thresholds: a.settings,
       windows: { longSeconds: (now - longSince) / 1000, shortSeconds: (now - shortSince) / 1000 },
     });
@@ -297,10 +346,11 @@ export class RolloutController {
   private async moveTo(d: Deployment, a: ActiveRollout, stepIndex: number, reason: string, analysis?: CanaryAnalysis): Promise<void> {
     const weight = a.row.steps[stepIndex]!;
     const { row, apply } = await withTransaction(this.o.db, async (tx) => {
+      await this.o.leadership.fence(tx);
       const updated = await updateRollout(tx, a.row.id, 'Progressing', { stepIndex, canaryWeight: weight, reason, analysis: analysis ? toJson(analysis) : a.row.analysis });
       if (!updated) throw new VigilError('VIGIL_ERR_CONFLICT', `rollout ${a.row.id} changed meanwhile`);
       const apply = await this.o.state.write(tx, d, this.splitFor(d, updated, weight));
-      await recordAudit(tx, { actor: 'vigil/rollout-controller', action: 'rollout.step', target: `deployment/${d.name}`, before: { step: a.row.stepIndex, canary_weight: a.row.canaryWeight }, after: { rollout: a.row.id, step: stepIndex, canary_weight: weight, reason } });
+      await recordAudit(tx, { actor: CONTROLLER, action: 'rollout.step', target: `deployment/${d.name}`, before: { step: a.row.stepIndex, canary_weight: a.row.canaryWeight }, after: { rollout: a.row.id, step: stepIndex, canary_weight: weight, reason, epoch: this.o.leadership.epoch } });
       return { row: updated, apply };
     });
     apply();
@@ -318,12 +368,15 @@ export class RolloutController {
       : { split: [{ version: stable, weight: 100 }, { version: canary, weight: 0 }], retire: [canary], activate: [stable] };
     if (d.mirror?.version === canary && a.settings.minAgreement !== null) change.mirror = null;
     const before = { status: a.row.status, step: a.row.stepIndex, canary_weight: a.row.canaryWeight };
+    const byController = actor === CONTROLLER;
     const { row, apply } = await withTransaction(this.o.db, async (tx) => {
+      // The controller's decisions are the leader's and fenced; a person's abort or promote is not.
+      if (byController) await this.o.leadership.fence(tx);
       const updated = await updateRollout(tx, a.row.id, a.row.status, { status, reason, canaryWeight: promoted ? 100 : 0, analysis: analysis ? toJson(analysis) : a.row.analysis });
       if (!updated) throw new VigilError('VIGIL_ERR_CONFLICT', `rollout ${a.row.id} changed meanwhile`);
       const apply = await this.o.state.write(tx, d, change);
       const action = promoted ? 'rollout.promote' : status === 'RolledBack' ? 'rollout.rollback' : 'rollout.abort';
-      await recordAudit(tx, { actor, action, target: `deployment/${d.name}`, before, after: { rollout: a.row.id, status, reason, stable: promoted ? canary : stable, retired: promoted ? stable : canary } });
+      await recordAudit(tx, { actor, action, target: `deployment/${d.name}`, before, after: { rollout: a.row.id, status, reason, stable: promoted ? canary : stable, retired: promoted ? stable : canary, ...(byController ? { epoch: this.o.leadership.epoch } : {}) } });
       if (status === 'RolledBack') {
         const alert = this.rollbackAlert(updated);
         // Stored as an alert too, so the console's on-call page shows it with its runbook.
@@ -388,8 +441,36 @@ export class RolloutController {
   }
 
   private track(d: Deployment, row: Rollout): void {
-    const a: ActiveRollout = { row, settings: row.settings as unknown as RolloutSettings, stepStartedAt: this.now(), mirrorBaseline: d.mirrorStats.get(row.canaryVersion), lastAnalysis: undefined, lastDecision: undefined, unreadySince: undefined };
+    const a: ActiveRollout = { row, settings: row.settings as unknown as RolloutSettings, stepStartedAt: this.now(), mirrorBaseline: this.mirrorOf(d, row.canaryVersion), lastAnalysis: undefined, lastDecision: undefined, unreadySince: undefined };
+    this.adopt(a, row);
     this.active.set(d.name, a);
+  }
+
+  /** Takes a stored row as this node's view, with the leader's last analysis and decision in it. */
+  private adopt(a: ActiveRollout, row: Rollout): void {
+    a.row = row;
+    const stored = row.analysis as (CanaryAnalysis & { decision?: RolloutDecision }) | null;
+    if (stored && 'verdict' in stored) {
+      const { decision, ...analysis } = stored;
+      a.lastAnalysis = analysis;
+      a.lastDecision = decision;
+    }
+  }
+
+  /**
+   * The leader stores each round's analysis and decision in the rollout row (fenced, and
+   * notified), so that every node shows the same live numbers the leader acts on.
+   */
+  private async storeAnalysis(a: ActiveRollout, analysis: CanaryAnalysis, decision: RolloutDecision): Promise<void> {
+    const updated = await withTransaction(this.o.db, async (tx: Tx) => {
+      await this.o.leadership.fence(tx);
+      return updateRollout(tx, a.row.id, a.row.status, { analysis: toJson({ ...analysis, decision }) });
+    });
+    if (updated) a.row = updated;
+  }
+
+  private mirrorOf(d: Deployment, version: string): MirrorTotals {
+    return this.o.mirrorTotals ? this.o.mirrorTotals(d, version) : d.mirrorStats.get(version);
   }
 
   /**
@@ -409,6 +490,6 @@ export class RolloutController {
   }
 }
 
-function toJson(analysis: CanaryAnalysis): Record<string, unknown> {
+function toJson(analysis: CanaryAnalysis | (CanaryAnalysis & { decision: RolloutDecision })): Record<string, unknown> {
   return JSON.parse(JSON.stringify(analysis)) as Record<string, unknown>;
 }

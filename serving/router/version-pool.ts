@@ -60,6 +60,8 @@ export class VersionPool {
    * once the version is retired (rolled back, or replaced by a promoted canary).
    */
   targetReplicas: number;
+  /** Replicas per node set by hand (scale), shared by every node; null: the configured count. */
+  manualReplicas: number | null = null;
   /** A retired version keeps no replicas and takes no traffic until a rollout revives it. */
   retired = false;
   /** Set under autoscaling with min_replicas 0: a request may wait for a cold start. */

@@ -52,7 +52,21 @@ export const aggregation: Record<string, 'sum' | 'max' | 'per_replica' | 'primar
   vigil_rollouts_total: 'sum',
   vigil_target_replicas: 'sum',
   vigil_autoscaler_memory_capped: 'max',
+  vigil_leader: 'primary',
+  vigil_leader_epoch: 'primary',
+  vigil_leader_fenced_writes_total: 'primary',
+  vigil_state_in_sync: 'primary',
+  vigil_state_resyncs_total: 'primary',
 };
+
+/** What the cluster gauges read at scrape time (serving/cluster/). */
+export interface ClusterView {
+  isLeader: boolean;
+  epoch: number;
+  fencedWrites: number;
+  inSync: boolean;
+  resyncs: number;
+}
 
 /** What the rollout and autoscaling gauges read at scrape time. */
 export interface TrafficView {
@@ -252,6 +266,16 @@ export class VigilMetrics {
     // prom-client names these gauges with a _total suffix, which the conventions (and promtool)
     // reserve for counters; the active handle and request counts are not worth a lint failure.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+  }
+
+  /** The node's place in the cluster: leader or not, its epoch, refused stale writes, state sync. */
+  observeCluster(view: () => ClusterView): void {
+    const registers = [this.registry];
+    new client.Gauge({ name: 'vigil_leader', help: '1 on the node that runs the singletons (SLO alerting, rollouts, webhooks), else 0.', registers, collect() { this.set(view().isLeader ? 1 : 0); } });
+    new client.Gauge({ name: 'vigil_leader_epoch', help: 'The leadership epoch this node holds, or last held (0: never).', registers, collect() { this.set(view().epoch); } });
+    new client.Counter({ name: 'vigil_leader_fenced_writes_total', help: 'Leader writes this node made after losing the leadership, refused by the epoch compare-and-set.', registers, collect() { this.reset(); this.inc(view().fencedWrites); } });
+    new client.Gauge({ name: 'vigil_state_in_sync', help: '1 while this node receives state changes from the database; 0 from a lost connection until the whole state is reloaded.', registers, collect() { this.set(view().inSync ? 1 : 0); } });
+    new client.Counter({ name: 'vigil_state_resyncs_total', help: 'Times this node reloaded the whole shared state after losing its subscription to changes.', registers, collect() { this.reset(); this.inc(view().resyncs); } });
   }
 
   observeRequest(o: RequestObservation): void {

@@ -1,12 +1,15 @@
+import { createHash } from 'node:crypto';
 import type { Db } from '../../db/client.ts';
-import { loadDeploymentState, saveDeploymentState, type VersionStateRow } from '../../db/queries/deployment-state.ts';
+import { loadDeploymentState, saveDeploymentState, type StoredDeploymentState, type VersionStateRow } from '../../db/queries/deployment-state.ts';
 import type { Rollout } from '../../db/schema/index.ts';
 import type { MirrorConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { Deployment, DeploymentRouter } from '../router/deployment-router.ts';
 import type { VersionPool } from '../router/version-pool.ts';
 
-/** A change to one deployment's traffic state; what it leaves out stays as it is. */
+export type Fault = { errorRate: number; addedLatencyMs: number };
+
+/** A change to one deployment's state; what it leaves out stays as it is. */
 export interface StateChange {
   /** The new split, in pick order. Versions left out get weight 0 and go to the end. */
   split?: { version: string; weight: number }[];
@@ -16,19 +19,43 @@ export interface StateChange {
   retire?: string[];
   /** null turns shadow traffic off. */
   mirror?: MirrorConfig | null;
+  /** Fault injection per version. */
+  fault?: Record<string, Fault>;
+  /** Replicas per node set by hand, per version; null goes back to vigil.yaml's count. */
+  replicas?: Record<string, number | null>;
 }
 
 /** How a version's replica target is chosen when it becomes active (the autoscaler's, or the fixed count). */
 export type ActiveTarget = (pool: VersionPool) => number;
 
 /**
- * The traffic state of every deployment (weights, split order, retired versions, mirror) and the
- * rule that every change is written to the database before it takes effect: `write()` stores the
- * change inside the caller's transaction and returns the function that applies it in memory,
- * to be called once the transaction has committed. A crash between the two leaves the database
- * ahead of memory, and a restart applies what the database says, so the split is never undefined.
+ * What vigil.yaml says of a deployment's state: its versions, weights, mirror, fault injection
+ * and replica counts. Stored with the state, so a start can tell "the file changed" (the file
+ * wins) from "the file is the same" (the database, changed by rollouts and the API, wins).
+ */
+export function fileSeedOf(d: Deployment): string {
+  const c = d.config;
+  const doc = {
+    versions: c.versions.map((v) => ({ version: v.version, artifact: v.model ?? v.handler ?? null, weight: v.weight, replicas: v.num_replicas, fault: v.fault_injection })),
+    mirror: c.mirror ?? null,
+  };
+  return createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 16);
+}
+
+/**
+ * The state of every deployment that several nodes share through the database: weights and
+ * split order, retired versions, the mirror, fault injection and hand-set replica counts.
+ *
+ * Every change is written before it takes effect: `write()` stores it inside the caller's
+ * transaction (which also notifies every node) and returns the function that applies it here,
+ * to be called once the transaction has committed. Other nodes apply it when the notification
+ * arrives (`reload`). Each stored state has a revision; a node applies a state only if it is
+ * newer than the one it has, so a late reload can never undo a newer change.
  */
 export class DeploymentState {
+  /** deployment → revision applied here */
+  private readonly applied = new Map<string, number>();
+
   constructor(
     private readonly router: DeploymentRouter,
     private readonly log: Logger,
@@ -38,25 +65,26 @@ export class DeploymentState {
   ) {}
 
   /**
-   * At start: vigil.yaml seeds a deployment's state the first time its set of versions is seen;
-   * after that the stored state (changed by rollouts and the API) wins, so a restart keeps the
-   * split the runtime had. Changing the set of versions in vigil.yaml re-seeds from the file.
-   * An active rollout's own weights win over both (see RolloutController.resume).
+   * At start: vigil.yaml seeds a deployment's state when the database has none, or when the
+   * file's part for that deployment changed since it last seeded (see fileSeedOf); otherwise the
+   * stored state wins, so a restart, or another node starting with the same file, keeps what
+   * rollouts and the API did. An active rollout's own weights win over both
+   * (RolloutController.resume). Nodes starting at once are serialised by the caller's lock.
    */
   async seed(db: Db, active: readonly Rollout[]): Promise<void> {
     for (const d of this.router.deployments.values()) {
       const stored = await loadDeploymentState(db, d.name);
-      const configured = new Set(d.pools.keys());
-      const storedVersions = new Set(stored?.versions.map((v) => v.version) ?? []);
-      const sameSet = stored !== undefined && storedVersions.size === configured.size && [...configured].every((v) => storedVersions.has(v));
+      const seed = fileSeedOf(d);
       const rollout = active.find((r) => r.deployment === d.name);
-      if (sameSet && stored.versions.some((v) => v.weight > 0)) {
-        this.applyRows(d, stored.versions, stored.mirror ?? undefined);
-        this.log.info({ deployment: d.name, split: this.describeSplit(d) }, 'traffic split restored from the database');
+      const usable = stored !== undefined && stored.versions.some((v) => v.weight > 0 && d.pools.has(v.version));
+      if (usable && (stored.seed === seed || (stored.seed === null && this.sameVersions(d, stored)))) {
+        this.applyStored(d, stored);
+        this.log.info({ deployment: d.name, split: this.describeSplit(d), revision: stored.revision }, 'deployment state restored from the database');
       } else {
-        if (stored) this.log.info({ deployment: d.name, stored: [...storedVersions], configured: [...configured] }, 'the versions in vigil.yaml changed; traffic split seeded from vigil.yaml');
+        if (stored) this.log.info({ deployment: d.name, stored: stored.versions.map((v) => v.version), configured: [...d.pools.keys()] }, 'vigil.yaml changed for this deployment; its state is seeded from vigil.yaml');
         for (const p of d.pools.values()) this.setActive(p, true);
-        await saveDeploymentState(db, d.name, this.rows(d), d.mirror ?? null);
+        const revision = await saveDeploymentState(db, d.name, this.rows(d), d.mirror ?? null, seed);
+        this.applied.set(d.name, revision);
       }
       // A rollout whose versions are both configured keeps the canary alive whatever was stored.
       if (rollout && d.pools.has(rollout.canaryVersion) && d.pools.has(rollout.stableVersion)) {
@@ -70,12 +98,35 @@ export class DeploymentState {
   async write(tx: Db, deployment: Deployment, change: StateChange): Promise<() => void> {
     const rows = this.rows(deployment, change);
     const mirror = change.mirror === undefined ? (deployment.mirror ?? null) : change.mirror;
-    await saveDeploymentState(tx, deployment.name, rows, mirror);
+    const revision = await saveDeploymentState(tx, deployment.name, rows, mirror);
     return () => {
+      // A notification of this very change may have been applied already.
+      if ((this.applied.get(deployment.name) ?? -1) >= revision) return;
+      this.applied.set(deployment.name, revision);
       this.applyRows(deployment, rows, mirror ?? undefined);
-      this.log.info({ deployment: deployment.name, split: this.describeSplit(deployment), retired: rows.filter((r) => r.state === 'retired').map((r) => r.version), mirror }, 'traffic state changed');
+      this.log.info({ deployment: deployment.name, revision, split: this.describeSplit(deployment), retired: rows.filter((r) => r.state === 'retired').map((r) => r.version), mirror }, 'deployment state changed');
       this.onApplied();
     };
+  }
+
+  /**
+   * Applies the stored state of one deployment if it is newer than the one applied here: what
+   * a node does when another node (or this one) changed it. True when something was applied.
+   */
+  async reload(db: Db, name: string): Promise<boolean> {
+    const d = this.router.deployments.get(name);
+    if (!d) return false;
+    const stored = await loadDeploymentState(db, name);
+    if (!stored || stored.revision <= (this.applied.get(name) ?? -1)) return false;
+    this.applyStored(d, stored);
+    this.log.info({ deployment: name, revision: stored.revision, split: this.describeSplit(d) }, 'deployment state changed elsewhere; applied');
+    this.onApplied();
+    return true;
+  }
+
+  /** The revision applied here (for tests and status). */
+  revisionOf(name: string): number | undefined {
+    return this.applied.get(name);
   }
 
   /** The rows describing a deployment now, or after `change`. */
@@ -85,7 +136,9 @@ export class DeploymentState {
     return order.map((version, position) => {
       const pool = d.pools.get(version)!;
       const retired = change.retire?.includes(version) ? true : change.activate?.includes(version) ? false : pool.retired;
-      return { version, model: pool.artifact, weight: split.find((e) => e.version === version)?.weight ?? 0, position, state: retired ? 'retired' : 'active' };
+      const fault = change.fault?.[version] ?? pool.fault;
+      const replicas = change.replicas && version in change.replicas ? change.replicas[version]! : pool.manualReplicas;
+      return { version, model: pool.artifact, weight: split.find((e) => e.version === version)?.weight ?? 0, position, state: retired ? 'retired' : 'active', fault: { ...fault }, replicas };
     });
   }
 
@@ -93,17 +146,41 @@ export class DeploymentState {
     return d.split.entries.map((e) => `${e.version}=${e.weight}`).join(' ');
   }
 
-  private applyRows(d: Deployment, rows: readonly Pick<VersionStateRow, 'version' | 'weight' | 'state'>[], mirror: MirrorConfig | undefined): void {
+  private sameVersions(d: Deployment, stored: StoredDeploymentState): boolean {
+    const storedVersions = new Set(stored.versions.map((v) => v.version));
+    return storedVersions.size === d.pools.size && [...d.pools.keys()].every((v) => storedVersions.has(v));
+  }
+
+  private applyStored(d: Deployment, stored: StoredDeploymentState): void {
+    this.applied.set(d.name, stored.revision);
+    this.applyRows(d, stored.versions.map((v) => ({ version: v.version, weight: v.weight, state: v.state, fault: v.fault, replicas: v.replicas })), stored.mirror ?? undefined);
+  }
+
+  private applyRows(d: Deployment, rows: readonly Pick<VersionStateRow, 'version' | 'weight' | 'state' | 'fault' | 'replicas'>[], mirror: MirrorConfig | undefined): void {
+    // A version another node's vigil.yaml has and this one's has not (a config change rolling
+    // out) is left out here; the nodes agree again once they run the same file.
     const known = rows.filter((r) => d.pools.has(r.version));
-    d.setSplit(known.map((r) => ({ version: r.version, weight: r.weight })));
-    for (const r of known) this.setActive(d.pools.get(r.version)!, r.state === 'active');
+    if (known.some((r) => r.weight > 0)) d.setSplit(known.map((r) => ({ version: r.version, weight: r.weight })));
+    for (const r of known) {
+      const pool = d.pools.get(r.version)!;
+      if (r.fault) pool.fault = { errorRate: r.fault.errorRate, addedLatencyMs: r.fault.addedLatencyMs };
+      this.setManualReplicas(pool, r.replicas ?? null);
+      this.setActive(pool, r.state === 'active');
+    }
     d.mirror = mirror && d.pools.has(mirror.version) ? mirror : undefined;
+  }
+
+  /** A hand-set count replaces the configured one while the version is active and not autoscaled. */
+  private setManualReplicas(pool: VersionPool, replicas: number | null): void {
+    if (pool.manualReplicas === replicas) return;
+    pool.manualReplicas = replicas;
+    if (!pool.retired && !pool.deployment.autoscaling) pool.targetReplicas = replicas ?? pool.versionConfig.num_replicas;
   }
 
   private setActive(pool: VersionPool, active: boolean): void {
     if (active && pool.retired) {
       pool.retired = false;
-      pool.targetReplicas = this.activeTarget(pool);
+      pool.targetReplicas = pool.manualReplicas ?? this.activeTarget(pool);
     } else if (!active) {
       pool.retired = true;
       pool.targetReplicas = 0;

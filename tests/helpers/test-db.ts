@@ -98,3 +98,16 @@ export async function queryRows<T extends Record<string, unknown>>(db: Db, query
   if (Array.isArray(result)) return result as T[];
   return (result as { rows: T[] }).rows;
 }
+
+/**
+ * A fresh, migrated Postgres database for processes the test starts (vigil nodes): its URL and
+ * the function that drops it. Undefined without VIGIL_TEST_DATABASE_URL.
+ */
+export async function freshPostgresUrl(): Promise<{ url: string; adminUrl: string; dispose(): Promise<void> } | undefined> {
+  const adminUrl = process.env.VIGIL_TEST_DATABASE_URL;
+  if (!adminUrl) return undefined;
+  const database = await openTestPostgres(adminUrl, { migrate: true });
+  // The nodes open their own connections; this one is not needed meanwhile.
+  await database.close();
+  return { url: database.url!, adminUrl, dispose: () => database.dispose() };
+}

@@ -11,7 +11,7 @@ import type { Tracing } from './telemetry/tracing.ts';
 import type { ControlPlane } from './control-plane.ts';
 import { recordAudit } from '../db/queries/audit.ts';
 import { hasRolloutOf, listActiveRollouts } from '../db/queries/rollouts.ts';
-import { Autoscaler } from './autoscale/autoscaler.ts';
+import { Autoscaler, type ClusterAutoscaling } from './autoscale/autoscaler.ts';
 import { routeCall } from './composition/call-router.ts';
 import { ClusterWindow } from './cluster/cluster-window.ts';
 import { Membership, type NodeReport } from './cluster/membership.ts';
@@ -56,6 +56,8 @@ export class VigilNode {
   readonly window: ClusterWindow;
   membership: Membership | undefined;
   private readonly reloads = new Coalescer();
+  /** The leadership epoch this node last took the rollouts over in. */
+  private ledEpoch: number | undefined;
   private server: Server | undefined;
   private draining = false;
   /** Inference requests accepted by the ingress and not yet answered (bodies still arriving included). */
@@ -77,6 +79,7 @@ export class VigilNode {
       config: config.autoscaler,
       log,
       afterChange: reconcileSoon,
+      cluster: plane.database.driver === 'postgres' ? this.clusterAutoscaling() : undefined,
       audit: (pool, d) =>
         recordAudit(plane.database.db, { actor: 'vigil/autoscaler', action: 'autoscale', target: `deployment/${pool.name}/${pool.version}`, before: { target: d.previousTarget }, after: { target: d.target, desired: d.desired, reason: d.reason, capped_by: d.cappedBy, cap_detail: d.capDetail } }).then(() => undefined),
     });
@@ -134,15 +137,15 @@ export class VigilNode {
       await this.traffic.seed(tx, await listActiveRollouts(tx));
     });
     await this.rollouts.followActive();
-    if (plane.leadership.isLeader) await this.rollouts.takeOver();
-    plane.leadership.onChange((isLeader) => {
-      if (isLeader) void this.rollouts.takeOver().catch((err) => this.options.log.error({ err }, 'could not take the rollouts over'));
+    // Registered before looking, so an election won meanwhile is not missed (leading() runs once per epoch).
+    plane.leadership.onChange((isLeader, epoch) => {
+      if (isLeader) void this.leading(epoch);
     });
+    if (plane.leadership.isLeader) await this.leading(plane.leadership.epoch);
     this.metrics.observeCluster(() => ({ isLeader: plane.leadership.isLeader, epoch: plane.leadership.epoch, fencedWrites: plane.leadership.fencedWrites, inSync: this.membership?.inSync ?? true, resyncs: this.membership?.resyncs ?? 0 }));
     this.controller.start();
     this.autoscaler.start();
     this.rollouts.start();
-    await this.startConfiguredRollouts();
     this.server = createIngress({
       router: this.router,
       api: { plane, router: this.router, rollouts: this.rollouts, traffic: this.traffic, rolloutStatus: (name) => this.rolloutStatus(name), status: () => this.status(), requestShutdown: () => this.onShutdownRequested(), restartReplica: (pool, r) => this.controller.restart(pool, r), replicaHealth: (pool) => this.controller.describe(pool), metrics: this.metrics, consoleConfig: this.options.config.console, cluster: () => clusterStatus({ database: plane.database, identity: plane.identity, leadership: plane.leadership, membership: this.membership, config: this.options.config.cluster }) },
@@ -186,6 +189,25 @@ export class VigilNode {
     });
     await this.membership.start();
     return address;
+  }
+
+  /** Nodes on one Postgres: the leader decides replicas for the cluster, as shared state. */
+  private clusterAutoscaling(): ClusterAutoscaling {
+    const plane = this.options.plane;
+    return {
+      isLeader: () => plane.leadership.isLeader,
+      othersLoad: (pool) => this.membership?.othersLoad(pool.name, pool.version) ?? [],
+      write: async (pool, perNode, decision) => {
+        const d = this.router.get(pool.name);
+        const apply = await withTransaction(plane.database.db, async (tx) => {
+          await plane.leadership.fence(tx);
+          const apply = await this.traffic.write(tx, d, { autoscale: { [pool.version]: perNode } });
+          await recordAudit(tx, { actor: 'vigil/autoscaler', action: 'autoscale', target: `deployment/${pool.name}/${pool.version}`, before: { target: decision.previousTarget }, after: { target: perNode, per: 'node', desired: decision.desired, reason: decision.reason, epoch: plane.leadership.epoch } });
+          return apply;
+        });
+        apply();
+      },
+    };
   }
 
   /** Another node (or this one) changed shared state: reload that part; reloads of one key coalesce. */
@@ -253,7 +275,22 @@ export class VigilNode {
   }
 
   /**
-   * vigil.yaml rollouts start once per canary version: a restart after the rollout finished (or
+   * This node became the leader (at start, or taking over from one that died): it picks up the
+   * active rollouts and starts the rollouts vigil.yaml declares. Once per epoch.
+   */
+  private async leading(epoch: number): Promise<void> {
+    if (this.ledEpoch === epoch) return;
+    this.ledEpoch = epoch;
+    try {
+      await this.rollouts.takeOver();
+      await this.startConfiguredRollouts();
+    } catch (err) {
+      this.options.log.error({ err, epoch }, 'could not take the rollouts over');
+    }
+  }
+
+  /**
+   * vigil.yaml rollouts start once per canary version, by the leader: a restart after the rollout finished (or
    * was rolled back) does not start it again. Change the canary version to roll out anew.
    */
   private async startConfiguredRollouts(): Promise<void> {

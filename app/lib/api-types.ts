@@ -312,3 +312,26 @@ export interface RunbookExecution {
   result: Record<string, unknown> | null;
   at: string;
 }
+
+/** GET /api/v1/cluster (serving/cluster/cluster-status.ts). */
+export interface ClusterStatus {
+  mode: 'shared' | 'embedded'; // shared: nodes on one Postgres; embedded: PGlite, one node
+  node: { name: string; instance: string; leader: boolean; epoch: number; in_sync: boolean }; // the node answering
+  leader: { instance: string | null; epoch: number; acquired_at: string | null; renewed_at: string | null } | null;
+  nodes: Array<{
+    name: string;
+    instance: string;
+    url: string;
+    started_at: string;
+    heartbeat_age_seconds: number; // by the database's clock
+    healthy: boolean; // heard from within cluster.node_timeout_s and not stopped
+    stopped: boolean;
+    leader: boolean;
+    report: {
+      ready: boolean;
+      draining: boolean;
+      uptime_seconds: number;
+      deployments: Array<{ name: string; versions: Array<{ version: string; weight: number; state: string; target: number; running: number; starting: number; queued: number; ongoing: number }> }>;
+    } | null;
+  }>;
+}

@@ -211,6 +211,41 @@ export function oncallDashboard(): Dashboard {
           12,
         ),
       ),
+      row(
+        'Nodes',
+        size(
+          timeseries({
+            title: 'Nodes, leaders and nodes in sync',
+            description:
+              'Nodes Prometheus scrapes (count of vigil_build_info), how many say they lead (vigil_leader: exactly 1 when healthy; 0 for a few seconds after the leader dies, until another takes over), ' +
+              'and how many receive state changes (vigil_state_in_sync). A node out of sync lost its connection to Postgres: it serves on with its last state and reloads everything when it is back. ' +
+              'GET /api/v1/cluster, or the console\'s Debug page, names them.',
+            unit: 'short',
+            decimals: 0,
+            queries: [
+              { expr: 'count(vigil_build_info)', legend: 'nodes' },
+              { expr: 'sum(vigil_leader)', legend: 'leaders' },
+              { expr: 'sum(vigil_state_in_sync)', legend: 'in sync' },
+            ],
+          }),
+          12,
+        ),
+        size(
+          timeseries({
+            title: 'Fenced leader writes and state reloads',
+            description:
+              'Leader writes refused because another node had taken the leadership over (vigil_leader_fenced_writes_total: a leader paused past its lease woke up; its writes did nothing), ' +
+              'and whole-state reloads after a lost subscription (vigil_state_resyncs_total), per node instance. Both are safe; many of them mean nodes freeze or lose Postgres often.',
+            unit: 'short',
+            decimals: 0,
+            queries: [
+              { expr: 'sum by (instance) (increase(vigil_leader_fenced_writes_total[$__rate_interval]))', legend: '{{instance}} fenced' },
+              { expr: 'sum by (instance) (increase(vigil_state_resyncs_total[$__rate_interval]))', legend: '{{instance}} resyncs' },
+            ],
+          }),
+          12,
+        ),
+      ),
     ],
   });
 }

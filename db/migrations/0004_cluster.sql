@@ -32,6 +32,7 @@ CREATE TABLE "live_buckets" (
 --> statement-breakpoint
 ALTER TABLE "deployment_versions" ADD COLUMN "fault" jsonb;--> statement-breakpoint
 ALTER TABLE "deployment_versions" ADD COLUMN "replicas" integer;--> statement-breakpoint
+ALTER TABLE "deployment_versions" ADD COLUMN "autoscale_target" integer;--> statement-breakpoint
 ALTER TABLE "deployments" ADD COLUMN "revision" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "sli_buckets" ADD COLUMN "updated_at" timestamp with time zone DEFAULT now() NOT NULL;--> statement-breakpoint
 ALTER TABLE "request_rollups" ADD COLUMN "updated_at" timestamp with time zone DEFAULT now() NOT NULL;--> statement-breakpoint

@@ -14,6 +14,7 @@ export interface VersionStateRow {
   state: VersionState;
   fault: { errorRate: number; addedLatencyMs: number } | null;
   replicas: number | null;
+  autoscaleTarget: number | null;
 }
 
 export interface StoredDeploymentState {
@@ -21,12 +22,19 @@ export interface StoredDeploymentState {
   mirror: { version: string; percent: number; tolerance: number } | null;
   revision: number;
   /** What vigil.yaml said when it last seeded this state (serving/traffic/deployment-state.ts); null before it was recorded. */
-  seed: string | null;
+  seed: FileSeed | null;
+}
+
+/** Hashes of what vigil.yaml said, per concern: the split, and each version's fault injection and replica count. */
+export interface FileSeed {
+  split: string;
+  fault: Record<string, string>;
+  replicas: Record<string, string>;
 }
 
 interface StoredConfig {
   mirror?: StoredDeploymentState['mirror'];
-  seed?: string;
+  seed?: FileSeed | string;
 }
 
 /** Every stored version of a deployment, in split order, and its stored mirror setting. */
@@ -35,7 +43,8 @@ export async function loadDeploymentState(db: Db, deployment: string): Promise<S
   if (!row) return undefined;
   const versions = await db.select().from(deploymentVersions).where(eq(deploymentVersions.deployment, deployment)).orderBy(asc(deploymentVersions.position), asc(deploymentVersions.version));
   const config = row.config as StoredConfig;
-  return { versions, mirror: config.mirror ?? null, revision: row.revision, seed: config.seed ?? null };
+  // A seed written as one string (an earlier vigil) is treated as none.
+  return { versions, mirror: config.mirror ?? null, revision: row.revision, seed: typeof config.seed === 'object' && config.seed !== null ? config.seed : null };
 }
 
 /**
@@ -45,7 +54,7 @@ export async function loadDeploymentState(db: Db, deployment: string): Promise<S
  * write is vigil.yaml seeding the state; other writes keep the stored one. Pass the transaction
  * that makes the change it belongs to. Returns the new revision.
  */
-export async function saveDeploymentState(tx: Db, deployment: string, versions: readonly VersionStateRow[], mirror: StoredDeploymentState['mirror'], seed?: string): Promise<number> {
+export async function saveDeploymentState(tx: Db, deployment: string, versions: readonly VersionStateRow[], mirror: StoredDeploymentState['mirror'], seed?: FileSeed): Promise<number> {
   const configSql = seed === undefined ? sql`jsonb_set(${deployments.config}, '{mirror}', ${JSON.stringify(mirror)}::jsonb)` : sql`${JSON.stringify({ mirror, seed })}::jsonb`;
   const [saved] = await tx
     .insert(deployments)
@@ -55,10 +64,10 @@ export async function saveDeploymentState(tx: Db, deployment: string, versions: 
   for (const v of versions) {
     await tx
       .insert(deploymentVersions)
-      .values({ deployment, version: v.version, model: v.model, weight: v.weight, position: v.position, state: v.state, fault: v.fault, replicas: v.replicas })
+      .values({ deployment, version: v.version, model: v.model, weight: v.weight, position: v.position, state: v.state, fault: v.fault, replicas: v.replicas, autoscaleTarget: v.autoscaleTarget })
       .onConflictDoUpdate({
         target: [deploymentVersions.deployment, deploymentVersions.version],
-        set: { model: v.model, weight: v.weight, position: v.position, state: v.state, fault: v.fault, replicas: v.replicas },
+        set: { model: v.model, weight: v.weight, position: v.position, state: v.state, fault: v.fault, replicas: v.replicas, autoscaleTarget: v.autoscaleTarget },
       });
   }
   await tx.delete(deploymentVersions).where(

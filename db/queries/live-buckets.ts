@@ -2,15 +2,10 @@
 import { and, gt, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { liveBuckets } from '../schema/index.ts';
+import type { SecondCounts } from '../../serving/rollout/live-window.ts';
 
-export interface LiveRow {
-  deployment: string;
-  version: string;
-  second: number;
-  requests: number;
-  errors: number;
-  latencyCounts: number[];
-}
+/** One second of one deployment version on one node. */
+export type LiveRow = SecondCounts;
 
 // 7 parameters a row; Postgres allows 65,535 bound parameters in one statement.
 const ROWS_PER_STATEMENT = 2000;

@@ -32,6 +32,8 @@ export const deploymentVersions = pgTable(
     fault: jsonb('fault').$type<{ errorRate: number; addedLatencyMs: number }>(),
     /** Replicas per node set by hand (scale); null: vigil.yaml's num_replicas (or the autoscaler). */
     replicas: integer('replicas'),
+    /** Replicas per node the leader's autoscaler decided for the whole cluster; null: not decided yet. */
+    autoscaleTarget: integer('autoscale_target'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
   (t) => [

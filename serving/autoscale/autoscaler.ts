@@ -27,6 +27,8 @@ interface Scaled {
   settings: AutoscalingSettings;
   state: AutoscaleState;
   samples: OngoingSample[];
+  /** The leader's view of the whole cluster: its samples and policy state (cluster mode). */
+  cluster: { samples: OngoingSample[]; state: AutoscaleState | undefined; writing: boolean; lastDemandAt: number };
   /** Largest RSS one replica of this version has reported: the cost of starting another. */
   perReplicaBytes: number | undefined;
   last: AutoscaleDecision | undefined;
@@ -42,6 +44,26 @@ export interface AutoscalerOptions {
   afterChange?(): void;
   machineMemoryBytes?: number;
   now?: () => number;
+  /**
+   * Nodes sharing a database: the leader decides for the cluster, every node follows. Absent on
+   * the embedded database, where this node decides for itself.
+   */
+  cluster?: ClusterAutoscaling;
+}
+
+/** One other node's load of one version, from its last heartbeat. */
+export interface NodeLoad {
+  ongoing: number;
+  queued: number;
+  live: number;
+}
+
+export interface ClusterAutoscaling {
+  isLeader(): boolean;
+  /** The other live nodes' load of this version (one entry per node that runs it). */
+  othersLoad(pool: VersionPool): NodeLoad[];
+  /** Stores the per-node target (fenced, with its audit row) and applies it on every node. */
+  write(pool: VersionPool, perNode: number, decision: AutoscaleDecision): Promise<void>;
 }
 
 /**
@@ -63,7 +85,7 @@ export class Autoscaler {
       const cfg = pool.deployment.autoscaling;
       if (!cfg) continue;
       const settings = settingsFromConfig(cfg);
-      this.scaled.set(pool, { pool, settings, state: initialAutoscaleState(settings), samples: [], perReplicaBytes: undefined, last: undefined });
+      this.scaled.set(pool, { pool, settings, state: initialAutoscaleState(settings), samples: [], cluster: { samples: [], state: undefined, writing: false, lastDemandAt: Number.NEGATIVE_INFINITY }, perReplicaBytes: undefined, last: undefined });
       pool.scalesFromZero = settings.minReplicas === 0;
       if (!pool.retired) pool.targetReplicas = settings.initialReplicas;
       pool.onDemand = () => this.coldStart(pool);
@@ -104,7 +126,8 @@ export class Autoscaler {
     const usedBytes = this.usedBytes();
     for (const s of this.scaled.values()) {
       try {
-        this.step(s, now, usedBytes);
+        if (this.o.cluster) this.clusterStep(s, this.o.cluster, now, usedBytes);
+        else this.step(s, now, usedBytes);
       } catch (err) {
         this.o.log.error({ err, deployment: s.pool.name, version: s.pool.version }, 'autoscaling step failed');
       }
@@ -126,6 +149,72 @@ export class Autoscaler {
     if (decision.changed) this.apply(s, decision);
   }
 
+  /**
+   * Cluster mode, every node: follow the leader's per-node target, within this node's memory
+   * budget. A node with requests waiting keeps at least one replica until the leader, which
+   * sees them in this node's next heartbeat, decides. The leader also decides (below).
+   */
+  private clusterStep(s: Scaled, cluster: ClusterAutoscaling, now: number, usedBytes: number): void {
+    const { pool } = s;
+    for (const r of pool.replicas) if (r.stats && r.stats.rssBytes > (s.perReplicaBytes ?? 0)) s.perReplicaBytes = r.stats.rssBytes;
+    if (cluster.isLeader()) this.decideForCluster(s, cluster, now);
+    else s.cluster.state = undefined;
+    if (pool.retired) return;
+    let wanted = pool.clusterAutoscaleTarget ?? s.settings.initialReplicas;
+    // The leader sees this node's load only in heartbeats, and may miss a short burst: a node
+    // that served requests lately keeps one replica for the downscale delay, as it would alone.
+    if (pool.inFlight > 0) s.cluster.lastDemandAt = now;
+    if (wanted === 0 && now - s.cluster.lastDemandAt < s.settings.downscaleDelayS * 1000) wanted = 1;
+    if (wanted === pool.targetReplicas) return;
+    const cap = capByMemory(wanted, pool.targetReplicas, pool.live().length, { budgetBytes: this.budgetBytes, usedBytes, perReplicaBytes: s.perReplicaBytes });
+    s.last = { target: cap.target, previousTarget: pool.targetReplicas, desired: wanted, changed: cap.target !== pool.targetReplicas, reason: `the cluster's target is ${wanted} per node`, cappedBy: cap.cappedBy, capDetail: cap.capDetail };
+    if (!s.last.changed) return;
+    pool.targetReplicas = cap.target;
+    this.o.log.info({ deployment: pool.name, version: pool.version, from: s.last.previousTarget, to: cap.target, cluster_target: wanted, capped_by: cap.cappedBy, cap: cap.capDetail }, 'following the cluster autoscaling target');
+    this.o.afterChange?.();
+  }
+
+  /**
+   * The leader: Ray Serve's policy over the whole cluster. The load is every node's ongoing and
+   * queued requests (this node's now, the others' from their last heartbeat); min, max and
+   * initial replicas are per node, so the cluster's are N times them. The total is spread
+   * evenly, ⌈total / N⌉ per node, since the load balancer spreads requests evenly. Memory stays
+   * each node's own limit, applied where the replicas run.
+   */
+  private decideForCluster(s: Scaled, cluster: ClusterAutoscaling, now: number): void {
+    const { pool, settings } = s;
+    const others = cluster.othersLoad(pool);
+    const n = 1 + others.length;
+    const ongoing = pool.inFlight + others.reduce((t, o) => t + o.ongoing + o.queued, 0);
+    const c = s.cluster;
+    c.samples.push({ at: now, ongoing });
+    const horizon = now - settings.lookBackPeriodS * 1000;
+    while (c.samples.length && c.samples[0]!.at < horizon) c.samples.shift();
+    if (pool.retired || c.writing) return;
+    const perNodeNow = pool.clusterAutoscaleTarget ?? settings.initialReplicas;
+    const scaled: AutoscalingSettings = { ...settings, minReplicas: settings.minReplicas * n, maxReplicas: settings.maxReplicas * n, initialReplicas: settings.initialReplicas * n };
+    // The policy's target follows the stored per-node target (times today's node count).
+    const state: AutoscaleState = { target: perNodeNow * n, proposal: c.state?.proposal ?? null };
+    const live = pool.live().length + others.reduce((t, o) => t + o.live, 0);
+    const queued = pool.queue.length + others.reduce((t, o) => t + o.queued, 0);
+    const { decision, state: next } = decideScale(scaled, { samples: c.samples, liveReplicas: live, queued, memory: { budgetBytes: Number.POSITIVE_INFINITY, usedBytes: 0, perReplicaBytes: 1 } }, state, now);
+    c.state = next;
+    const perNode = Math.min(settings.maxReplicas, Math.max(settings.minReplicas, Math.ceil(decision.target / n)));
+    if (perNode === perNodeNow && pool.clusterAutoscaleTarget !== null) return;
+    const perNodeDecision: AutoscaleDecision = { ...decision, target: perNode, previousTarget: perNodeNow, changed: true, reason: `${decision.reason}; cluster of ${n} node${n === 1 ? '' : 's'}: ${decision.target} in all, ${perNode} per node` };
+    c.writing = true;
+    cluster
+      .write(pool, perNode, perNodeDecision)
+      .then(() => {
+        s.last = perNodeDecision;
+        this.o.log.info({ deployment: pool.name, version: pool.version, from: perNodeNow, to: perNode, nodes: n, cluster_target: decision.target, reason: perNodeDecision.reason }, 'cluster autoscaling decision');
+      })
+      .catch((err) => this.o.log.warn({ err, deployment: pool.name, version: pool.version }, 'could not store the cluster autoscaling decision; the next tick decides again'))
+      .finally(() => {
+        c.writing = false;
+      });
+  }
+
   /** A request reached a version scaled to zero: start a replica now rather than after the delay. */
   private coldStart(pool: VersionPool): void {
     const s = this.scaled.get(pool);
@@ -138,6 +227,7 @@ export class Autoscaler {
       return;
     }
     s.state = { target: cap.target, proposal: null };
+    s.cluster.lastDemandAt = this.now();
     this.apply(s, decision);
   }
 

@@ -101,6 +101,16 @@ export class Membership {
     return this.liveOthers().some((n) => (n.report as unknown as NodeReport).deployments?.find((d) => d.name === deployment)?.versions.find((v) => v.version === version && v.running > 0));
   }
 
+  /** The other live nodes' load of one version, from their last heartbeats. */
+  othersLoad(deployment: string, version: string): Array<{ ongoing: number; queued: number; live: number }> {
+    const out = [];
+    for (const n of this.liveOthers()) {
+      const v = (n.report as unknown as NodeReport).deployments?.find((d) => d.name === deployment)?.versions.find((x) => x.version === version);
+      if (v) out.push({ ongoing: v.ongoing, queued: v.queued, live: v.running + v.starting });
+    }
+    return out;
+  }
+
   /** The other live nodes' shadow comparisons of this candidate, added to `local`. */
   mirrorTotals(deployment: string, version: string, local: MirrorTotals): MirrorTotals {
     const out = { ...local };

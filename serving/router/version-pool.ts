@@ -62,6 +62,8 @@ export class VersionPool {
   targetReplicas: number;
   /** Replicas per node set by hand (scale), shared by every node; null: the configured count. */
   manualReplicas: number | null = null;
+  /** Replicas per node the leader's autoscaler decided for the cluster (shared nodes only); null: none yet. */
+  clusterAutoscaleTarget: number | null = null;
   /** A retired version keeps no replicas and takes no traffic until a rollout revives it. */
   retired = false;
   /** Set under autoscaling with min_replicas 0: a request may wait for a cold start. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/client.ts';
-import { loadDeploymentState, saveDeploymentState, type StoredDeploymentState, type VersionStateRow } from '../../db/queries/deployment-state.ts';
+import { loadDeploymentState, saveDeploymentState, type FileSeed, type StoredDeploymentState, type VersionStateRow } from '../../db/queries/deployment-state.ts';
 import type { Rollout } from '../../db/schema/index.ts';
 import type { MirrorConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
@@ -23,23 +23,33 @@ export interface StateChange {
   fault?: Record<string, Fault>;
   /** Replicas per node set by hand, per version; null goes back to vigil.yaml's count. */
   replicas?: Record<string, number | null>;
+  /** Replicas per node the leader's autoscaler decided, per version. */
+  autoscale?: Record<string, number>;
 }
 
 /** How a version's replica target is chosen when it becomes active (the autoscaler's, or the fixed count). */
 export type ActiveTarget = (pool: VersionPool) => number;
 
+const hash = (doc: unknown) => createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 16);
+
 /**
- * What vigil.yaml says of a deployment's state: its versions, weights, mirror, fault injection
- * and replica counts. Stored with the state, so a start can tell "the file changed" (the file
- * wins) from "the file is the same" (the database, changed by rollouts and the API, wins).
+ * What vigil.yaml says of a deployment's shared state, hashed per concern: the split (versions,
+ * what each serves, weights, mirror), and each version's fault injection and replica count.
+ * Stored with the state, so a start can tell, concern by concern, "the file changed this" (the
+ * file wins) from "the file is the same" (the database, changed by rollouts and the API, wins).
  */
-export function fileSeedOf(d: Deployment): string {
+export function fileSeedOf(d: Deployment): FileSeed {
   const c = d.config;
-  const doc = {
-    versions: c.versions.map((v) => ({ version: v.version, artifact: v.model ?? v.handler ?? null, weight: v.weight, replicas: v.num_replicas, fault: v.fault_injection })),
-    mirror: c.mirror ?? null,
+  return {
+    split: hash({ versions: c.versions.map((v) => ({ version: v.version, artifact: v.model ?? v.handler ?? null, weight: v.weight })), mirror: c.mirror ?? null }),
+    fault: Object.fromEntries(c.versions.map((v) => [v.version, hash(v.fault_injection)])),
+    replicas: Object.fromEntries(c.versions.map((v) => [v.version, hash(v.num_replicas)])),
   };
-  return createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 16);
+}
+
+function sameSeed(a: FileSeed, b: FileSeed): boolean {
+  const same = (x: Record<string, string>, y: Record<string, string>) => Object.keys(x).length === Object.keys(y).length && Object.entries(x).every(([k, v]) => y[k] === v);
+  return a.split === b.split && same(a.fault, b.fault) && same(a.replicas, b.replicas);
 }
 
 /**
@@ -65,11 +75,14 @@ export class DeploymentState {
   ) {}
 
   /**
-   * At start: vigil.yaml seeds a deployment's state when the database has none, or when the
-   * file's part for that deployment changed since it last seeded (see fileSeedOf); otherwise the
-   * stored state wins, so a restart, or another node starting with the same file, keeps what
-   * rollouts and the API did. An active rollout's own weights win over both
-   * (RolloutController.resume). Nodes starting at once are serialised by the caller's lock.
+   * At start, per deployment and per concern, what vigil.yaml changed since it last seeded the
+   * stored state wins, and the rest of the stored state (what rollouts and the API did) stays:
+   * - the split (weights, order, retired versions, mirror) is seeded from the file when nothing
+   *   is stored, or when the file's versions, weights or mirror changed;
+   * - a version's fault injection, or its replica count, is the file's when the file changed it.
+   * A restart, or another node starting with the same file, therefore keeps the runtime state.
+   * An active rollout's own weights win over both (RolloutController.takeOver). The caller
+   * holds a lock, so nodes starting at once take turns.
    */
   async seed(db: Db, active: readonly Rollout[]): Promise<void> {
     for (const d of this.router.deployments.values()) {
@@ -77,14 +90,28 @@ export class DeploymentState {
       const seed = fileSeedOf(d);
       const rollout = active.find((r) => r.deployment === d.name);
       const usable = stored !== undefined && stored.versions.some((v) => v.weight > 0 && d.pools.has(v.version));
-      if (usable && (stored.seed === seed || (stored.seed === null && this.sameVersions(d, stored)))) {
+      // A state stored before seeds were recorded: the earlier rule (the same set of versions keeps it).
+      const splitKept = usable && (stored.seed ? stored.seed.split === seed.split : this.sameVersions(d, stored));
+      if (splitKept) {
         this.applyStored(d, stored);
-        this.log.info({ deployment: d.name, split: this.describeSplit(d), revision: stored.revision }, 'deployment state restored from the database');
+        const fromFile: string[] = [];
+        for (const p of d.pools.values()) {
+          const v = p.versionConfig;
+          if (stored.seed?.fault[v.version] !== seed.fault[v.version]) {
+            p.fault = { errorRate: v.fault_injection.error_rate, addedLatencyMs: v.fault_injection.added_latency_ms };
+            fromFile.push(`${v.version} fault_injection`);
+          }
+          if (stored.seed?.replicas[v.version] !== seed.replicas[v.version] && p.manualReplicas !== null) {
+            this.setManualReplicas(p, null);
+            fromFile.push(`${v.version} num_replicas`);
+          }
+        }
+        if (!stored.seed || !sameSeed(stored.seed, seed)) this.applied.set(d.name, await saveDeploymentState(db, d.name, this.rows(d), d.mirror ?? null, seed));
+        this.log.info({ deployment: d.name, split: this.describeSplit(d), revision: this.applied.get(d.name), from_vigil_yaml: fromFile }, 'deployment state restored from the database');
       } else {
-        if (stored) this.log.info({ deployment: d.name, stored: stored.versions.map((v) => v.version), configured: [...d.pools.keys()] }, 'vigil.yaml changed for this deployment; its state is seeded from vigil.yaml');
+        if (stored) this.log.info({ deployment: d.name, stored: stored.versions.map((v) => v.version), configured: [...d.pools.keys()] }, "vigil.yaml changed this deployment's versions, weights or mirror; its state is seeded from vigil.yaml");
         for (const p of d.pools.values()) this.setActive(p, true);
-        const revision = await saveDeploymentState(db, d.name, this.rows(d), d.mirror ?? null, seed);
-        this.applied.set(d.name, revision);
+        this.applied.set(d.name, await saveDeploymentState(db, d.name, this.rows(d), d.mirror ?? null, seed));
       }
       // A rollout whose versions are both configured keeps the canary alive whatever was stored.
       if (rollout && d.pools.has(rollout.canaryVersion) && d.pools.has(rollout.stableVersion)) {
@@ -138,7 +165,8 @@ export class DeploymentState {
       const retired = change.retire?.includes(version) ? true : change.activate?.includes(version) ? false : pool.retired;
       const fault = change.fault?.[version] ?? pool.fault;
       const replicas = change.replicas && version in change.replicas ? change.replicas[version]! : pool.manualReplicas;
-      return { version, model: pool.artifact, weight: split.find((e) => e.version === version)?.weight ?? 0, position, state: retired ? 'retired' : 'active', fault: { ...fault }, replicas };
+      const autoscaleTarget = change.autoscale?.[version] ?? pool.clusterAutoscaleTarget;
+      return { version, model: pool.artifact, weight: split.find((e) => e.version === version)?.weight ?? 0, position, state: retired ? 'retired' : 'active', fault: { ...fault }, replicas, autoscaleTarget };
     });
   }
 
@@ -153,10 +181,10 @@ export class DeploymentState {
 
   private applyStored(d: Deployment, stored: StoredDeploymentState): void {
     this.applied.set(d.name, stored.revision);
-    this.applyRows(d, stored.versions.map((v) => ({ version: v.version, weight: v.weight, state: v.state, fault: v.fault, replicas: v.replicas })), stored.mirror ?? undefined);
+    this.applyRows(d, stored.versions.map((v) => ({ version: v.version, weight: v.weight, state: v.state, fault: v.fault, replicas: v.replicas, autoscaleTarget: v.autoscaleTarget })), stored.mirror ?? undefined);
   }
 
-  private applyRows(d: Deployment, rows: readonly Pick<VersionStateRow, 'version' | 'weight' | 'state' | 'fault' | 'replicas'>[], mirror: MirrorConfig | undefined): void {
+  private applyRows(d: Deployment, rows: readonly Pick<VersionStateRow, 'version' | 'weight' | 'state' | 'fault' | 'replicas' | 'autoscaleTarget'>[], mirror: MirrorConfig | undefined): void {
     // A version another node's vigil.yaml has and this one's has not (a config change rolling
     // out) is left out here; the nodes agree again once they run the same file.
     const known = rows.filter((r) => d.pools.has(r.version));
@@ -164,6 +192,8 @@ export class DeploymentState {
     for (const r of known) {
       const pool = d.pools.get(r.version)!;
       if (r.fault) pool.fault = { errorRate: r.fault.errorRate, addedLatencyMs: r.fault.addedLatencyMs };
+      // The autoscaler applies it (within this node's memory budget) at its next tick.
+      pool.clusterAutoscaleTarget = r.autoscaleTarget ?? null;
       this.setManualReplicas(pool, r.replicas ?? null);
       this.setActive(pool, r.state === 'active');
     }

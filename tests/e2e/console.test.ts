@@ -148,6 +148,11 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
     await ops.screenshot({ path: join(SHOTS, 'audit.png'), fullPage: true });
     await ops.goto(`${consoleUrl}/debug`);
     await ops.getByText('cls-v1-1').first().waitFor({ timeout: 10_000 });
+    // The node list: on the embedded database this node is the only one, healthy and the leader.
+    expect(await ops.getByTestId('cluster-summary').textContent()).toContain('Embedded database');
+    const nodeRow = ops.locator('tr[data-testid^="node-"]');
+    expect(await nodeRow.count()).toBe(1);
+    expect(await nodeRow.first().textContent()).toMatch(/healthy.*leader/);
     await ops.screenshot({ path: join(SHOTS, 'debug.png'), fullPage: true });
     await ops.goto(`${consoleUrl}/runbooks/canary-rolled-back`);
     await ops.screenshot({ path: join(SHOTS, 'runbook.png'), fullPage: true });

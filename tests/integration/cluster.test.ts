@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, sendJsonTo, startLoad } from '../helpers/load.ts';
@@ -26,6 +29,7 @@ interface DeploymentDoc {
 }
 
 const NAMES = ['node-a', 'node-b', 'node-c'] as const;
+const cluster = (v: RunningVigil) => getJson<ClusterDoc>(`${v.url}/api/v1/cluster`);
 
 function config() {
   const { model: _model, ...base } = clsDeployment();
@@ -47,7 +51,6 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
 
   const node = (name: string) => nodes.get(name)!;
   const alive = () => [...nodes.entries()].filter(([, v]) => v.proc.exitCode === null && v.proc.signalCode === null);
-  const cluster = (v: RunningVigil) => getJson<ClusterDoc>(`${v.url}/api/v1/cluster`);
   const deployment = (v: RunningVigil) => getJson<DeploymentDoc>(`${v.url}/api/v1/deployments/cls`);
   const splitOf = async (v: RunningVigil) => Object.fromEntries((await deployment(v)).split.map((e) => [e.version, e.weight]));
   const metric = async (v: RunningVigil, name: string) => sampleValue(parseSamples((await scrape(v.url)).text), name, {});
@@ -231,5 +234,60 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
     expect((await cluster(node(stale))).nodes.find((n) => n.leader)!.name).toBe(other);
     console.log(`a paused leader was replaced ${tookOverMs.toFixed(0)} ms after SIGSTOP`);
     expect(tookOverMs).toBeLessThan(10_000);
+  });
+});
+
+describe.skipIf(!adminUrl)('autoscaling across nodes', () => {
+  let db: Awaited<ReturnType<typeof freshPostgresUrl>>;
+  const nodes: RunningVigil[] = [];
+  const version = async (v: RunningVigil) => (await getJson<{ versions: Array<{ target_replicas: number; replicas: { state: string }[]; dispatched: number }> }>(`${v.url}/api/v1/deployments/cls`)).versions[0]!;
+
+  beforeAll(async () => {
+    db = await freshPostgresUrl();
+    const { num_replicas: _fixed, ...base } = clsDeployment();
+    const config = { deployments: [{ ...base, autoscaling: { min_replicas: 1, max_replicas: 3, target_ongoing_requests: 1, upscale_delay_s: 1, downscale_delay_s: 3, look_back_period_s: 2 } }] };
+    nodes.push(...(await Promise.all(['auto-a', 'auto-b'].map((name) => startVigil(config, { env: { DATABASE_URL: db!.url, VIGIL_NODE_NAME: name } })))));
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((v) => v.stop()));
+    await db?.dispose();
+  }, 60_000);
+
+  it('sizes every node from the load of the whole cluster, decided once by the leader', async () => {
+    const [busy, idle] = nodes as [RunningVigil, RunningVigil];
+    expect((await version(idle)).target_replicas).toBe(1);
+    // Only one node gets requests; the leader adds both nodes' load and gives each node its share.
+    const load = startLoad(busy.url, { concurrency: 6 });
+    try {
+      await waitFor(async () => (await version(idle)).target_replicas >= 2, 30_000, 'the idle node to scale up with the cluster');
+    } finally {
+      await load.stop();
+    }
+    expect((await version(idle)).dispatched).toBe(0);
+    expect((await version(busy)).target_replicas).toBe((await version(idle)).target_replicas);
+    const decisions = (await getJson<{ entries: { actor: string; after: { target: number; per: string; epoch: number } }[] }>(`${idle.url}/api/v1/audit?action=autoscale`)).entries;
+    expect(decisions.length).toBeGreaterThan(0);
+    for (const d of decisions) expect(d).toMatchObject({ actor: 'vigil/autoscaler', after: { per: 'node' } });
+    // One decision per change for the cluster, not one per node: every row carries the leader's epoch.
+    expect(new Set(decisions.map((d) => d.after.epoch)).size).toBe(1);
+    // Idle again: after the downscale delay both nodes go back to min_replicas.
+    await waitFor(async () => (await version(idle)).target_replicas === 1 && (await version(busy)).target_replicas === 1, 30_000, 'both nodes to scale back down');
+  });
+});
+
+describe('the embedded database is one node', () => {
+  it('refuses a second node on the same data directory, saying why and what to use instead', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-one-node-'));
+    const first = await startVigil({ deployments: [clsDeployment()] }, { dataDir, waitReady: false });
+    try {
+      const second = startVigil({ deployments: [clsDeployment()] }, { dataDir, waitReady: false });
+      await expect(second).rejects.toThrow(/vigil exited with 1 before listening/);
+      await expect(second).rejects.toThrow(new RegExp(`PGlite data directory .* is in use by process ${first.proc.pid}.*use Postgres to share a database between processes`));
+      // The first node is untouched.
+      expect((await cluster(first)).nodes).toHaveLength(1);
+    } finally {
+      await first.stop();
+    }
   });
 });

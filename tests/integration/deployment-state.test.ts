@@ -45,12 +45,25 @@ describe.each(openTestDatabases())('shared deployment state on $name', ({ open }
     expect(again.split()).toEqual({ v1: 70, v2: 30 });
     expect(again.d.pools.get('v2')!.fault.errorRate).toBe(0.25);
     expect(again.d.pools.get('v1')!.targetReplicas).toBe(3);
-    // The file changed for this deployment (v2's fault injection): the file wins.
-    const changed = nodeView([FILE[0]!, { ...FILE[1]!, fault_injection: { error_rate: 0.5 } }]);
-    await changed.state.seed(db, []);
-    expect(changed.split()).toEqual({ v1: 100, v2: 0 });
-    expect(changed.d.pools.get('v2')!.fault.errorRate).toBe(0.5);
-    expect(changed.d.pools.get('v1')!.targetReplicas).toBe(1);
+    // The file changed v2's fault injection: that comes from the file, the rest stays as the API left it.
+    const faultChanged = nodeView([FILE[0]!, { ...FILE[1]!, fault_injection: { error_rate: 0.5 } }]);
+    await faultChanged.state.seed(db, []);
+    expect(faultChanged.split()).toEqual({ v1: 70, v2: 30 });
+    expect(faultChanged.d.pools.get('v2')!.fault.errorRate).toBe(0.5);
+    expect(faultChanged.d.pools.get('v1')!.targetReplicas).toBe(3);
+    // ... and it is recorded: the same file again changes nothing.
+    const same = nodeView([FILE[0]!, { ...FILE[1]!, fault_injection: { error_rate: 0.5 } }]);
+    await same.state.seed(db, []);
+    expect(same.d.pools.get('v1')!.targetReplicas).toBe(3);
+    // The file changed v1's replica count: the hand-set count gives way to it.
+    const replicasChanged = nodeView([{ ...FILE[0]!, num_replicas: 2 }, { ...FILE[1]!, fault_injection: { error_rate: 0.5 } }]);
+    await replicasChanged.state.seed(db, []);
+    expect(replicasChanged.d.pools.get('v1')!.targetReplicas).toBe(2);
+    expect(replicasChanged.split()).toEqual({ v1: 70, v2: 30 });
+    // The file changed the weights: the split is seeded from the file again.
+    const weightsChanged = nodeView([{ ...FILE[0]!, num_replicas: 2, weight: 90 }, { ...FILE[1]!, weight: 10, fault_injection: { error_rate: 0.5 } }]);
+    await weightsChanged.state.seed(db, []);
+    expect(weightsChanged.split()).toEqual({ v1: 90, v2: 10 });
   });
 
   it('applies another node’s change once, and never an older state over a newer one', async () => {

@@ -43,13 +43,13 @@ describe.each(openTestDatabases())('rollout and traffic state on $name', ({ open
   it('stores a deployment’s versions whole, in order, and drops versions no longer listed', async () => {
     const db = database.db;
     await saveDeploymentState(db, 'cls', [
-      { version: 'v2', model: '/m2', weight: 10, position: 0, state: 'active', fault: null, replicas: null },
-      { version: 'v1', model: '/m1', weight: 90, position: 1, state: 'active', fault: null, replicas: null },
-      { version: 'v0', model: '/m0', weight: 0, position: 2, state: 'retired', fault: null, replicas: null },
+      { version: 'v2', model: '/m2', weight: 10, position: 0, state: 'active', fault: null, replicas: null, autoscaleTarget: null },
+      { version: 'v1', model: '/m1', weight: 90, position: 1, state: 'active', fault: null, replicas: null, autoscaleTarget: null },
+      { version: 'v0', model: '/m0', weight: 0, position: 2, state: 'retired', fault: null, replicas: null, autoscaleTarget: null },
     ], { version: 'v2', percent: 20, tolerance: 0.001 });
     await saveDeploymentState(db, 'cls', [
-      { version: 'v2', model: '/m2', weight: 100, position: 0, state: 'active', fault: null, replicas: null },
-      { version: 'v1', model: '/m1', weight: 0, position: 1, state: 'retired', fault: null, replicas: null },
+      { version: 'v2', model: '/m2', weight: 100, position: 0, state: 'active', fault: null, replicas: null, autoscaleTarget: null },
+      { version: 'v1', model: '/m1', weight: 0, position: 1, state: 'retired', fault: null, replicas: null, autoscaleTarget: null },
     ], null);
     const state = (await loadDeploymentState(db, 'cls'))!;
     expect(state.versions.map((v) => [v.version, v.weight, v.state])).toEqual([['v2', 100, 'active'], ['v1', 0, 'retired']]);
@@ -57,11 +57,11 @@ describe.each(openTestDatabases())('rollout and traffic state on $name', ({ open
     // A failed transaction leaves the previous state.
     await expect(
       withTransaction(db, async (tx) => {
-        await saveDeploymentState(tx, 'cls', [{ version: 'v1', model: '/m1', weight: 100, position: 0, state: 'active', fault: null, replicas: null }], null);
+        await saveDeploymentState(tx, 'cls', [{ version: 'v1', model: '/m1', weight: 100, position: 0, state: 'active', fault: null, replicas: null, autoscaleTarget: null }], null);
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
     expect((await loadDeploymentState(db, 'cls'))!.versions.map((v) => v.version)).toEqual(['v2', 'v1']);
-    await expect(saveDeploymentState(db, 'cls', [{ version: 'v1', model: '/m1', weight: -1, position: 0, state: 'active', fault: null, replicas: null }], null)).rejects.toThrow();
+    await expect(saveDeploymentState(db, 'cls', [{ version: 'v1', model: '/m1', weight: -1, position: 0, state: 'active', fault: null, replicas: null, autoscaleTarget: null }], null)).rejects.toThrow();
   });
 });

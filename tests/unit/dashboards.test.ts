@@ -34,6 +34,10 @@ const FAMILIES: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   vigil_replica_cpu_seconds_total: 'counter',
   vigil_event_loop_lag_seconds: 'gauge',
   vigil_build_info: 'gauge',
+  vigil_leader: 'gauge',
+  vigil_state_in_sync: 'gauge',
+  vigil_leader_fenced_writes_total: 'counter',
+  vigil_state_resyncs_total: 'counter',
 };
 
 /** Series names a query may select: counters and gauges as named, histograms only through their suffixes. */
@@ -167,6 +171,7 @@ describe('generated Grafana dashboards', () => {
 
   it('use metric families that serving/telemetry/metrics.ts really registers, with the same types', () => {
     const metrics = new VigilMetrics(() => [], { deployments: () => [], memoryCapped: () => false });
+    metrics.observeCluster(() => ({ isLeader: true, epoch: 1, fencedWrites: 0, inSync: true, resyncs: 0 }));
     try {
       const registered = new Map(metrics.registry.getMetricsAsArray().map((m) => [m.name, (m as unknown as { type: string }).type]));
       for (const [name, type] of Object.entries(FAMILIES)) expect(registered.get(name), name).toBe(type);

@@ -156,6 +156,13 @@ describe('deploy/kubernetes', () => {
 
   it('runs the node without its built-in console, and keeps Service links out of vigil’s environment', () => {
     expect(env(nodeContainer, 'VIGIL_CONSOLE').value).toBe('0');
+    // Each node is named after its pod and advertises its pod address to the others.
+    expect(env(nodeContainer, 'VIGIL_NODE_NAME').valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    expect(env(nodeContainer, 'POD_IP').valueFrom?.fieldRef?.fieldPath).toBe('status.podIP');
+    expect(env(nodeContainer, 'VIGIL_ADVERTISE_URL').value).toBe(`http://$(POD_IP):${nodeContainer.ports![0]!.containerPort}`);
+    // Kubernetes expands $(POD_IP) only from a variable defined earlier in the list.
+    const names = (nodeContainer.env ?? []).map((e) => e.name);
+    expect(names.indexOf('POD_IP')).toBeLessThan(names.indexOf('VIGIL_ADVERTISE_URL'));
     // A Service named vigil would inject VIGIL_PORT=tcp://..., which vigil's env schema refuses.
     expect(nodePod.spec.enableServiceLinks).toBe(false);
     expect(consoleDeployment.spec.template.spec.enableServiceLinks).toBe(false);
@@ -212,7 +219,9 @@ describe('deploy/kubernetes', () => {
     const so = one('ScaledObject', 'vigil');
     expect(so.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'vigil' });
     expect(so.spec.maxReplicaCount).toBe(MAX_NODES);
-    expect(so.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+    // Two at least: a follower is there to take the leadership over when a node goes.
+    expect(so.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
+    expect(so.spec.minReplicaCount).toBeLessThanOrEqual(MAX_NODES);
     // A fixed count on the Deployment would fight the scaler at every apply, once it may scale.
     if (MAX_NODES > 1) expect(node.spec.replicas).toBeUndefined();
     else expect(node.spec.replicas).toBe(1);

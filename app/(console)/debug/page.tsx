@@ -1,28 +1,30 @@
 import type { Metadata } from 'next';
 import { ErrorPanel } from '../../components/error-panel';
 import { PageHeader } from '../../components/page-header';
-import type { AuditEntry, ConsoleRuntime, Rollout } from '../../lib/api-types';
+import type { AuditEntry, ClusterStatus, ConsoleRuntime, Rollout } from '../../lib/api-types';
 import { formatDuration, formatMiB, formatMs } from '../../lib/format';
 import { readerTimeZone } from '../../lib/reader-time-zone';
 import { requireSession } from '../../lib/session';
 import { isDeploymentChange, mergeTimeline } from '../../lib/timeline';
 import { apiGet } from '../../lib/vigil-api';
 import { BatchSizes } from './batch-sizes';
+import { NodesTable } from './nodes-table';
 import { QueueTable, ReplicaTable } from './replica-table';
 import { Timeline } from './timeline';
 import { ModelLoads, TracesTable } from './traces-table';
 
 export const metadata: Metadata = { title: 'Debug · vigil console' };
 
-/** Inside the node: replicas, queues, batching, model loads, traces and the change timeline. */
+/** The nodes, and inside the node serving the page: replicas, queues, batching, model loads, traces and the change timeline. */
 export default async function DebugPage() {
-  const [, timeZone, runtime, audit, rollouts] = await Promise.all([
+  const [, timeZone, runtime, audit, rollouts, cluster] = await Promise.all([
     requireSession(),
     readerTimeZone(),
     apiGet<ConsoleRuntime>('/console/runtime'),
     // The audit log holds logins and alert changes too; read further back, keep deployment changes.
     apiGet<{ entries: AuditEntry[] }>('/audit?limit=300'),
     apiGet<{ rollouts: Rollout[] }>('/rollouts?limit=20'),
+    apiGet<ClusterStatus>('/cluster'),
   ]);
   return (
     <>
@@ -35,8 +37,13 @@ export default async function DebugPage() {
         </p>
       )}
 
+      <section aria-labelledby="nodes-h">
+        <h2 id="nodes-h">Nodes</h2>
+        {cluster.ok ? <NodesTable cluster={cluster.data} timeZone={timeZone} /> : <ErrorPanel what="the nodes" failure={cluster} />}
+      </section>
+
       <section aria-labelledby="replicas-h">
-        <h2 id="replicas-h">Replicas</h2>
+        <h2 id="replicas-h">Replicas{cluster.ok ? ` on ${cluster.data.node.name}` : ''}</h2>
         {runtime.ok ? <ReplicaTable runtime={runtime.data} timeZone={timeZone} /> : <ErrorPanel what="replicas" failure={runtime} />}
       </section>
 

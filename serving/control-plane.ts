@@ -70,6 +70,9 @@ export class ControlPlane {
       now.total === (before?.total ?? 0) && now.cpuSeconds === (before?.cpuSeconds ?? 0)
         ? undefined
         : { ...now, total: now.total - (before?.total ?? 0), errors: now.errors - (before?.errors ?? 0), latencyCounts: now.latencyCounts.map((c, i) => c - (before?.latencyCounts[i] ?? 0)), latencySumSeconds: now.latencySumSeconds - (before?.latencySumSeconds ?? 0), cpuSeconds: now.cpuSeconds - (before?.cpuSeconds ?? 0) },
+    10_000,
+    // As for SLI buckets: a minute row written an hour later means its node could not write meanwhile.
+    (r) => r.bucketStart < Date.now() - 3_600_000,
   );
   /** Who runs the singletons: this node always on the embedded database; the lock holder on Postgres. */
   readonly leadership: Leadership;
@@ -163,7 +166,7 @@ export class ControlPlane {
     try {
       const rows = await requestRollupsChanged(this.database.db, { excludeNode: this.o.identity.instance, since: this.otherHistory.since(), fromStart });
       this.history.load(this.otherHistory.absorb(rows));
-      this.otherHistory.forget((r) => r.bucketStart < fromStart.getTime());
+      this.otherHistory.forget();
     } catch (err) {
       this.o.log.warn({ err }, "could not read the other nodes' request counts; the console shows what this node has");
     }

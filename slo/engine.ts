@@ -35,6 +35,9 @@ export interface SloEngineOptions {
   now?: () => number;
 }
 
+/** Other nodes' SLI rows older than this are settled: followed no further (bounds memory). */
+const SETTLED_MS = 3_600_000;
+
 /** How much SLI history the engine keeps in memory: the longest alerting window (3 d) and a margin. */
 const MEMORY_MS = 3 * 86_400_000 + 3_600_000;
 
@@ -68,6 +71,9 @@ export class SloEngine {
       const total = now.total - (before?.total ?? 0);
       return total > 0 ? { ...now, total, good: now.good - (before?.good ?? 0) } : undefined;
     },
+    10_000,
+    // A node writes a bucket while it is current, or late only after failed flushes: an hour on, rows are settled.
+    (r) => r.bucketStart.getTime() < this.now() - SETTLED_MS,
   );
 
   constructor(private readonly o: SloEngineOptions) {
@@ -113,8 +119,10 @@ export class SloEngine {
     const fromStart = new Date(now - MEMORY_MS);
     const rows = await this.o.store.sliBucketsChanged(this.others.since(), fromStart);
     const window = this.o.collector.window;
+    const late = this.others.lateRows;
     for (const r of this.others.absorb(rows)) window.add(`${r.sloId}|${r.version}`, r.bucketStart.getTime(), r.good, r.total);
-    this.others.forget((r) => r.bucketStart < fromStart);
+    if (this.others.lateRows > late) this.o.log.warn({ rows: this.others.lateRows - late }, 'another node wrote SLI counts for buckets over an hour old (after failing to write for that long); they are stored, but this node adds them only after a restart');
+    this.others.forget();
   }
 
   /** Writes pending SLI counts; on failure they go back and are retried next time. */

@@ -11,6 +11,8 @@
 export class RemoteRows<T> {
   private readonly seen = new Map<string, T>();
   private newest: number | undefined;
+  /** Rows that changed after they were forgotten (see `absorb`), since the start. */
+  lateRows = 0;
 
   constructor(
     /** Identifies a row: node plus the row's own key. */
@@ -18,6 +20,12 @@ export class RemoteRows<T> {
     /** now minus before, or undefined when nothing grew (before is undefined for a new row). */
     private readonly increase: (now: T, before: T | undefined) => T | undefined,
     private readonly marginMs = 10_000,
+    /**
+     * Rows this says are settled are forgotten by `forget`, and one that changes afterwards is
+     * not added again (its increase cannot be known): only a node that could not write for
+     * longer than the settling time does that. Memory stays bounded by the recent rows.
+     */
+    private readonly settled: (row: T) => boolean = () => false,
   ) {}
 
   /** Where the next read starts: undefined before the first read (read everything in range). */
@@ -28,11 +36,17 @@ export class RemoteRows<T> {
   /** Takes a read's rows; returns the increases to add. */
   absorb(rows: readonly (T & { updatedAt: Date })[]): T[] {
     const out: T[] = [];
+    // The first read takes every row in range, settled or not.
+    const first = this.newest === undefined;
     for (const row of rows) {
       const at = row.updatedAt.getTime();
       if (this.newest === undefined || at > this.newest) this.newest = at;
       const key = this.keyOf(row);
       const before = this.seen.get(key);
+      if (before === undefined && !first && this.settled(row)) {
+        this.lateRows++;
+        continue;
+      }
       const inc = this.increase(row, before);
       this.seen.set(key, row);
       if (inc !== undefined) out.push(inc);
@@ -42,9 +56,9 @@ export class RemoteRows<T> {
     return out;
   }
 
-  /** Forgets rows the store no longer keeps (they will not change again). */
-  forget(drop: (row: T) => boolean): void {
-    for (const [key, row] of this.seen) if (drop(row)) this.seen.delete(key);
+  /** Forgets the settled rows (and any the store no longer keeps). */
+  forget(drop: (row: T) => boolean = () => false): void {
+    for (const [key, row] of this.seen) if (this.settled(row) || drop(row)) this.seen.delete(key);
   }
 
   get size(): number {

@@ -36,6 +36,17 @@ describe('RemoteRows: following counts other nodes write', () => {
     expect(r.size).toBe(1);
     expect(r.absorb([{ node: 'a', key: 'old', n: 4, updatedAt: at(2) }]).map((x) => x.n)).toEqual([4]);
   });
+
+  it('forgets settled rows, and does not add one that changes after it settled (memory stays bounded)', () => {
+    const r = new RemoteRows<Row>((x) => `${x.node}/${x.key}`, (now, before) => (now.n > (before?.n ?? 0) ? { ...now, n: now.n - (before?.n ?? 0) } : undefined), 10_000, (x) => x.key.startsWith('old'));
+    // The first read adds everything in range, settled rows too.
+    expect(r.absorb([{ node: 'a', key: 'old-1', n: 3, updatedAt: at(0) }, { node: 'a', key: 'new', n: 1, updatedAt: at(1) }]).map((x) => x.n)).toEqual([3, 1]);
+    r.forget();
+    expect(r.size).toBe(1);
+    // A settled row that changes again cannot be diffed: it is left out and counted as late.
+    expect(r.absorb([{ node: 'a', key: 'old-1', n: 5, updatedAt: at(5) }, { node: 'a', key: 'new', n: 2, updatedAt: at(5) }]).map((x) => [x.key, x.n])).toEqual([['new', 1]]);
+    expect(r.lateRows).toBe(1);
+  });
 });
 
 describe('Coalescer: reloads after change notices', () => {

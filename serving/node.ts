@@ -91,7 +91,7 @@ export class VigilNode {
     // Stats arrive with the health pings (every 2 s at most); every 5 s is enough for a cost figure.
     this.cpuTimer = setInterval(() => this.sampleCpu(), 5000).unref();
     for (const d of this.router.deployments.values()) d.mirrorStats.onResult = (version, result) => this.metrics.observeMirror(d.name, version, result);
-    this.window = new ClusterWindow({ db: plane.database.db, instance: plane.identity.instance, log, shared: plane.database.driver === 'postgres' });
+    this.window = new ClusterWindow({ db: plane.database.db, instance: plane.identity.instance, shared: plane.database.driver === 'postgres' });
     this.rollouts = new RolloutController({
       db: plane.database.db,
       router: this.router,

@@ -1,6 +1,5 @@
 import type { Db } from '../../db/client.ts';
 import { liveBucketsChanged, writeLiveBuckets } from '../../db/queries/live-buckets.ts';
-import type { Logger } from '../logger.ts';
 import { emptySummary, LiveWindow, type RequestWindow, type SecondCounts, type WindowSummary } from '../rollout/live-window.ts';
 import { RemoteRows } from './remote-rows.ts';
 
@@ -31,7 +30,7 @@ export class ClusterWindow implements RequestWindow {
   );
 
   constructor(
-    private readonly o: { db: Db; instance: string; log: Logger; shared: boolean; retentionSeconds?: number },
+    private readonly o: { db: Db; instance: string; shared: boolean; retentionSeconds?: number },
   ) {
     this.local = new LiveWindow({ retentionSeconds: o.retentionSeconds, trackChanges: o.shared });
     this.others = new LiveWindow({ retentionSeconds: o.retentionSeconds });
@@ -46,7 +45,7 @@ export class ClusterWindow implements RequestWindow {
     return this.o.shared ? addSummary(out, this.others.summary(deployment, version, sinceMs, nowMs)) : out;
   }
 
-  /** Writes this node's seconds that changed since the last flush; kept for the next one on failure. */
+  /** Writes this node's seconds that changed since the last flush; on failure they are kept for the next one, and the error thrown. */
   async flush(): Promise<void> {
     if (!this.o.shared) return;
     const rows = this.local.takeChanged();
@@ -55,7 +54,7 @@ export class ClusterWindow implements RequestWindow {
       await writeLiveBuckets(this.o.db, this.o.instance, rows);
     } catch (err) {
       this.local.restoreChanged(rows);
-      this.o.log.warn({ err, rows: rows.length }, 'could not share per-second request counts; will retry');
+      throw err;
     }
   }
 

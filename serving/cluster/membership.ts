@@ -53,6 +53,8 @@ export class Membership {
   private listener: StateListener | undefined;
   private others: NodeRow[] = [];
   private lastPrune = 0;
+  /** Since when heartbeats fail (one warning per outage, not one a second). */
+  private failingSince: number | undefined;
 
   constructor(private readonly o: MembershipOptions) {}
 
@@ -73,6 +75,8 @@ export class Membership {
     if (this.o.url) {
       this.listener = new StateListener({ url: this.o.url, log: this.o.log, applicationName: `vigil-listen/${this.o.identity.name}`, onNotice: (n) => this.o.onNotice(n), resync: () => this.o.resync() });
       await this.listener.start();
+      // The node read the state before it subscribed: what changed in between is read now.
+      await this.o.resync();
     }
     await this.beat();
     this.timer = setInterval(() => void this.beat(), this.o.config.heartbeat_interval_s * 1000);
@@ -81,7 +85,7 @@ export class Membership {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.o.window.flush();
+    await this.o.window.flush().catch((err) => this.o.log.warn({ err }, 'could not share the last per-second request counts'));
     await markStopped(this.o.db, this.o.identity.instance).catch((err) => this.o.log.warn({ err }, 'could not mark this node stopped'));
     await this.listener?.stop();
   }
@@ -135,8 +139,11 @@ export class Membership {
         await pruneLiveBuckets(this.o.db, Math.floor(Date.now() / 1000) - LIVE_KEEP_S);
         await pruneNodes(this.o.db, NODE_ROWS_KEEP_S);
       }
+      if (this.failingSince !== undefined) this.o.log.info({ failed_for_s: Math.round((Date.now() - this.failingSince) / 1000) }, 'heartbeats reach the database again');
+      this.failingSince = undefined;
     } catch (err) {
-      this.o.log.warn({ err }, 'could not write this node’s heartbeat; will retry');
+      if (this.failingSince === undefined) this.o.log.warn({ err }, 'could not write this node’s heartbeat or per-second counts; retrying every heartbeat (counts are kept meanwhile)');
+      this.failingSince ??= Date.now();
     } finally {
       this.beating = false;
     }

@@ -57,7 +57,7 @@ export class StateListener {
     this.client = postgres(o.url, options as postgres.Options<Record<string, postgres.PostgresType>>);
   }
 
-  /** Subscribes; the caller has loaded the state already, so no resync is needed for the first time. */
+  /** Subscribes. The caller reloads the state once afterwards, for changes made before the subscription. */
   async start(): Promise<void> {
     await this.client`listen ${this.client.unsafe(`"${STATE_CHANNEL}"`)}`;
     this.inSync = true;

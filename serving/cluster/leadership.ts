@@ -1,4 +1,6 @@
+import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import * as schema from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
 import { claimNextEpoch, holdsEpoch } from '../../db/queries/leadership.ts';
 import { VigilError } from '../errors.ts';
@@ -118,14 +120,21 @@ export const LEADER_LOCK_KEY = 0x76676c64;
  * lock, is what leader writes are checked against.
  *
  * Each tick, a follower tries the lock; the leader renews: first a compare-and-set on the
- * epoch through the pool (the write a woken-up stale leader makes first, and which fails), then
- * a check that its lock session is still the one holding the lock (postgres.js would silently
- * reconnect a dropped connection, and a new session holds nothing).
+ * epoch (the write a woken-up stale leader makes first, and which fails), then a check that its
+ * lock session is still the one holding the lock (postgres.js would silently reconnect a dropped
+ * connection, and a new session holds nothing). The epoch is taken and renewed on the lock
+ * session itself, not through the pool: a statement waiting there for a row lock keeps the
+ * session busy, whereas a session left idle while the pool waits would be ended by the lease,
+ * and with it the lock, under a leader that still believes it leads.
  */
 export class PostgresLeaderElection extends BaseLeadership {
   private readonly lockClient: postgres.Sql;
+  /** The lock session as a drizzle database, for the leadership queries. */
+  private readonly lockDb: Db;
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  /** When the last renewal succeeded (this process's clock). */
+  private renewedAt = 0;
   private lockPid: number | undefined;
   private idleTimeoutSupported = true;
   private stopped = false;
@@ -140,6 +149,7 @@ export class PostgresLeaderElection extends BaseLeadership {
       onnotice: () => {},
       connection: { application_name: o.applicationName },
     });
+    this.lockDb = drizzle(this.lockClient, { schema }) as unknown as Db;
   }
 
   async start(): Promise<void> {
@@ -179,6 +189,8 @@ export class PostgresLeaderElection extends BaseLeadership {
   }
 
   private async tick(): Promise<void> {
+    // A renewal that hangs (a network partition) must not keep a leader that cannot prove it leads.
+    if (this.busy && this.isLeader && Date.now() - this.renewedAt > this.o.leaseMs) this.stepDown(`no renewal for ${Math.round((Date.now() - this.renewedAt) / 1000)} s`);
     if (this.busy || this.stopped) return;
     this.busy = true;
     try {
@@ -199,12 +211,14 @@ export class PostgresLeaderElection extends BaseLeadership {
     this.lockPid = row.pid;
     let epoch: number;
     try {
-      epoch = await claimNextEpoch(this.o.db, this.o.instance);
+      epoch = await claimNextEpoch(this.lockDb, this.o.instance);
     } catch (err) {
       await this.lockClient`select pg_advisory_unlock(${LEADER_LOCK_KEY})`.catch(() => undefined);
       throw err;
     }
     if (this.stopped) return;
+    this.renewedAt = Date.now();
+    this.o.log.debug({ epoch, lock_session: this.lockPid }, 'took the leader lock');
     this.become(epoch);
   }
 
@@ -224,7 +238,7 @@ export class PostgresLeaderElection extends BaseLeadership {
 
   private async renew(): Promise<void> {
     const epoch = this.epoch;
-    const still = await holdsEpoch(this.o.db, epoch, this.o.instance);
+    const still = await holdsEpoch(this.lockDb, epoch, this.o.instance);
     if (!this.isLeader || this.epoch !== epoch) return;
     if (!still) {
       this.fencedWrites++;
@@ -235,5 +249,6 @@ export class PostgresLeaderElection extends BaseLeadership {
     const [row] = await this.lockClient`select pg_backend_pid() as pid, exists(select 1 from pg_locks where locktype = 'advisory' and classid = 0 and objid = ${LEADER_LOCK_KEY} and objsubid = 1 and pid = pg_backend_pid() and granted) as held`;
     const { pid, held } = row as { pid: number; held: boolean };
     if (pid !== this.lockPid || !held) this.stepDown(`the lock session ${this.lockPid} is gone (now ${pid}, lock ${held ? 'held' : 'not held'})`);
+    else this.renewedAt = Date.now();
   }
 }

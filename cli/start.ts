@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from './load-config-or-exit.ts';
-import { secretFromEnv, type VigilEnv } from '../serving/config/env.ts';
+import { secretFromEnv, withholdFromChildren, type VigilEnv } from '../serving/config/env.ts';
 
 function hasSecret(name: string): boolean {
   try {
@@ -15,7 +15,7 @@ import { startTracing } from '../serving/telemetry/tracing.ts';
 import { ControlPlane } from '../serving/control-plane.ts';
 import { resolveConfigArtifacts } from '../serving/registry/resolve-config.ts';
 import { artifactDir } from '../serving/registry/artifact-store.ts';
-import { ConsoleProcess } from '../serving/console-process.ts';
+import { ConsoleProcess } from '../serving/console/console-process.ts';
 import { nodeIdentity } from '../serving/cluster/node-identity.ts';
 
 export interface StartOptions {
@@ -47,6 +47,9 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     await tracing.shutdown();
     process.exit(1);
   }
+  // The secrets are read; no child process (replicas, the console, its build) needs them, and a
+  // child's environment is readable by anything that can read its /proc entry.
+  withholdFromChildren(['DATABASE_URL', 'VIGIL_TOKEN', ...config.alerting.webhooks.flatMap((w) => (w.secret_env ? [w.secret_env] : []))]);
   // Deployments may name packed models (`model: cls:v3`); their files are checked and located now.
   let resolved;
   try {
@@ -80,7 +83,7 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     await node.shutdown().catch(() => undefined);
     process.exit(1);
   }
-  if (!plane.hasTokens) log.warn('no API token exists: the control API (/api/v1) answers loopback callers only; create one with `vigil token create --role admin`');
+  if (!(await plane.tokensExist())) log.warn('no API token exists: the control API (/api/v1) answers loopback callers only; create one with `vigil token create --role admin`');
   log.info({ host: address.address, port: address.port, config: file, deployments: config.deployments.map((d) => d.name) }, `vigil listening on http://${address.address}:${address.port}`);
   if (config.console.enabled && env.VIGIL_CONSOLE !== '0' && env.VIGIL_CONSOLE !== 'off') {
     // The console calls this node's API over loopback when the node listens on every address.

@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'console': {
       if (rest[0] !== 'build') fail('console build');
-      const { ensureBuilt } = await import('../serving/console-process.ts');
+      const { ensureBuilt } = await import('../serving/console/console-process.ts');
       const { createLogger } = await import('../serving/logger.ts');
       if (!(await ensureBuilt(createLogger({ role: 'primary' })))) process.exit(1);
       return;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { driverHandle, openDatabase, type Db, type VigilDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { listSlos, upsertSlo } from '../db/queries/slos.ts';
-import { listApiTokens } from '../db/queries/tokens.ts';
+import { anyActiveToken } from '../db/queries/tokens.ts';
 import type { Slo } from '../db/schema/slos.ts';
 import { slosFromConfig, type SloDefinition } from '../slo/definition.ts';
 import { SloEngine } from '../slo/engine.ts';
@@ -18,6 +18,7 @@ import type { Logger } from './logger.ts';
 import { seedRunbooks } from './runbooks/seed-runbooks.ts';
 import { RequestHistory } from './telemetry/request-history.ts';
 import { RecentTraces } from './telemetry/recent-traces.ts';
+import { RetentionJob } from './retention/retention-job.ts';
 import { addRequestRollups, requestRollupsChanged } from '../db/queries/request-rollups.ts';
 import { ensureLeadershipRow } from '../db/queries/leadership.ts';
 import { PostgresLeaderElection, SoleLeadership, type Leadership } from './cluster/leadership.ts';
@@ -62,7 +63,7 @@ export class ControlPlane {
   readonly history = new RequestHistory();
   readonly traces = new RecentTraces();
   private historyTimer: NodeJS.Timeout | undefined;
-  private tokensExist = false;
+  private tokensSeen = false;
   /** Other nodes' request rollups as last read (the console's numbers cover every node). */
   private readonly otherHistory = new RemoteRows<HistoryRow & { node: string }>(
     (r) => `${r.node}\u0000${r.deployment}\u0000${r.version}\u0000${r.bucketStart}`,
@@ -76,6 +77,8 @@ export class ControlPlane {
   );
   /** Who runs the singletons: this node always on the embedded database; the lock holder on Postgres. */
   readonly leadership: Leadership;
+  /** Deletes rows past their retention while this node leads. */
+  readonly retention: RetentionJob;
 
   private constructor(
     readonly database: VigilDatabase,
@@ -114,6 +117,13 @@ export class ControlPlane {
       isLeader,
       fence,
     });
+    this.retention = new RetentionJob({
+      db: database.db,
+      config: o.config.retention,
+      log: o.log,
+      isLeader,
+      longestSloWindowSeconds: () => Math.max(0, ...[...this.slos.values()].map((s) => s.windowSeconds)),
+    });
   }
 
   static async open(o: ControlPlaneOptions): Promise<ControlPlane> {
@@ -133,6 +143,7 @@ export class ControlPlane {
       await plane.leadership.start();
       await plane.engine.start();
       plane.sender.start();
+      plane.retention.start();
       o.log.info({ driver: database.driver, node: o.identity.name, instance: o.identity.instance, leader: plane.leadership.isLeader, epoch: plane.leadership.epoch, slos: stored.map((s) => s.id), webhooks: o.config.alerting.webhooks.map((w) => w.name) }, 'control plane ready');
       return plane;
     } catch (err) {
@@ -183,13 +194,19 @@ export class ControlPlane {
     return objectives.length ? Math.max(...objectives) : undefined;
   }
 
-  /** Whether any API token exists; without one the API answers loopback callers only. */
-  get hasTokens(): boolean {
-    return this.tokensExist;
+  /**
+   * Whether any API token exists; without one the API answers loopback callers only. A token made
+   * through another node sharing the database counts at once: until this node has seen one, it
+   * asks the database on every such call (only token-less loopback calls ask, and only until
+   * the first token). Once seen, it stays seen until a revocation here finds none left.
+   */
+  async tokensExist(): Promise<boolean> {
+    if (!this.tokensSeen) this.tokensSeen = await anyActiveToken(this.database.db);
+    return this.tokensSeen;
   }
 
   async refreshTokenPresence(): Promise<void> {
-    this.tokensExist = (await listApiTokens(this.database.db)).some((t) => t.revokedAt === null);
+    this.tokensSeen = await anyActiveToken(this.database.db);
   }
 
   /** Replaces the SLO set used by the collector and the engine. */
@@ -226,6 +243,7 @@ export class ControlPlane {
     try {
       clearInterval(this.historyTimer);
       await this.sender.stop();
+      await this.retention.stop();
       await this.engine.stop();
       await this.flushHistory();
       // Gives the lock back at once, so another node takes over without waiting for the lease.

@@ -13,6 +13,13 @@ import {
 } from '../schema/index.ts';
 import { withTransaction } from '../transaction.ts';
 
+/**
+ * Fingerprints of alerts received from Alertmanager start with this; vigil's own are hex digests.
+ * The two sources never share a row, so a received payload cannot resolve or rename an alert
+ * that vigil raised.
+ */
+export const EXTERNAL_FINGERPRINT_PREFIX = 'am:';
+
 export interface AlertInput {
   fingerprint: string;
   source: AlertSource;
@@ -85,10 +92,14 @@ export function upsertAlertState(
     }
 
     const [previous] = await t
-      .select({ state: alerts.state })
+      .select({ state: alerts.state, source: alerts.source })
       .from(alerts)
       .where(eq(alerts.fingerprint, alert.fingerprint))
       .for('update');
+    // One source never writes over another's alert (see EXTERNAL_FINGERPRINT_PREFIX).
+    if (previous && previous.source !== alert.source) {
+      throw new Error(`alert ${alert.fingerprint} belongs to ${previous.source}; ${alert.source} cannot change it`);
+    }
     const reopened = previous?.state === 'resolved' && alert.state !== 'resolved';
     const [updated] = await t
       .update(alerts)

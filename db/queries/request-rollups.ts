@@ -1,5 +1,5 @@
 // Per-minute request counts for the console (see db/schema/request-rollups.ts).
-import { and, gt, gte, lt, ne, sql } from 'drizzle-orm';
+import { and, gt, gte, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { requestRollups } from '../schema/index.ts';
 import type { HistoryRow } from '../../serving/telemetry/request-history.ts';
@@ -44,9 +44,4 @@ export async function requestRollupsChanged(db: Db, params: { excludeNode: strin
     .from(requestRollups)
     .where(and(ne(requestRollups.node, params.excludeNode), params.since ? gt(requestRollups.updatedAt, params.since) : undefined, gte(requestRollups.bucketStart, params.fromStart)));
   return rows.map((r) => ({ node: r.node, updatedAt: r.updatedAt, deployment: r.deployment, version: r.version, bucketStart: r.bucketStart.getTime(), bucketSeconds: r.bucketSeconds, total: r.total, errors: r.errors, latencyCounts: r.latencyCounts.map(Number), latencySumSeconds: r.latencySumSeconds, cpuSeconds: r.cpuSeconds }));
-}
-
-/** Drops rows older than the retention. */
-export async function pruneRequestRollups(db: Db, before: Date): Promise<void> {
-  await db.delete(requestRollups).where(lt(requestRollups.bucketStart, before));
 }

@@ -66,3 +66,9 @@ export function listApiTokens(db: Db): Promise<Omit<ApiToken, 'tokenHash'>[]> {
     .from(apiTokens)
     .orderBy(apiTokens.id);
 }
+
+/** Whether any token is live (not revoked): the switch between loopback trust and tokens only. */
+export async function anyActiveToken(db: Db): Promise<boolean> {
+  const [row] = await db.select({ id: apiTokens.id }).from(apiTokens).where(isNull(apiTokens.revokedAt)).limit(1);
+  return row !== undefined;
+}

@@ -1,14 +1,14 @@
 // Console users and their sessions. Passwords are hashed by the caller (serving/api/passwords.ts)
 // so that this module stays free of the argon2 native binding.
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, count, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull } from 'drizzle-orm';
 import type { Db } from '../client.ts';
-import { auditLog, sessions, users, type ApiTokenRole, type Session, type User } from '../schema/index.ts';
+import { sessions, users, type Session, type UserRole, type User } from '../schema/index.ts';
 
 /** Session tokens start with this, so one is told apart from an API token (vgl_) at a glance. */
 export const SESSION_PREFIX = 'vgs_';
 
-export async function createUser(db: Db, u: { username: string; passwordHash: string; role: ApiTokenRole }): Promise<User> {
+export async function createUser(db: Db, u: { username: string; passwordHash: string; role: UserRole }): Promise<User> {
   const [row] = await db.insert(users).values(u).returning();
   return row!;
 }
@@ -58,14 +58,33 @@ export async function revokeSession(db: Db, id: number, at: Date = new Date()): 
   await db.update(sessions).set({ revokedAt: at }).where(eq(sessions.id, id));
 }
 
-/**
- * Failed logins for a username since `since`, read from the audit log (every login attempt is
- * recorded there, so the limit holds across restarts and, later, across nodes).
- */
-export async function failedLoginsSince(db: Db, username: string, since: Date): Promise<{ count: number; oldest: Date | null }> {
-  const [row] = await db
-    .select({ n: count(), oldest: sql<string | null>`min(${auditLog.at})` })
-    .from(auditLog)
-    .where(and(eq(auditLog.target, `user/${username}`), eq(auditLog.action, 'auth.login_failed'), gt(auditLog.at, since)));
-  return { count: row?.n ?? 0, oldest: row?.oldest ? new Date(row.oldest) : null };
+/** Ends every open session of a user; returns how many were open. */
+export async function revokeUserSessions(db: Db, userId: number, at: Date = new Date()): Promise<number> {
+  const rows = await db
+    .update(sessions)
+    .set({ revokedAt: at })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, at)))
+    .returning({ id: sessions.id });
+  return rows.length;
+}
+
+/** Changes a user's role, password hash or disabled state; the fields left out stay. */
+export async function updateUser(
+  db: Db,
+  userId: number,
+  change: { role?: UserRole; passwordHash?: string; disabled?: boolean },
+  at: Date = new Date(),
+): Promise<User> {
+  const set: Partial<typeof users.$inferInsert> = {};
+  if (change.role !== undefined) set.role = change.role;
+  if (change.passwordHash !== undefined) set.passwordHash = change.passwordHash;
+  if (change.disabled !== undefined) set.disabledAt = change.disabled ? at : null;
+  const [row] = await db.update(users).set(set).where(eq(users.id, userId)).returning();
+  return row!;
+}
+
+/** Admins who can still log in, used to refuse taking the last one away. */
+export async function countActiveAdmins(db: Db): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(users).where(and(eq(users.role, 'admin'), isNull(users.disabledAt)));
+  return row?.n ?? 0;
 }

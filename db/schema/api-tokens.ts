@@ -1,8 +1,18 @@
 import { check, pgTable, serial, text } from 'drizzle-orm/pg-core';
 import { createdAt, oneOf, timestamptz } from './columns.ts';
 
-/** viewer reads; operator also acts (acknowledge, pause, roll back); admin also manages tokens. */
-export const apiTokenRoles = ['viewer', 'operator', 'admin'] as const;
+/**
+ * People's roles, ranked: viewer reads; operator also acts (acknowledge, pause, roll back);
+ * admin also manages tokens and users.
+ */
+export const userRoles = ['viewer', 'operator', 'admin'] as const;
+export type UserRole = (typeof userRoles)[number];
+
+/**
+ * A token has a user role, or `alert-receiver`: it may only post Alertmanager webhooks, so a
+ * credential kept in another system's configuration can do nothing else with vigil.
+ */
+export const apiTokenRoles = [...userRoles, 'alert-receiver'] as const;
 export type ApiTokenRole = (typeof apiTokenRoles)[number];
 
 /** Bearer tokens for /api/v1. Only a hash is stored (db/queries/tokens.ts says why sha256). */

@@ -14,3 +14,4 @@ export * from './artifacts.ts';
 export * from './users.ts';
 export * from './request-rollups.ts';
 export * from './cluster.ts';
+export * from './login-attempts.ts';

@@ -1,6 +1,6 @@
 import { check, index, integer, pgTable, serial, text } from 'drizzle-orm/pg-core';
 import { createdAt, oneOf, timestamptz } from './columns.ts';
-import { apiTokenRoles, type ApiTokenRole } from './api-tokens.ts';
+import { userRoles, type UserRole } from './api-tokens.ts';
 
 /**
  * Console users. The password is stored as an argon2id hash (PHC string, salt included): people
@@ -14,12 +14,12 @@ export const users = pgTable(
     // Unique: a login looks its user up by name.
     username: text('username').notNull().unique(),
     passwordHash: text('password_hash').notNull(),
-    role: text('role').$type<ApiTokenRole>().notNull(),
+    role: text('role').$type<UserRole>().notNull(),
     createdAt: createdAt(),
     disabledAt: timestamptz('disabled_at'),
     lastLoginAt: timestamptz('last_login_at'),
   },
-  (t) => [check('users_role_check', oneOf(t.role, apiTokenRoles))],
+  (t) => [check('users_role_check', oneOf(t.role, userRoles))],
 );
 
 /**

@@ -248,11 +248,16 @@ function consoleDeployment(i: Inputs): Deployment {
               name: 'console',
               image: `vigil:${i.version}`,
               imagePullPolicy: 'IfNotPresent',
-              // What serving/console-process.ts runs; the image holds the build from `vigil console build`.
-              command: ['node', 'node_modules/next/dist/bin/next', 'start', '-p', String(CONSOLE_PORT), '-H', '0.0.0.0'],
+              // What serving/console/console-process.ts runs; the image holds the build from
+              // `vigil console build`.
+              command: ['node', 'serving/console/console-server.mjs', '--port', String(CONSOLE_PORT), '--host', '0.0.0.0'],
               env: [
                 { name: 'VIGIL_API_URL', value: `http://${NAMES.node}:${API_PORT}` },
                 { name: 'NEXT_TELEMETRY_DISABLED', value: '1' },
+                { name: 'NODE_ENV', value: 'production' },
+                // Addresses of the ingress proxies whose X-Forwarded-For is believed (comma-separated);
+                // empty: the peer's address is the browser's (docs/console.md).
+                { name: 'VIGIL_TRUSTED_PROXIES', value: '' },
               ],
               ports: [{ name: 'http', containerPort: CONSOLE_PORT, protocol: 'TCP' }],
               readinessProbe: { httpGet: { path: '/login', port: 'http' }, periodSeconds: 10, timeoutSeconds: 5 },

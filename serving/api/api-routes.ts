@@ -14,6 +14,8 @@ import { fromOpenSlo, toOpenSlo } from '../../slo/openslo.ts';
 import { sloToRow, type ControlPlane } from '../control-plane.ts';
 import { VigilError } from '../errors.ts';
 import { sendJson } from '../ingress/error-response.ts';
+import { decodePathSegment } from '../ingress/decode-path.ts';
+import { EXTERNAL_FINGERPRINT_PREFIX } from '../../db/queries/alerts.ts';
 import type { DeploymentRouter } from '../router/deployment-router.ts';
 import { authorize, roles, type Actor } from './auth.ts';
 import { readJson } from './read-json.ts';
@@ -207,12 +209,14 @@ const routes: Route[] = [
   {
     method: 'POST', pattern: /^\/api\/v1\/alerts\/alertmanager$/, template: '/api/v1/alerts/alertmanager',
     handler: async (req, res, ctx) => {
-      const actor = await authorize(req, ctx.plane, 'operator');
+      const actor = await authorize(req, ctx.plane, 'alert-receiver');
       const body = await readJson(req, alertmanagerBody);
       const stored = await audited(ctx, actor, 'alert.receive', `alertmanager/${body.receiver ?? 'unknown'}`, async (tx) => {
         const out = [];
         for (const a of body.alerts) {
-          const fp = a.fingerprint ?? fingerprint(a.labels);
+          // Alertmanager's fingerprints live in a namespace of their own: a payload naming the
+          // fingerprint of an alert vigil raised must not be able to resolve or rename it.
+          const fp = `${EXTERNAL_FINGERPRINT_PREFIX}${a.fingerprint ?? fingerprint(a.labels)}`;
           // The alert's own status decides its state; endsAt (which Alertmanager sets in the
           // future for firing alerts) does not.
           const state = a.status;
@@ -320,9 +324,10 @@ export function matchApi(method: string, path: string): { template: string; run:
   for (const r of routes) {
     const m = r.pattern.exec(path);
     if (!m) continue;
+    // Decoded before the method is checked: a bad encoding is a 400 whatever the method.
+    const params = m.slice(1).map((p) => decodePathSegment(p));
     template = r.template;
     if (r.method !== method) continue;
-    const params = m.slice(1).map((p) => decodeURIComponent(p));
     return { template: r.template, run: (req, res, ctx, url) => r.handler(req, res, ctx, params, url) };
   }
   return template ? { template, wrongMethod: true } : undefined;

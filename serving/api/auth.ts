@@ -1,12 +1,19 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { findToken } from '../../db/queries/tokens.ts';
+import type { ApiTokenRole } from '../../db/schema/api-tokens.ts';
 import { findSession, SESSION_PREFIX } from '../../db/queries/users.ts';
 import { VigilError } from '../errors.ts';
 import type { ControlPlane } from '../control-plane.ts';
 
-export const roles = ['viewer', 'operator', 'admin'] as const;
-export type Role = (typeof roles)[number];
+export { apiTokenRoles as roles } from '../../db/schema/api-tokens.ts';
+export type Role = ApiTokenRole;
+
+/**
+ * How much each role may do. People's roles are ranked; `alert-receiver` ranks below viewer, so
+ * it passes only where it is named (the Alertmanager webhook), and reads nothing.
+ */
+const RANK: Record<Role, number> = { 'alert-receiver': 0, viewer: 1, operator: 2, admin: 3 };
 
 /** Who is calling the control API: a token's name, a console user, or `local` on a node without tokens. */
 export interface Actor {
@@ -24,12 +31,14 @@ export function isLoopback(addr: string | undefined): boolean {
 
 /**
  * Authenticates a control-API call and checks its role: reads need viewer, changes operator,
- * token management admin. Until the first token exists the API trusts loopback callers only
- * (as admin, named `local`), so a fresh install is usable on the machine and closed beyond it.
+ * token and user management admin. Until the first token exists the API trusts loopback callers
+ * only (as admin, named `local`), so a fresh install is usable on the machine and closed beyond
+ * it. `alert-receiver` is met by that role or by operator and above.
  */
 export async function authorize(req: IncomingMessage, plane: ControlPlane, need: Role): Promise<Actor> {
   const actor = await authenticate(req, plane);
-  if (roles.indexOf(actor.role) < roles.indexOf(need)) {
+  const allowed = need === 'alert-receiver' ? actor.role === need || RANK[actor.role] >= RANK.operator : RANK[actor.role] >= RANK[need];
+  if (!allowed) {
     throw new VigilError('VIGIL_ERR_FORBIDDEN', `this needs the ${need} role; ${actor.session ? `user "${actor.name}"` : 'the token'} has ${actor.role}`);
   }
   return actor;
@@ -44,7 +53,7 @@ export async function authorize(req: IncomingMessage, plane: ControlPlane, need:
  */
 export async function authenticate(req: IncomingMessage, plane: ControlPlane): Promise<Actor> {
   const header = req.headers.authorization;
-  if (header === undefined && !plane.hasTokens && req.headers['x-vigil-console'] === undefined) {
+  if (header === undefined && req.headers['x-vigil-console'] === undefined && !(await plane.tokensExist())) {
     if (!isLoopback(req.socket.remoteAddress)) {
       throw new VigilError('VIGIL_ERR_UNAUTHORIZED', 'no API token exists yet, so only loopback callers are served; create one with `vigil token create`');
     }

@@ -1,33 +1,56 @@
 import { z } from 'zod';
 import { recordAudit } from '../../db/queries/audit.ts';
-import { createSession, createUser, failedLoginsSince, findUserByName, listUsers, revokeSession } from '../../db/queries/users.ts';
+import type { IncomingMessage } from 'node:http';
+import { claimLoginAttempt, settleLoginAttempt } from '../../db/queries/login-attempts.ts';
+import {
+  countActiveAdmins,
+  createSession,
+  createUser,
+  findUserByName,
+  listUsers,
+  revokeSession,
+  revokeUserSessions,
+  updateUser,
+} from '../../db/queries/users.ts';
+import { userRoles } from '../../db/schema/index.ts';
 import { withTransaction } from '../../db/transaction.ts';
 import { VigilError } from '../errors.ts';
 import { sendJson } from '../ingress/error-response.ts';
 import type { Route } from './api-routes.ts';
 import { audited } from './audited.ts';
-import { authenticate, authorize, isLoopback, roles } from './auth.ts';
+import { authenticate, authorize, isLoopback } from './auth.ts';
+import { describeRefusal, LOGIN_WINDOW_MS, loginRefusal } from './login-limits.ts';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import { readJson } from './read-json.ts';
 
 /** A console session lasts a working shift; after that the user logs in again. */
 export const SESSION_TTL_SECONDS = 12 * 3600;
-/** Five failed logins for one username within 15 minutes lock further attempts until the oldest ages out. */
-export const LOGIN_FAILURE_LIMIT = 5;
-export const LOGIN_FAILURE_WINDOW_MS = 15 * 60_000;
 
 const loginBody = z.strictObject({ username: z.string().min(1).max(100), password: z.string().min(1).max(1024) });
-export const usernameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, { error: 'usernames are 1-64 letters, digits, ".", "_", "@" or "-"' });
-const userBody = z.strictObject({ username: usernameSchema, password: z.string(), role: z.enum(roles) });
+export const usernameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, {
+  error: 'usernames are 1-64 letters, digits, ".", "_", "@" or "-"',
+});
+const userBody = z.strictObject({ username: usernameSchema, password: z.string(), role: z.enum(userRoles) });
+const userChangeBody = z
+  .strictObject({ role: z.enum(userRoles).optional(), password: z.string().optional(), disabled: z.boolean().optional() })
+  .refine((b) => b.role !== undefined || b.password !== undefined || b.disabled !== undefined, { error: 'name at least one of role, password, disabled' });
+
+/** A user as the API shows it: never the password hash. */
+function userView(u: { id: number; username: string; role: string; disabledAt: Date | null }) {
+  return { id: u.id, username: u.username, role: u.role, disabled: u.disabledAt !== null };
+}
 
 /**
- * Where a login came from: the socket's address, or, when the console (on loopback) forwards
- * the browser's request, the address it reports in x-forwarded-for.
+ * Where a login came from: the socket's address, or, for a call the console makes on a browser's
+ * behalf (loopback, marked x-vigil-console), the browser's address it reports in
+ * x-forwarded-for. The console sets that header from its own socket, never from the browser's
+ * headers (app/server.mjs), so a browser cannot choose the address it is counted under.
  */
-function clientAddress(req: import('node:http').IncomingMessage): string | null {
-  const socket = req.socket.remoteAddress ?? null;
+function clientAddress(req: IncomingMessage): string {
+  const socket = req.socket.remoteAddress ?? '';
   const forwarded = req.headers['x-forwarded-for'];
-  if (isLoopback(socket ?? undefined) && typeof forwarded === 'string' && forwarded.length > 0) return forwarded.split(',')[0]!.trim().slice(0, 100);
+  const fromConsole = isLoopback(socket) && req.headers['x-vigil-console'] !== undefined;
+  if (fromConsole && typeof forwarded === 'string' && forwarded.length > 0) return forwarded.split(',')[0]!.trim().slice(0, 100);
   return socket;
 }
 
@@ -40,20 +63,23 @@ export const sessionRoutes: Route[] = [
       const now = new Date();
       const address = clientAddress(req);
       const target = `user/${b.username}`;
-      const failures = await failedLoginsSince(db, b.username, new Date(now.getTime() - LOGIN_FAILURE_WINDOW_MS));
-      if (failures.count >= LOGIN_FAILURE_LIMIT) {
-        const retryAfter = Math.max(1, Math.ceil(((failures.oldest?.getTime() ?? now.getTime()) + LOGIN_FAILURE_WINDOW_MS - now.getTime()) / 1000));
-        await withTransaction(db, (tx) => recordAudit(tx, { actor: b.username, action: 'auth.login_rate_limited', target, after: { address, failures: failures.count } }));
-        throw new VigilError('VIGIL_ERR_RATE_LIMITED', `retry in ${retryAfter} s`, { 'retry-after': String(retryAfter) });
+      const claim = await claimLoginAttempt(db, { username: b.username, address, now, since: new Date(now.getTime() - LOGIN_WINDOW_MS) }, (counts) => loginRefusal(counts, now));
+      if ('refused' in claim) {
+        const r = claim.refused;
+        await withTransaction(db, (tx) => recordAudit(tx, { actor: b.username, action: 'auth.login_rate_limited', target, after: { address, limit: r.scope, failures: r.count } }));
+        throw new VigilError('VIGIL_ERR_RATE_LIMITED', describeRefusal(r), { 'retry-after': String(r.retryAfterSeconds) });
       }
       const user = await findUserByName(db, b.username);
       // An unknown user costs the same argon2 verification as a wrong password, so timing does
       // not tell which usernames exist.
-      const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), b.password);
+      const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), b.password).catch(() => false);
       if (!user || !ok || user.disabledAt) {
-        await withTransaction(db, (tx) => recordAudit(tx, { actor: b.username, action: 'auth.login_failed', target, after: { address, reason: !user ? 'unknown user' : user.disabledAt ? 'disabled' : 'wrong password' } }));
+        await settleLoginAttempt(db, claim.id, 'failed');
+        const reason = !user ? 'unknown user' : user.disabledAt ? 'disabled' : 'wrong password';
+        await withTransaction(db, (tx) => recordAudit(tx, { actor: b.username, action: 'auth.login_failed', target, after: { address, reason } }));
         throw new VigilError('VIGIL_ERR_LOGIN_FAILED');
       }
+      await settleLoginAttempt(db, claim.id, 'succeeded');
       const { token, session } = await withTransaction(db, async (tx) => {
         const created = await createSession(tx, { userId: user.id, ttlSeconds: SESSION_TTL_SECONDS, clientAddress: address, now });
         await recordAudit(tx, { actor: user.username, action: 'auth.login', target, after: { address, session: created.session.id, role: user.role } });
@@ -100,6 +126,45 @@ export const sessionRoutes: Route[] = [
         return { after: { id: u.id, username: u.username, role: u.role }, result: u };
       });
       sendJson(res, 201, { id: user.id, username: user.username, role: user.role });
+    },
+  },
+  {
+    method: 'PATCH', pattern: /^\/api\/v1\/users\/([^/]+)$/, template: '/api/v1/users/{name}',
+    handler: async (req, res, ctx, [name]) => {
+      const actor = await authorize(req, ctx.plane, 'admin');
+      const b = await readJson(req, userChangeBody);
+      if (b.password !== undefined) {
+        const problem = passwordProblem(b.password);
+        if (problem) throw new VigilError('VIGIL_ERR_INVALID_BODY', `password: ${problem}`);
+      }
+      const passwordHash = b.password === undefined ? undefined : await hashPassword(b.password);
+      const changed = await audited(ctx, actor, 'user.update', `user/${name}`, async (tx) => {
+        const user = await findUserByName(tx, name!);
+        if (!user) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `user "${name}"`);
+        const losesAdmin = user.role === 'admin' && !user.disabledAt && ((b.role !== undefined && b.role !== 'admin') || b.disabled === true);
+        if (losesAdmin && (await countActiveAdmins(tx)) <= 1) {
+          throw new VigilError('VIGIL_ERR_CONFLICT', `"${name}" is the last admin who can log in; make another admin first`);
+        }
+        const after = await updateUser(tx, user.id, { role: b.role, passwordHash, disabled: b.disabled });
+        // A new role, a new password or a disabled account all mean: the old sessions end now.
+        const ended = await revokeUserSessions(tx, user.id);
+        const view = (u: typeof user) => ({ role: u.role, disabled: u.disabledAt !== null });
+        return { before: view(user), after: { ...view(after), password_changed: passwordHash !== undefined, sessions_ended: ended }, result: { user: after, ended } };
+      });
+      sendJson(res, 200, { ...userView(changed.user), sessions_ended: changed.ended });
+    },
+  },
+  {
+    method: 'DELETE', pattern: /^\/api\/v1\/users\/([^/]+)\/sessions$/, template: '/api/v1/users/{name}/sessions',
+    handler: async (req, res, ctx, [name]) => {
+      const actor = await authorize(req, ctx.plane, 'admin');
+      const ended = await audited(ctx, actor, 'user.logout_everywhere', `user/${name}`, async (tx) => {
+        const user = await findUserByName(tx, name!);
+        if (!user) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `user "${name}"`);
+        const n = await revokeUserSessions(tx, user.id);
+        return { after: { sessions_ended: n }, result: n };
+      });
+      sendJson(res, 200, { username: name, sessions_ended: ended });
     },
   },
 ];

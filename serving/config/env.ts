@@ -61,3 +61,13 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Vigil
   if (source === process.env) cached = env;
   return env;
 }
+
+/**
+ * Removes secrets from this process's environment once they have been read, so that no child
+ * process inherits them: replicas run users' handler code, and the console is a web server.
+ * `readEnv()` keeps the values it validated, so vigil itself still has them.
+ */
+export function withholdFromChildren(names: readonly string[]): void {
+  readEnv();
+  for (const name of names) delete process.env[name];
+}

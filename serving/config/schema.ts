@@ -341,6 +341,12 @@ export const consoleSchema = z.strictObject({
   trace_url_template: z.string().includes('{trace_id}', { error: 'expected a URL containing {trace_id}' }).optional(),
   /** Price of one CPU-hour in USD, for the cost per 1,000 predictions; unset = not shown. */
   cpu_hour_usd: z.number().min(0).optional(),
+  /**
+   * Addresses of reverse proxies in front of the console whose X-Forwarded-For is believed. From
+   * anyone else the header is ignored and the socket's address is the browser's: that is the
+   * address logins are recorded and rate-limited under.
+   */
+  trusted_proxies: z.array(z.ipv4().or(z.ipv6())).default([]),
 });
 
 export type ConsoleConfig = z.infer<typeof consoleSchema>;
@@ -357,6 +363,27 @@ export const clusterSchema = z.strictObject({
 
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 
+/**
+ * How long the database keeps each growing table; the leader deletes older rows
+ * (serving/retention/retention-job.ts). docs/configuration.md argues for each default.
+ */
+export const retentionSchema = z.strictObject({
+  /** SLI counts. Never less than the longest SLO window (plus a day), whatever this says. */
+  sli_buckets: durationText.default('35d'),
+  /** Per-minute request counts behind the console's 1h, 24h and 7d figures and charts. */
+  request_rollups: durationText.default('35d'),
+  /** Who changed what. A year, the span most audit and compliance reviews look back over. */
+  audit_log: durationText.default('365d'),
+  /** Webhooks already delivered (undelivered ones are never deleted). */
+  delivered_webhooks: durationText.default('7d'),
+  /** Rollouts that ended (promoted, rolled back, aborted); active ones are never deleted. */
+  finished_rollouts: durationText.default('90d'),
+  /** How often the leader prunes. */
+  interval: durationText.default('10m'),
+});
+
+export type RetentionConfig = z.infer<typeof retentionSchema>;
+
 export const configSchema = z
   .strictObject(
     {
@@ -367,6 +394,7 @@ export const configSchema = z
     rollouts: rolloutAnalysisSchema.default(rolloutAnalysisSchema.parse({})),
     autoscaler: autoscalerSchema.default(autoscalerSchema.parse({})),
     cluster: clusterSchema.default(clusterSchema.parse({})),
+    retention: retentionSchema.default(retentionSchema.parse({})),
     deployments: z.array(deploymentSchema, { error: 'expected a list of deployments' }).min(1, { error: 'expected at least one deployment' }),
     },
     { error: 'expected a mapping with a "deployments" list' },

@@ -8,6 +8,7 @@ import { sendError, sendJson, toVigilError } from './error-response.ts';
 import { infer, modelMetadata, modelReady } from './oip-handlers.ts';
 import { matchCustomRoute, serveCustomRoute } from './route-handlers.ts';
 import { matchApi, type ApiContext } from '../api/api-routes.ts';
+import { decodePathSegment } from './decode-path.ts';
 
 /** What the ingress needs from the node it serves. */
 export interface IngressContext {
@@ -40,8 +41,10 @@ export function createIngress(ctx: IngressContext): Server {
     const fail = (err: unknown): void => {
       const e = toVigilError(err, ctx.log);
       scope.code = e.code;
-      // After a 413 the rest of the body is still on the wire; close rather than read it.
-      sendError(res, e, e.code === 'VIGIL_ERR_BODY_TOO_LARGE' || ctx.isDraining() ? { connection: 'close' } : {});
+      // After a 413, or a body cut off by its deadline, the rest of the body is still on the
+      // wire; close rather than read it.
+      const unread = e.code === 'VIGIL_ERR_BODY_TOO_LARGE' || e.code === 'VIGIL_ERR_BODY_TIMEOUT' || !req.complete;
+      sendError(res, e, unread || ctx.isDraining() ? { connection: 'close' } : {});
     };
     try {
       handle(req, res, ctx, scope, fail);
@@ -61,8 +64,8 @@ function handle(req: IncomingMessage, res: ServerResponse, ctx: IngressContext, 
   const method = req.method ?? 'GET';
   const m = MODEL_ROUTE.exec(path);
   if (m) {
-    const name = safeDecode(m[1]!);
-    const version = m[2] === undefined ? undefined : safeDecode(m[2]);
+    const name = decodePathSegment(m[1]!);
+    const version = m[2] === undefined ? undefined : decodePathSegment(m[2]);
     const suffix = m[3] ?? '';
     scope.route = `/v2/models/{model}${version === undefined ? '' : '/versions/{version}'}${suffix}`;
     if (suffix === '/infer') {
@@ -125,12 +128,4 @@ function handle(req: IncomingMessage, res: ServerResponse, ctx: IngressContext, 
   }
   scope.route = 'unmatched';
   throw new VigilError('VIGIL_ERR_NOT_FOUND', `${method} ${path.slice(0, 100)}`);
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    throw new VigilError('VIGIL_ERR_INVALID_REQUEST', 'bad percent-encoding in the path');
-  }
 }

@@ -61,7 +61,8 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   }
   const deadline = deadlineFor(req, pool);
   const jsonLength = headerLength === undefined ? undefined : Number(headerLength);
-  const body = await readBody(req, pool.deployment.max_request_body_bytes, Number.isSafeInteger(jsonLength) ? jsonLength : 0);
+  const alignAt = Number.isSafeInteger(jsonLength) ? jsonLength! : 0;
+  const body = await readBody(req, pool.deployment.max_request_body_bytes, alignAt, { at: deadline, code: 'VIGIL_ERR_DEADLINE_EXCEEDED' });
   const request = parseInferRequest(body, jsonLength);
   const signature = pool.signature ?? (await pool.ensureSignature(request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000)));
   // A handler takes whatever tensors it is given and checks them itself.

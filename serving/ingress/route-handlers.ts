@@ -31,7 +31,7 @@ export async function serveCustomRoute(req: IncomingMessage, res: ServerResponse
   scope.version = pool.version;
   res.setHeader('x-vigil-version', pool.version);
   const deadline = deadlineFor(req, pool);
-  const body = await readBody(req, pool.deployment.max_request_body_bytes, 0);
+  const body = await readBody(req, pool.deployment.max_request_body_bytes, 0, { at: deadline, code: 'VIGIL_ERR_DEADLINE_EXCEEDED' });
   const url = new URL(req.url ?? '/', 'http://vigil');
   const data = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
   await injectFault(res, pool, deadline);

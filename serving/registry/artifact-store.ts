@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, realpathSync } from 'node:fs';
 import { copyFile, mkdir, rename, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { artifacts, deploymentVersions, type Artifact } from '../../db/schema/index.ts';
@@ -109,6 +109,15 @@ export async function resolveArtifact(db: Db, dir: string, ref: string): Promise
   return { modelPath, handlerPath, artifact };
 }
 
+/** The file's real absolute path, or its absolute path when it does not exist. */
+function canonicalPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolvePath(p);
+  }
+}
+
 /**
  * `vigil models rm`: refused while a deployment version that is not retired serves the file
  * (as recorded by the running node in deployment_versions); the file goes when no other
@@ -118,7 +127,11 @@ export async function removeArtifact(db: Db, dir: string, ref: string): Promise<
   const artifact = await getArtifact(db, ref);
   if (!artifact) throw new ArtifactError(`no artifact ${ref}`);
   const path = fileFor(dir, artifact.sha256, '.onnx');
-  const users = await db.select().from(deploymentVersions).where(and(eq(deploymentVersions.model, path), eq(deploymentVersions.state, 'active')));
+  // Compared as real paths: the node and this command may name the same data directory
+  // differently (relative or absolute, through a symlink), and a string match would miss it.
+  const file = canonicalPath(path);
+  const active = await db.select().from(deploymentVersions).where(eq(deploymentVersions.state, 'active'));
+  const users = active.filter((u) => canonicalPath(u.model) === file);
   if (users.length) throw new ArtifactError(`${ref} is in use by ${users.map((u) => `${u.deployment}/${u.version}`).join(', ')}; retire those versions first`);
   await db.delete(artifacts).where(eq(artifacts.id, artifact.id));
   const shared = await db.select({ id: artifacts.id }).from(artifacts).where(eq(artifacts.sha256, artifact.sha256));

@@ -14,11 +14,12 @@ import { CLS_MODEL, REPO_ROOT, startVigil, VIGIL_BIN, waitFor, type RunningVigil
  * The console end to end, in Debian's Chromium driven by playwright-core: a real vigil node
  * (real model, embedded database) started by `vigil start` with its console process, users made
  * with `vigil user add`, and every check read off the rendered pages. Screenshots of each page
- * go to docs/screenshots/ (the README shows them).
+ * go to a temporary folder, or, with VIGIL_UPDATE_SCREENSHOTS=1, to docs/screenshots/ (the README
+ * shows them), so that `npm test` leaves the checkout as it found it.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = haveProgram('chromium', 'the console browser test drives Debian Chromium');
-const SHOTS = join(REPO_ROOT, 'docs/screenshots');
+const SHOTS = process.env.VIGIL_UPDATE_SCREENSHOTS === '1' ? join(REPO_ROOT, 'docs/screenshots') : mkdtempSync(join(tmpdir(), 'vigil-screenshots-'));
 const OPERATOR = { name: 'ops', password: 'operator-password-42' };
 const VIEWER = { name: 'watcher', password: 'viewer-password-42' };
 
@@ -176,4 +177,41 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
     expect(state.versions.find((v: { version: string }) => v.version === 'v1').target_replicas).toBe(2);
     await viewer.close();
   }, 300_000);
+
+  it('sends security headers with a fresh script nonce, and records the socket address, not a forged one', async () => {
+    const res = await fetch(`${consoleUrl}/login`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(nonce).toBeTruthy();
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const html = await res.text();
+    // Every script Next.js renders carries this response's nonce, so the page still runs.
+    const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
+    const second = (await fetch(`${consoleUrl}/login`)).headers.get('content-security-policy');
+    expect(second).not.toBe(csp);
+
+    // A browser that sends its own X-Forwarded-For is recorded under its socket address.
+    const form = new URLSearchParams({ username: OPERATOR.name, password: 'not-the-password' });
+    const login = await fetch(`${consoleUrl}/api/login`, { method: 'POST', redirect: 'manual', headers: { origin: consoleUrl, 'x-forwarded-for': '6.6.6.6', 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    expect(login.status).toBe(303);
+    const audit = await getJson(`${vigil.url}/api/v1/audit?action=auth.login_failed&target=user/${OPERATOR.name}`);
+    const addresses = audit.entries.map((e: { after: { address: string } }) => e.after.address);
+    expect(addresses).not.toContain('6.6.6.6');
+    expect(addresses.some((a: string) => a === '127.0.0.1' || a === '::ffff:127.0.0.1' || a === '::1')).toBe(true);
+
+    // Parallel guesses through the console get no more checks than the limit allows.
+    const burst = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        fetch(`${consoleUrl}/api/login`, { method: 'POST', redirect: 'manual', headers: { origin: consoleUrl, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: VIEWER.name, password: `guess-${i}-password` }) }),
+      ),
+    );
+    const outcomes = burst.map((r) => new URL(r.headers.get('location') ?? '', consoleUrl).searchParams.get('error'));
+    expect(outcomes.filter((o) => o === 'login_failed').length).toBeLessThanOrEqual(5);
+    expect(outcomes.filter((o) => o === 'rate_limited').length).toBeGreaterThanOrEqual(20);
+  }, 60_000);
 });

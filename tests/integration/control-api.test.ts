@@ -109,11 +109,11 @@ describe('the control API: tokens, roles, audit, SLOs, Alertmanager inbound', ()
     const res = await call('POST', '/api/v1/alerts/alertmanager', operator, payload);
     expect(res.status).toBe(200);
     const alerts = (await call('GET', '/api/v1/alerts', viewer)).body.alerts as any[];
-    expect(alerts.find((a) => a.fingerprint === 'am-1')).toMatchObject({ source: 'alertmanager', state: 'firing', name: 'DiskFull', severity: 'page', endsAt: null });
-    expect(alerts.find((a) => a.fingerprint === 'am-2')).toMatchObject({ state: 'resolved' });
-    const ack = await call('POST', '/api/v1/alerts/am-1/ack', operator);
+    expect(alerts.find((a) => a.fingerprint === 'am:am-1')).toMatchObject({ source: 'alertmanager', state: 'firing', name: 'DiskFull', severity: 'page', endsAt: null });
+    expect(alerts.find((a) => a.fingerprint === 'am:am-2')).toMatchObject({ state: 'resolved' });
+    const ack = await call('POST', '/api/v1/alerts/am:am-1/ack', operator);
     expect(ack.body.acknowledgedBy).toBe('oncall');
-    const silence = await call('POST', '/api/v1/alerts/am-1/silence', operator, { until: future });
+    const silence = await call('POST', '/api/v1/alerts/am:am-1/silence', operator, { until: future });
     expect(new Date(silence.body.silencedUntil).toISOString()).toBe(future);
     expect((await call('POST', '/api/v1/alerts/nope/ack', operator)).status).toBe(404);
     const actions = ((await call('GET', '/api/v1/audit?actor=oncall', viewer)).body.entries as any[]).map((e) => e.action);

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,20 @@ describe('packaging: vigil pack, the registry, references, vigil build', () => {
     const rm = await cli(['models', 'rm', 'cls:v3']);
     expect(rm.code).toBe(2);
     expect(rm.stderr).toContain('cls:v3 is in use by cls/v1');
+  });
+
+  it('refuses it too when the data directory is named another way: relative, or through a link', async () => {
+    const link = join(mkdtempSync(join(tmpdir(), 'vigil-registry-link-')), 'data');
+    symlinkSync(dataDir, link);
+    for (const [cwd, dir] of [[dirname(dataDir), basename(dataDir)], [REPO_ROOT, link]] as const) {
+      const rm = await run(process.execPath, [VIGIL_BIN, 'models', 'rm', 'cls:v3'], { cwd, env: { ...process.env, VIGIL_DATA_DIR: dir }, timeout: 60_000 }).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(rm.code).toBe(2);
+      expect(rm.stderr).toContain('cls:v3 is in use by cls/v1');
+    }
+    expect((await cli(['models', 'list'])).stdout).toContain('cls:v3');
   });
 
   it('builds a bundle (config, artifacts, handlers, lockfile, Dockerfile) that serves the same deployments', async () => {

@@ -7,7 +7,7 @@ import type { Alert, ConsoleRuntime, Runbook, SloStatus } from '../../lib/api-ty
 import { readerTimeZone } from '../../lib/reader-time-zone';
 import { getSeries } from '../../lib/series';
 import { canOperate, requireSession } from '../../lib/session';
-import { apiGet } from '../../lib/vigil-api';
+import { apiGet, type ApiResult } from '../../lib/vigil-api';
 import { AlertCard } from './alert-card';
 import { DeploymentCharts } from './deployment-charts';
 import { RejectedTable, RestartsTable } from './runtime-health';
@@ -16,16 +16,19 @@ export const metadata: Metadata = { title: 'On-call · vigil console' };
 
 /** What is burning now and what to do about it: alerts, their runbooks, latency and errors. */
 export default async function OncallPage() {
-  const [session, timeZone, alerts, slos, series, runtime] = await Promise.all([
+  // One call for every runbook, matched to alerts here: a call per alert name cost seconds
+  // once hundreds of alerts were firing, on every refresh of every open tab.
+  const [session, timeZone, alerts, slos, series, runtime, allRunbooks] = await Promise.all([
     requireSession(),
     readerTimeZone(),
     apiGet<{ alerts: Alert[] }>('/alerts?state=pending,firing'),
     apiGet<{ slos: SloStatus[] }>('/slos'),
     getSeries('1h'),
     apiGet<ConsoleRuntime>('/console/runtime'),
+    apiGet<{ runbooks: Runbook[] }>('/runbooks'),
   ]);
-  const names = alerts.ok ? [...new Set(alerts.data.alerts.map((a) => a.name))] : [];
-  const runbooks = new Map(await Promise.all(names.map(async (n) => [n, await apiGet<{ runbooks: Runbook[] }>(`/runbooks?alert=${encodeURIComponent(n)}`)] as const)));
+  const runbooksFor = (alertName: string): ApiResult<{ runbooks: Runbook[] }> =>
+    allRunbooks.ok ? { ok: true, data: { runbooks: allRunbooks.data.runbooks.filter((r) => r.alert_names.includes(alertName)) } } : allRunbooks;
   const sloById = new Map(slos.ok ? slos.data.slos.map((s) => [s.id, s]) : []);
   const operate = canOperate(session.user.role);
   const now = new Date();
@@ -54,7 +57,7 @@ export default async function OncallPage() {
                   key={a.fingerprint}
                   alert={a}
                   slo={a.sloId ? (sloById.get(a.sloId) ?? null) : null}
-                  runbooks={runbooks.get(a.name)!}
+                  runbooks={runbooksFor(a.name)}
                   canOperate={operate}
                   timeZone={timeZone}
                   now={now}

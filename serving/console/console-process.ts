@@ -2,11 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ConsoleConfig } from './config/schema.ts';
-import type { Logger } from './logger.ts';
+import type { ConsoleConfig } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
 
 /** The repository (or installed package) root: where next.config.ts and app/ live. */
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '../..');
+/** Next.js behind the layer that sets the browser's address and the security headers. */
+const SERVER_SCRIPT = join(import.meta.dirname, 'console-server.mjs');
 const NEXT_BIN = join(ROOT, 'node_modules/next/dist/bin/next');
 const BUILD_DIR = join(ROOT, '.next');
 const HASH_FILE = join(BUILD_DIR, 'vigil-source-hash');
@@ -90,7 +92,7 @@ export interface ConsoleProcessOptions {
 }
 
 /**
- * The web console as its own process (`next start`), so that rendering pages never runs on the
+ * The web console as its own process (Next.js behind console-server.mjs), so that rendering pages never runs on the
  * router's event loop. It is restarted if it dies (after 2 s, then up to 30 s between tries) and
  * stopped with the node.
  */
@@ -103,7 +105,14 @@ export class ConsoleProcess {
 
   async start(): Promise<void> {
     const log = this.o.log;
-    const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', VIGIL_API_URL: this.o.apiUrl, ...(this.o.config.prometheus_url ? { VIGIL_PROMETHEUS_URL: this.o.config.prometheus_url } : {}) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'production',
+      NEXT_TELEMETRY_DISABLED: '1',
+      VIGIL_API_URL: this.o.apiUrl,
+      VIGIL_TRUSTED_PROXIES: this.o.config.trusted_proxies.join(','),
+      ...(this.o.config.prometheus_url ? { VIGIL_PROMETHEUS_URL: this.o.config.prometheus_url } : {}),
+    };
     if (!existsSync(NEXT_BIN)) {
       log.error('the web console is not installed (node_modules/next is missing); run npm install');
       return;
@@ -116,7 +125,7 @@ export class ConsoleProcess {
   private spawn(env: NodeJS.ProcessEnv): void {
     const host = this.o.config.host ?? this.o.host;
     const port = this.o.config.port;
-    const child = spawn(process.execPath, [NEXT_BIN, 'start', '-p', String(port), '-H', host], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SERVER_SCRIPT, '--port', String(port), '--host', host], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const log = this.o.log;
     const relay = (chunk: Buffer) => {

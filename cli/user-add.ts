@@ -15,7 +15,7 @@ import { join } from 'node:path';
  * when it is a pipe (`printf '%s\n' "$PW" | vigil user add ops --role operator`). Never an
  * argument: arguments end up in shell history and `ps`.
  */
-async function readPassword(): Promise<string> {
+export async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
     let text = '';
     for await (const chunk of process.stdin) text += chunk;

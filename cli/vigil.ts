@@ -7,6 +7,7 @@ import { migrateCommand, tokenCreateCommand } from './database-commands.ts';
 import { modelsListCommand, modelsRmCommand, modelsShowCommand, packCommand } from './models.ts';
 import { buildCommand } from './build.ts';
 import { userAddCommand } from './user-add.ts';
+import { userLogoutCommand, userSetCommand } from './user-manage.ts';
 import { ArtifactError } from '../serving/registry/artifact-store.ts';
 import { rolloutActionCommand, rolloutStartCommand, rolloutStatusCommand, weightsSetCommand } from './rollout.ts';
 
@@ -20,6 +21,9 @@ commands:
   migrate                                     apply database migrations (start does this too)
   token create --role R [--name N]            create an API token (viewer, operator or admin); printed once
   user add NAME --admin | --role R            create a console user; the password is asked for (or read from stdin)
+  user set NAME [--role R] [--disable|--enable] [--password]
+                                              change a console user (through the node); ends their sessions
+  user logout NAME                            end every open session of a console user
   console build                               build the web console now (start builds it when its sources changed)
   rollout start DEPLOYMENT --version V [--steps 5,25,50,100] [--interval 30s]
                                               start an SLO-gated canary rollout of version V
@@ -83,8 +87,23 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'user': {
       const [sub, ...args] = rest;
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { role: { type: 'string' }, admin: { type: 'boolean' }, url: { type: 'string' } } });
-      if (sub !== 'add' || positionals.length !== 1) fail('user add NAME --admin | --role viewer|operator|admin');
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { role: { type: 'string' }, admin: { type: 'boolean' }, url: { type: 'string' }, disable: { type: 'boolean' }, enable: { type: 'boolean' }, password: { type: 'boolean' } },
+      });
+      if (positionals.length !== 1) fail('user add|set|logout NAME ...');
+      if (sub === 'set') {
+        if (values.disable && values.enable) fail('user set: --disable or --enable, not both');
+        const disabled = values.disable ? true : values.enable ? false : undefined;
+        await userSetCommand(values.url ?? defaultUrl, positionals[0]!, { role: values.admin ? 'admin' : values.role, disabled, password: values.password ?? false }, env.VIGIL_TOKEN);
+        return;
+      }
+      if (sub === 'logout') {
+        await userLogoutCommand(values.url ?? defaultUrl, positionals[0]!, env.VIGIL_TOKEN);
+        return;
+      }
+      if (sub !== 'add') fail('user add NAME --admin | --role viewer|operator|admin');
       const role = values.admin ? 'admin' : values.role;
       if (!role) fail('user add needs --admin or --role viewer|operator|admin');
       await userAddCommand(env, values.url ?? defaultUrl, positionals[0]!, role, env.VIGIL_TOKEN);

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgresUrl } from '../helpers/test-db.ts';
 import { clsInput, jsonInferBody } from '../helpers/tensors.ts';
-import { CLS_MODEL, clsDeployment, startVigil, waitFor, type RunningVigil } from '../helpers/vigil-process.ts';
+import { CLS_MODEL, clsDeployment, REPO_ROOT, startVigil, VIGIL_BIN, waitFor, type RunningVigil } from '../helpers/vigil-process.ts';
 
 /**
  * The security findings of the hardening review, each replayed as the attack or fault it was,
@@ -234,6 +235,13 @@ describe('hardening: one node', () => {
     expect((await call(vigil.url, 'PATCH', '/api/v1/users/nobody', { token: admin, body: { disabled: true } })).status).toBe(404);
     const ops = (await loginFrom(vigil.url, '192.0.2.8', 'ops', 'ops-password-123')).body.token;
     expect((await call(vigil.url, 'PATCH', '/api/v1/users/dana', { token: ops, body: { disabled: false } })).status).toBe(403);
+    // The same through the CLI.
+    const cli = (...args: string[]) => spawnSync(process.execPath, [VIGIL_BIN, 'user', ...args, '--url', vigil.url], { cwd: REPO_ROOT, env: { ...process.env, VIGIL_TOKEN: admin }, encoding: 'utf8' });
+    const enabled = cli('set', 'dana', '--enable', '--role', 'operator');
+    expect(enabled.stderr).toBe('');
+    expect(enabled.stdout).toContain('user "dana": role operator, enabled');
+    expect((await loginFrom(vigil.url, '192.0.2.7', 'dana', 'dana-new-password')).status).toBe(201);
+    expect(cli('logout', 'dana').stdout).toContain('1 session(s) ended');
     const audit = (await call(vigil.url, 'GET', '/api/v1/audit?target=user/dana', { token: admin })).body.entries.map((e: any) => e.action);
     expect(audit).toEqual(expect.arrayContaining(['user.update', 'user.logout_everywhere']));
   });

@@ -99,7 +99,12 @@ function steadyLoad(port: number) {
     }
   };
   const workers = [worker(), worker()];
-  return { counts, stop: async () => ((running = false), await Promise.all(workers), counts) };
+  return { counts, stop: async () => {
+      running = false;
+      await Promise.all(workers);
+      return counts;
+    },
+  };
 }
 
 async function propagation(nodes: Node[]): Promise<number[]> {

@@ -118,7 +118,7 @@ async function main(argv: string[]): Promise<void> {
       if (sub === 'start') {
         if (!values.version) fail('rollout start needs --version V (the canary)');
         const steps = values.steps?.split(',').map((s) => Number(s.trim()));
-        if (steps && steps.some((s) => !Number.isInteger(s) || s < 1 || s > 100)) fail(`--steps: expected comma-separated weights from 1 to 100, got ${JSON.stringify(values.steps)}`);
+        if (steps?.some((s) => !Number.isInteger(s) || s < 1 || s > 100)) fail(`--steps: expected comma-separated weights from 1 to 100, got ${JSON.stringify(values.steps)}`);
         await rolloutStartCommand(url, env.VIGIL_TOKEN, deployment, values.version, steps, values.interval);
       } else if (sub === 'status') await rolloutStatusCommand(url, env.VIGIL_TOKEN, deployment, values.json ?? false);
       else if (sub === 'pause' || sub === 'resume' || sub === 'promote' || sub === 'abort') await rolloutActionCommand(url, env.VIGIL_TOKEN, deployment, sub);

@@ -1,7 +1,7 @@
 import type { Logger } from '../serving/logger.ts';
 import { fingerprint, type AlertStatus } from './alert-state.ts';
 import { buildWebhookPayload, ZERO_TIME, type WebhookAlert } from './alertmanager-payload.ts';
-import { type BurnPolicy, type Counts } from './burn-rate.ts';
+import type { BurnPolicy, Counts } from './burn-rate.ts';
 import type { SloDefinition } from './definition.ts';
 import { formatDuration } from './duration.ts';
 import { evaluateSlo, type Severity, type SloEvaluation } from './evaluate-slo.ts';

@@ -73,6 +73,7 @@ export function TimeChart(props: TimeChartProps) {
   const latest = useRef(props);
   latest.current = props;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rebuilt only when `shape` (the set of series) changes; data goes through setData below
   useEffect(() => {
     const el = box.current;
     if (!el || props.empty) return;

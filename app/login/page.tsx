@@ -33,6 +33,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
       <form action="/api/login" method="post" className="login-form">
         <label>
           User name
+          {/* biome-ignore lint/a11y/noAutofocus: the page exists to type a user name into this field */}
           <input name="username" autoComplete="username" required autoFocus />
         </label>
         <label>

@@ -64,7 +64,7 @@ export function executiveDashboard(): Dashboard {
             thresholds: [[null, 'green'], [0.5, 'orange'], [1, 'red']],
             queries: [
               {
-                expr: 'histogram_quantile(0.99, sum by (le) (increase(vigil_request_duration_seconds_bucket{' + SEL + '}[$__range])))',
+                expr: `histogram_quantile(0.99, sum by (le) (increase(vigil_request_duration_seconds_bucket{${SEL}}[$__range])))`,
                 instant: true,
                 legend: 'p99',
               },
@@ -143,7 +143,7 @@ export function executiveDashboard(): Dashboard {
         size(
           timeseries({
             title: 'Error budget remaining',
-            description: 'slo:error_budget:remaining over time, per SLO: 100% is an untouched budget, 0 or below is spent. ' + NO_DATA_UNTIL_RULES,
+            description: `slo:error_budget:remaining over time, per SLO: 100% is an untouched budget, 0 or below is spent. ${NO_DATA_UNTIL_RULES}`,
             unit: 'percentunit',
             max: 1,
             queries: [{ expr: BUDGET, legend: BUDGET_LEGEND }],

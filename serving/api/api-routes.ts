@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify as toYaml } from 'yaml';
 import { z } from 'zod';
-import { acknowledgeAlert, getAlert, listAlerts, silenceAlert, upsertAlertState } from '../../db/queries/alerts.ts';
+import { acknowledgeAlert, getAlert, listAlerts, upsertAlertState } from '../../db/queries/alerts.ts';
 import { listAudit } from '../../db/queries/audit.ts';
 import { listIncidents } from '../../db/queries/incidents.ts';
 import { deleteSlo, upsertSlo } from '../../db/queries/slos.ts';

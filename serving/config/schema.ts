@@ -222,7 +222,7 @@ export const deploymentSchema = z
       if (seen.has(v.version)) ctx.addIssue({ code: 'custom', path: ['versions', i, 'version'], message: `duplicate version "${v.version}"` });
       seen.add(v.version);
     });
-    if (d.versions && d.versions.every((v, i) => (v.weight ?? (i === 0 ? 100 : 0)) === 0)) {
+    if (d.versions?.every((v, i) => (v.weight ?? (i === 0 ? 100 : 0)) === 0)) {
       ctx.addIssue({ code: 'custom', path: ['versions'], message: 'at least one version needs a weight above 0' });
     }
     if (d.mirror && !versions.includes(d.mirror.version)) ctx.addIssue({ code: 'custom', path: ['mirror', 'version'], message: `unknown version "${d.mirror.version}"; this deployment has ${versions.join(', ')}` });

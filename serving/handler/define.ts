@@ -92,6 +92,7 @@ export interface DeploymentHandle {
    * value, or its bytes. Errors come back as VigilErrors with the callee's code (504 when the
    * deadline runs out, 503 when it is overloaded), so a handler may let them propagate.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: the callee's answer is whatever its handler returns; the caller states what it expects
   call(input: unknown, options?: { contentType?: string; path?: string }): Promise<any>;
 }
 

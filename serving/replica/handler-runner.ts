@@ -212,7 +212,7 @@ function sessionOf(runner: OnnxRunner): ModelSession {
     async run(feeds) {
       const inputs = Object.entries(feeds).map(([name, t]) => ({ name, ...t }) as Tensor);
       const [r] = await runner.runBatch([{ inputs }]);
-      if (!r || !r.ok) throw new VigilError(r?.code ?? 'VIGIL_ERR_INTERNAL', r && !r.ok ? r.message : 'no result');
+      if (!r?.ok) throw new VigilError(r?.code ?? 'VIGIL_ERR_INTERNAL', r && !r.ok ? r.message : 'no result');
       return Object.fromEntries(r.outputs.map((t) => [t.name, t]));
     },
   };

@@ -128,7 +128,7 @@ export class RolloutController {
     for (const [name, a] of this.active) if (!ids.has(a.row.id)) this.active.delete(name);
     for (const row of rows) {
       const d = this.o.router.deployments.get(row.deployment);
-      if (!d || !d.pools.has(row.canaryVersion) || !d.pools.has(row.stableVersion)) {
+      if (!d?.pools.has(row.canaryVersion) || !d.pools.has(row.stableVersion)) {
         if (this.o.leadership.isLeader) await this.abortUnknown(row);
         continue;
       }
@@ -285,7 +285,7 @@ export class RolloutController {
 
   private async judge(name: string): Promise<void> {
     const a = this.active.get(name);
-    if (!a || a.row.status !== 'Progressing' || !this.o.leadership.isLeader) return;
+    if (a?.row.status !== 'Progressing' || !this.o.leadership.isLeader) return;
     const d = this.o.router.get(name);
     const canary = d.pools.get(a.row.canaryVersion)!;
     const canaryReady = this.o.versionRunning ? this.o.versionRunning(d, a.row.canaryVersion) : canary.running().length > 0;

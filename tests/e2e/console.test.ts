@@ -94,7 +94,10 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
 
     // --- 2. N inference requests: 30 to the stable version, 10 pinned to the failing canary
     const body = jsonInferBody(clsInput(3));
-    const send = (headers: Record<string, string>) => fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then(async (r) => (await r.arrayBuffer(), r.status));
+    const send = (headers: Record<string, string>) => fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then(async (r) => {
+      await r.arrayBuffer();
+      return r.status;
+    });
     const statuses = [];
     for (let i = 0; i < 30; i++) statuses.push(await send({}));
     for (let i = 0; i < 10; i++) statuses.push(await send({ 'x-vigil-version': 'v2' }));

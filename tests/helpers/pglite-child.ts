@@ -21,6 +21,6 @@ if (mode === 'crash') {
   process.kill(process.pid, 'SIGKILL');
 } else {
   const rows = await listAudit(database.db, { limit: 100 });
-  process.stdout.write(JSON.stringify(rows.map((row) => row.action)) + '\n');
+  process.stdout.write(`${JSON.stringify(rows.map((row) => row.action))}\n`);
   await database.close();
 }

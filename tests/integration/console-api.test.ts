@@ -104,7 +104,10 @@ describe('console users, sessions and numbers', () => {
 
   it('counts every request per minute, with errors, latency and CPU, and keeps them across a restart', async () => {
     const body = jsonInferBody(clsInput(5));
-    const send = (headers: Record<string, string> = {}) => fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then(async (r) => (await r.arrayBuffer(), r.status));
+    const send = (headers: Record<string, string> = {}) => fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then(async (r) => {
+      await r.arrayBuffer();
+      return r.status;
+    });
     const statuses = [];
     for (let i = 0; i < 12; i++) statuses.push(await send());
     for (let i = 0; i < 4; i++) statuses.push(await send({ 'x-vigil-version': 'v2' }));

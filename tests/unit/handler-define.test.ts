@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, validateConfig } from '../../serving/config/load-config.ts';
+import { type ConfigError, validateConfig } from '../../serving/config/load-config.ts';
 import { defineDeployment, isDefinedDeployment, isHandlerResponse, respond } from '../../serving/handler/define.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');

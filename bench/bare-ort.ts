@@ -13,13 +13,24 @@ import { INPUT_NAME, makeTensor, SHAPE } from './payload.ts';
 import { MODEL } from './payload.ts';
 import { emitResult, percentile, sleep } from './proc.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, batch: { type: 'string', default: '1' }, 'start-at': { type: 'string' }, rate: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    batch: { type: 'string', default: '1' },
+    'start-at': { type: 'string' },
+    rate: { type: 'string' },
+  },
+});
 const seconds = Number(values.seconds);
 const batch = Number(values.batch);
 // --rate R: one run every 1/R s with the process idle in between, as a server sees at low load.
 const interval = values.rate ? 1000 / Number(values.rate) : 0;
 
-const session = await ort.InferenceSession.create(MODEL, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
+const session = await ort.InferenceSession.create(MODEL, {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionProviders: ['cpu'],
+});
 const input = new ort.Tensor('float32', makeTensor(batch), [batch, ...SHAPE.slice(1)]);
 for (let i = 0; i < 20; i++) await session.run({ [INPUT_NAME]: input });
 

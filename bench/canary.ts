@@ -86,11 +86,18 @@ function options(): Options {
   });
   const int = (name: string, v: string, min: number) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
     return n;
   };
-  if (!/^\d+(s|m|h)$/.test(values.interval)) throw new Error(`--interval must be a duration like 15s or 1m, got ${JSON.stringify(values.interval)}`);
-  return { runs: int('runs', values.runs, 0), badRuns: int('bad-runs', values['bad-runs'], 0), interval: values.interval, rate: int('rate', values.rate, 1) };
+  if (!/^\d+(s|m|h)$/.test(values.interval))
+    throw new Error(`--interval must be a duration like 15s or 1m, got ${JSON.stringify(values.interval)}`);
+  return {
+    runs: int('runs', values.runs, 0),
+    badRuns: int('bad-runs', values['bad-runs'], 0),
+    interval: values.interval,
+    rate: int('rate', values.rate, 1),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,9 +161,20 @@ class OpenLoopLoad {
       else this.transportErrors++;
     };
     const r = request(
-      { agent: this.agent, host: '127.0.0.1', port: this.port, method: 'POST', path: this.req.path, headers: { ...this.req.headers, 'content-length': this.req.body.length } },
+      {
+        agent: this.agent,
+        host: '127.0.0.1',
+        port: this.port,
+        method: 'POST',
+        path: this.req.path,
+        headers: { ...this.req.headers, 'content-length': this.req.body.length },
+      },
       (res) => {
-        const s = { status: res.statusCode ?? 0, version: String(res.headers['x-vigil-version'] ?? ''), fault: String(res.headers['x-vigil-fault'] ?? '') };
+        const s = {
+          status: res.statusCode ?? 0,
+          version: String(res.headers['x-vigil-version'] ?? ''),
+          fault: String(res.headers['x-vigil-fault'] ?? ''),
+        };
         res.on('error', () => done(undefined));
         res.on('end', () => done(s));
         res.resume();
@@ -181,7 +199,10 @@ class OpenLoopLoad {
   }
 
   /** Responses per version received in [from, to): total, non-2xx, and those marked by fault injection. */
-  byVersion(from = 0, to = Infinity): Record<string, { responses: number; non2xx: number; injected: number; other: number }> {
+  byVersion(
+    from = 0,
+    to = Infinity,
+  ): Record<string, { responses: number; non2xx: number; injected: number; other: number }> {
     const out: Record<string, { responses: number; non2xx: number; injected: number; other: number }> = {};
     for (const s of this.samples) {
       if (s.t < from || s.t >= to) continue;
@@ -226,18 +247,38 @@ class ControlApi {
       signal: AbortSignal.timeout(10_000),
     });
     const text = await res.text();
-    if (res.status !== expect) throw new Error(`${method} ${path}: expected ${expect}, got ${res.status}: ${text.slice(0, 500)}`);
+    if (res.status !== expect)
+      throw new Error(`${method} ${path}: expected ${expect}, got ${res.status}: ${text.slice(0, 500)}`);
     return JSON.parse(text) as T;
   }
 
   deployment = () => this.call<DeploymentView>('GET', '/api/v1/deployments/cls', undefined, 200);
-  rollout = () => this.call<{ active: { decision: { kind: string; reason: string } | null } | null; latest: RolloutRow | null }>('GET', '/api/v1/deployments/cls/rollout', undefined, 200);
-  startRollout = (version: string, interval: string) => this.call<RolloutRow>('POST', '/api/v1/deployments/cls/rollouts', { version, steps: [CANARY_WEIGHT], interval }, 201);
+  rollout = () =>
+    this.call<{ active: { decision: { kind: string; reason: string } | null } | null; latest: RolloutRow | null }>(
+      'GET',
+      '/api/v1/deployments/cls/rollout',
+      undefined,
+      200,
+    );
+  startRollout = (version: string, interval: string) =>
+    this.call<RolloutRow>(
+      'POST',
+      '/api/v1/deployments/cls/rollouts',
+      { version, steps: [CANARY_WEIGHT], interval },
+      201,
+    );
   abort = () => this.call<RolloutRow>('POST', '/api/v1/deployments/cls/rollout/abort', undefined, 200);
-  fault = (version: string, errorRate: number) => this.call<unknown>('PUT', `/api/v1/deployments/cls/versions/${version}/fault-injection`, { error_rate: errorRate, added_latency_ms: 0 }, 200);
+  fault = (version: string, errorRate: number) =>
+    this.call<unknown>(
+      'PUT',
+      `/api/v1/deployments/cls/versions/${version}/fault-injection`,
+      { error_rate: errorRate, added_latency_ms: 0 },
+      200,
+    );
 }
 
-const liveReplicas = (d: DeploymentView, version: string) => d.versions.find((v) => v.version === version)?.replicas.filter((r) => LIVE_REPLICA.has(r.state)).length ?? 0;
+const liveReplicas = (d: DeploymentView, version: string) =>
+  d.versions.find((v) => v.version === version)?.replicas.filter((r) => LIVE_REPLICA.has(r.state)).length ?? 0;
 const weightOf = (d: DeploymentView, version: string) => d.split.find((e) => e.version === version)?.weight ?? 0;
 /** The version with the most traffic; the other one is the next canary. */
 function stableAndCanary(d: DeploymentView): { stable: string; canary: string } {
@@ -256,7 +297,10 @@ async function settle(api: ControlApi, server: RunningServer, timeoutMs = 90_000
     const stableRunning = d.versions.find((v) => v.version === stable)!.replicas.some((x) => x.state === 'RUNNING');
     const retiredLive = d.versions.some((v) => v.state === 'retired' && liveReplicas(d, v.version) > 0);
     if (r.active === null && stableRunning && !retiredLive) return d;
-    if (performance.now() > until) throw new Error(`deployment did not settle in ${timeoutMs / 1000} s: ${JSON.stringify({ deployment: d, rollout: r })}`);
+    if (performance.now() > until)
+      throw new Error(
+        `deployment did not settle in ${timeoutMs / 1000} s: ${JSON.stringify({ deployment: d, rollout: r })}`,
+      );
     await sleep(250);
   }
 }
@@ -353,7 +397,13 @@ interface HealthyRun {
   stable_non2xx: number;
 }
 
-async function healthyRun(run: number, api: ControlApi, load: OpenLoopLoad, server: RunningServer, interval: string): Promise<HealthyRun> {
+async function healthyRun(
+  run: number,
+  api: ControlApi,
+  load: OpenLoopLoad,
+  server: RunningServer,
+  interval: string,
+): Promise<HealthyRun> {
   const { stable, canary } = stableAndCanary(await settle(api, server));
   const tStart = performance.now();
   const row = await api.startRollout(canary, interval);
@@ -364,7 +414,8 @@ async function healthyRun(run: number, api: ControlApi, load: OpenLoopLoad, serv
     if (!server.alive) throw new Error(`vigil exited:\n${server.log()}`);
     const { active, latest } = await api.rollout();
     // Where it times out, the controller's last decision says what it was waiting for.
-    if (active?.decision) reason = `no terminal status within ${interval} + 60 s; last decision: ${active.decision.kind}: ${active.decision.reason}`;
+    if (active?.decision)
+      reason = `no terminal status within ${interval} + 60 s; last decision: ${active.decision.kind}: ${active.decision.reason}`;
     if (latest?.id === row.id && TERMINAL.has(latest.status)) {
       status = latest.status;
       reason = latest.reason;
@@ -434,48 +485,69 @@ async function main(): Promise<void> {
     const perWindow = (opt.rate * CANARY_WEIGHT * Math.max(parseDuration(opt.interval), 120)) / 100;
     const needed = Math.max(ANALYSIS_DEFAULTS.min_requests, ANALYSIS_DEFAULTS.latency_min_requests);
     if (opt.runs > 0 && perWindow < needed * 1.2) {
-      console.error(`[canary] warning: --interval ${opt.interval} gives a ${CANARY_WEIGHT}% canary about ${perWindow.toFixed(0)} requests per analysis window; the default analysis needs ${needed} (min_requests ${ANALYSIS_DEFAULTS.min_requests}, latency_min_requests ${ANALYSIS_DEFAULTS.latency_min_requests}), so healthy runs may hold until they time out`);
+      console.error(
+        `[canary] warning: --interval ${opt.interval} gives a ${CANARY_WEIGHT}% canary about ${perWindow.toFixed(0)} requests per analysis window; the default analysis needs ${needed} (min_requests ${ANALYSIS_DEFAULTS.min_requests}, latency_min_requests ${ANALYSIS_DEFAULTS.latency_min_requests}), so healthy runs may hold until they time out`,
+      );
     }
     load.start();
     await sleep(WARMUP_MS);
     for (let i = 1; i <= opt.badRuns; i++) {
       const r = await badRun(i, api, load, server);
       bad.push(r);
-      console.error(`[canary] bad run ${i}/${opt.badRuns}: ${r.canary} ${r.status} rollback ${fmt(r.rollbackSeconds)} s after the first bad response (${r.reason ?? ''})`);
+      console.error(
+        `[canary] bad run ${i}/${opt.badRuns}: ${r.canary} ${r.status} rollback ${fmt(r.rollbackSeconds)} s after the first bad response (${r.reason ?? ''})`,
+      );
     }
     for (let i = 1; i <= opt.runs; i++) {
       const r = await healthyRun(i, api, load, server, opt.interval);
       healthy.push(r);
-      console.error(`[canary] healthy run ${i}/${opt.runs}: ${r.canary} ${r.status} after ${r.seconds.toFixed(1)} s${r.status === 'Promoted' ? '' : ` (${r.reason ?? ''})`}`);
+      console.error(
+        `[canary] healthy run ${i}/${opt.runs}: ${r.canary} ${r.status} after ${r.seconds.toFixed(1)} s${r.status === 'Promoted' ? '' : ` (${r.reason ?? ''})`}`,
+      );
     }
     await settle(api, server);
   } finally {
     await load.stop();
     const stopped = await server.stop();
-    if (!stopped.graceful) console.error(`[canary] vigil did not stop cleanly (exit ${stopped.code}, ${stopped.ms.toFixed(0)} ms)`);
+    if (!stopped.graceful)
+      console.error(`[canary] vigil did not stop cleanly (exit ${stopped.code}, ${stopped.ms.toFixed(0)} ms)`);
   }
 
   const out = (s = '') => console.log(s);
-  out(`# vigil canary scenario: ${new Date().toISOString()}; ${cpus()[0]?.model}, ${cpus().length} cores; node ${process.version}`);
-  out(`# ${opt.rate} req/s open loop; canary weight ${CANARY_WEIGHT}%; default analysis settings; bad canary: error_rate ${BAD_ERROR_RATE}, interval ${BAD_INTERVAL}; healthy: interval ${opt.interval}`);
+  out(
+    `# vigil canary scenario: ${new Date().toISOString()}; ${cpus()[0]?.model}, ${cpus().length} cores; node ${process.version}`,
+  );
+  out(
+    `# ${opt.rate} req/s open loop; canary weight ${CANARY_WEIGHT}%; default analysis settings; bad canary: error_rate ${BAD_ERROR_RATE}, interval ${BAD_INTERVAL}; healthy: interval ${opt.interval}`,
+  );
   out();
-  out('run      canary  status      rollback_s  decided_s  traffic_stop_s  replicas_gone_s  t0_after_start_s  canary_resp  canary_err');
+  out(
+    'run      canary  status      rollback_s  decided_s  traffic_stop_s  replicas_gone_s  t0_after_start_s  canary_resp  canary_err',
+  );
   for (const r of bad) {
-    out(`bad ${String(r.run).padEnd(4)} ${r.canary.padEnd(7)} ${r.status.padEnd(11)} ${fmt(r.rollbackSeconds).padStart(10)}  ${fmt(r.decidedSeconds).padStart(9)}  ${fmt(r.lastCanaryResponseSeconds).padStart(14)}  ${fmt(r.replicasGoneSeconds).padStart(15)}  ${fmt(r.firstBadAfterStartSeconds).padStart(16)}  ${String(r.canary_responses).padStart(11)}  ${String(r.canary_injected_errors).padStart(10)}`);
+    out(
+      `bad ${String(r.run).padEnd(4)} ${r.canary.padEnd(7)} ${r.status.padEnd(11)} ${fmt(r.rollbackSeconds).padStart(10)}  ${fmt(r.decidedSeconds).padStart(9)}  ${fmt(r.lastCanaryResponseSeconds).padStart(14)}  ${fmt(r.replicasGoneSeconds).padStart(15)}  ${fmt(r.firstBadAfterStartSeconds).padStart(16)}  ${String(r.canary_responses).padStart(11)}  ${String(r.canary_injected_errors).padStart(10)}`,
+    );
     if (r.reason) out(`         reason: ${r.reason}`);
   }
   out();
   out('run      canary  status      seconds  canary_resp  canary_non2xx  stable_non2xx');
   for (const r of healthy) {
-    out(`ok  ${String(r.run).padEnd(4)} ${r.canary.padEnd(7)} ${r.status.padEnd(11)} ${r.seconds.toFixed(1).padStart(7)}  ${String(r.canary_responses).padStart(11)}  ${String(r.canary_non2xx).padStart(13)}  ${String(r.stable_non2xx).padStart(13)}`);
-    if (r.status !== 'Promoted') out(`         ${r.status === 'RolledBack' ? 'FALSE ROLLBACK' : r.status}: ${r.reason ?? ''}`);
+    out(
+      `ok  ${String(r.run).padEnd(4)} ${r.canary.padEnd(7)} ${r.status.padEnd(11)} ${r.seconds.toFixed(1).padStart(7)}  ${String(r.canary_responses).padStart(11)}  ${String(r.canary_non2xx).padStart(13)}  ${String(r.stable_non2xx).padStart(13)}`,
+    );
+    if (r.status !== 'Promoted')
+      out(`         ${r.status === 'RolledBack' ? 'FALSE ROLLBACK' : r.status}: ${r.reason ?? ''}`);
   }
   out();
 
   const perVersion = load.byVersion();
   const achieved = load.sent / load.seconds;
-  out(`load: ${load.sent} sent in ${load.seconds.toFixed(1)} s = ${achieved.toFixed(1)} req/s (target ${opt.rate}); ${load.skipped} skipped sends (${MAX_IN_FLIGHT} in flight); ${load.transportErrors} transport errors`);
-  for (const [v, c] of Object.entries(perVersion).sort()) out(`  ${v}: ${c.responses} responses, ${c.non2xx} non-2xx (${c.injected} injected, ${c.other} other)`);
+  out(
+    `load: ${load.sent} sent in ${load.seconds.toFixed(1)} s = ${achieved.toFixed(1)} req/s (target ${opt.rate}); ${load.skipped} skipped sends (${MAX_IN_FLIGHT} in flight); ${load.transportErrors} transport errors`,
+  );
+  for (const [v, c] of Object.entries(perVersion).sort())
+    out(`  ${v}: ${c.responses} responses, ${c.non2xx} non-2xx (${c.injected} injected, ${c.other} other)`);
 
   const rollbacks = bad.map((r) => r.rollbackSeconds);
   const measured = rollbacks.filter((x): x is number => x !== null).sort((a, b) => a - b);
@@ -483,16 +555,35 @@ async function main(): Promise<void> {
   const median = measured.length ? percentile(measured, 50) : null;
   const falseRollbacks = healthy.filter((r) => r.status === 'RolledBack').length;
   const unfinished = healthy.filter((r) => r.status !== 'Promoted' && r.status !== 'RolledBack').length;
-  out(`rollback: worst ${worst === null ? '-' : worst.toFixed(1)} s, median ${fmt(median)} s over ${bad.length} run(s) (target <= ${TARGET_ROLLBACK_S} s: ${worst !== null && worst <= TARGET_ROLLBACK_S ? 'met' : 'missed'})`);
-  out(`healthy: ${healthy.length - falseRollbacks - unfinished} promoted, ${falseRollbacks} rolled back, ${unfinished} aborted or timed out (target: no false rollback: ${falseRollbacks === 0 ? 'met' : 'missed'})`);
+  out(
+    `rollback: worst ${worst === null ? '-' : worst.toFixed(1)} s, median ${fmt(median)} s over ${bad.length} run(s) (target <= ${TARGET_ROLLBACK_S} s: ${worst !== null && worst <= TARGET_ROLLBACK_S ? 'met' : 'missed'})`,
+  );
+  out(
+    `healthy: ${healthy.length - falseRollbacks - unfinished} promoted, ${falseRollbacks} rolled back, ${unfinished} aborted or timed out (target: no false rollback: ${falseRollbacks === 0 ? 'met' : 'missed'})`,
+  );
 
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const json = {
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
     options: opt,
-    settings: { canaryWeight: CANARY_WEIGHT, badErrorRate: BAD_ERROR_RATE, badInterval: BAD_INTERVAL, maxInFlight: MAX_IN_FLIGHT, warmupMs: WARMUP_MS, pollMs: POLL_MS, analysis: 'defaults' },
-    load: { sent: load.sent, seconds: load.seconds, achievedRps: achieved, skipped: load.skipped, transportErrors: load.transportErrors, perVersion },
+    settings: {
+      canaryWeight: CANARY_WEIGHT,
+      badErrorRate: BAD_ERROR_RATE,
+      badInterval: BAD_INTERVAL,
+      maxInFlight: MAX_IN_FLIGHT,
+      warmupMs: WARMUP_MS,
+      pollMs: POLL_MS,
+      analysis: 'defaults',
+    },
+    load: {
+      sent: load.sent,
+      seconds: load.seconds,
+      achievedRps: achieved,
+      skipped: load.skipped,
+      transportErrors: load.transportErrors,
+      perVersion,
+    },
     bad,
     healthy,
     rollbackSeconds: { worst: worst === Infinity ? 'inf' : worst, median },

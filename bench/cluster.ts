@@ -39,17 +39,44 @@ import type { LoadResult } from './load.ts';
 import { MODEL } from './payload.ts';
 import { freePort, get, percentile, ROOT, runScript, sleep, startServer, type RunningServer } from './proc.ts';
 
-const { values } = parseArgs({ options: { changes: { type: 'string', default: '40' }, failovers: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: {
+    changes: { type: 'string', default: '40' },
+    failovers: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '10' },
+  },
+});
 const CHANGES = Number(values.changes);
 const FAILOVERS = Number(values.failovers);
 const LOAD_SECONDS = Number(values.seconds);
-const ADMIN_URL = process.env.VIGIL_BENCH_DATABASE_URL ?? process.env.VIGIL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const ADMIN_URL =
+  process.env.VIGIL_BENCH_DATABASE_URL ??
+  process.env.VIGIL_TEST_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/test';
 
 const configFile = (() => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-cluster-'));
   const file = join(dir, 'vigil.yaml');
-  const base = { name: 'cls', execution_provider: 'cpu', num_replicas: 1, warmup: { requests: 1, shapes: { x: [1, 3, 48, 192] } } };
-  writeFileSync(file, stringify({ deployments: [{ ...base, versions: [{ version: 'v1', model: MODEL, weight: 100 }, { version: 'v2', model: MODEL, weight: 0 }] }] }));
+  const base = {
+    name: 'cls',
+    execution_provider: 'cpu',
+    num_replicas: 1,
+    warmup: { requests: 1, shapes: { x: [1, 3, 48, 192] } },
+  };
+  writeFileSync(
+    file,
+    stringify({
+      deployments: [
+        {
+          ...base,
+          versions: [
+            { version: 'v1', model: MODEL, weight: 100 },
+            { version: 'v2', model: MODEL, weight: 0 },
+          ],
+        },
+      ],
+    }),
+  );
   return file;
 })();
 
@@ -73,7 +100,10 @@ async function startNode(name: string, env: Record<string, string>): Promise<Nod
 }
 
 const json = async <T>(port: number, path: string): Promise<T> => JSON.parse((await get(port, path)).body) as T;
-const splitOf = async (n: Node) => (await json<{ split: { version: string; weight: number }[] }>(n.port, '/api/v1/deployments/cls')).split.map((e) => `${e.version}=${e.weight}`).join(',');
+const splitOf = async (n: Node) =>
+  (await json<{ split: { version: string; weight: number }[] }>(n.port, '/api/v1/deployments/cls')).split
+    .map((e) => `${e.version}=${e.weight}`)
+    .join(',');
 const isLeader = async (n: Node) => (await json<{ node: { leader: boolean } }>(n.port, '/api/v1/cluster')).node.leader;
 
 async function leaderOf(nodes: Node[]): Promise<Node | undefined> {
@@ -85,11 +115,18 @@ async function leaderOf(nodes: Node[]): Promise<Node | undefined> {
 function steadyLoad(port: number) {
   let running = true;
   const counts = { ok: 0, failed: 0 };
-  const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32', data: new Array(3 * 48 * 192).fill(0.5) }] });
+  const body = JSON.stringify({
+    inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32', data: new Array(3 * 48 * 192).fill(0.5) }],
+  });
   const worker = async () => {
     while (running) {
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(`http://127.0.0.1:${port}/v2/models/cls/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
         await res.arrayBuffer();
         if (res.status === 200) counts.ok++;
         else counts.failed++;
@@ -99,7 +136,9 @@ function steadyLoad(port: number) {
     }
   };
   const workers = [worker(), worker()];
-  return { counts, stop: async () => {
+  return {
+    counts,
+    stop: async () => {
       running = false;
       await Promise.all(workers);
       return counts;
@@ -114,17 +153,23 @@ async function propagation(nodes: Node[]): Promise<number[]> {
     const v2 = (i % 9) * 10 + 10;
     const weights = { v2, v1: 100 - v2 };
     const want = `v2=${v2},v1=${100 - v2}`;
-    const res = await fetch(`http://127.0.0.1:${from.port}/api/v1/deployments/cls/weights`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ weights }) });
+    const res = await fetch(`http://127.0.0.1:${from.port}/api/v1/deployments/cls/weights`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ weights }),
+    });
     if (res.status !== 200) throw new Error(`weights on ${from.name}: ${res.status} ${await res.text()}`);
     const t0 = performance.now();
     const reached = await Promise.all(
-      nodes.filter((n) => n !== from).map(async (n) => {
-        while (performance.now() - t0 < 10_000) {
-          if ((await splitOf(n)) === want) return performance.now() - t0;
-          await sleep(5);
-        }
-        return Infinity;
-      }),
+      nodes
+        .filter((n) => n !== from)
+        .map(async (n) => {
+          while (performance.now() - t0 < 10_000) {
+            if ((await splitOf(n)) === want) return performance.now() - t0;
+            await sleep(5);
+          }
+          return Infinity;
+        }),
     );
     delays.push(Math.max(...reached));
   }
@@ -171,7 +216,16 @@ async function failovers(nodes: Node[], env: (name: string) => Record<string, st
 }
 
 async function saturate(node: Node): Promise<LoadResult> {
-  return runScript<LoadResult>('bench/load.ts', [JSON.stringify({ mode: 'saturate', port: node.port, payload: 'oip', connections: 8, seconds: LOAD_SECONDS, warmupSeconds: 2 })]);
+  return runScript<LoadResult>('bench/load.ts', [
+    JSON.stringify({
+      mode: 'saturate',
+      port: node.port,
+      payload: 'oip',
+      connections: 8,
+      seconds: LOAD_SECONDS,
+      warmupSeconds: 2,
+    }),
+  ]);
 }
 
 async function main(): Promise<void> {
@@ -188,12 +242,16 @@ async function main(): Promise<void> {
     for (const name of ['node-a', 'node-b', 'node-c']) nodes.push(await startNode(name, env()));
     const delays = await propagation(nodes);
     const sorted = Float64Array.from(delays).sort();
-    console.log(`[bench] propagation over ${delays.length} changes: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`);
+    console.log(
+      `[bench] propagation over ${delays.length} changes: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`,
+    );
     const leader = (await leaderOf(nodes))!;
     const client = steadyLoad(nodes.find((n) => n !== leader)!.port);
     const fo = await failovers(nodes, env);
     const served = await client.stop();
-    console.log(`[bench] failover after SIGKILL: ${fo.kills.map((s) => s.toFixed(2)).join(', ')} s; after SIGSTOP: ${fo.paused.toFixed(2)} s; fenced writes of the woken leader: ${fo.fencedAfterWaking}; requests to a surviving node: ${served.ok} ok, ${served.failed} failed`);
+    console.log(
+      `[bench] failover after SIGKILL: ${fo.kills.map((s) => s.toFixed(2)).join(', ')} s; after SIGSTOP: ${fo.paused.toFixed(2)} s; fenced writes of the woken leader: ${fo.fencedAfterWaking}; requests to a surviving node: ${served.ok} ok, ${served.failed} failed`,
+    );
     for (const n of nodes) await n.server.stop();
     nodes.length = 0;
 
@@ -202,22 +260,37 @@ async function main(): Promise<void> {
     const shared = await saturate(alone);
     await alone.server.stop();
     nodes.length = 0;
-    const embedded = await startNode('embedded', { VIGIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'vigil-bench-embedded-')) });
+    const embedded = await startNode('embedded', {
+      VIGIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'vigil-bench-embedded-')),
+    });
     nodes.push(embedded);
     const local = await saturate(embedded);
     await embedded.server.stop();
     nodes.length = 0;
     const ratio = shared.rps / local.rps;
-    console.log(`[bench] one node saturated: on Postgres (cluster mode) ${shared.rps.toFixed(0)} req/s, on PGlite ${local.rps.toFixed(0)} req/s, ratio ${ratio.toFixed(3)}`);
+    console.log(
+      `[bench] one node saturated: on Postgres (cluster mode) ${shared.rps.toFixed(0)} req/s, on PGlite ${local.rps.toFixed(0)} req/s, ratio ${ratio.toFixed(3)}`,
+    );
 
     const result = {
       date: new Date().toISOString(),
       cores: cpus().length,
-      propagation_ms: { changes: delays.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) },
+      propagation_ms: {
+        changes: delays.length,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        max: sorted.at(-1),
+      },
       failover_s: { sigkill: fo.kills, sigstop: fo.paused },
       woken_leader: { fenced_writes: fo.fencedAfterWaking, still_leader: fo.stillLeader },
       surviving_node_requests: served,
-      throughput_rps: { postgres_cluster_mode: shared.rps, pglite: local.rps, ratio, non2xx: shared.non2xx + local.non2xx, errors: shared.errors + local.errors },
+      throughput_rps: {
+        postgres_cluster_mode: shared.rps,
+        pglite: local.rps,
+        ratio,
+        non2xx: shared.non2xx + local.non2xx,
+        errors: shared.errors + local.errors,
+      },
     };
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench/results/cluster.json'), `${JSON.stringify(result, null, 2)}\n`);

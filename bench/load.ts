@@ -53,7 +53,14 @@ export interface LoadResult {
 function summarize(lat: number[]): LoadResult['latencyMs'] {
   const s = Float64Array.from(lat).sort();
   const mean = lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : NaN;
-  return { p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s.length ? s[s.length - 1]! : NaN, mean, count: s.length };
+  return {
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    max: s.length ? s[s.length - 1]! : NaN,
+    mean,
+    count: s.length,
+  };
 }
 
 interface Req {
@@ -62,7 +69,12 @@ interface Req {
   body: Buffer;
 }
 
-async function runAutocannon(spec: LoadSpec, req: Req, seconds: number, rate?: number): Promise<{ result: import('autocannon').Result; latencies: number[] }> {
+async function runAutocannon(
+  spec: LoadSpec,
+  req: Req,
+  seconds: number,
+  rate?: number,
+): Promise<{ result: import('autocannon').Result; latencies: number[] }> {
   const latencies: number[] = [];
   const instance = autocannon({
     url: `http://127.0.0.1:${spec.port}${req.path}`,
@@ -152,10 +164,14 @@ class Conn {
       this.status = Number(head.slice(9, 12));
       const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
       if (m) this.need = end + 4 + Number(m[1]);
-      else if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) this.need = Infinity; // until the last chunk
+      else if (/\r\ntransfer-encoding:\s*chunked/i.test(head))
+        this.need = Infinity; // until the last chunk
       else throw new Error(`response with neither content-length nor chunked encoding:\n${head}`);
     }
-    const complete = this.need === Infinity ? this.buf.length >= 5 && this.buf.subarray(-5).toString('latin1') === '0\r\n\r\n' : this.buf.length >= this.need;
+    const complete =
+      this.need === Infinity
+        ? this.buf.length >= 5 && this.buf.subarray(-5).toString('latin1') === '0\r\n\r\n'
+        : this.buf.length >= this.need;
     if (complete) {
       const ms = performance.now() - this.sentAt;
       this.busy = false;
@@ -170,69 +186,90 @@ class Conn {
 
 async function paced(spec: LoadSpec, req: Req): Promise<LoadResult> {
   const rate = spec.rate!;
-  const head = [`POST ${req.path} HTTP/1.1`, `host: 127.0.0.1:${spec.port}`, 'connection: keep-alive', `content-length: ${req.body.length}`];
+  const head = [
+    `POST ${req.path} HTTP/1.1`,
+    `host: 127.0.0.1:${spec.port}`,
+    'connection: keep-alive',
+    `content-length: ${req.body.length}`,
+  ];
   for (const [k, v] of Object.entries(req.headers)) head.push(`${k}: ${v}`);
   const request = Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), req.body]);
 
   const conns = await Promise.all(
-    Array.from({ length: spec.connections }, () => new Promise<Conn>((resolve, reject) => {
-      const s = connect(spec.port, '127.0.0.1', () => resolve(new Conn(s)));
-      s.once('error', reject);
-    })),
+    Array.from(
+      { length: spec.connections },
+      () =>
+        new Promise<Conn>((resolve, reject) => {
+          const s = connect(spec.port, '127.0.0.1', () => resolve(new Conn(s)));
+          s.once('error', reject);
+        }),
+    ),
   );
 
   const phase = (seconds: number) =>
-    new Promise<{ lat: number[]; ok: number; non2xx: number; errors: number; backlogged: number; wall: number }>((resolve) => {
-      const interval = 1000 / rate;
-      const total = Math.max(1, Math.round(seconds * rate));
-      const lat: number[] = [];
-      let ok = 0;
-      let non2xx = 0;
-      let errors = 0;
-      let backlogged = 0;
-      let done = 0;
-      const waiting: number[] = [];
-      const t0 = performance.now();
-      const fire = (conn: Conn) => {
-        conn.send(request, (status, ms) => {
-          if (status >= 200 && status < 300) {
-            ok++;
-            lat.push(ms);
-          } else if (status === 0) errors++;
-          else non2xx++;
-          if (++done === total) {
-            clearTimeout(guard);
-            return resolve({ lat, ok, non2xx, errors, backlogged, wall: (performance.now() - t0) / 1000 });
-          }
-          if (waiting.length) {
-            const next = conn.dead ? conns.find((c) => !c.busy && !c.dead) : conn;
-            if (next) {
-              waiting.shift();
-              fire(next);
+    new Promise<{ lat: number[]; ok: number; non2xx: number; errors: number; backlogged: number; wall: number }>(
+      (resolve) => {
+        const interval = 1000 / rate;
+        const total = Math.max(1, Math.round(seconds * rate));
+        const lat: number[] = [];
+        let ok = 0;
+        let non2xx = 0;
+        let errors = 0;
+        let backlogged = 0;
+        let done = 0;
+        const waiting: number[] = [];
+        const t0 = performance.now();
+        const fire = (conn: Conn) => {
+          conn.send(request, (status, ms) => {
+            if (status >= 200 && status < 300) {
+              ok++;
+              lat.push(ms);
+            } else if (status === 0) errors++;
+            else non2xx++;
+            if (++done === total) {
+              clearTimeout(guard);
+              return resolve({ lat, ok, non2xx, errors, backlogged, wall: (performance.now() - t0) / 1000 });
+            }
+            if (waiting.length) {
+              const next = conn.dead ? conns.find((c) => !c.busy && !c.dead) : conn;
+              if (next) {
+                waiting.shift();
+                fire(next);
+              }
+            }
+          });
+        };
+        // Never hang on a dead server: whatever has not come back 15 s after the end is a timeout.
+        const guard = setTimeout(
+          () => {
+            resolve({
+              lat,
+              ok,
+              non2xx,
+              errors: errors + (total - done),
+              backlogged,
+              wall: (performance.now() - t0) / 1000,
+            });
+          },
+          seconds * 1000 + 15_000,
+        );
+        let next = 0;
+        const tick = () => {
+          const now = performance.now();
+          while (next < total && t0 + next * interval <= now) {
+            next++;
+            const idle = conns.find((c) => !c.busy && !c.dead);
+            if (idle) fire(idle);
+            else {
+              backlogged++;
+              waiting.push(next);
             }
           }
-        });
-      };
-      // Never hang on a dead server: whatever has not come back 15 s after the end is a timeout.
-      const guard = setTimeout(() => {
-        resolve({ lat, ok, non2xx, errors: errors + (total - done), backlogged, wall: (performance.now() - t0) / 1000 });
-      }, seconds * 1000 + 15_000);
-      let next = 0;
-      const tick = () => {
-        const now = performance.now();
-        while (next < total && t0 + next * interval <= now) {
-          next++;
-          const idle = conns.find((c) => !c.busy && !c.dead);
-          if (idle) fire(idle);
-          else {
-            backlogged++;
-            waiting.push(next);
-          }
-        }
-        if (next < total) setTimeout(tick, Math.max(0, t0 + next * interval - performance.now()));
-      };
-      tick();
-    });
+          if (next < total) setTimeout(tick, Math.max(0, t0 + next * interval - performance.now()));
+        };
+        tick();
+      },
+    );
 
   if (spec.warmupSeconds > 0) await phase(spec.warmupSeconds);
   emitMark('start');
@@ -261,6 +298,9 @@ async function paced(spec: LoadSpec, req: Req): Promise<LoadResult> {
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
 const req = spec.payload === 'naive' ? naiveRequest() : oipRequest();
-const result = spec.mode === 'paced' ? await paced(spec, req) : await saturate(spec, req, spec.mode === 'autocannon-rate' ? spec.rate : undefined);
+const result =
+  spec.mode === 'paced'
+    ? await paced(spec, req)
+    : await saturate(spec, req, spec.mode === 'autocannon-rate' ? spec.rate : undefined);
 emitResult(result);
 process.exit(0);

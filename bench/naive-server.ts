@@ -15,7 +15,13 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { INPUT_NAME, MODEL, SHAPE, TENSOR_BYTES } from './payload.ts';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '8100' }, host: { type: 'string', default: '127.0.0.1' }, workers: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8100' },
+    host: { type: 'string', default: '127.0.0.1' },
+    workers: { type: 'string', default: '2' },
+  },
+});
 const port = Number(values.port);
 const host = values.host!;
 const workers = Number(values.workers);
@@ -23,7 +29,10 @@ const workers = Number(values.workers);
 if (cluster.isPrimary) {
   let listening = 0;
   cluster.on('listening', () => {
-    if (++listening === workers) console.log(JSON.stringify({ msg: `naive listening on http://${host}:${port}`, port, pid: process.pid, workers }));
+    if (++listening === workers)
+      console.log(
+        JSON.stringify({ msg: `naive listening on http://${host}:${port}`, port, pid: process.pid, workers }),
+      );
   });
   let stopping = false;
   cluster.on('exit', (worker, code) => {
@@ -71,7 +80,12 @@ if (cluster.isPrimary) {
       new Uint8Array(data.buffer).set(body);
       try {
         const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', data, [...SHAPE]) });
-        const outputs = Object.entries(out).map(([name, t]) => ({ name, datatype: 'FP32', shape: t.dims, data: Array.from(t.data as Float32Array) }));
+        const outputs = Object.entries(out).map(([name, t]) => ({
+          name,
+          datatype: 'FP32',
+          shape: t.dims,
+          data: Array.from(t.data as Float32Array),
+        }));
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ model_name: 'cls', outputs }));
       } catch (err) {

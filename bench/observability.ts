@@ -23,7 +23,17 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
 function config(deployments: number, replicas: number, sampleRate: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-obs-'));
   const list = Array.from({ length: deployments }, (_, i) =>
-    [`  - name: cls${i === 0 ? '' : i}`, `    model: ${MODEL}`, `    num_replicas: ${replicas}`, '    execution_provider: cpu', '    max_ongoing_requests: 16', '    batching: { max_batch_size: 1, batch_wait_timeout_ms: 0 }', '    slos:', '      - { kind: availability, objective: 0.999 }', '      - { kind: latency, threshold_ms: 200, objective: 0.99 }'].join('\n'),
+    [
+      `  - name: cls${i === 0 ? '' : i}`,
+      `    model: ${MODEL}`,
+      `    num_replicas: ${replicas}`,
+      '    execution_provider: cpu',
+      '    max_ongoing_requests: 16',
+      '    batching: { max_batch_size: 1, batch_wait_timeout_ms: 0 }',
+      '    slos:',
+      '      - { kind: availability, objective: 0.999 }',
+      '      - { kind: latency, threshold_ms: 200, objective: 0.99 }',
+    ].join('\n'),
   );
   const file = join(dir, 'vigil.yaml');
   writeFileSync(file, `logging: { request_sample_rate: ${sampleRate} }\ndeployments:\n${list.join('\n')}\n`);
@@ -60,11 +70,24 @@ async function otlpSink(): Promise<{ url: string; spans: () => string; close: ()
   });
   const port = await freePort();
   await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${port}`, spans: () => `${exports} exports, ${(bytes / 1e6).toFixed(1)} MB`, close: () => srv.close() };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans: () => `${exports} exports, ${(bytes / 1e6).toFixed(1)} MB`,
+    close: () => srv.close(),
+  };
 }
 
 async function saturate(port: number): Promise<LoadResult> {
-  return runScript<LoadResult>('bench/load.ts', [JSON.stringify({ mode: 'saturate', port, payload: 'oip', connections: 32, seconds: SECONDS, warmupSeconds: QUICK ? 1 : 2 })]);
+  return runScript<LoadResult>('bench/load.ts', [
+    JSON.stringify({
+      mode: 'saturate',
+      port,
+      payload: 'oip',
+      connections: 32,
+      seconds: SECONDS,
+      warmupSeconds: QUICK ? 1 : 2,
+    }),
+  ]);
 }
 
 async function main(): Promise<void> {
@@ -76,16 +99,34 @@ async function main(): Promise<void> {
   out(`# vigil observability benchmark${QUICK ? ' (quick)' : ''}`);
   out();
   out(`- date: ${new Date().toISOString()}; ${cpus()[0]?.model}, ${cpus().length} cores; node ${process.version}`);
-  out(`- command: \`${QUICK ? 'BENCH_QUICK=1 ' : ''}npm run bench:observability\`; ${ROUNDS} interleaved round(s) of ${SECONDS} s at 32 connections, OIP binary requests, 2 replicas, batching off`);
+  out(
+    `- command: \`${QUICK ? 'BENCH_QUICK=1 ' : ''}npm run bench:observability\`; ${ROUNDS} interleaved round(s) of ${SECONDS} s at 32 connections, OIP binary requests, 2 replicas, batching off`,
+  );
   out();
 
   const sink = await otlpSink();
   const variants = [
-    { name: 'instrumentation off (VIGIL_METRICS=off, no tracing, no request logs)', file: config(1, 2, 0), env: { VIGIL_METRICS: 'off' } },
+    {
+      name: 'instrumentation off (VIGIL_METRICS=off, no tracing, no request logs)',
+      file: config(1, 2, 0),
+      env: { VIGIL_METRICS: 'off' },
+    },
     { name: 'metrics on, tracing off, no request logs (the default minus 1% logs)', file: config(1, 2, 0), env: {} },
-    { name: 'metrics + tracing at the default ratio (parent-based 0.1) to a local OTLP receiver, no request logs', file: config(1, 2, 0), env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } },
-    { name: 'metrics + tracing at ratio 1.0 to a local OTLP receiver, no request logs', file: config(1, 2, 0), env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' } },
-    { name: 'metrics + tracing at ratio 1.0 + a log line per request (full)', file: config(1, 2, 1), env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' } },
+    {
+      name: 'metrics + tracing at the default ratio (parent-based 0.1) to a local OTLP receiver, no request logs',
+      file: config(1, 2, 0),
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url },
+    },
+    {
+      name: 'metrics + tracing at ratio 1.0 to a local OTLP receiver, no request logs',
+      file: config(1, 2, 0),
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' },
+    },
+    {
+      name: 'metrics + tracing at ratio 1.0 + a log line per request (full)',
+      file: config(1, 2, 1),
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' },
+    },
   ];
   const results = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
@@ -103,7 +144,13 @@ async function main(): Promise<void> {
   out();
   out('| variant | req/s (all rounds) | vs off |');
   out('|---|---:|---:|');
-  for (const v of variants) out(`| ${v.name} | ${best(v.name).toFixed(0)} (${results.get(v.name)!.map((x) => x.toFixed(0)).join(', ')}) | ${(best(v.name) / baseline).toFixed(3)}x |`);
+  for (const v of variants)
+    out(
+      `| ${v.name} | ${best(v.name).toFixed(0)} (${results
+        .get(v.name)!
+        .map((x) => x.toFixed(0))
+        .join(', ')}) | ${(best(v.name) / baseline).toFixed(3)}x |`,
+    );
   out();
   out(`The OTLP receiver took ${sink.spans()}. Target: metrics and tracing on >= 0.95x of off.`);
   sink.close();
@@ -115,14 +162,25 @@ async function main(): Promise<void> {
   const req = oipRequest();
   for (let d = 0; d < 4; d++) {
     const name = d === 0 ? 'cls' : `cls${d}`;
-    await Promise.all(Array.from({ length: 50 }, () => fetch(`http://127.0.0.1:${port}/v2/models/${name}/infer`, { method: 'POST', headers: req.headers, body: new Uint8Array(req.body) }).then((r) => r.arrayBuffer())));
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        fetch(`http://127.0.0.1:${port}/v2/models/${name}/infer`, {
+          method: 'POST',
+          headers: req.headers,
+          body: new Uint8Array(req.body),
+        }).then((r) => r.arrayBuffer()),
+      ),
+    );
   }
   await new Promise((r) => setTimeout(r, 2500)); // one stats ping from every replica
   out('## /metrics scrape cost, 8 replicas across 4 deployments');
   out();
   out('| format | scrapes | median ms | p99 ms | bytes | samples |');
   out('|---|---:|---:|---:|---:|---:|');
-  for (const [format, accept] of [['Prometheus text', 'text/plain'], ['OpenMetrics', 'application/openmetrics-text']] as const) {
+  for (const [format, accept] of [
+    ['Prometheus text', 'text/plain'],
+    ['OpenMetrics', 'application/openmetrics-text'],
+  ] as const) {
     const times: number[] = [];
     let body = '';
     const n = QUICK ? 50 : 300;
@@ -134,7 +192,9 @@ async function main(): Promise<void> {
     }
     times.sort((a, b) => a - b);
     const samples = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
-    out(`| ${format} | ${n} | ${times[Math.floor(n / 2)]!.toFixed(2)} | ${times[Math.floor(n * 0.99)]!.toFixed(2)} | ${Buffer.byteLength(body)} | ${samples} |`);
+    out(
+      `| ${format} | ${n} | ${times[Math.floor(n / 2)]!.toFixed(2)} | ${times[Math.floor(n * 0.99)]!.toFixed(2)} | ${Buffer.byteLength(body)} | ${samples} |`,
+    );
   }
   await server.stop();
   out();

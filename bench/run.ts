@@ -36,7 +36,17 @@ import { cpus, loadavg, platform, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { LoadResult, LoadSpec } from './load.ts';
 import { MODEL } from './payload.ts';
-import { freePort, get, machineTicks, ROOT, runScript, startServer, TSX, type RunningServer, type ServerSpec } from './proc.ts';
+import {
+  freePort,
+  get,
+  machineTicks,
+  ROOT,
+  runScript,
+  startServer,
+  TSX,
+  type RunningServer,
+  type ServerSpec,
+} from './proc.ts';
 import type { TransportRow } from './transport.ts';
 
 // ---------------------------------------------------------------- settings
@@ -47,7 +57,8 @@ const num = (name: string, full: number, q: number): number => {
   const v = env[name];
   if (v === undefined || v === '') return quick ? q : full;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}: expected a non-negative number, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`${name}: expected a non-negative number, got ${JSON.stringify(v)}`);
   return n;
 };
 const S = {
@@ -120,7 +131,9 @@ function vigilDef(key: string, label: string, maxBatchSize: number, waitMs: numb
         // /v2/health/ready turns 200 with one replica up; wait for both before loading.
         async ready(p) {
           if ((await get(p, '/v2/health/ready')).status !== 200) return false;
-          const status = JSON.parse((await get(p, '/api/v1/status')).body) as { deployments: { versions: { replicas: { state: string }[] }[] }[] };
+          const status = JSON.parse((await get(p, '/api/v1/status')).body) as {
+            deployments: { versions: { replicas: { state: string }[] }[] }[];
+          };
           const replicas = status.deployments.flatMap((d) => d.versions.flatMap((v) => v.replicas));
           return replicas.filter((r) => r.state === 'RUNNING').length >= 2;
         },
@@ -179,7 +192,8 @@ async function scrape(port: number): Promise<Scrape | undefined> {
 function metricsWindow(a: Scrape | undefined, b: Scrape | undefined): VigilWindow | undefined {
   if (!a || !b) return undefined;
   const d = (k: string) => (b.get(k) ?? 0) - (a.get(k) ?? 0);
-  const mean = (name: string, scale = 1) => (d(`${name}_count`) > 0 ? (scale * d(`${name}_sum`)) / d(`${name}_count`) : NaN);
+  const mean = (name: string, scale = 1) =>
+    d(`${name}_count`) > 0 ? (scale * d(`${name}_sum`)) / d(`${name}_count`) : NaN;
   return {
     requestMs: mean('vigil_request_duration_seconds', 1000),
     queueWaitMs: mean('vigil_queue_wait_seconds', 1000),
@@ -268,14 +282,42 @@ async function runServer(def: ServerDef): Promise<ServerRun> {
   try {
     await server.waitReady();
     const startMs = performance.now() - t0;
-    log(`${def.key}: ready in ${(startMs / 1000).toFixed(1)} s on port ${port}; saturating (${S.connections} connections, ${S.seconds} s)`);
+    log(
+      `${def.key}: ready in ${(startMs / 1000).toFixed(1)} s on port ${port}; saturating (${S.connections} connections, ${S.seconds} s)`,
+    );
     const base = { payload: def.payload };
     const metrics = def.payload === 'oip';
-    const saturation = await loadPhase(server, { ...base, mode: 'saturate', connections: S.connections, seconds: S.seconds, warmupSeconds: S.warmupSeconds }, metrics);
+    const saturation = await loadPhase(
+      server,
+      { ...base, mode: 'saturate', connections: S.connections, seconds: S.seconds, warmupSeconds: S.warmupSeconds },
+      metrics,
+    );
     log(`${def.key}: ${saturation.load.rps.toFixed(0)} req/s; paced ${S.rate}/s`);
-    const moderate = await loadPhase(server, { ...base, mode: latencyClient, connections: S.rateConnections, rate: S.rate, seconds: S.latencySeconds, warmupSeconds: S.latencyWarmupSeconds }, metrics);
+    const moderate = await loadPhase(
+      server,
+      {
+        ...base,
+        mode: latencyClient,
+        connections: S.rateConnections,
+        rate: S.rate,
+        seconds: S.latencySeconds,
+        warmupSeconds: S.latencyWarmupSeconds,
+      },
+      metrics,
+    );
     log(`${def.key}: p50 ${moderate.load.latencyMs.p50.toFixed(2)} ms; paced ${S.lowRate}/s`);
-    const low = await loadPhase(server, { ...base, mode: latencyClient, connections: 1, rate: S.lowRate, seconds: S.latencySeconds, warmupSeconds: S.latencyWarmupSeconds }, metrics);
+    const low = await loadPhase(
+      server,
+      {
+        ...base,
+        mode: latencyClient,
+        connections: 1,
+        rate: S.lowRate,
+        seconds: S.latencySeconds,
+        warmupSeconds: S.latencyWarmupSeconds,
+      },
+      metrics,
+    );
     log(`${def.key}: p50 ${low.load.latencyMs.p50.toFixed(2)} ms; stopping`);
     const stop = await server.stop();
     if (!stop.graceful) log(`${def.key}: did not stop cleanly (exit ${stop.code}); killed its process group`);
@@ -300,8 +342,17 @@ interface BareResult {
 async function bare(processes: number, batch: number, rate?: number): Promise<{ total: number; per: BareResult[] }> {
   // Load all copies first, then measure over the same window.
   const startAt = processes > 1 ? ['--start-at', String(Date.now() + 2000)] : [];
-  const args = ['--seconds', String(rate ? S.latencySeconds : S.bareSeconds), '--batch', String(batch), ...startAt, ...(rate ? ['--rate', String(rate)] : [])];
-  const per = await Promise.all(Array.from({ length: processes }, () => runScript<BareResult>('bench/bare-ort.ts', args)));
+  const args = [
+    '--seconds',
+    String(rate ? S.latencySeconds : S.bareSeconds),
+    '--batch',
+    String(batch),
+    ...startAt,
+    ...(rate ? ['--rate', String(rate)] : []),
+  ];
+  const per = await Promise.all(
+    Array.from({ length: processes }, () => runScript<BareResult>('bench/bare-ort.ts', args)),
+  );
   return { total: per.reduce((n, r) => n + r.itemsPerSec, 0), per };
 }
 
@@ -337,8 +388,16 @@ function gitDescribe(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
     // The diff itself, hashed, so that an edit during the run shows even when nothing is committed.
-    const diff = execFileSync('git', ['diff', 'HEAD', '--', 'serving', 'cli', 'bin'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
-    const untracked = execFileSync('git', ['ls-files', '--others', '--exclude-standard', '--', 'serving', 'cli', 'bin'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const diff = execFileSync('git', ['diff', 'HEAD', '--', 'serving', 'cli', 'bin'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    const untracked = execFileSync(
+      'git',
+      ['ls-files', '--others', '--exclude-standard', '--', 'serving', 'cli', 'bin'],
+      { cwd: ROOT, encoding: 'utf8' },
+    ).trim();
     if (!diff && !untracked) return `commit ${head}`;
     const hash = createHash('sha256').update(diff).update(untracked).digest('hex').slice(0, 8);
     return `commit ${head} with uncommitted changes in serving/cli/bin (diff ${hash})`;
@@ -352,7 +411,13 @@ function commandLine(): string {
     .filter((k) => k.startsWith('BENCH_'))
     .sort()
     .map((k) => `${k}=${env[k]}`);
-  const cmd = env.npm_lifecycle_event === 'bench' ? 'npm run bench' : `node ${process.execArgv.join(' ')} ${process.argv.slice(1).map((a) => a.replace(`${ROOT}`, '')).join(' ')}`;
+  const cmd =
+    env.npm_lifecycle_event === 'bench'
+      ? 'npm run bench'
+      : `node ${process.execArgv.join(' ')} ${process.argv
+          .slice(1)
+          .map((a) => a.replace(`${ROOT}`, ''))
+          .join(' ')}`;
   return [...vars, cmd].join(' ');
 }
 
@@ -361,7 +426,9 @@ async function main(): Promise<void> {
   const gitAtStart = gitDescribe();
   const load0 = loadavg();
   const ticks0 = machineTicks();
-  const ortVersion = (JSON.parse(readFileSync(join(ROOT, 'node_modules/onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
+  const ortVersion = (
+    JSON.parse(readFileSync(join(ROOT, 'node_modules/onnxruntime-node/package.json'), 'utf8')) as { version: string }
+  ).version;
   log(`${quick ? 'quick' : 'full'} run; settings ${JSON.stringify(S)}; latency client ${latencyClient}`);
 
   let transport: TransportRow[] | undefined;
@@ -400,7 +467,9 @@ async function main(): Promise<void> {
         const r = await runServer(def);
         runs.set(def.key, [...(runs.get(def.key) ?? []), r]);
         if (!disturbed(r) || attempt >= S.retries) break;
-        log(`${def.key}: other processes used ${f0(r.saturation.machine.otherPct)} % of a core during saturation; measuring again`);
+        log(
+          `${def.key}: other processes used ${f0(r.saturation.machine.otherPct)} % of a core during saturation; measuring again`,
+        );
       }
     }
   }
@@ -418,15 +487,24 @@ async function main(): Promise<void> {
   md.push(`# vigil benchmark — ${quick ? 'quick' : 'full'} run`);
   md.push('');
   md.push(`- date: ${started.toISOString()}`);
-  md.push(`- machine: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores (${platform()} ${release()}); load average at start ${load0.map((l) => l.toFixed(2)).join(' ')}`);
+  md.push(
+    `- machine: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores (${platform()} ${release()}); load average at start ${load0.map((l) => l.toFixed(2)).join(' ')}`,
+  );
   const gitAtEnd = gitDescribe();
-  md.push(`- node ${process.version}, onnxruntime-node ${ortVersion}; vigil at ${gitAtStart}; vigil runs with its defaults otherwise (metrics on, no OTLP endpoint, log level info)`);
-  if (gitAtEnd !== gitAtStart) md.push(`- ⚠ vigil's code changed during the run (at the end: ${gitAtEnd}); servers started at different times may have run different code`);
+  md.push(
+    `- node ${process.version}, onnxruntime-node ${ortVersion}; vigil at ${gitAtStart}; vigil runs with its defaults otherwise (metrics on, no OTLP endpoint, log level info)`,
+  );
+  if (gitAtEnd !== gitAtStart)
+    md.push(
+      `- ⚠ vigil's code changed during the run (at the end: ${gitAtEnd}); servers started at different times may have run different code`,
+    );
   md.push(`- command: \`${commandLine()}\``);
   md.push(
     `- settings: saturation ${S.connections} connections, ${S.seconds} s after ${S.warmupSeconds} s warm-up (autocannon); latency ${latencyClient === 'paced' ? 'open-loop paced client' : 'autocannon overallRate'} at ${S.rate} req/s over ${S.rateConnections} connections and at ${S.lowRate} req/s over 1 connection, ${S.latencySeconds} s after ${S.latencyWarmupSeconds} s; bare ORT ${S.bareSeconds} s${S.rounds > 1 ? `; ${S.rounds} rounds of the server sequence, interleaved; the round with the best saturated throughput is shown, all rounds' figures in brackets` : ''}`,
   );
-  md.push('- model: ch_ppocr_mobile_v2.0_cls_infer.onnx, input x FP32 [1,3,48,192] (110,592 bytes), CPU provider, intra_op_threads 1');
+  md.push(
+    '- model: ch_ppocr_mobile_v2.0_cls_infer.onnx, input x FP32 [1,3,48,192] (110,592 bytes), CPU provider, intra_op_threads 1',
+  );
   md.push('');
 
   if (transport) {
@@ -434,9 +512,14 @@ async function main(): Promise<void> {
     md.push('');
     md.push('| case | transport | round trips | median µs | p99 µs | mean µs | CPU µs / round trip (both processes) |');
     md.push('|---|---|---:|---:|---:|---:|---:|');
-    for (const r of transport) md.push(`| ${r.name} | ${r.serialization} | ${r.rounds} | ${f0(r.medianUs)} | ${f0(r.p99Us)} | ${f0(r.meanUs)} | ${f0(r.cpuUsPerRoundTrip)} |`);
+    for (const r of transport)
+      md.push(
+        `| ${r.name} | ${r.serialization} | ${r.rounds} | ${f0(r.medianUs)} | ${f0(r.p99Us)} | ${f0(r.meanUs)} | ${f0(r.cpuUsPerRoundTrip)} |`,
+      );
     md.push('');
-    md.push('json-array: default serialization, tensor as a number array both ways, with the Float32Array <-> number[] conversions at both ends; json-array-raw: the same without the conversions; advanced: structured clone of the Float32Array both ways; advanced-reply: tensor out, 2 floats back (a vigil request); advanced-empty: small message both ways; unix-frame(-reply): the same two shapes as binary frames (length, JSON header, raw bytes) over a Unix domain socket between the same processes. One message in flight at a time; CPU is user+system of both processes.');
+    md.push(
+      'json-array: default serialization, tensor as a number array both ways, with the Float32Array <-> number[] conversions at both ends; json-array-raw: the same without the conversions; advanced: structured clone of the Float32Array both ways; advanced-reply: tensor out, 2 floats back (a vigil request); advanced-empty: small message both ways; unix-frame(-reply): the same two shapes as binary frames (length, JSON header, raw bytes) over a Unix domain socket between the same processes. One message in flight at a time; CPU is user+system of both processes.',
+    );
     md.push('');
   }
 
@@ -449,13 +532,20 @@ async function main(): Promise<void> {
     const row = (label: string, b: Awaited<ReturnType<typeof bare>>) => {
       const items = b.per.reduce((n, r) => n + r.items, 0);
       const cpuS = b.per.reduce((n, r) => n + r.cpuSeconds, 0);
-      md.push(`| ${label} | ${f0(b.total)} | ${f2(median(b.per.map((r) => r.runP50Ms)))} | ${f2(median(b.per.map((r) => r.runP99Ms)))} | ${f2((1000 * cpuS) / items)} |`);
+      md.push(
+        `| ${label} | ${f0(b.total)} | ${f2(median(b.per.map((r) => r.runP50Ms)))} | ${f2(median(b.per.map((r) => r.runP99Ms)))} | ${f2((1000 * cpuS) / items)} |`,
+      );
     };
     const all = (xs: Bare[]) => (xs.length > 1 ? ` [rounds: ${xs.map((b) => f0(b.total)).join(', ')}]` : '');
     row(`1 process, batch 1${all(bare1s)}`, bare1);
-    row(`2 processes in parallel, batch 1 (${bare2.per.map((r) => f0(r.itemsPerSec)).join(' + ')})${all(bare2s)}`, bare2);
+    row(
+      `2 processes in parallel, batch 1 (${bare2.per.map((r) => f0(r.itemsPerSec)).join(' + ')})${all(bare2s)}`,
+      bare2,
+    );
     row('1 process, batch 8 (items/s)', bare8);
-    md.push(`| 1 process, batch 1, paced at ${S.lowRate} runs/s (idle in between; no throughput figure) | – | ${f2(median(bareLow.per.map((r) => r.runP50Ms)))} | ${f2(median(bareLow.per.map((r) => r.runP99Ms)))} | ${f2((1000 * bareLow.per[0]!.cpuSeconds) / bareLow.per[0]!.items)} |`);
+    md.push(
+      `| 1 process, batch 1, paced at ${S.lowRate} runs/s (idle in between; no throughput figure) | – | ${f2(median(bareLow.per.map((r) => r.runP50Ms)))} | ${f2(median(bareLow.per.map((r) => r.runP99Ms)))} | ${f2((1000 * bareLow.per[0]!.cpuSeconds) / bareLow.per[0]!.items)} |`,
+    );
     md.push('');
   }
 
@@ -472,7 +562,13 @@ async function main(): Promise<void> {
       if (!r) continue;
       const s = r.saturation.load;
       const bad = (p: Phase) => p.load.non2xx + p.load.errors + p.load.timeouts;
-      const rps = S.rounds > 1 ? `${f0(s.rps)} (${runs.get(def.key)!.map((x) => f0(x.saturation.load.rps)).join(', ')})` : f0(s.rps);
+      const rps =
+        S.rounds > 1
+          ? `${f0(s.rps)} (${runs
+              .get(def.key)!
+              .map((x) => f0(x.saturation.load.rps))
+              .join(', ')})`
+          : f0(s.rps);
       md.push(
         [
           '',
@@ -490,7 +586,9 @@ async function main(): Promise<void> {
           `${f2(r.low.load.latencyMs.p50)} / ${f2(r.low.load.latencyMs.p99)}`,
           `${f0(s.clientCpuPercent)} / ${f0(r.moderate.load.clientCpuPercent)} / ${f0(r.low.load.clientCpuPercent)}`,
           '',
-        ].join(' | ').trim(),
+        ]
+          .join(' | ')
+          .trim(),
       );
     }
     md.push('');
@@ -502,27 +600,41 @@ async function main(): Promise<void> {
     md.push(
       `- machine idle / other processes: /proc/stat idle share of all cores over the same window, and the CPU (in % of one core) used by processes that were neither the server nor the load generator, i.e. interference. Rows marked ⚠ disturbed had more than ${S.disturbedPct} %. Steal reported by the kernel over the whole run: ${f1(stealPct)} %.`,
     );
-    md.push('- CPU-bound estimate: cores × 1000 / (server + load-generator CPU ms per request): the throughput if CPU were the only limit. It moves much less with the machine\'s noise than measured req/s.');
-    md.push('- latency at a fixed rate: measured in the load generator from the write of the request to the last byte of the response, 2xx only.');
+    md.push(
+      "- CPU-bound estimate: cores × 1000 / (server + load-generator CPU ms per request): the throughput if CPU were the only limit. It moves much less with the machine's noise than measured req/s.",
+    );
+    md.push(
+      '- latency at a fixed rate: measured in the load generator from the write of the request to the last byte of the response, 2xx only.',
+    );
     md.push('');
     const extra = defs.map((d) => rep.get(d.key)).filter((r): r is ServerRun => !!r);
-    md.push(`Start (to all replicas/workers ready) / stop (SIGTERM to exit): ${extra.map((r) => `${r.key} ${f1(r.startMs / 1000)} s / ${f1(r.stop.ms / 1000)} s${r.stop.graceful ? '' : ' (killed)'}`).join('; ')}.`);
+    md.push(
+      `Start (to all replicas/workers ready) / stop (SIGTERM to exit): ${extra.map((r) => `${r.key} ${f1(r.startMs / 1000)} s / ${f1(r.stop.ms / 1000)} s${r.stop.graceful ? '' : ' (killed)'}`).join('; ')}.`,
+    );
     md.push('');
   }
 
   const withMetrics = defs.map((d) => rep.get(d.key)).filter((r): r is ServerRun => !!r?.saturation.vigil);
   if (withMetrics.length) {
-    md.push("### Inside vigil (its own /metrics over the same windows)");
+    md.push('### Inside vigil (its own /metrics over the same windows)');
     md.push('');
-    md.push('Means per request: vigil_request_duration_seconds (ingress to response), vigil_queue_wait_seconds (router queue), vigil_inference_duration_seconds (one session.run), vigil_batch_size (rows per run).');
+    md.push(
+      'Means per request: vigil_request_duration_seconds (ingress to response), vigil_queue_wait_seconds (router queue), vigil_inference_duration_seconds (one session.run), vigil_batch_size (rows per run).',
+    );
     md.push('');
     md.push(`| server | phase | request ms | queue wait ms | session.run ms | rows per run | client p50 ms |`);
     md.push('|---|---|---:|---:|---:|---:|---:|');
     for (const r of withMetrics) {
-      for (const [name, p] of [['saturation', r.saturation], [`${S.rate}/s`, r.moderate], [`${S.lowRate}/s`, r.low]] as const) {
+      for (const [name, p] of [
+        ['saturation', r.saturation],
+        [`${S.rate}/s`, r.moderate],
+        [`${S.lowRate}/s`, r.low],
+      ] as const) {
         const v = p.vigil;
         if (!v) continue;
-        md.push(`| ${r.key} | ${name} | ${f2(v.requestMs)} | ${f2(v.queueWaitMs)} | ${f2(v.inferenceMs)} | ${f2(v.batchSize)} | ${f2(p.load.latencyMs.p50)} |`);
+        md.push(
+          `| ${r.key} | ${name} | ${f2(v.requestMs)} | ${f2(v.queueWaitMs)} | ${f2(v.inferenceMs)} | ${f2(v.batchSize)} | ${f2(p.load.latencyMs.p50)} |`,
+        );
       }
     }
     md.push('');
@@ -537,12 +649,16 @@ async function main(): Promise<void> {
     const batch = ['vigil-batch-w2', 'vigil-batch-w0'].map((k) => rep.get(k)).filter((r): r is ServerRun => !!r);
     for (const b of batch) {
       const ratio = b.saturation.load.rps / nRps;
-      targets.push(`${verdict(ratio >= 1.1)} ${b.key}: saturated throughput ${f2(ratio)}x naive (target >= 1.10x; ${f0(b.saturation.load.rps)} vs ${f0(nRps)} req/s)`);
+      targets.push(
+        `${verdict(ratio >= 1.1)} ${b.key}: saturated throughput ${f2(ratio)}x naive (target >= 1.10x; ${f0(b.saturation.load.rps)} vs ${f0(nRps)} req/s)`,
+      );
     }
     const nb = rep.get('vigil-nobatch');
     if (nb) {
       const ratio = nb.saturation.load.rps / nRps;
-      targets.push(`${verdict(ratio >= 0.9)} vigil-nobatch: saturated throughput ${f2(ratio)}x naive (target >= 0.90x; ${f0(nb.saturation.load.rps)} vs ${f0(nRps)} req/s)`);
+      targets.push(
+        `${verdict(ratio >= 0.9)} vigil-nobatch: saturated throughput ${f2(ratio)}x naive (target >= 0.90x; ${f0(nb.saturation.load.rps)} vs ${f0(nRps)} req/s)`,
+      );
     }
     for (const k of ['vigil-nobatch', 'vigil-batch-w2', 'vigil-batch-w0']) {
       const r = rep.get(k);
@@ -555,11 +671,17 @@ async function main(): Promise<void> {
     const nEff = naive.saturation.serverCpuMsPerReq;
     for (const k of ['vigil-nobatch', 'vigil-batch-w2', 'vigil-batch-w0']) {
       const r = rep.get(k);
-      if (r) targets.push(`info ${k}: CPU per request ${f2(r.saturation.serverCpuMsPerReq)} ms vs naive ${f2(nEff)} ms (efficiency ${f2(nEff / r.saturation.serverCpuMsPerReq)}x naive; CPU-bound estimate ${f2(cpuBoundEstimate(r.saturation, cpu.length) / cpuBoundEstimate(naive.saturation, cpu.length))}x naive)`);
+      if (r)
+        targets.push(
+          `info ${k}: CPU per request ${f2(r.saturation.serverCpuMsPerReq)} ms vs naive ${f2(nEff)} ms (efficiency ${f2(nEff / r.saturation.serverCpuMsPerReq)}x naive; CPU-bound estimate ${f2(cpuBoundEstimate(r.saturation, cpu.length) / cpuBoundEstimate(naive.saturation, cpu.length))}x naive)`,
+        );
     }
     md.push('## Targets');
     md.push('');
-    if (anyDisturbed) md.push('Some runs below were disturbed by other processes on the machine (⚠ in the table); their ratios are not trustworthy. The CPU-per-request lines are less affected.\n');
+    if (anyDisturbed)
+      md.push(
+        'Some runs below were disturbed by other processes on the machine (⚠ in the table); their ratios are not trustworthy. The CPU-per-request lines are less affected.\n',
+      );
     for (const t of targets) md.push(`- ${t}`);
     md.push('');
   }
@@ -567,7 +689,22 @@ async function main(): Promise<void> {
   const text = md.join('\n');
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, text);
-  writeFileSync(outFile.replace(/\.md$/, '.json'), JSON.stringify({ date: started.toISOString(), quick, settings: S, latencyClient, transport, bare: { bare1s, bare2s, bare8, bareLow }, runs: Object.fromEntries(runs) }, null, 2));
+  writeFileSync(
+    outFile.replace(/\.md$/, '.json'),
+    JSON.stringify(
+      {
+        date: started.toISOString(),
+        quick,
+        settings: S,
+        latencyClient,
+        transport,
+        bare: { bare1s, bare2s, bare8, bareLow },
+        runs: Object.fromEntries(runs),
+      },
+      null,
+      2,
+    ),
+  );
   process.stdout.write(`${text}\n`);
   log(`done in ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s; wrote ${outFile}`);
 }

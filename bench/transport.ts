@@ -31,7 +31,14 @@ import { parseArgs } from 'node:util';
 import { makeTensor } from './payload.ts';
 import { emitResult, percentile } from './proc.ts';
 
-type Case = 'json-array' | 'json-array-raw' | 'advanced' | 'advanced-reply' | 'advanced-empty' | 'unix-frame' | 'unix-frame-reply';
+type Case =
+  | 'json-array'
+  | 'json-array-raw'
+  | 'advanced'
+  | 'advanced-reply'
+  | 'advanced-empty'
+  | 'unix-frame'
+  | 'unix-frame-reply';
 const CASES: { name: Case; serialization: 'json' | 'advanced'; channel: 'ipc' | 'unix' }[] = [
   { name: 'json-array', serialization: 'json', channel: 'ipc' },
   { name: 'json-array-raw', serialization: 'json', channel: 'ipc' },
@@ -92,13 +99,20 @@ function readFrames(socket: Socket, onMsg: (m: Msg) => void): void {
       if (have < 4 + total) return;
       const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
       const headerLen = all.readUInt32LE(4);
-      const header = JSON.parse(all.toString('utf8', 8, 8 + headerLen)) as { id: number; reply?: number[]; bytes: number };
+      const header = JSON.parse(all.toString('utf8', 8, 8 + headerLen)) as {
+        id: number;
+        reply?: number[];
+        bytes: number;
+      };
       const dataStart = 8 + ((headerLen + 7) & ~7);
       let data: Float32Array | undefined;
       if (header.bytes > 0) {
         const off = all.byteOffset + dataStart;
         // A view when the bytes are aligned in the chunk (the usual case), else one copy.
-        data = off % 4 === 0 ? new Float32Array(all.buffer, off, header.bytes / 4) : new Float32Array(all.buffer.slice(off, off + header.bytes));
+        data =
+          off % 4 === 0
+            ? new Float32Array(all.buffer, off, header.bytes / 4)
+            : new Float32Array(all.buffer.slice(off, off + header.bytes));
       }
       const rest = all.subarray(4 + total);
       chunks = rest.length ? [rest] : [];
@@ -114,7 +128,8 @@ if (cluster.isWorker) {
   const mode = process.env.BENCH_TRANSPORT_CASE as Case;
   const answer = (msg: Msg): Msg => {
     if (mode === 'json-array') return { id: msg.id, data: Array.from(Float32Array.from(msg.data as number[])) };
-    if (mode === 'advanced' || mode === 'json-array-raw' || mode === 'unix-frame') return { id: msg.id, data: msg.data };
+    if (mode === 'advanced' || mode === 'json-array-raw' || mode === 'unix-frame')
+      return { id: msg.id, data: msg.data };
     return { id: msg.id, reply: [0.25, 0.75] };
   };
   process.on('message', (msg: Msg) => {
@@ -133,7 +148,9 @@ if (cluster.isWorker) {
     process.send!({ id: -1 });
   }
 } else {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: process.env.BENCH_TRANSPORT_ROUNDS ?? '500' } } });
+  const { values } = parseArgs({
+    options: { rounds: { type: 'string', default: process.env.BENCH_TRANSPORT_ROUNDS ?? '500' } },
+  });
   const rounds = Number(values.rounds);
   const warmup = Math.min(50, Math.ceil(rounds / 10));
   const tensor = makeTensor();
@@ -182,8 +199,10 @@ if (cluster.isWorker) {
           if (m.id !== id) return reject(new Error(`out of order: ${m.id} != ${id}`));
           // The caller ends up with a typed array again (or the small reply).
           if (m.data) {
-            const back = m.data instanceof Float32Array || c.name === 'json-array-raw' ? m.data : Float32Array.from(m.data);
-            if (back.length !== tensor.length || back[7] !== tensor[7]) return reject(new Error('tensor came back wrong'));
+            const back =
+              m.data instanceof Float32Array || c.name === 'json-array-raw' ? m.data : Float32Array.from(m.data);
+            if (back.length !== tensor.length || back[7] !== tensor[7])
+              return reject(new Error('tensor came back wrong'));
           }
           resolve((performance.now() - t0) * 1000);
         };
@@ -232,6 +251,9 @@ if (cluster.isWorker) {
 
   console.log('| case | transport | round trips | median µs | p99 µs | mean µs | CPU µs / round trip |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.name} | ${r.serialization} | ${r.rounds} | ${r.medianUs.toFixed(0)} | ${r.p99Us.toFixed(0)} | ${r.meanUs.toFixed(0)} | ${r.cpuUsPerRoundTrip.toFixed(0)} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.name} | ${r.serialization} | ${r.rounds} | ${r.medianUs.toFixed(0)} | ${r.p99Us.toFixed(0)} | ${r.meanUs.toFixed(0)} | ${r.cpuUsPerRoundTrip.toFixed(0)} |`,
+    );
   emitResult(rows);
 }

@@ -46,11 +46,16 @@ export interface LockEntry {
 export async function buildCommand(env: VigilEnv, configFile: string, outDir: string): Promise<void> {
   const loaded = loadConfigOrExit(configFile);
   const sources = new Map<string, string>();
-  for (const d of loaded.deployments) for (const v of d.versions) if (v.model !== undefined && ARTIFACT_REF.test(v.model)) sources.set(`${d.name}/${v.version}`, v.model);
-  const config = sources.size ? await withRegistry(env, (db) => resolveConfigArtifacts(loaded, db, artifactDir(env.VIGIL_DATA_DIR))) : (structuredClone(loaded) as VigilConfig);
+  for (const d of loaded.deployments)
+    for (const v of d.versions)
+      if (v.model !== undefined && ARTIFACT_REF.test(v.model)) sources.set(`${d.name}/${v.version}`, v.model);
+  const config = sources.size
+    ? await withRegistry(env, (db) => resolveConfigArtifacts(loaded, db, artifactDir(env.VIGIL_DATA_DIR)))
+    : (structuredClone(loaded) as VigilConfig);
 
   const out = resolve(outDir);
-  if (existsSync(out) && readdirSync(out).length > 0) throw new ArtifactError(`${out} is not empty; choose an empty or new directory`);
+  if (existsSync(out) && readdirSync(out).length > 0)
+    throw new ArtifactError(`${out} is not empty; choose an empty or new directory`);
   const bundle = join(out, 'bundle');
   mkdirSync(join(bundle, 'artifacts'), { recursive: true });
   const lock: LockEntry[] = [];
@@ -61,34 +66,67 @@ export async function buildCommand(env: VigilEnv, configFile: string, outDir: st
         const sha = await sha256File(v.model);
         const target = join('artifacts', `${sha}.onnx`);
         if (!existsSync(join(bundle, target))) cpSync(v.model, join(bundle, target));
-        lock.push({ kind: 'model', deployment: d.name, version: v.version, source: sources.get(`${d.name}/${v.version}`) ?? relative(process.cwd(), v.model), path: target, sha256: sha, bytes: statSync(v.model).size });
+        lock.push({
+          kind: 'model',
+          deployment: d.name,
+          version: v.version,
+          source: sources.get(`${d.name}/${v.version}`) ?? relative(process.cwd(), v.model),
+          path: target,
+          sha256: sha,
+          bytes: statSync(v.model).size,
+        });
         v.model = target;
       }
       if (v.handler !== undefined) {
         // The handler's whole directory, so its relative imports keep working.
         const dir = join('handlers', `${d.name}-${v.version}`);
-        cpSync(dirname(v.handler), join(bundle, dir), { recursive: true, filter: (src) => basename(src) !== 'node_modules' });
+        cpSync(dirname(v.handler), join(bundle, dir), {
+          recursive: true,
+          filter: (src) => basename(src) !== 'node_modules',
+        });
         const target = join(dir, basename(v.handler));
-        lock.push({ kind: 'handler', deployment: d.name, version: v.version, source: relative(process.cwd(), v.handler), path: target, sha256: await sha256File(v.handler) });
+        lock.push({
+          kind: 'handler',
+          deployment: d.name,
+          version: v.version,
+          source: relative(process.cwd(), v.handler),
+          path: target,
+          sha256: await sha256File(v.handler),
+        });
         v.handler = target;
       }
     }
     if (d.multiplex) {
       const target = join('models', d.name);
       cpSync(d.multiplex.models_dir, join(bundle, target), { recursive: true });
-      lock.push({ kind: 'models_dir', deployment: d.name, source: relative(process.cwd(), d.multiplex.models_dir), path: target });
+      lock.push({
+        kind: 'models_dir',
+        deployment: d.name,
+        source: relative(process.cwd(), d.multiplex.models_dir),
+        path: target,
+      });
       d.multiplex.models_dir = target;
     }
     // The normalised form lists versions; a fixed count next to autoscaling would not validate.
     if (d.autoscaling) delete (d as { num_replicas?: number }).num_replicas;
   }
 
-  writeFileSync(join(bundle, 'vigil.yaml'), `# Written by \`vigil build\` from ${relative(process.cwd(), resolve(configFile))}; paths are relative to this file.\n${stringify(config)}`);
-  writeFileSync(join(bundle, 'vigil.lock.json'), `${JSON.stringify({ vigil: VIGIL_VERSION, built_at: new Date().toISOString(), files: lock }, null, 2)}\n`);
+  writeFileSync(
+    join(bundle, 'vigil.yaml'),
+    `# Written by \`vigil build\` from ${relative(process.cwd(), resolve(configFile))}; paths are relative to this file.\n${stringify(config)}`,
+  );
+  writeFileSync(
+    join(bundle, 'vigil.lock.json'),
+    `${JSON.stringify({ vigil: VIGIL_VERSION, built_at: new Date().toISOString(), files: lock }, null, 2)}\n`,
+  );
   for (const entry of RUNTIME) cpSync(join(REPO_ROOT, entry), join(out, 'vigil', entry), { recursive: true });
   writeFileSync(join(out, 'Dockerfile'), DOCKERFILE);
-  console.log(`bundle written to ${out}: ${lock.filter((l) => l.kind === 'model').length} model file(s), ${lock.filter((l) => l.kind === 'handler').length} handler(s)`);
-  console.log(`run it:  docker build -t my-vigil ${relative(process.cwd(), out) || '.'} && docker run -p 8000:8000 my-vigil`);
+  console.log(
+    `bundle written to ${out}: ${lock.filter((l) => l.kind === 'model').length} model file(s), ${lock.filter((l) => l.kind === 'handler').length} handler(s)`,
+  );
+  console.log(
+    `run it:  docker build -t my-vigil ${relative(process.cwd(), out) || '.'} && docker run -p 8000:8000 my-vigil`,
+  );
 }
 
 export const DOCKERFILE = `# Written by \`vigil build\`. The runtime is installed from its lockfile; the bundle (config,
@@ -106,8 +144,13 @@ EXPOSE 8000
 CMD ["node", "bin/vigil.mjs", "start", "-c", "bundle/vigil.yaml", "--host", "0.0.0.0", "--port", "8000"]
 `;
 
-async function withRegistry<T>(env: VigilEnv, work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> {
-  const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.VIGIL_DATA_DIR, 'pglite') });
+async function withRegistry<T>(
+  env: VigilEnv,
+  work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>,
+): Promise<T> {
+  const database = await openDatabase(
+    env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.VIGIL_DATA_DIR, 'pglite') },
+  );
   try {
     await migrateDatabase(database);
     return await work(database.db);

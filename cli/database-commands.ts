@@ -26,7 +26,13 @@ export async function migrateCommand(env: VigilEnv): Promise<void> {
  * `url` (the embedded database belongs to that process), else directly in the database.
  * The token is printed once; only its hash is stored.
  */
-export async function tokenCreateCommand(env: VigilEnv, url: string, role: string, name: string, bearer?: string): Promise<void> {
+export async function tokenCreateCommand(
+  env: VigilEnv,
+  url: string,
+  role: string,
+  name: string,
+  bearer?: string,
+): Promise<void> {
   let res: Response | undefined;
   try {
     res = await fetch(new URL('/api/v1/tokens', url), {
@@ -43,13 +49,19 @@ export async function tokenCreateCommand(env: VigilEnv, url: string, role: strin
     printToken(doc.token, role, name);
     return;
   }
-  if (!['viewer', 'operator', 'admin'].includes(role)) throw new Error(`--role must be viewer, operator or admin, got ${JSON.stringify(role)}`);
+  if (!['viewer', 'operator', 'admin'].includes(role))
+    throw new Error(`--role must be viewer, operator or admin, got ${JSON.stringify(role)}`);
   const database = await open(env);
   try {
     await migrateDatabase(database);
     const created = await withTransaction(database.db, async (tx) => {
       const c = await createApiToken(tx, { name, role: role as 'viewer' | 'operator' | 'admin' });
-      await recordAudit(tx, { actor: 'cli', action: 'token.create', target: `token/${name}`, after: { id: c.row.id, name, role } });
+      await recordAudit(tx, {
+        actor: 'cli',
+        action: 'token.create',
+        target: `token/${name}`,
+        after: { id: c.row.id, name, role },
+      });
       return c;
     });
     printToken(created.token, role, name);
@@ -60,5 +72,7 @@ export async function tokenCreateCommand(env: VigilEnv, url: string, role: strin
 
 function printToken(token: string, role: string, name: string): void {
   console.log(token);
-  process.stderr.write(`created ${role} token "${name}"; it is shown once, store it now (send it as "Authorization: Bearer <token>")\n`);
+  process.stderr.write(
+    `created ${role} token "${name}"; it is shown once, store it now (send it as "Authorization: Bearer <token>")\n`,
+  );
 }

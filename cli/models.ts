@@ -5,18 +5,32 @@ import { openDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { join } from 'node:path';
 import type { VigilEnv } from '../serving/config/env.ts';
-import { ArtifactError, artifactDir, getArtifact, listArtifacts, packArtifact, removeArtifact } from '../serving/registry/artifact-store.ts';
+import {
+  ArtifactError,
+  artifactDir,
+  getArtifact,
+  listArtifacts,
+  packArtifact,
+  removeArtifact,
+} from '../serving/registry/artifact-store.ts';
 
 /**
  * Opens the database the node uses. With the embedded PGlite, a running node holds it: the
  * registry commands then say so (stop the node, or use Postgres through DATABASE_URL).
  */
-async function withDb<T>(env: VigilEnv, work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+async function withDb<T>(
+  env: VigilEnv,
+  work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
+): Promise<T> {
   let database;
   try {
-    database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.VIGIL_DATA_DIR, 'pglite') });
+    database = await openDatabase(
+      env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.VIGIL_DATA_DIR, 'pglite') },
+    );
   } catch (err) {
-    throw new ArtifactError(`cannot open the database: ${(err as Error).message} (with the embedded database, stop the running node first, or use Postgres via DATABASE_URL)`);
+    throw new ArtifactError(
+      `cannot open the database: ${(err as Error).message} (with the embedded database, stop the running node first, or use Postgres via DATABASE_URL)`,
+    );
   }
   try {
     await migrateDatabase(database);
@@ -26,7 +40,13 @@ async function withDb<T>(env: VigilEnv, work: (db: Awaited<ReturnType<typeof ope
   }
 }
 
-export async function packCommand(env: VigilEnv, model: string, name: string, version: string, handler: string | undefined): Promise<void> {
+export async function packCommand(
+  env: VigilEnv,
+  model: string,
+  name: string,
+  version: string,
+  handler: string | undefined,
+): Promise<void> {
   await withDb(env, async ({ db }) => {
     const { artifact, created } = await packArtifact(db, artifactDir(env.VIGIL_DATA_DIR), {
       modelPath: resolve(model),
@@ -35,7 +55,9 @@ export async function packCommand(env: VigilEnv, model: string, name: string, ve
       handlerPath: handler && resolve(handler),
       createdBy: userInfo().username,
     });
-    console.log(`${created ? 'packed' : 'already packed'} ${artifact.name}:${artifact.version} sha256:${artifact.sha256} (${artifact.sizeBytes} bytes${artifact.handlerSha256 ? `, handler sha256:${artifact.handlerSha256.slice(0, 12)}…` : ''})`);
+    console.log(
+      `${created ? 'packed' : 'already packed'} ${artifact.name}:${artifact.version} sha256:${artifact.sha256} (${artifact.sizeBytes} bytes${artifact.handlerSha256 ? `, handler sha256:${artifact.handlerSha256.slice(0, 12)}…` : ''})`,
+    );
     console.log(`use it in vigil.yaml as   model: ${artifact.name}:${artifact.version}`);
   });
 }
@@ -44,7 +66,17 @@ export async function modelsListCommand(env: VigilEnv, json: boolean): Promise<v
   await withDb(env, async ({ db }) => {
     const rows = await listArtifacts(db);
     if (json) return console.log(JSON.stringify(rows, null, 2));
-    const table = [['MODEL', 'SHA256', 'SIZE', 'HANDLER', 'CREATED', 'BY'], ...rows.map((r) => [`${r.name}:${r.version}`, r.sha256.slice(0, 12), `${(r.sizeBytes / 2 ** 20).toFixed(1)}MiB`, r.handlerSha256 ? 'yes' : '-', r.createdAt.toISOString().slice(0, 19), r.createdBy])];
+    const table = [
+      ['MODEL', 'SHA256', 'SIZE', 'HANDLER', 'CREATED', 'BY'],
+      ...rows.map((r) => [
+        `${r.name}:${r.version}`,
+        r.sha256.slice(0, 12),
+        `${(r.sizeBytes / 2 ** 20).toFixed(1)}MiB`,
+        r.handlerSha256 ? 'yes' : '-',
+        r.createdAt.toISOString().slice(0, 19),
+        r.createdBy,
+      ]),
+    ];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
     for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
   });

@@ -13,7 +13,14 @@ interface StatusDoc {
       queued: number;
       restarts: number;
       crashLoop: boolean;
-      replicas: Array<{ id: string; state: string; pid: number | null; ongoing: number; provider: string; rss_bytes: number | null }>;
+      replicas: Array<{
+        id: string;
+        state: string;
+        pid: number | null;
+        ongoing: number;
+        provider: string;
+        rss_bytes: number | null;
+      }>;
     }>;
   }>;
 }
@@ -36,13 +43,36 @@ export async function statusCommand(url: string, json: boolean, token?: string):
     return;
   }
   console.log(`vigil at ${url}: ${doc.draining ? 'draining' : doc.ready ? 'ready' : 'not ready'}`);
-  const rows: string[][] = [['DEPLOYMENT', 'VERSION', 'REPLICA', 'STATE', 'PID', 'ONGOING', 'QUEUED', 'RSS', 'PROVIDER']];
+  const rows: string[][] = [
+    ['DEPLOYMENT', 'VERSION', 'REPLICA', 'STATE', 'PID', 'ONGOING', 'QUEUED', 'RSS', 'PROVIDER'],
+  ];
   for (const d of doc.deployments) {
     for (const v of d.versions) {
-      if (v.replicas.length === 0) rows.push([d.name, v.version, '-', v.crashLoop ? 'CRASH_LOOP' : v.state === 'retired' ? 'RETIRED' : 'NONE', '-', '0', String(v.queued), '-', '-']);
+      if (v.replicas.length === 0)
+        rows.push([
+          d.name,
+          v.version,
+          '-',
+          v.crashLoop ? 'CRASH_LOOP' : v.state === 'retired' ? 'RETIRED' : 'NONE',
+          '-',
+          '0',
+          String(v.queued),
+          '-',
+          '-',
+        ]);
       for (const r of v.replicas) {
         const rss = r.rss_bytes === null ? '-' : `${(r.rss_bytes / 2 ** 20).toFixed(0)}MiB`;
-        rows.push([d.name, v.version, r.id, r.state, String(r.pid ?? '-'), String(r.ongoing), String(v.queued), rss, r.provider]);
+        rows.push([
+          d.name,
+          v.version,
+          r.id,
+          r.state,
+          String(r.pid ?? '-'),
+          String(r.ongoing),
+          String(v.queued),
+          rss,
+          r.provider,
+        ]);
       }
     }
   }

@@ -23,12 +23,21 @@ interface LiveRollout {
   decision: { kind: string; reason: string } | null;
 }
 
-async function api(url: string, path: string, token: string | undefined, method = 'GET', body?: unknown): Promise<unknown> {
+async function api(
+  url: string,
+  path: string,
+  token: string | undefined,
+  method = 'GET',
+  body?: unknown,
+): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(new URL(path, url), {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
@@ -52,14 +61,33 @@ function describeRow(r: RolloutRow): string {
   return `rollout ${r.id} of ${r.deployment}: ${r.status}, canary ${r.canaryVersion} at ${r.canaryWeight}% (step ${r.stepIndex + 1}/${r.steps.length} of ${r.steps.join(',')}, every ${r.intervalSeconds}s), stable ${r.stableVersion}${r.reason ? `\n  ${r.reason}` : ''}`;
 }
 
-export async function rolloutStartCommand(url: string, token: string | undefined, deployment: string, version: string, steps: number[] | undefined, interval: string | undefined): Promise<void> {
-  const row = (await api(url, `/api/v1/deployments/${encodeURIComponent(deployment)}/rollouts`, token, 'POST', { version, ...(steps ? { steps } : {}), ...(interval ? { interval } : {}) })) as RolloutRow;
+export async function rolloutStartCommand(
+  url: string,
+  token: string | undefined,
+  deployment: string,
+  version: string,
+  steps: number[] | undefined,
+  interval: string | undefined,
+): Promise<void> {
+  const row = (await api(url, `/api/v1/deployments/${encodeURIComponent(deployment)}/rollouts`, token, 'POST', {
+    version,
+    ...(steps ? { steps } : {}),
+    ...(interval ? { interval } : {}),
+  })) as RolloutRow;
   console.log(describeRow(row));
   console.log(`follow it with: vigil rollout status ${deployment}`);
 }
 
-export async function rolloutStatusCommand(url: string, token: string | undefined, deployment: string, json: boolean): Promise<void> {
-  const doc = (await api(url, `/api/v1/deployments/${encodeURIComponent(deployment)}/rollout`, token)) as { active: LiveRollout | null; latest: RolloutRow | null };
+export async function rolloutStatusCommand(
+  url: string,
+  token: string | undefined,
+  deployment: string,
+  json: boolean,
+): Promise<void> {
+  const doc = (await api(url, `/api/v1/deployments/${encodeURIComponent(deployment)}/rollout`, token)) as {
+    active: LiveRollout | null;
+    latest: RolloutRow | null;
+  };
   if (json) {
     console.log(JSON.stringify(doc, null, 2));
     return;
@@ -71,23 +99,42 @@ export async function rolloutStatusCommand(url: string, token: string | undefine
   console.log(describeRow(doc.latest));
   if (doc.active) {
     console.log(`  step time ${doc.active.step_elapsed_seconds}s of ${doc.active.interval_seconds}s`);
-    console.log(`  last decision: ${doc.active.decision ? `${doc.active.decision.kind}: ${doc.active.decision.reason}` : 'none yet (the first analysis is due within seconds)'}`);
+    console.log(
+      `  last decision: ${doc.active.decision ? `${doc.active.decision.kind}: ${doc.active.decision.reason}` : 'none yet (the first analysis is due within seconds)'}`,
+    );
   }
 }
 
-export async function rolloutActionCommand(url: string, token: string | undefined, deployment: string, action: string): Promise<void> {
-  const row = (await api(url, `/api/v1/deployments/${encodeURIComponent(deployment)}/rollout/${action}`, token, 'POST')) as RolloutRow;
+export async function rolloutActionCommand(
+  url: string,
+  token: string | undefined,
+  deployment: string,
+  action: string,
+): Promise<void> {
+  const row = (await api(
+    url,
+    `/api/v1/deployments/${encodeURIComponent(deployment)}/rollout/${action}`,
+    token,
+    'POST',
+  )) as RolloutRow;
   console.log(describeRow(row));
 }
 
 /** `vigil weights set cls v1=90 v2=10`: the order given is the split order. */
-export async function weightsSetCommand(url: string, token: string | undefined, deployment: string, pairs: string[]): Promise<void> {
+export async function weightsSetCommand(
+  url: string,
+  token: string | undefined,
+  deployment: string,
+  pairs: string[],
+): Promise<void> {
   const weights: Record<string, number> = {};
   for (const p of pairs) {
     const m = /^([^=]+)=(\d+)$/.exec(p);
     if (!m) throw new Error(`expected VERSION=WEIGHT, got ${JSON.stringify(p)}`);
     weights[m[1]!] = Number(m[2]);
   }
-  const doc = (await api(url, `/api/v1/deployments/${encodeURIComponent(deployment)}/weights`, token, 'PUT', { weights })) as { split: { version: string; weight: number }[] };
+  const doc = (await api(url, `/api/v1/deployments/${encodeURIComponent(deployment)}/weights`, token, 'PUT', {
+    weights,
+  })) as { split: { version: string; weight: number }[] };
   console.log(`${deployment}: ${doc.split.map((e) => `${e.version}=${e.weight}`).join(' ')}`);
 }

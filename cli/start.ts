@@ -32,16 +32,28 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
   // Secrets are named in vigil.yaml and read from the environment; a missing one is a config error.
   const missing = config.alerting.webhooks.filter((w) => w.secret_env && !hasSecret(w.secret_env));
   if (missing.length) {
-    process.stderr.write(`vigil: invalid configuration in ${file}:\n${missing.map((w) => `  alerting.webhooks[${config.alerting.webhooks.indexOf(w)}].secret_env: environment variable ${w.secret_env} is not set`).join('\n')}\n`);
+    process.stderr.write(
+      `vigil: invalid configuration in ${file}:\n${missing.map((w) => `  alerting.webhooks[${config.alerting.webhooks.indexOf(w)}].secret_env: environment variable ${w.secret_env} is not set`).join('\n')}\n`,
+    );
     process.exit(2);
   }
   const tracing = startTracing(env, 'primary');
-  if (tracing.enabled) log.info({ sampler: env.OTEL_TRACES_SAMPLER, ratio: env.OTEL_TRACES_SAMPLER_ARG }, 'exporting traces over OTLP/HTTP');
+  if (tracing.enabled)
+    log.info(
+      { sampler: env.OTEL_TRACES_SAMPLER, ratio: env.OTEL_TRACES_SAMPLER_ARG },
+      'exporting traces over OTLP/HTTP',
+    );
   const host = opts.host ?? env.VIGIL_HOST;
   const port = opts.port ?? env.VIGIL_PORT;
   let plane: ControlPlane;
   try {
-    plane = await ControlPlane.open({ config, env, log, identity: nodeIdentity(env.VIGIL_NODE_NAME), externalUrl: config.alerting.external_url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}` });
+    plane = await ControlPlane.open({
+      config,
+      env,
+      log,
+      identity: nodeIdentity(env.VIGIL_NODE_NAME),
+      externalUrl: config.alerting.external_url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    });
   } catch (err) {
     process.stderr.write(`vigil: cannot open the database: ${(err as Error).message}\n`);
     await tracing.shutdown();
@@ -49,7 +61,11 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
   }
   // The secrets are read; no child process (replicas, the console, its build) needs them, and a
   // child's environment is readable by anything that can read its /proc entry.
-  withholdFromChildren(['DATABASE_URL', 'VIGIL_TOKEN', ...config.alerting.webhooks.flatMap((w) => (w.secret_env ? [w.secret_env] : []))]);
+  withholdFromChildren([
+    'DATABASE_URL',
+    'VIGIL_TOKEN',
+    ...config.alerting.webhooks.flatMap((w) => (w.secret_env ? [w.secret_env] : [])),
+  ]);
   // Deployments may name packed models (`model: cls:v3`); their files are checked and located now.
   let resolved;
   try {
@@ -60,7 +76,16 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     await tracing.shutdown();
     process.exit(2);
   }
-  const node = new VigilNode({ config: resolved, host, port, log, tracing, plane, recordMetrics: env.VIGIL_METRICS === 'on', advertiseUrl: env.VIGIL_ADVERTISE_URL });
+  const node = new VigilNode({
+    config: resolved,
+    host,
+    port,
+    log,
+    tracing,
+    plane,
+    recordMetrics: env.VIGIL_METRICS === 'on',
+    advertiseUrl: env.VIGIL_ADVERTISE_URL,
+  });
   let webConsole: ConsoleProcess | undefined;
   const stop = (why: string) => {
     log.info({ why }, 'shutdown requested');
@@ -83,12 +108,23 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     await node.shutdown().catch(() => undefined);
     process.exit(1);
   }
-  if (!(await plane.tokensExist())) log.warn('no API token exists: the control API (/api/v1) answers loopback callers only; create one with `vigil token create --role admin`');
-  log.info({ host: address.address, port: address.port, config: file, deployments: config.deployments.map((d) => d.name) }, `vigil listening on http://${address.address}:${address.port}`);
+  if (!(await plane.tokensExist()))
+    log.warn(
+      'no API token exists: the control API (/api/v1) answers loopback callers only; create one with `vigil token create --role admin`',
+    );
+  log.info(
+    { host: address.address, port: address.port, config: file, deployments: config.deployments.map((d) => d.name) },
+    `vigil listening on http://${address.address}:${address.port}`,
+  );
   if (config.console.enabled && env.VIGIL_CONSOLE !== '0' && env.VIGIL_CONSOLE !== 'off') {
     // The console calls this node's API over loopback when the node listens on every address.
     const apiHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
-    webConsole = new ConsoleProcess({ config: config.console, apiUrl: `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${address.port}`, host, log: log.child({ component: 'console' }) });
+    webConsole = new ConsoleProcess({
+      config: config.console,
+      apiUrl: `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${address.port}`,
+      host,
+      log: log.child({ component: 'console' }),
+    });
     void webConsole.start().catch((err) => log.error({ err }, 'the web console did not start'));
   }
 }

@@ -23,7 +23,12 @@ export async function readPassword(): Promise<string> {
   }
   const ask = async (prompt: string) => {
     let muted = false;
-    const output = new Writable({ write: (chunk, _enc, cb) => { if (!muted) process.stdout.write(chunk); cb(); } });
+    const output = new Writable({
+      write: (chunk, _enc, cb) => {
+        if (!muted) process.stdout.write(chunk);
+        cb();
+      },
+    });
     const rl = createInterface({ input: process.stdin, output, terminal: true });
     const answer = new Promise<string>((resolve) => rl.question(prompt, resolve));
     muted = true;
@@ -43,10 +48,17 @@ export async function readPassword(): Promise<string> {
  * one answers at `url` (its embedded database belongs to that process), else directly in the
  * database. There is no default user and no default password: the first admin is made here.
  */
-export async function userAddCommand(env: VigilEnv, url: string, username: string, role: string, bearer?: string): Promise<void> {
+export async function userAddCommand(
+  env: VigilEnv,
+  url: string,
+  username: string,
+  role: string,
+  bearer?: string,
+): Promise<void> {
   const parsed = usernameSchema.safeParse(username);
   if (!parsed.success) throw new Error(parsed.error.issues[0]!.message);
-  if (!['viewer', 'operator', 'admin'].includes(role)) throw new Error(`--role must be viewer, operator or admin, got ${JSON.stringify(role)}`);
+  if (!['viewer', 'operator', 'admin'].includes(role))
+    throw new Error(`--role must be viewer, operator or admin, got ${JSON.stringify(role)}`);
   const password = await readPassword();
   const problem = passwordProblem(password);
   if (problem) throw new Error(problem);
@@ -66,14 +78,21 @@ export async function userAddCommand(env: VigilEnv, url: string, username: strin
     console.log(`created ${role} user "${username}" (through ${url})`);
     return;
   }
-  const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.VIGIL_DATA_DIR, 'pglite') });
+  const database = await openDatabase(
+    env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.VIGIL_DATA_DIR, 'pglite') },
+  );
   try {
     await migrateDatabase(database);
     if (await findUserByName(database.db, username)) throw new Error(`user "${username}" exists`);
     const passwordHash = await hashPassword(password);
     await withTransaction(database.db, async (tx) => {
       const u = await createUser(tx, { username, passwordHash, role: role as 'viewer' | 'operator' | 'admin' });
-      await recordAudit(tx, { actor: 'cli', action: 'user.create', target: `user/${username}`, after: { id: u.id, username, role } });
+      await recordAudit(tx, {
+        actor: 'cli',
+        action: 'user.create',
+        target: `user/${username}`,
+        after: { id: u.id, username, role },
+      });
     });
     console.log(`created ${role} user "${username}"`);
   } finally {

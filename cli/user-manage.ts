@@ -1,7 +1,13 @@
 import { usernameSchema } from '../serving/api/session-routes.ts';
 import { readPassword } from './user-add.ts';
 
-async function send(url: string, method: string, path: string, bearer: string | undefined, body?: unknown): Promise<Record<string, unknown>> {
+async function send(
+  url: string,
+  method: string,
+  path: string,
+  bearer: string | undefined,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   let res: Response;
   try {
     res = await fetch(new URL(path, url), {
@@ -35,9 +41,15 @@ export async function userSetCommand(
   if (change.role === undefined && change.disabled === undefined && !change.password) {
     throw new Error('user set needs --role R, --disable, --enable or --password');
   }
-  const body = { role: change.role, disabled: change.disabled, password: change.password ? await readPassword() : undefined };
+  const body = {
+    role: change.role,
+    disabled: change.disabled,
+    password: change.password ? await readPassword() : undefined,
+  };
   const doc = await send(url, 'PATCH', `/api/v1/users/${encodeURIComponent(username)}`, bearer, body);
-  console.log(`user "${username}": role ${String(doc.role)}, ${doc.disabled ? 'disabled' : 'enabled'}; ${String(doc.sessions_ended)} session(s) ended`);
+  console.log(
+    `user "${username}": role ${String(doc.role)}, ${doc.disabled ? 'disabled' : 'enabled'}; ${String(doc.sessions_ended)} session(s) ended`,
+  );
 }
 
 /** `vigil user logout NAME`: end every open session of a console user. */

@@ -45,11 +45,19 @@ async function main(argv: string[]): Promise<void> {
   const defaultUrl = `http://${env.VIGIL_HOST}:${env.VIGIL_PORT}`;
   switch (command) {
     case 'start': {
-      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string', short: 'p' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          config: { type: 'string', short: 'c' },
+          host: { type: 'string' },
+          port: { type: 'string', short: 'p' },
+        },
+      });
       let port: number | undefined;
       if (values.port !== undefined) {
         port = Number(values.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port: expected an integer in 0..65535, got ${JSON.stringify(values.port)}`);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          fail(`--port: expected an integer in 0..65535, got ${JSON.stringify(values.port)}`);
       }
       await startCommand({ config: values.config, host: values.host, port }, env);
       return;
@@ -62,7 +70,10 @@ async function main(argv: string[]): Promise<void> {
     case 'slo': {
       const [sub, ...args] = rest;
       if (sub !== 'rules') fail(`unknown command "slo ${sub ?? ''}"; try "vigil slo rules"`);
-      const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } } });
+      const { values } = parseArgs({
+        args,
+        options: { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } },
+      });
       await sloRulesCommand(values.config ?? env.VIGIL_CONFIG, values.out);
       return;
     }
@@ -72,10 +83,24 @@ async function main(argv: string[]): Promise<void> {
     case 'token': {
       const [sub, ...args] = rest;
       if (sub !== 'create') fail(`unknown command "token ${sub ?? ''}"; try "vigil token create --role operator"`);
-      const { values } = parseArgs({ args, options: { role: { type: 'string' }, admin: { type: 'boolean' }, name: { type: 'string' }, url: { type: 'string' } } });
+      const { values } = parseArgs({
+        args,
+        options: {
+          role: { type: 'string' },
+          admin: { type: 'boolean' },
+          name: { type: 'string' },
+          url: { type: 'string' },
+        },
+      });
       const role = values.admin ? 'admin' : values.role;
       if (!role) fail('token create needs --role viewer|operator|admin');
-      await tokenCreateCommand(env, values.url ?? defaultUrl, role, values.name ?? `${role}-${new Date().toISOString().slice(0, 10)}`, env.VIGIL_TOKEN);
+      await tokenCreateCommand(
+        env,
+        values.url ?? defaultUrl,
+        role,
+        values.name ?? `${role}-${new Date().toISOString().slice(0, 10)}`,
+        env.VIGIL_TOKEN,
+      );
       return;
     }
     case 'console': {
@@ -90,13 +115,25 @@ async function main(argv: string[]): Promise<void> {
       const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,
-        options: { role: { type: 'string' }, admin: { type: 'boolean' }, url: { type: 'string' }, disable: { type: 'boolean' }, enable: { type: 'boolean' }, password: { type: 'boolean' } },
+        options: {
+          role: { type: 'string' },
+          admin: { type: 'boolean' },
+          url: { type: 'string' },
+          disable: { type: 'boolean' },
+          enable: { type: 'boolean' },
+          password: { type: 'boolean' },
+        },
       });
       if (positionals.length !== 1) fail('user add|set|logout NAME ...');
       if (sub === 'set') {
         if (values.disable && values.enable) fail('user set: --disable or --enable, not both');
         const disabled = values.disable ? true : values.enable ? false : undefined;
-        await userSetCommand(values.url ?? defaultUrl, positionals[0]!, { role: values.admin ? 'admin' : values.role, disabled, password: values.password ?? false }, env.VIGIL_TOKEN);
+        await userSetCommand(
+          values.url ?? defaultUrl,
+          positionals[0]!,
+          { role: values.admin ? 'admin' : values.role, disabled, password: values.password ?? false },
+          env.VIGIL_TOKEN,
+        );
         return;
       }
       if (sub === 'logout') {
@@ -111,17 +148,29 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'rollout': {
       const [sub, ...args] = rest;
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { version: { type: 'string' }, steps: { type: 'string' }, interval: { type: 'string' }, json: { type: 'boolean' }, url: { type: 'string' } } });
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          version: { type: 'string' },
+          steps: { type: 'string' },
+          interval: { type: 'string' },
+          json: { type: 'boolean' },
+          url: { type: 'string' },
+        },
+      });
       const deployment = positionals[0];
       if (!deployment) fail(`rollout ${sub ?? ''}: name the deployment, e.g. "vigil rollout ${sub ?? 'status'} cls"`);
       const url = values.url ?? defaultUrl;
       if (sub === 'start') {
         if (!values.version) fail('rollout start needs --version V (the canary)');
         const steps = values.steps?.split(',').map((s) => Number(s.trim()));
-        if (steps?.some((s) => !Number.isInteger(s) || s < 1 || s > 100)) fail(`--steps: expected comma-separated weights from 1 to 100, got ${JSON.stringify(values.steps)}`);
+        if (steps?.some((s) => !Number.isInteger(s) || s < 1 || s > 100))
+          fail(`--steps: expected comma-separated weights from 1 to 100, got ${JSON.stringify(values.steps)}`);
         await rolloutStartCommand(url, env.VIGIL_TOKEN, deployment, values.version, steps, values.interval);
       } else if (sub === 'status') await rolloutStatusCommand(url, env.VIGIL_TOKEN, deployment, values.json ?? false);
-      else if (sub === 'pause' || sub === 'resume' || sub === 'promote' || sub === 'abort') await rolloutActionCommand(url, env.VIGIL_TOKEN, deployment, sub);
+      else if (sub === 'pause' || sub === 'resume' || sub === 'promote' || sub === 'abort')
+        await rolloutActionCommand(url, env.VIGIL_TOKEN, deployment, sub);
       else fail(`unknown command "rollout ${sub ?? ''}"; try start, status, pause, resume, promote or abort`);
       return;
     }
@@ -135,21 +184,34 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'pack': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { name: { type: 'string' }, version: { type: 'string' }, handler: { type: 'string' } } });
-      if (positionals.length !== 1 || !values.name || !values.version) fail('pack MODEL.onnx --name N --version V [--handler H.ts]');
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { name: { type: 'string' }, version: { type: 'string' }, handler: { type: 'string' } },
+      });
+      if (positionals.length !== 1 || !values.name || !values.version)
+        fail('pack MODEL.onnx --name N --version V [--handler H.ts]');
       await packCommand(env, positionals[0]!, values.name, values.version, values.handler);
       return;
     }
     case 'models': {
       const [sub, ...args] = rest;
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { json: { type: 'boolean' } },
+      });
       if (sub === 'list') await modelsListCommand(env, values.json ?? false);
-      else if ((sub === 'show' || sub === 'rm') && positionals.length === 1) await (sub === 'show' ? modelsShowCommand : modelsRmCommand)(env, positionals[0]!);
+      else if ((sub === 'show' || sub === 'rm') && positionals.length === 1)
+        await (sub === 'show' ? modelsShowCommand : modelsRmCommand)(env, positionals[0]!);
       else fail('models list [--json] | models show NAME:VERSION | models rm NAME:VERSION');
       return;
     }
     case 'build': {
-      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } },
+      });
       if (!values.out) fail('build [-c FILE] -o DIR');
       await buildCommand(env, values.config ?? env.VIGIL_CONFIG, values.out);
       return;

@@ -156,11 +156,22 @@ export function heatmap(o: PanelOptions & { bucketUnit: Unit }): Panel {
   return {
     datasource: DATASOURCE,
     description: o.description,
-    fieldConfig: fieldDefaults(o, { hideFrom: { legend: false, tooltip: false, viz: false }, scaleDistribution: { type: 'linear' } }),
+    fieldConfig: fieldDefaults(o, {
+      hideFrom: { legend: false, tooltip: false, viz: false },
+      scaleDistribution: { type: 'linear' },
+    }),
     options: {
       calculate: false,
       cellGap: 1,
-      color: { exponent: 0.5, fill: 'dark-orange', mode: 'scheme', reverse: false, scale: 'exponential', scheme: 'Oranges', steps: 64 },
+      color: {
+        exponent: 0.5,
+        fill: 'dark-orange',
+        mode: 'scheme',
+        reverse: false,
+        scale: 'exponential',
+        scheme: 'Oranges',
+        steps: 64,
+      },
       exemplars: { color: 'rgba(255,0,255,0.7)' },
       filterValues: { le: 1e-9 },
       legend: { show: true },
@@ -195,7 +206,9 @@ export function histogramBars(o: PanelOptions): Panel {
       sizing: 'auto',
       valueMode: 'color',
     },
-    targets: targets(o.queries.map((q) => ({ ...q, format: 'heatmap', instant: q.instant ?? true, legend: q.legend ?? '{{le}}' }))),
+    targets: targets(
+      o.queries.map((q) => ({ ...q, format: 'heatmap', instant: q.instant ?? true, legend: q.legend ?? '{{le}}' })),
+    ),
     title: o.title,
     type: 'bargauge',
   };
@@ -232,7 +245,14 @@ export function layout(rows: Row[]): Array<Panel | RowPanel> {
   let id = 1;
   let y = 0;
   for (const r of rows) {
-    const rowPanel: RowPanel = { collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, id: id++, panels: [], title: r.title, type: 'row' };
+    const rowPanel: RowPanel = {
+      collapsed: false,
+      gridPos: { h: 1, w: 24, x: 0, y },
+      id: id++,
+      panels: [],
+      title: r.title,
+      type: 'row',
+    };
     out.push(rowPanel);
     y += 1;
     let x = 0;
@@ -305,7 +325,18 @@ export interface DashboardOptions {
 /** A vigil dashboard: both variables, links to the other vigil dashboards, 30 s refresh. */
 export function dashboard(o: DashboardOptions): Dashboard {
   const links: DashboardLink[] = [
-    { asDropdown: true, icon: 'external link', includeVars: true, keepTime: true, tags: ['vigil'], targetBlank: false, title: 'vigil', tooltip: '', type: 'dashboards', url: '' },
+    {
+      asDropdown: true,
+      icon: 'external link',
+      includeVars: true,
+      keepTime: true,
+      tags: ['vigil'],
+      targetBlank: false,
+      title: 'vigil',
+      tooltip: '',
+      type: 'dashboards',
+      url: '',
+    },
   ];
   return {
     annotations: { list: [] },

@@ -49,7 +49,9 @@ type WithDriver = VigilDatabase & { [DRIVER]?: DriverHandle };
 
 /** Opens (and for Postgres, checks by connecting) vigil's database. */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<VigilDatabase> {
-  return options.url ? openPostgres(options.url, options.applicationName ?? 'vigil') : openPglite(options.dataDir ?? DEFAULT_PGLITE_DIR);
+  return options.url
+    ? openPostgres(options.url, options.applicationName ?? 'vigil')
+    : openPglite(options.dataDir ?? DEFAULT_PGLITE_DIR);
 }
 
 /** The driver objects behind `database`; only db/ should need this. */

@@ -46,7 +46,11 @@ export async function lockPgliteDir(dir: string): Promise<() => Promise<void>> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const { pid, startTime } = await readLock(path);
-      const sameProcess = pid !== undefined && isAlive(pid) && (pid !== process.pid || held.has(path)) && (startTime === undefined || startTimeOf(pid) === undefined || startTimeOf(pid) === startTime);
+      const sameProcess =
+        pid !== undefined &&
+        isAlive(pid) &&
+        (pid !== process.pid || held.has(path)) &&
+        (startTime === undefined || startTimeOf(pid) === undefined || startTimeOf(pid) === startTime);
       if (sameProcess) {
         throw new Error(
           `PGlite data directory ${dir} is in use by process ${pid} (see ${path}). ` +

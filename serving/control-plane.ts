@@ -39,11 +39,29 @@ export interface ControlPlaneOptions {
 const HISTORY_MS = 7 * 86_400_000;
 
 export function sloFromRow(r: Slo): SloDefinition {
-  return { id: r.id, deployment: r.deployment, version: r.version, kind: r.kind, objective: r.objective, windowSeconds: r.windowSeconds, latencyThresholdSeconds: r.latencyThresholdSeconds, description: r.description };
+  return {
+    id: r.id,
+    deployment: r.deployment,
+    version: r.version,
+    kind: r.kind,
+    objective: r.objective,
+    windowSeconds: r.windowSeconds,
+    latencyThresholdSeconds: r.latencyThresholdSeconds,
+    description: r.description,
+  };
 }
 
 export function sloToRow(s: SloDefinition) {
-  return { id: s.id, deployment: s.deployment, version: s.version, kind: s.kind, objective: s.objective, windowSeconds: s.windowSeconds, latencyThresholdSeconds: s.latencyThresholdSeconds, description: s.description ?? null };
+  return {
+    id: s.id,
+    deployment: s.deployment,
+    version: s.version,
+    kind: s.kind,
+    objective: s.objective,
+    windowSeconds: s.windowSeconds,
+    latencyThresholdSeconds: s.latencyThresholdSeconds,
+    description: s.description ?? null,
+  };
 }
 
 /**
@@ -70,7 +88,14 @@ export class ControlPlane {
     (now, before) =>
       now.total === (before?.total ?? 0) && now.cpuSeconds === (before?.cpuSeconds ?? 0)
         ? undefined
-        : { ...now, total: now.total - (before?.total ?? 0), errors: now.errors - (before?.errors ?? 0), latencyCounts: now.latencyCounts.map((c, i) => c - (before?.latencyCounts[i] ?? 0)), latencySumSeconds: now.latencySumSeconds - (before?.latencySumSeconds ?? 0), cpuSeconds: now.cpuSeconds - (before?.cpuSeconds ?? 0) },
+        : {
+            ...now,
+            total: now.total - (before?.total ?? 0),
+            errors: now.errors - (before?.errors ?? 0),
+            latencyCounts: now.latencyCounts.map((c, i) => c - (before?.latencyCounts[i] ?? 0)),
+            latencySumSeconds: now.latencySumSeconds - (before?.latencySumSeconds ?? 0),
+            cpuSeconds: now.cpuSeconds - (before?.cpuSeconds ?? 0),
+          },
     10_000,
     // As for SLI buckets: a minute row written an hour later means its node could not write meanwhile.
     (r) => r.bucketStart < Date.now() - 3_600_000,
@@ -89,7 +114,15 @@ export class ControlPlane {
     const handle = driverHandle(database);
     this.leadership =
       handle.driver === 'postgres'
-        ? new PostgresLeaderElection({ url: handle.url, db: database.db, instance: o.identity.instance, log: o.log, renewIntervalMs: o.config.cluster.heartbeat_interval_s * 1000, leaseMs: o.config.cluster.leader_lease_s * 1000, applicationName: `vigil-leader/${o.identity.name}` })
+        ? new PostgresLeaderElection({
+            url: handle.url,
+            db: database.db,
+            instance: o.identity.instance,
+            log: o.log,
+            renewIntervalMs: o.config.cluster.heartbeat_interval_s * 1000,
+            leaseMs: o.config.cluster.leader_lease_s * 1000,
+            applicationName: `vigil-leader/${o.identity.name}`,
+          })
         : new SoleLeadership(database.db, o.identity.instance, o.log);
     const fence = (tx: Db) => this.leadership.fence(tx);
     const isLeader = () => this.leadership.isLeader;
@@ -113,7 +146,9 @@ export class ControlPlane {
     this.sender = new WebhookSender({
       db: database.db,
       log: o.log,
-      secrets: Object.fromEntries(o.config.alerting.webhooks.map((w) => [w.name, w.secret_env ? secretFromEnv(w.secret_env) : undefined])),
+      secrets: Object.fromEntries(
+        o.config.alerting.webhooks.map((w) => [w.name, w.secret_env ? secretFromEnv(w.secret_env) : undefined]),
+      ),
       isLeader,
       fence,
     });
@@ -127,7 +162,11 @@ export class ControlPlane {
   }
 
   static async open(o: ControlPlaneOptions): Promise<ControlPlane> {
-    const database = await openDatabase(o.env.DATABASE_URL ? { url: o.env.DATABASE_URL, applicationName: `vigil/${o.identity.name}` } : { dataDir: join(o.env.VIGIL_DATA_DIR, 'pglite') });
+    const database = await openDatabase(
+      o.env.DATABASE_URL
+        ? { url: o.env.DATABASE_URL, applicationName: `vigil/${o.identity.name}` }
+        : { dataDir: join(o.env.VIGIL_DATA_DIR, 'pglite') },
+    );
     try {
       await migrateDatabase(database);
       await ensureLeadershipRow(database.db);
@@ -138,13 +177,27 @@ export class ControlPlane {
       const plane = new ControlPlane(database, o, configSlos, stored);
       await plane.refreshTokenPresence();
       await plane.followOtherHistory();
-      plane.historyTimer = setInterval(() => void plane.flushHistory().then(() => plane.followOtherHistory()), engineCfg(o).flush_interval_s * 1000);
+      plane.historyTimer = setInterval(
+        () => void plane.flushHistory().then(() => plane.followOtherHistory()),
+        engineCfg(o).flush_interval_s * 1000,
+      );
       // Elected before the loops start, so the first evaluation already knows whether it decides.
       await plane.leadership.start();
       await plane.engine.start();
       plane.sender.start();
       plane.retention.start();
-      o.log.info({ driver: database.driver, node: o.identity.name, instance: o.identity.instance, leader: plane.leadership.isLeader, epoch: plane.leadership.epoch, slos: stored.map((s) => s.id), webhooks: o.config.alerting.webhooks.map((w) => w.name) }, 'control plane ready');
+      o.log.info(
+        {
+          driver: database.driver,
+          node: o.identity.name,
+          instance: o.identity.instance,
+          leader: plane.leadership.isLeader,
+          epoch: plane.leadership.epoch,
+          slos: stored.map((s) => s.id),
+          webhooks: o.config.alerting.webhooks.map((w) => w.name),
+        },
+        'control plane ready',
+      );
       return plane;
     } catch (err) {
       await database.close();
@@ -175,7 +228,11 @@ export class ControlPlane {
   async followOtherHistory(): Promise<void> {
     const fromStart = new Date(Date.now() - HISTORY_MS);
     try {
-      const rows = await requestRollupsChanged(this.database.db, { excludeNode: this.o.identity.instance, since: this.otherHistory.since(), fromStart });
+      const rows = await requestRollupsChanged(this.database.db, {
+        excludeNode: this.o.identity.instance,
+        since: this.otherHistory.since(),
+        fromStart,
+      });
       this.history.load(this.otherHistory.absorb(rows));
       this.otherHistory.forget();
     } catch (err) {
@@ -190,7 +247,12 @@ export class ControlPlane {
 
   /** The strictest availability objective that covers this version, if any SLO does. */
   availabilityObjective(deployment: string, version: string): number | undefined {
-    const objectives = [...this.slos.values()].filter((s) => s.deployment === deployment && s.kind === 'availability' && (s.version === null || s.version === version)).map((s) => s.objective);
+    const objectives = [...this.slos.values()]
+      .filter(
+        (s) =>
+          s.deployment === deployment && s.kind === 'availability' && (s.version === null || s.version === version),
+      )
+      .map((s) => s.objective);
     return objectives.length ? Math.max(...objectives) : undefined;
   }
 
@@ -217,7 +279,13 @@ export class ControlPlane {
   }
 
   /** Called by the ingress for every finished inference request of a known deployment. */
-  recordInference(deployment: string, version: string, status: number, durationSeconds: number, traceId?: string): void {
+  recordInference(
+    deployment: string,
+    version: string,
+    status: number,
+    durationSeconds: number,
+    traceId?: string,
+  ): void {
     this.collector.record(deployment, version, status, durationSeconds);
     const now = Date.now();
     this.history.record(deployment, version, status, durationSeconds, now);
@@ -247,7 +315,9 @@ export class ControlPlane {
       await this.engine.stop();
       await this.flushHistory();
       // Gives the lock back at once, so another node takes over without waiting for the lease.
-      await this.leadership.stop().catch((err) => this.o.log.warn({ err }, 'could not give the leadership back cleanly'));
+      await this.leadership
+        .stop()
+        .catch((err) => this.o.log.warn({ err }, 'could not give the leadership back cleanly'));
     } finally {
       await this.database.close();
     }

@@ -81,7 +81,19 @@ export class VigilNode {
       afterChange: reconcileSoon,
       cluster: plane.database.driver === 'postgres' ? this.clusterAutoscaling() : undefined,
       audit: (pool, d) =>
-        recordAudit(plane.database.db, { actor: 'vigil/autoscaler', action: 'autoscale', target: `deployment/${pool.name}/${pool.version}`, before: { target: d.previousTarget }, after: { target: d.target, desired: d.desired, reason: d.reason, capped_by: d.cappedBy, cap_detail: d.capDetail } }).then(() => undefined),
+        recordAudit(plane.database.db, {
+          actor: 'vigil/autoscaler',
+          action: 'autoscale',
+          target: `deployment/${pool.name}/${pool.version}`,
+          before: { target: d.previousTarget },
+          after: {
+            target: d.target,
+            desired: d.desired,
+            reason: d.reason,
+            capped_by: d.cappedBy,
+            cap_detail: d.capDetail,
+          },
+        }).then(() => undefined),
     });
     this.traffic = new DeploymentState(this.router, log, (pool) => this.autoscaler.targetFor(pool), reconcileSoon);
     this.metrics = new VigilMetrics(() => this.router.pools(), {
@@ -90,16 +102,23 @@ export class VigilNode {
     });
     // Stats arrive with the health pings (every 2 s at most); every 5 s is enough for a cost figure.
     this.cpuTimer = setInterval(() => this.sampleCpu(), 5000).unref();
-    for (const d of this.router.deployments.values()) d.mirrorStats.onResult = (version, result) => this.metrics.observeMirror(d.name, version, result);
-    this.window = new ClusterWindow({ db: plane.database.db, instance: plane.identity.instance, shared: plane.database.driver === 'postgres' });
+    for (const d of this.router.deployments.values())
+      d.mirrorStats.onResult = (version, result) => this.metrics.observeMirror(d.name, version, result);
+    this.window = new ClusterWindow({
+      db: plane.database.db,
+      instance: plane.identity.instance,
+      shared: plane.database.driver === 'postgres',
+    });
     this.rollouts = new RolloutController({
       db: plane.database.db,
       router: this.router,
       state: this.traffic,
       window: this.window,
       leadership: plane.leadership,
-      versionRunning: (d, version) => (d.pools.get(version)?.running().length ?? 0) > 0 || (this.membership?.runsElsewhere(d.name, version) ?? false),
-      mirrorTotals: (d, version) => this.membership?.mirrorTotals(d.name, version, d.mirrorStats.get(version)) ?? d.mirrorStats.get(version),
+      versionRunning: (d, version) =>
+        (d.pools.get(version)?.running().length ?? 0) > 0 || (this.membership?.runsElsewhere(d.name, version) ?? false),
+      mirrorTotals: (d, version) =>
+        this.membership?.mirrorTotals(d.name, version, d.mirrorStats.get(version)) ?? d.mirrorStats.get(version),
       log,
       analysis: config.rollouts,
       objectiveFor: (deployment, canary) => plane.availabilityObjective(deployment, canary),
@@ -109,16 +128,33 @@ export class VigilNode {
       onFinished: (deployment, status) => this.metrics.observeRolloutFinished(deployment, status),
     });
     this.controller = new Controller(this.router.pools(), log, spawnReplica, replicaSockets(), {
-      onReplicaReady: (pool, replica) => this.metrics.observeReplicaReady(pool.name, pool.version, replica.loadSeconds ?? 0),
+      onReplicaReady: (pool, replica) =>
+        this.metrics.observeReplicaReady(pool.name, pool.version, replica.loadSeconds ?? 0),
       onReplicaStopped: (pool, _replica, reason) => this.metrics.observeReplicaRestart(pool.name, reason),
       onModels: (pool, replica, msg) => {
-        this.metrics.observeModels(pool.name, pool.version, msg.loadedNow !== undefined, msg.evicted !== undefined, msg.loadSeconds);
-        log.info({ deployment: pool.name, replica: replica.id, loaded: msg.loadedNow, evicted: msg.evicted, models: msg.loaded }, msg.evicted ? 'multiplexed model evicted' : 'multiplexed model loaded');
+        this.metrics.observeModels(
+          pool.name,
+          pool.version,
+          msg.loadedNow !== undefined,
+          msg.evicted !== undefined,
+          msg.loadSeconds,
+        );
+        log.info(
+          {
+            deployment: pool.name,
+            replica: replica.id,
+            loaded: msg.loadedNow,
+            evicted: msg.evicted,
+            models: msg.loaded,
+          },
+          msg.evicted ? 'multiplexed model evicted' : 'multiplexed model loaded',
+        );
       },
       onCall: (pool, replica, msg) => {
         void routeCall(this.router, pool, msg, {
           observe: (deployment, version, status, seconds) => {
-            if (options.recordMetrics ?? true) this.metrics.observeRequest({ deployment, version, status, durationSeconds: seconds });
+            if (options.recordMetrics ?? true)
+              this.metrics.observeRequest({ deployment, version, status, durationSeconds: seconds });
             plane.recordInference(deployment, version, status, seconds);
             this.rollouts.record(deployment, version, status, seconds);
           },
@@ -142,13 +178,39 @@ export class VigilNode {
       if (isLeader) void this.leading(epoch);
     });
     if (plane.leadership.isLeader) await this.leading(plane.leadership.epoch);
-    this.metrics.observeCluster(() => ({ isLeader: plane.leadership.isLeader, epoch: plane.leadership.epoch, fencedWrites: plane.leadership.fencedWrites, inSync: this.membership?.inSync ?? true, resyncs: this.membership?.resyncs ?? 0 }));
+    this.metrics.observeCluster(() => ({
+      isLeader: plane.leadership.isLeader,
+      epoch: plane.leadership.epoch,
+      fencedWrites: plane.leadership.fencedWrites,
+      inSync: this.membership?.inSync ?? true,
+      resyncs: this.membership?.resyncs ?? 0,
+    }));
     this.controller.start();
     this.autoscaler.start();
     this.rollouts.start();
     this.server = createIngress({
       router: this.router,
-      api: { plane, router: this.router, rollouts: this.rollouts, traffic: this.traffic, rolloutStatus: (name) => this.rolloutStatus(name), status: () => this.status(), requestShutdown: () => this.onShutdownRequested(), restartReplica: (pool, r) => this.controller.restart(pool, r), replicaHealth: (pool) => this.controller.describe(pool), metrics: this.metrics, consoleConfig: this.options.config.console, cluster: () => clusterStatus({ database: plane.database, identity: plane.identity, leadership: plane.leadership, membership: this.membership, config: this.options.config.cluster }) },
+      api: {
+        plane,
+        router: this.router,
+        rollouts: this.rollouts,
+        traffic: this.traffic,
+        rolloutStatus: (name) => this.rolloutStatus(name),
+        status: () => this.status(),
+        requestShutdown: () => this.onShutdownRequested(),
+        restartReplica: (pool, r) => this.controller.restart(pool, r),
+        replicaHealth: (pool) => this.controller.describe(pool),
+        metrics: this.metrics,
+        consoleConfig: this.options.config.console,
+        cluster: () =>
+          clusterStatus({
+            database: plane.database,
+            identity: plane.identity,
+            leadership: plane.leadership,
+            membership: this.membership,
+            config: this.options.config.cluster,
+          }),
+      },
       log: this.options.log,
       telemetry: {
         metrics: this.metrics,
@@ -202,7 +264,19 @@ export class VigilNode {
         const apply = await withTransaction(plane.database.db, async (tx) => {
           await plane.leadership.fence(tx);
           const apply = await this.traffic.write(tx, d, { autoscale: { [pool.version]: perNode } });
-          await recordAudit(tx, { actor: 'vigil/autoscaler', action: 'autoscale', target: `deployment/${pool.name}/${pool.version}`, before: { target: decision.previousTarget }, after: { target: perNode, per: 'node', desired: decision.desired, reason: decision.reason, epoch: plane.leadership.epoch } });
+          await recordAudit(tx, {
+            actor: 'vigil/autoscaler',
+            action: 'autoscale',
+            target: `deployment/${pool.name}/${pool.version}`,
+            before: { target: decision.previousTarget },
+            after: {
+              target: perNode,
+              per: 'node',
+              desired: decision.desired,
+              reason: decision.reason,
+              epoch: plane.leadership.epoch,
+            },
+          });
           return apply;
         });
         apply();
@@ -214,7 +288,10 @@ export class VigilNode {
   private onStateNotice(n: StateNotice): void {
     const db = this.options.plane.database.db;
     const log = this.options.log;
-    const run = (key: string, fn: () => Promise<unknown>) => this.reloads.run(key, fn).catch((err) => log.warn({ err, notice: n }, 'could not apply a state change; the next change or resync will'));
+    const run = (key: string, fn: () => Promise<unknown>) =>
+      this.reloads
+        .run(key, fn)
+        .catch((err) => log.warn({ err, notice: n }, 'could not apply a state change; the next change or resync will'));
     if (n.kind === 'deployment') void run(`deployment:${n.name}`, () => this.traffic.reload(db, n.name));
     else if (n.kind === 'slos') void run('slos', () => this.options.plane.reloadSlos());
     else void run('rollouts', () => this.rollouts.followActive());
@@ -299,7 +376,13 @@ export class VigilNode {
       const r = d.config.rollout;
       if (!r || (await hasRolloutOf(db, d.name, r.canary))) continue;
       try {
-        await this.rollouts.startRollout({ deployment: d.name, version: r.canary, steps: r.steps, intervalSeconds: parseDuration(r.interval), actor: 'vigil.yaml' });
+        await this.rollouts.startRollout({
+          deployment: d.name,
+          version: r.canary,
+          steps: r.steps,
+          intervalSeconds: parseDuration(r.interval),
+          actor: 'vigil.yaml',
+        });
       } catch (err) {
         this.options.log.warn({ err, deployment: d.name, canary: r.canary }, 'the rollout in vigil.yaml did not start');
       }
@@ -328,7 +411,10 @@ export class VigilNode {
           provider: p.provider ?? null,
           fault_injection: { error_rate: p.fault.errorRate, added_latency_ms: p.fault.addedLatencyMs },
           ...this.controller.describe(p),
-          replicas: p.replicas.map((r) => ({ ...replicaView(r), ...(p.deployment.multiplex ? { models: [...r.loadedModels] } : {}) })),
+          replicas: p.replicas.map((r) => ({
+            ...replicaView(r),
+            ...(p.deployment.multiplex ? { models: [...r.loadedModels] } : {}),
+          })),
         })),
       })),
     };
@@ -390,7 +476,10 @@ export class VigilNode {
     const until = performance.now() + timeoutMs;
     const busy = () => this.acceptedInferences > 0 || pools.some((p) => p.inFlight > 0);
     while (busy() && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
-    const left = Math.max(this.acceptedInferences, pools.reduce((n, p) => n + p.inFlight, 0));
+    const left = Math.max(
+      this.acceptedInferences,
+      pools.reduce((n, p) => n + p.inFlight, 0),
+    );
     if (left > 0) log.warn({ abandoned: left }, 'graceful shutdown timeout passed with requests in flight');
     for (const p of pools) p.close();
     await this.controller.stop(true);

@@ -23,7 +23,12 @@ export interface Transition {
 
 export const inactiveAlert: AlertStatus = { state: 'inactive', activeAt: null, firedAt: null, resolvedAt: null };
 
-export function stepAlert(status: AlertStatus, conditionTrue: boolean, now: number, forSeconds: number): { status: AlertStatus; transitions: Transition[] } {
+export function stepAlert(
+  status: AlertStatus,
+  conditionTrue: boolean,
+  now: number,
+  forSeconds: number,
+): { status: AlertStatus; transitions: Transition[] } {
   const transitions: Transition[] = [];
   let s = status;
   const move = (to: AlertState, patch: Partial<AlertStatus>) => {
@@ -31,7 +36,8 @@ export function stepAlert(status: AlertStatus, conditionTrue: boolean, now: numb
     s = { ...s, ...patch, state: to };
   };
   if (conditionTrue) {
-    if (s.state === 'inactive' || s.state === 'resolved') move('pending', { activeAt: now, firedAt: null, resolvedAt: null });
+    if (s.state === 'inactive' || s.state === 'resolved')
+      move('pending', { activeAt: now, firedAt: null, resolvedAt: null });
     if (s.state === 'pending' && now - s.activeAt! >= forSeconds * 1000) move('firing', { firedAt: now });
   } else if (s.state === 'pending') {
     move('inactive', { activeAt: null });

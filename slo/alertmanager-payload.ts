@@ -37,10 +37,17 @@ function common(maps: Array<Record<string, string>>): Record<string, string> {
 }
 
 /** One notification for a group of alerts that share `groupBy` labels (vigil sends one alert per group). */
-export function buildWebhookPayload(receiver: string, externalURL: string, alerts: WebhookAlert[], groupBy: string[] = ['alertname', 'slo_id']): WebhookPayload {
+export function buildWebhookPayload(
+  receiver: string,
+  externalURL: string,
+  alerts: WebhookAlert[],
+  groupBy: string[] = ['alertname', 'slo_id'],
+): WebhookPayload {
   const commonLabels = common(alerts.map((a) => a.labels));
   const groupLabels = Object.fromEntries(groupBy.filter((k) => k in commonLabels).map((k) => [k, commonLabels[k]!]));
-  const groupKey = `{}:{${Object.entries(groupLabels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+  const groupKey = `{}:{${Object.entries(groupLabels)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ')}}`;
   return {
     version: '4',
     groupKey,

@@ -80,7 +80,11 @@ export function burnThreshold(factor: number, objective: number): number {
  * burn *at or above* its factor: spending exactly 2% of a 30-day budget in an hour is the
  * Workbook's definition of the page threshold. The emitted PromQL uses `>=` to match.
  */
-export function evaluateBurn(countsByWindow: ReadonlyMap<number, Counts>, objective: number, policy: BurnPolicy = DEFAULT_BURN_POLICY): BurnEvaluation {
+export function evaluateBurn(
+  countsByWindow: ReadonlyMap<number, Counts>,
+  objective: number,
+  policy: BurnPolicy = DEFAULT_BURN_POLICY,
+): BurnEvaluation {
   const burnRates: Record<number, number> = {};
   const burnOf = (seconds: number) => {
     const c = countsByWindow.get(seconds);
@@ -113,7 +117,12 @@ export interface BudgetStatus {
  * Budget left over the SLO window and when it runs out if the recent burn rate (e.g. the 1h
  * window's) continues.
  */
-export function errorBudget(windowCounts: Counts, objective: number, windowSeconds: number, currentBurnRate: number): BudgetStatus {
+export function errorBudget(
+  windowCounts: Counts,
+  objective: number,
+  windowSeconds: number,
+  currentBurnRate: number,
+): BudgetStatus {
   const remaining = 1 - burnRate(errorRatio(windowCounts), objective);
   if (currentBurnRate <= 0) return { remaining, secondsToExhaustion: null };
   // Burning at rate b spends the whole budget in windowSeconds / b.
@@ -121,7 +130,11 @@ export function errorBudget(windowCounts: Counts, objective: number, windowSecon
 }
 
 /** A policy from vigil.yaml's slo_engine.burn_windows (durations as text). */
-export function policyFromConfig(windows: Record<'page' | 'ticket', Array<{ long: string; short: string; factor: number }>>, parse: (d: string) => number): BurnPolicy {
-  const pairs = (list: Array<{ long: string; short: string; factor: number }>) => list.map((p) => ({ longSeconds: parse(p.long), shortSeconds: parse(p.short), factor: p.factor }));
+export function policyFromConfig(
+  windows: Record<'page' | 'ticket', Array<{ long: string; short: string; factor: number }>>,
+  parse: (d: string) => number,
+): BurnPolicy {
+  const pairs = (list: Array<{ long: string; short: string; factor: number }>) =>
+    list.map((p) => ({ longSeconds: parse(p.long), shortSeconds: parse(p.short), factor: p.factor }));
   return { page: pairs(windows.page), ticket: pairs(windows.ticket) };
 }

@@ -23,7 +23,10 @@ export class DbSloStore implements SloStore {
   ) {}
 
   addSliCounts(rows: PendingSliRow[]): Promise<void> {
-    return addSliCounts(this.db, rows.map((r) => ({ ...r, node: this.node })));
+    return addSliCounts(
+      this.db,
+      rows.map((r) => ({ ...r, node: this.node })),
+    );
   }
 
   async sliTotalsBetween(sloId: string, from: Date, to: Date, version?: string): Promise<Counts> {
@@ -36,9 +39,22 @@ export class DbSloStore implements SloStore {
     return out;
   }
 
-  async sliBucketsChanged(since: Date | undefined, fromStart: Date): Promise<Array<PendingSliRow & { node: string; updatedAt: Date }>> {
+  async sliBucketsChanged(
+    since: Date | undefined,
+    fromStart: Date,
+  ): Promise<Array<PendingSliRow & { node: string; updatedAt: Date }>> {
     const rows = await sliBucketsChanged(this.db, { excludeNode: this.node, since, fromStart });
-    return rows.map((r) => ({ sloId: r.sloId, deployment: r.deployment, version: r.version, node: r.node, bucketStart: r.bucketStart, bucketSeconds: r.bucketSeconds, good: r.good, total: r.total, updatedAt: r.updatedAt }));
+    return rows.map((r) => ({
+      sloId: r.sloId,
+      deployment: r.deployment,
+      version: r.version,
+      node: r.node,
+      bucketStart: r.bucketStart,
+      bucketSeconds: r.bucketSeconds,
+      good: r.good,
+      total: r.total,
+      updatedAt: r.updatedAt,
+    }));
   }
 
   async loadAlerts(): Promise<EngineAlert[]> {
@@ -53,7 +69,15 @@ export class DbSloStore implements SloStore {
             : a.state === 'pending'
               ? { state: 'pending', activeAt: started, firedAt: null, resolvedAt: null }
               : { state: 'resolved', activeAt: null, firedAt: null, resolvedAt: a.endsAt?.getTime() ?? started };
-        return { fingerprint: a.fingerprint, name: a.name, severity: a.severity as 'page' | 'ticket', sloId: a.sloId!, labels: a.labels, annotations: a.annotations, status };
+        return {
+          fingerprint: a.fingerprint,
+          name: a.name,
+          severity: a.severity as 'page' | 'ticket',
+          sloId: a.sloId!,
+          labels: a.labels,
+          annotations: a.annotations,
+          status,
+        };
       });
   }
 
@@ -67,11 +91,28 @@ export class DbSloStore implements SloStore {
         const startsAt = new Date(s.state === 'firing' ? s.firedAt! : (s.activeAt ?? s.resolvedAt ?? at.getTime()));
         await upsertAlertState(
           tx,
-          { fingerprint: alert.fingerprint, source: 'vigil', name: alert.name, severity: alert.severity, sloId: alert.sloId, labels: alert.labels, annotations: alert.annotations, state, startsAt, endsAt: state === 'resolved' ? at : null },
+          {
+            fingerprint: alert.fingerprint,
+            source: 'vigil',
+            name: alert.name,
+            severity: alert.severity,
+            sloId: alert.sloId,
+            labels: alert.labels,
+            annotations: alert.annotations,
+            state,
+            startsAt,
+            endsAt: state === 'resolved' ? at : null,
+          },
           { at, details: { ...details, transitions } },
         );
         // A page is an incident until it resolves.
-        if (alert.severity === 'page' && s.state === 'firing') await openIncidentForAlert(tx, { fingerprint: alert.fingerprint, title: alert.annotations.summary ?? alert.name, severity: 'page', at });
+        if (alert.severity === 'page' && s.state === 'firing')
+          await openIncidentForAlert(tx, {
+            fingerprint: alert.fingerprint,
+            title: alert.annotations.summary ?? alert.name,
+            severity: 'page',
+            at,
+          });
         if (state === 'resolved') await resolveIncidentForAlert(tx, { fingerprint: alert.fingerprint, at });
       }
       const now = new Date();

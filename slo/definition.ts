@@ -24,7 +24,11 @@ export interface SloDefinition {
 }
 
 /** Whether one finished request is a good event for this SLO. */
-export function isGoodEvent(slo: Pick<SloDefinition, 'kind' | 'latencyThresholdSeconds'>, status: number, durationSeconds: number): boolean {
+export function isGoodEvent(
+  slo: Pick<SloDefinition, 'kind' | 'latencyThresholdSeconds'>,
+  status: number,
+  durationSeconds: number,
+): boolean {
   if (slo.kind === 'availability') return status < 500;
   return durationSeconds <= slo.latencyThresholdSeconds!;
 }

@@ -9,7 +9,11 @@ export function parseDuration(text: string): number {
 
 /** The shortest exact form: 3600 → "1h", 90 → "90s". */
 export function formatDuration(seconds: number): string {
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (seconds % size === 0 && seconds >= size) return `${seconds / size}${unit}`;
   }
   return `${seconds}s`;

@@ -41,7 +41,10 @@ const SETTLED_MS = 3_600_000;
 /** How much SLI history the engine keeps in memory: the longest alerting window (3 d) and a margin. */
 const MEMORY_MS = 3 * 86_400_000 + 3_600_000;
 
-export const ALERT_NAMES: Record<Severity, string> = { page: 'VigilErrorBudgetBurnPage', ticket: 'VigilErrorBudgetBurnTicket' };
+export const ALERT_NAMES: Record<Severity, string> = {
+  page: 'VigilErrorBudgetBurnPage',
+  ticket: 'VigilErrorBudgetBurnTicket',
+};
 
 /** The runbook each alert points to (seeded by the console issue). */
 export function runbookFor(slo: SloDefinition): string {
@@ -120,8 +123,13 @@ export class SloEngine {
     const rows = await this.o.store.sliBucketsChanged(this.others.since(), fromStart);
     const window = this.o.collector.window;
     const late = this.others.lateRows;
-    for (const r of this.others.absorb(rows)) window.add(`${r.sloId}|${r.version}`, r.bucketStart.getTime(), r.good, r.total);
-    if (this.others.lateRows > late) this.o.log.warn({ rows: this.others.lateRows - late }, 'another node wrote SLI counts for buckets over an hour old (after failing to write for that long); they are stored, but this node adds them only after a restart');
+    for (const r of this.others.absorb(rows))
+      window.add(`${r.sloId}|${r.version}`, r.bucketStart.getTime(), r.good, r.total);
+    if (this.others.lateRows > late)
+      this.o.log.warn(
+        { rows: this.others.lateRows - late },
+        'another node wrote SLI counts for buckets over an hour old (after failing to write for that long); they are stored, but this node adds them only after a restart',
+      );
     this.others.forget();
   }
 
@@ -166,9 +174,20 @@ export class SloEngine {
     for (const slo of this.o.slos()) {
       const windowTotals = await this.longWindowTotals(slo, now);
       const previous: Partial<Record<Severity, AlertStatus>> = {};
-      const labelsOf = (sev: Severity) => ({ alertname: ALERT_NAMES[sev], slo_id: slo.id, deployment: slo.deployment, slo_kind: slo.kind, severity: sev });
-      for (const sev of ['page', 'ticket'] as const) previous[sev] = this.alerts.get(fingerprint(labelsOf(sev)))?.status;
-      const e = evaluateSlo(slo, this.o.collector.window, now, previous, { policy: this.o.policy, forSeconds: this.o.forSeconds, windowTotals });
+      const labelsOf = (sev: Severity) => ({
+        alertname: ALERT_NAMES[sev],
+        slo_id: slo.id,
+        deployment: slo.deployment,
+        slo_kind: slo.kind,
+        severity: sev,
+      });
+      for (const sev of ['page', 'ticket'] as const)
+        previous[sev] = this.alerts.get(fingerprint(labelsOf(sev)))?.status;
+      const e = evaluateSlo(slo, this.o.collector.window, now, previous, {
+        policy: this.o.policy,
+        forSeconds: this.o.forSeconds,
+        windowTotals,
+      });
       this.latest.set(slo.id, e);
       for (const sev of ['page', 'ticket'] as const) {
         const { status, transitions } = e.alerts[sev];
@@ -184,7 +203,11 @@ export class SloEngine {
           status,
         };
         this.alerts.set(alert.fingerprint, alert);
-        changes.push({ alert, transitions, details: { burn_rates: e.burn.burnRates, budget_remaining: e.budget.remaining } });
+        changes.push({
+          alert,
+          transitions,
+          details: { burn_rates: e.burn.burnRates, budget_remaining: e.budget.remaining },
+        });
         const notify = transitions.some((t) => t.to === 'firing' || (t.from === 'firing' && t.to === 'resolved'));
         if (notify) notifications.push(...this.notificationsFor(alert, now));
       }
@@ -206,7 +229,12 @@ export class SloEngine {
   }
 
   private annotations(slo: SloDefinition, e: SloEvaluation, sev: Severity): Record<string, string> {
-    const pairs = e.burn.pairs[sev].map((p) => `${formatDuration(p.longSeconds)}/${formatDuration(p.shortSeconds)}: ${p.longBurn.toFixed(2)}/${p.shortBurn.toFixed(2)} (>= ${p.factor})`).join(', ');
+    const pairs = e.burn.pairs[sev]
+      .map(
+        (p) =>
+          `${formatDuration(p.longSeconds)}/${formatDuration(p.shortSeconds)}: ${p.longBurn.toFixed(2)}/${p.shortBurn.toFixed(2)} (>= ${p.factor})`,
+      )
+      .join(', ');
     return {
       summary: `${slo.deployment} is burning its ${slo.kind} error budget (${(slo.objective * 100).toPrecision(4)}% over ${formatDuration(slo.windowSeconds)})`,
       burn_rates: pairs,
@@ -247,14 +275,22 @@ export class SloEngine {
     let cached = this.longWindow.get(slo.id);
     if (!cached || now - cached.refreshedAt >= 60_000) {
       try {
-        const counts = await this.o.store.sliTotalsBetween(slo.id, new Date(now - windowMs), new Date(this.o.collector.window.bucketStart(now - MEMORY_MS)), slo.version ?? undefined);
+        const counts = await this.o.store.sliTotalsBetween(
+          slo.id,
+          new Date(now - windowMs),
+          new Date(this.o.collector.window.bucketStart(now - MEMORY_MS)),
+          slo.version ?? undefined,
+        );
         cached = { counts, refreshedAt: now };
         this.longWindow.set(slo.id, cached);
       } catch (err) {
         this.o.log.warn({ err, slo: slo.id }, 'could not read older SLO window totals from the database');
       }
     }
-    const key = slo.version === null ? (k: string) => k.startsWith(`${slo.id}|`) : (k: string) => k === `${slo.id}|${slo.version}`;
+    const key =
+      slo.version === null
+        ? (k: string) => k.startsWith(`${slo.id}|`)
+        : (k: string) => k === `${slo.id}|${slo.version}`;
     const recent = this.o.collector.window.totals(now, MEMORY_MS, key);
     return { good: recent.good + (cached?.counts.good ?? 0), total: recent.total + (cached?.counts.total ?? 0) };
   }

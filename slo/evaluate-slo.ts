@@ -1,4 +1,12 @@
-import { DEFAULT_BURN_POLICY, errorBudget, evaluateBurn, policyWindows, type BurnEvaluation, type BurnPolicy, type Counts } from './burn-rate.ts';
+import {
+  DEFAULT_BURN_POLICY,
+  errorBudget,
+  evaluateBurn,
+  policyWindows,
+  type BurnEvaluation,
+  type BurnPolicy,
+  type Counts,
+} from './burn-rate.ts';
 import { inactiveAlert, stepAlert, type AlertStatus, type Transition } from './alert-state.ts';
 import type { SloDefinition } from './definition.ts';
 import type { SliWindow } from './sli-window.ts';
@@ -31,10 +39,17 @@ export function sliKey(sloId: string, version: string): string {
  * One tick of the SLO engine for one SLO, pure: window totals → burn rates → page/ticket
  * conditions → alert state transitions, plus the error budget. `now` is injected.
  */
-export function evaluateSlo(slo: SloDefinition, window: SliWindow, now: number, previous: Partial<Record<Severity, AlertStatus>>, options: EvaluateOptions = {}): SloEvaluation {
+export function evaluateSlo(
+  slo: SloDefinition,
+  window: SliWindow,
+  now: number,
+  previous: Partial<Record<Severity, AlertStatus>>,
+  options: EvaluateOptions = {},
+): SloEvaluation {
   const policy = options.policy ?? DEFAULT_BURN_POLICY;
   const prefix = `${slo.id}|`;
-  const matches = slo.version === null ? (k: string) => k.startsWith(prefix) : (k: string) => k === sliKey(slo.id, slo.version!);
+  const matches =
+    slo.version === null ? (k: string) => k.startsWith(prefix) : (k: string) => k === sliKey(slo.id, slo.version!);
   const counts: Record<number, Counts> = {};
   const byWindow = new Map<number, Counts>();
   for (const seconds of policyWindows(policy)) {

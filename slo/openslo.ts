@@ -13,7 +13,9 @@ const ANNOTATION_KIND = 'vigil.dev/kind';
 const ANNOTATION_THRESHOLD = 'vigil.dev/latency-threshold-ms';
 const ANNOTATION_VERSION = 'vigil.dev/version';
 
-const metricSource = z.object({ metricSource: z.object({ type: z.string(), spec: z.record(z.string(), z.unknown()) }) });
+const metricSource = z.object({
+  metricSource: z.object({ type: z.string(), spec: z.record(z.string(), z.unknown()) }),
+});
 
 export const openSloSchema = z.object({
   apiVersion: z.literal('openslo/v1'),
@@ -28,7 +30,14 @@ export const openSloSchema = z.object({
     service: z.string().min(1),
     indicator: z.object({
       metadata: z.object({ name: z.string() }).optional(),
-      spec: z.object({ ratioMetric: z.object({ counter: z.boolean().optional(), good: metricSource.optional(), bad: metricSource.optional(), total: metricSource }) }),
+      spec: z.object({
+        ratioMetric: z.object({
+          counter: z.boolean().optional(),
+          good: metricSource.optional(),
+          bad: metricSource.optional(),
+          total: metricSource,
+        }),
+      }),
     }),
     timeWindow: z.array(z.object({ duration: z.string(), isRolling: z.boolean().optional() })).min(1),
     budgetingMethod: z.literal('Occurrences', { error: 'vigil supports budgetingMethod: Occurrences only' }),
@@ -47,14 +56,24 @@ export function toOpenSlo(slo: SloDefinition): OpenSlo {
   const selector = `deployment="${slo.deployment}"${slo.version ? `,version="${slo.version}"` : ''}`;
   const ratio =
     slo.kind === 'availability'
-      ? { counter: true, good: promSource(`sum(vigil_requests_total{${selector},code!~"5.."})`), total: promSource(`sum(vigil_requests_total{${selector}})`) }
+      ? {
+          counter: true,
+          good: promSource(`sum(vigil_requests_total{${selector},code!~"5.."})`),
+          total: promSource(`sum(vigil_requests_total{${selector}})`),
+        }
       : {
           counter: true,
-          good: promSource(`sum(vigil_request_duration_seconds_bucket{${selector},le="${slo.latencyThresholdSeconds}"})`),
+          good: promSource(
+            `sum(vigil_request_duration_seconds_bucket{${selector},le="${slo.latencyThresholdSeconds}"})`,
+          ),
           total: promSource(`sum(vigil_request_duration_seconds_count{${selector}})`),
         };
-  const annotations: Record<string, string> = { [ANNOTATION_KIND]: slo.kind, 'vigil.dev/error-ratio-promql': errorRatioExpr(slo, '5m') };
-  if (slo.latencyThresholdSeconds !== null) annotations[ANNOTATION_THRESHOLD] = String(Math.round(slo.latencyThresholdSeconds * 1000));
+  const annotations: Record<string, string> = {
+    [ANNOTATION_KIND]: slo.kind,
+    'vigil.dev/error-ratio-promql': errorRatioExpr(slo, '5m'),
+  };
+  if (slo.latencyThresholdSeconds !== null)
+    annotations[ANNOTATION_THRESHOLD] = String(Math.round(slo.latencyThresholdSeconds * 1000));
   if (slo.version) annotations[ANNOTATION_VERSION] = slo.version;
   return {
     apiVersion: 'openslo/v1',
@@ -75,7 +94,9 @@ export function toOpenSlo(slo: SloDefinition): OpenSlo {
 export function fromOpenSlo(doc: unknown): SloDefinition {
   const parsed = openSloSchema.safeParse(doc);
   if (!parsed.success) {
-    throw new Error(`not an OpenSLO v1 SLO vigil can use: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `not an OpenSLO v1 SLO vigil can use: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const o = parsed.data;
   const ann = o.metadata.annotations ?? {};
@@ -92,9 +113,12 @@ export function fromOpenSlo(doc: unknown): SloDefinition {
     }
   }
   if (kind !== 'availability' && kind !== 'latency') {
-    throw new Error(`SLO "${o.metadata.name}": vigil computes availability and latency SLIs from its own metrics; annotate it with ${ANNOTATION_KIND}`);
+    throw new Error(
+      `SLO "${o.metadata.name}": vigil computes availability and latency SLIs from its own metrics; annotate it with ${ANNOTATION_KIND}`,
+    );
   }
-  if (kind === 'latency' && !(thresholdMs! > 0)) throw new Error(`SLO "${o.metadata.name}": a latency SLO needs ${ANNOTATION_THRESHOLD}`);
+  if (kind === 'latency' && !(thresholdMs! > 0))
+    throw new Error(`SLO "${o.metadata.name}": a latency SLO needs ${ANNOTATION_THRESHOLD}`);
   return {
     id: o.metadata.name,
     deployment: o.spec.service,

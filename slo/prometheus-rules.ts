@@ -59,7 +59,11 @@ export function buildRuleGroups(slos: readonly SloDefinition[], options: RuleOpt
       name: `vigil-slo-${slo.id}-sli`,
       ...(options.interval ? { interval: options.interval } : {}),
       rules: [
-        ...sliWindows.map((w) => ({ record: `slo:sli_error:ratio_rate${formatDuration(w)}`, expr: errorRatioExpr(slo, formatDuration(w)), labels })),
+        ...sliWindows.map((w) => ({
+          record: `slo:sli_error:ratio_rate${formatDuration(w)}`,
+          expr: errorRatioExpr(slo, formatDuration(w)),
+          labels,
+        })),
         { record: 'slo:objective:ratio', expr: `vector(${slo.objective})`, labels },
         { record: 'slo:error_budget:ratio', expr: `vector(1 - ${slo.objective})`, labels },
         {

@@ -54,7 +54,15 @@ export class SliCollector {
         row.good += good;
         row.total += 1;
       } else {
-        this.pending.set(key, { sloId: slo.id, deployment, version, bucketStart: new Date(bucketStart), bucketSeconds: this.window.bucketMs / 1000, good, total: 1 });
+        this.pending.set(key, {
+          sloId: slo.id,
+          deployment,
+          version,
+          bucketStart: new Date(bucketStart),
+          bucketSeconds: this.window.bucketMs / 1000,
+          good,
+          total: 1,
+        });
       }
     }
   }

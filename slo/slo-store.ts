@@ -41,7 +41,10 @@ export interface SloStore {
    * changed after `since`, or all of them from `fromStart` on when `since` is undefined: what
    * refills the window after a restart and then keeps it up to date with the other nodes.
    */
-  sliBucketsChanged(since: Date | undefined, fromStart: Date): Promise<Array<PendingSliRow & { node: string; updatedAt: Date }>>;
+  sliBucketsChanged(
+    since: Date | undefined,
+    fromStart: Date,
+  ): Promise<Array<PendingSliRow & { node: string; updatedAt: Date }>>;
   /** vigil's own alerts as last persisted. */
   loadAlerts(): Promise<EngineAlert[]>;
   /** Persists alert changes and the notifications they cause in one transaction (fenced: the leader's write). */

@@ -59,7 +59,8 @@ export class WebhookSender {
     this.running ??= this.pass()
       .catch((err) => {
         // A deposed leader's claim refused by the fence: expected once after a takeover.
-        if ((err as { code?: string }).code === 'VIGIL_ERR_STALE_LEADER') this.o.log.warn({ err }, 'webhook delivery pass refused: this node is no longer the leader');
+        if ((err as { code?: string }).code === 'VIGIL_ERR_STALE_LEADER')
+          this.o.log.warn({ err }, 'webhook delivery pass refused: this node is no longer the leader');
         else this.o.log.error({ err }, 'webhook delivery pass failed');
       })
       .finally(() => {
@@ -74,12 +75,21 @@ export class WebhookSender {
       rows.map(async (row) => {
         const body = JSON.stringify(row.payload);
         const timestamp = String(Math.floor(this.now() / 1000));
-        const headers: Record<string, string> = { 'content-type': 'application/json', [DELIVERY_HEADER]: row.dedupeKey, [TIMESTAMP_HEADER]: timestamp };
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          [DELIVERY_HEADER]: row.dedupeKey,
+          [TIMESTAMP_HEADER]: timestamp,
+        };
         const secret = this.o.secrets[row.receiver];
         if (secret) headers[SIGNATURE_HEADER] = signPayload(secret, timestamp, body);
         let error: string | undefined;
         try {
-          const res = await fetch(row.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000) });
+          const res = await fetch(row.url, {
+            method: 'POST',
+            headers,
+            body,
+            signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
+          });
           await res.arrayBuffer().catch(() => undefined);
           if (res.status < 200 || res.status >= 300) error = `receiver answered ${res.status}`;
         } catch (err) {
@@ -87,11 +97,23 @@ export class WebhookSender {
         }
         if (!error) {
           await markDelivered(this.o.db, row.id, new Date(this.now()));
-          this.o.log.info({ receiver: row.receiver, delivery: row.dedupeKey, attempts: row.attempts + 1 }, 'webhook delivered');
+          this.o.log.info(
+            { receiver: row.receiver, delivery: row.dedupeKey, attempts: row.attempts + 1 },
+            'webhook delivered',
+          );
         } else {
           const next = new Date(this.now() + retryDelayMs(row.attempts));
           await markFailed(this.o.db, row.id, { error, nextAttemptAt: next });
-          this.o.log.warn({ receiver: row.receiver, delivery: row.dedupeKey, attempts: row.attempts + 1, error, retry_at: next.toISOString() }, 'webhook delivery failed; will retry');
+          this.o.log.warn(
+            {
+              receiver: row.receiver,
+              delivery: row.dedupeKey,
+              attempts: row.attempts + 1,
+              error,
+              retry_at: next.toISOString(),
+            },
+            'webhook delivery failed; will retry',
+          );
         }
       }),
     );

@@ -42,7 +42,15 @@ export function ActionButton({ label, method, path, body, confirm, danger = fals
       >
         {label}
       </button>
-      <ConfirmDialog open={open} title={label} confirmLabel={label} done={!!result?.ok} busy={busy} onConfirm={run} onClose={() => setOpen(false)}>
+      <ConfirmDialog
+        open={open}
+        title={label}
+        confirmLabel={label}
+        done={!!result?.ok}
+        busy={busy}
+        onConfirm={run}
+        onClose={() => setOpen(false)}
+      >
         <p>{confirm}</p>
         <ActionResult result={result} success="Done." />
       </ConfirmDialog>

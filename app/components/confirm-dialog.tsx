@@ -31,7 +31,16 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
   return props.open ? <OpenDialog {...props} /> : null;
 }
 
-function OpenDialog({ title, children, confirmLabel = 'Confirm', done = false, canConfirm = true, busy = false, onConfirm, onClose }: ConfirmDialogProps) {
+function OpenDialog({
+  title,
+  children,
+  confirmLabel = 'Confirm',
+  done = false,
+  canConfirm = true,
+  busy = false,
+  onConfirm,
+  onClose,
+}: ConfirmDialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const router = useRouter();
   const close = () => {
@@ -51,7 +60,13 @@ function OpenDialog({ title, children, confirmLabel = 'Confirm', done = false, c
         <button type="button" onClick={close}>
           {done ? 'Close' : 'Cancel'}
         </button>
-        <button type="button" className="primary" data-testid="confirm-action" disabled={!canConfirm || busy || done} onClick={onConfirm}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="confirm-action"
+          disabled={!canConfirm || busy || done}
+          onClick={onConfirm}
+        >
           {busy ? 'Working…' : confirmLabel}
         </button>
       </div>

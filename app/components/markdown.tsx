@@ -15,7 +15,11 @@ export function InlineMarkdown({ text }: { text: string }) {
   return <>{inline(text)}</>;
 }
 
-type Block = { kind: 'heading'; level: number; text: string } | { kind: 'code'; text: string } | { kind: 'list'; ordered: boolean; items: string[] } | { kind: 'para'; text: string };
+type Block =
+  | { kind: 'heading'; level: number; text: string }
+  | { kind: 'code'; text: string }
+  | { kind: 'list'; ordered: boolean; items: string[] }
+  | { kind: 'para'; text: string };
 
 const HEADING = /^(#{1,6})\s+(.*)$/;
 const BULLET = /^\s*[-*+]\s+(.*)$/;
@@ -49,7 +53,8 @@ function parse(source: string): Block[] {
       while (i < lines.length) {
         const m = (ordered ? NUMBERED : BULLET).exec(lines[i]!);
         if (m) items.push(m[1]!);
-        else if (lines[i]!.trim() && /^\s{2,}/.test(lines[i]!) && items.length) items[items.length - 1] += ` ${lines[i]!.trim()}`;
+        else if (lines[i]!.trim() && /^\s{2,}/.test(lines[i]!) && items.length)
+          items[items.length - 1] += ` ${lines[i]!.trim()}`;
         else break;
         i += 1;
       }
@@ -61,7 +66,14 @@ function parse(source: string): Block[] {
       continue;
     }
     const para: string[] = [];
-    while (i < lines.length && lines[i]!.trim() && !FENCE.test(lines[i]!) && !HEADING.test(lines[i]!) && !listItem(lines[i]!)) para.push(lines[i++]!.trim());
+    while (
+      i < lines.length &&
+      lines[i]!.trim() &&
+      !FENCE.test(lines[i]!) &&
+      !HEADING.test(lines[i]!) &&
+      !listItem(lines[i]!)
+    )
+      para.push(lines[i++]!.trim());
     out.push({ kind: 'para', text: para.join(' ') });
   }
   return out;
@@ -112,7 +124,15 @@ function inline(text: string): ReactNode[] {
     else {
       const link = /^\[([^\]]+)\]\(([^)\s]+)\)$/.exec(token)!;
       const href = safeHref(link[2]!);
-      out.push(href ? <a key={at} href={href} rel="noopener noreferrer">{link[1]}</a> : `${link[1]} (${link[2]})`);
+      out.push(
+        href ? (
+          <a key={at} href={href} rel="noopener noreferrer">
+            {link[1]}
+          </a>
+        ) : (
+          `${link[1]} (${link[2]})`
+        ),
+      );
     }
     last = at + token.length;
   }

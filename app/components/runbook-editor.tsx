@@ -22,7 +22,14 @@ interface StepDraft {
 const ACTION_TYPES = Object.keys(ACTION_FIELDS) as RunbookActionType[];
 
 function splitList(text: string): string[] {
-  return [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 function toDraft(step: RunbookInput['steps'][number], id: number): StepDraft {
@@ -38,7 +45,10 @@ function toDraft(step: RunbookInput['steps'][number], id: number): StepDraft {
 }
 
 /** The draft as the API takes it, or the first problem found. */
-function toInput(d: { title: string; slug: string; body: string; tags: string; alerts: string; steps: StepDraft[] }, creating: boolean): { input: RunbookInput | null; problem: string | null } {
+function toInput(
+  d: { title: string; slug: string; body: string; tags: string; alerts: string; steps: StepDraft[] },
+  creating: boolean,
+): { input: RunbookInput | null; problem: string | null } {
   if (!d.title.trim()) return { input: null, problem: 'A title is needed' };
   const steps: RunbookInput['steps'] = [];
   for (const [i, s] of d.steps.entries()) {
@@ -53,7 +63,13 @@ function toInput(d: { title: string; slug: string; body: string; tags: string; a
     if (problem) return { input: null, problem: `Step ${i + 1}: ${problem}` };
     steps.push({ title: s.title.trim(), kind: 'action', action: { type: s.type, ...params } as RunbookAction });
   }
-  const input: RunbookInput = { title: d.title.trim(), body_md: d.body, tags: splitList(d.tags), alert_names: splitList(d.alerts), steps };
+  const input: RunbookInput = {
+    title: d.title.trim(),
+    body_md: d.body,
+    tags: splitList(d.tags),
+    alert_names: splitList(d.alerts),
+    steps,
+  };
   if (creating && d.slug.trim()) input.slug = d.slug.trim();
   return { input, problem: null };
 }
@@ -78,7 +94,8 @@ export function RunbookEditor({ existing }: { existing: Runbook | null }) {
   const [result, setResult] = useState<BrowserResult | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const update = (id: number, patch: Partial<StepDraft>) => setSteps(steps.map((s) => (s.id === id ? { ...s, ...patch } : s)));
+  const update = (id: number, patch: Partial<StepDraft>) =>
+    setSteps(steps.map((s) => (s.id === id ? { ...s, ...patch } : s)));
   const move = (i: number, by: number) => {
     const next = [...steps];
     const [s] = next.splice(i, 1);
@@ -92,7 +109,9 @@ export function RunbookEditor({ existing }: { existing: Runbook | null }) {
     setResult(null);
     if (!input) return;
     setBusy(true);
-    const r = creating ? await callApi<Runbook>('POST', '/runbooks', input) : await callApi<Runbook>('PUT', `/runbooks/${encodeURIComponent(existing.slug)}`, input);
+    const r = creating
+      ? await callApi<Runbook>('POST', '/runbooks', input)
+      : await callApi<Runbook>('PUT', `/runbooks/${encodeURIComponent(existing.slug)}`, input);
     setBusy(false);
     setResult(r);
     if (r.ok) router.push(`/runbooks/${encodeURIComponent(r.data?.slug ?? existing?.slug ?? '')}`);
@@ -113,7 +132,12 @@ export function RunbookEditor({ existing }: { existing: Runbook | null }) {
       {creating && (
         <label>
           Slug (optional: lowercase words joined by dashes; made from the title when blank)
-          <input value={slug} pattern="[a-z0-9]+(-[a-z0-9]+)*" maxLength={63} onChange={(e) => setSlug(e.target.value)} />
+          <input
+            value={slug}
+            pattern="[a-z0-9]+(-[a-z0-9]+)*"
+            maxLength={63}
+            onChange={(e) => setSlug(e.target.value)}
+          />
         </label>
       )}
       <label>
@@ -150,7 +174,10 @@ export function RunbookEditor({ existing }: { existing: Runbook | null }) {
                 {s.kind === 'action' && (
                   <label>
                     Action
-                    <select value={s.type} onChange={(e) => update(s.id, { type: e.target.value as RunbookActionType, fields: {} })}>
+                    <select
+                      value={s.type}
+                      onChange={(e) => update(s.id, { type: e.target.value as RunbookActionType, fields: {} })}
+                    >
                       {ACTION_TYPES.map((t) => (
                         <option key={t} value={t}>
                           {ACTION_LABELS[t]}
@@ -165,7 +192,11 @@ export function RunbookEditor({ existing }: { existing: Runbook | null }) {
                   {ACTION_FIELDS[s.type].map((f) => (
                     <label key={f.key}>
                       {f.label}
-                      <input value={s.fields[f.key] ?? ''} placeholder="asked when run" onChange={(e) => update(s.id, { fields: { ...s.fields, [f.key]: e.target.value } })} />
+                      <input
+                        value={s.fields[f.key] ?? ''}
+                        placeholder="asked when run"
+                        onChange={(e) => update(s.id, { fields: { ...s.fields, [f.key]: e.target.value } })}
+                      />
                     </label>
                   ))}
                 </div>

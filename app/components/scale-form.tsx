@@ -24,7 +24,11 @@ export function ScaleForm({ deployment, version, target }: { deployment: string;
 
   const submit = async () => {
     setBusy(true);
-    const r = await callApi('PUT', `/deployments/${encodeURIComponent(deployment)}/versions/${encodeURIComponent(version)}/replicas`, { replicas: change.to });
+    const r = await callApi(
+      'PUT',
+      `/deployments/${encodeURIComponent(deployment)}/versions/${encodeURIComponent(version)}/replicas`,
+      { replicas: change.to },
+    );
     setResult(r);
     setBusy(false);
   };
@@ -42,14 +46,32 @@ export function ScaleForm({ deployment, version, target }: { deployment: string;
     >
       <label>
         <span className="sr-only">Replicas of {version}</span>
-        <input type="number" min={0} max={1000} step={1} value={value} className="narrow" data-testid={`scale-input-${deployment}-${version}`} onChange={(e) => setValue(e.target.value)} />
+        <input
+          type="number"
+          min={0}
+          max={1000}
+          step={1}
+          value={value}
+          className="narrow"
+          data-testid={`scale-input-${deployment}-${version}`}
+          onChange={(e) => setValue(e.target.value)}
+        />
       </label>
       <button type="submit" disabled={!valid}>
         Scale
       </button>
-      <ConfirmDialog open={open} title={`Scale ${deployment} ${version}`} confirmLabel="Scale" done={!!result?.ok} busy={busy} onConfirm={submit} onClose={() => setOpen(false)}>
+      <ConfirmDialog
+        open={open}
+        title={`Scale ${deployment} ${version}`}
+        confirmLabel="Scale"
+        done={!!result?.ok}
+        busy={busy}
+        onConfirm={submit}
+        onClose={() => setOpen(false)}
+      >
         <p>
-          Replicas of {deployment} {version}: {change.from} → <strong>{change.to}</strong>. {change.to < change.from ? 'Surplus replicas drain, then stop.' : 'New replicas start within about a second.'}
+          Replicas of {deployment} {version}: {change.from} → <strong>{change.to}</strong>.{' '}
+          {change.to < change.from ? 'Surplus replicas drain, then stop.' : 'New replicas start within about a second.'}
           {change.to === 0 ? ' With 0, requests to this version get 503.' : ''}
         </p>
         <ActionResult result={result} success="Scaled." />

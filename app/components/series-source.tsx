@@ -4,7 +4,11 @@ import type { Series } from '../lib/series';
 export function SeriesSource({ series }: { series: Series }) {
   return (
     <p className="muted">
-      Source: {series.source === 'prometheus' ? 'Prometheus' : "vigil's request history (every node's requests, counted per minute)"}, one point per {series.step_seconds} s.
+      Source:{' '}
+      {series.source === 'prometheus'
+        ? 'Prometheus'
+        : "vigil's request history (every node's requests, counted per minute)"}
+      , one point per {series.step_seconds} s.
     </p>
   );
 }

@@ -16,7 +16,15 @@ const DURATIONS = [
  * Silences an alert for a chosen time (its notifications stop; it stays on this page), or lifts
  * a silence. The end time is computed when the person confirms, not when the page was drawn.
  */
-export function SilenceButton({ fingerprint, alertName, silenced }: { fingerprint: string; alertName: string; silenced: boolean }) {
+export function SilenceButton({
+  fingerprint,
+  alertName,
+  silenced,
+}: {
+  fingerprint: string;
+  alertName: string;
+  silenced: boolean;
+}) {
   const [open, setOpen] = useState(false);
   const [seconds, setSeconds] = useState(3600);
   const [busy, setBusy] = useState(false);
@@ -40,7 +48,15 @@ export function SilenceButton({ fingerprint, alertName, silenced }: { fingerprin
       >
         {label}
       </button>
-      <ConfirmDialog open={open} title={`${label}: ${alertName}`} confirmLabel={label} done={!!result?.ok} busy={busy} onConfirm={run} onClose={() => setOpen(false)}>
+      <ConfirmDialog
+        open={open}
+        title={`${label}: ${alertName}`}
+        confirmLabel={label}
+        done={!!result?.ok}
+        busy={busy}
+        onConfirm={run}
+        onClose={() => setOpen(false)}
+      >
         {silenced ? (
           <p>Notifications for this alert resume at once.</p>
         ) : (

@@ -22,7 +22,9 @@ export interface StepRunnerProps {
  */
 export function StepRunner({ slug, step, prefill }: StepRunnerProps) {
   const fields = step.action ? missingFields(step.action) : [];
-  const initial = Object.fromEntries(fields.map((f) => [f.key, f.key in prefill ? (prefill[f.key as keyof typeof prefill] ?? '') : '']));
+  const initial = Object.fromEntries(
+    fields.map((f) => [f.key, f.key in prefill ? (prefill[f.key as keyof typeof prefill] ?? '') : '']),
+  );
   const [open, setOpen] = useState(false);
   const [values, setValues] = useState<Record<string, string>>(initial);
   const [problem, setProblem] = useState<string | null>(null);

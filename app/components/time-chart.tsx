@@ -38,9 +38,24 @@ function options(props: TimeChartProps, width: number): uPlot.Options {
       ...props.series.map((s, i) => {
         const color = PALETTE[i % PALETTE.length]!;
         return props.kind === 'bars'
-          ? { label: s.label, stroke: color, fill: `${color}99`, width: 1, paths: uPlot.paths.bars!({ size: [0.7, 40] }), points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) }
+          ? {
+              label: s.label,
+              stroke: color,
+              fill: `${color}99`,
+              width: 1,
+              paths: uPlot.paths.bars!({ size: [0.7, 40] }),
+              points: { show: false },
+              value: (_u: uPlot, v: number | null) => fmt(v),
+            }
           : // Points drawn too: a minute with traffic between two without is a lone point, which a line alone would not show.
-            { label: s.label, stroke: color, width: 2, spanGaps: false, points: { show: true, size: 5, fill: color }, value: (_u: uPlot, v: number | null) => fmt(v) };
+            {
+              label: s.label,
+              stroke: color,
+              width: 2,
+              spanGaps: false,
+              points: { show: true, size: 5, fill: color },
+              value: (_u: uPlot, v: number | null) => fmt(v),
+            };
       }),
     ],
     scales: {
@@ -97,7 +112,11 @@ export function TimeChart(props: TimeChartProps) {
       <figcaption>
         {props.title} <span className="unit">({props.unit})</span>
       </figcaption>
-      {props.empty ? <p className="empty">no requests in this range</p> : <div ref={box} className="chart-plot" role="img" aria-label={`${props.title}, chart`} />}
+      {props.empty ? (
+        <p className="empty">no requests in this range</p>
+      ) : (
+        <div ref={box} className="chart-plot" role="img" aria-label={`${props.title}, chart`} />
+      )}
     </figure>
   );
 }

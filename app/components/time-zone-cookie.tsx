@@ -13,7 +13,10 @@ export function TimeZoneCookie() {
   useEffect(() => {
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
     if (!tz) return;
-    const current = document.cookie.split('; ').find((c) => c.startsWith(`${TIME_ZONE_COOKIE}=`))?.slice(TIME_ZONE_COOKIE.length + 1);
+    const current = document.cookie
+      .split('; ')
+      .find((c) => c.startsWith(`${TIME_ZONE_COOKIE}=`))
+      ?.slice(TIME_ZONE_COOKIE.length + 1);
     if (current !== undefined && decodeURIComponent(current) === tz) return;
     // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is not in every browser the console supports
     document.cookie = `${TIME_ZONE_COOKIE}=${encodeURIComponent(tz)}; path=/; max-age=31536000; samesite=strict`;

@@ -8,7 +8,13 @@ import { ActionResult } from './action-result';
 import { ConfirmDialog } from './confirm-dialog';
 
 /** Sets a deployment's traffic split by hand: one weight per version, confirmed before it applies. */
-export function WeightForm({ deployment, versions }: { deployment: string; versions: Array<{ version: string; weight: number }> }) {
+export function WeightForm({
+  deployment,
+  versions,
+}: {
+  deployment: string;
+  versions: Array<{ version: string; weight: number }>;
+}) {
   const current = Object.fromEntries(versions.map((v) => [v.version, String(v.weight)]));
   const [values, setValues] = useState<Record<string, string>>(current);
   const [editing, setEditing] = useState(false);
@@ -19,7 +25,8 @@ export function WeightForm({ deployment, versions }: { deployment: string; versi
   const [before, setBefore] = useState('');
   usePauseRefresh(editing);
   const weights = Object.fromEntries(versions.map((v) => [v.version, Number(values[v.version] ?? 0)]));
-  const valid = versions.every((v) => /^\d+$/.test(values[v.version] ?? '')) && Object.values(weights).some((w) => w > 0);
+  const valid =
+    versions.every((v) => /^\d+$/.test(values[v.version] ?? '')) && Object.values(weights).some((w) => w > 0);
 
   const submit = async () => {
     setBusy(true);
@@ -30,7 +37,15 @@ export function WeightForm({ deployment, versions }: { deployment: string; versi
   };
 
   const dialog = (
-    <ConfirmDialog open={open} title={`Set weights of ${deployment}`} confirmLabel="Set weights" done={!!result?.ok} busy={busy} onConfirm={submit} onClose={() => setOpen(false)}>
+    <ConfirmDialog
+      open={open}
+      title={`Set weights of ${deployment}`}
+      confirmLabel="Set weights"
+      done={!!result?.ok}
+      busy={busy}
+      onConfirm={submit}
+      onClose={() => setOpen(false)}
+    >
       <p>
         Traffic split of {deployment}: {before} → <strong>{formatWeights(weights)}</strong>
       </p>

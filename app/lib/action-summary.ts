@@ -5,7 +5,8 @@ import { ACTION_FIELDS, ACTION_LABELS, formatWeights } from './runbook-params';
 export function describeAction(a: RunbookAction): string {
   const fields = ACTION_FIELDS[a.type].map((f) => {
     const v = a[f.key];
-    const shown = v === undefined || v === null ? 'asked when run' : typeof v === 'object' ? formatWeights(v) : String(v);
+    const shown =
+      v === undefined || v === null ? 'asked when run' : typeof v === 'object' ? formatWeights(v) : String(v);
     return `${f.label.toLowerCase()} ${shown}`;
   });
   return `${ACTION_LABELS[a.type]}: ${fields.join(', ')}`;

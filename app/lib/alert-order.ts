@@ -20,6 +20,8 @@ export function groupBySeverity(alerts: Alert[]): Array<{ severity: string; aler
     .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
     .map(([severity, list]) => ({
       severity,
-      alerts: list.sort((x, y) => (x.state === y.state ? x.startsAt.localeCompare(y.startsAt) : x.state === 'firing' ? -1 : 1)),
+      alerts: list.sort((x, y) =>
+        x.state === y.state ? x.startsAt.localeCompare(y.startsAt) : x.state === 'firing' ? -1 : 1,
+      ),
     }));
 }

@@ -129,7 +129,13 @@ export interface ReplicaView {
 /** GET /api/v1/console/runtime */
 export interface ConsoleRuntime {
   generated_at: string;
-  node: { uptime_seconds: number; ready: boolean; draining: boolean; event_loop_lag_ms: number | null; rss_bytes: number };
+  node: {
+    uptime_seconds: number;
+    ready: boolean;
+    draining: boolean;
+    event_loop_lag_ms: number | null;
+    rss_bytes: number;
+  };
   deployments: Array<{
     name: string;
     versions: Array<{
@@ -146,9 +152,28 @@ export interface ConsoleRuntime {
   }>;
   rejected: Array<{ deployment: string; reason: string; count: number }>; // since this node started
   restarts: Array<{ deployment: string; reason: string; count: number }>; // since this node started
-  batch_sizes: Array<{ deployment: string; version: string; buckets: Array<{ le: number | '+Inf'; count: number }>; count: number; sum: number }>; // buckets cumulative, as Prometheus' le
-  model_loads: Array<{ deployment: string; version: string; count: number; mean_seconds: number | null; cold_starts: number }>;
-  traces: Array<{ trace_id: string; at: string; deployment: string; version: string; status: number; duration_ms: number }>; // newest first, sampled requests only
+  batch_sizes: Array<{
+    deployment: string;
+    version: string;
+    buckets: Array<{ le: number | '+Inf'; count: number }>;
+    count: number;
+    sum: number;
+  }>; // buckets cumulative, as Prometheus' le
+  model_loads: Array<{
+    deployment: string;
+    version: string;
+    count: number;
+    mean_seconds: number | null;
+    cold_starts: number;
+  }>;
+  traces: Array<{
+    trace_id: string;
+    at: string;
+    deployment: string;
+    version: string;
+    status: number;
+    duration_ms: number;
+  }>; // newest first, sampled requests only
   trace_url_template: string | null; // e.g. "http://localhost:16686/trace/{trace_id}"; null when unset
 }
 
@@ -219,7 +244,14 @@ export interface DeploymentStatus {
     provider: string | null;
     restarts: number;
     crashLoop: boolean;
-    replicas: Array<{ id: string; slot: number; state: string; pid: number | null; ongoing: number; rss_bytes: number | null }>;
+    replicas: Array<{
+      id: string;
+      slot: number;
+      state: string;
+      pid: number | null;
+      ongoing: number;
+      rss_bytes: number | null;
+    }>;
   }>;
 }
 
@@ -239,7 +271,14 @@ export interface ActiveRollout {
 
 // ---------------------------------------------------------------- runbooks
 
-export type RunbookActionType = 'rollback_rollout' | 'pause_rollout' | 'resume_rollout' | 'set_weight' | 'scale' | 'restart_replica' | 'silence_alert';
+export type RunbookActionType =
+  | 'rollback_rollout'
+  | 'pause_rollout'
+  | 'resume_rollout'
+  | 'set_weight'
+  | 'scale'
+  | 'restart_replica'
+  | 'silence_alert';
 
 /**
  * What an action step does. Fields left out are parameters asked for (or taken from the alert)
@@ -331,7 +370,19 @@ export interface ClusterStatus {
       ready: boolean;
       draining: boolean;
       uptime_seconds: number;
-      deployments: Array<{ name: string; versions: Array<{ version: string; weight: number; state: string; target: number; running: number; starting: number; queued: number; ongoing: number }> }>;
+      deployments: Array<{
+        name: string;
+        versions: Array<{
+          version: string;
+          weight: number;
+          state: string;
+          target: number;
+          running: number;
+          starting: number;
+          queued: number;
+          ongoing: number;
+        }>;
+      }>;
     } | null;
   }>;
 }

@@ -18,11 +18,14 @@ function httpUrl(name: string, value: string): string {
   } catch {
     throw new Error(`${name}: expected an http(s) URL, got ${JSON.stringify(value)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name}: expected an http(s) URL, got ${JSON.stringify(value)}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`${name}: expected an http(s) URL, got ${JSON.stringify(value)}`);
   return url.href.replace(/\/+$/, '');
 }
 
 export const consoleConfig: Readonly<ConsoleConfig> = Object.freeze({
   apiUrl: httpUrl('VIGIL_API_URL', process.env.VIGIL_API_URL || 'http://127.0.0.1:8080'),
-  prometheusUrl: process.env.VIGIL_PROMETHEUS_URL ? httpUrl('VIGIL_PROMETHEUS_URL', process.env.VIGIL_PROMETHEUS_URL) : null,
+  prometheusUrl: process.env.VIGIL_PROMETHEUS_URL
+    ? httpUrl('VIGIL_PROMETHEUS_URL', process.env.VIGIL_PROMETHEUS_URL)
+    : null,
 });

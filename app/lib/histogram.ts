@@ -12,7 +12,11 @@ export interface Bucket {
 export function perBucket(buckets: Bucket[], total: number): Array<{ le: number | '+Inf'; count: number }> {
   const sorted = [...buckets].sort((a, b) => (a.le === '+Inf' ? 1 : b.le === '+Inf' ? -1 : a.le - b.le));
   const sum = sorted.reduce((acc, b) => acc + b.count, 0);
-  const cumulative = sum !== total && sorted.length > 0 && sorted.at(-1)!.count === total && sorted.every((b, i) => i === 0 || b.count >= sorted[i - 1]!.count);
+  const cumulative =
+    sum !== total &&
+    sorted.length > 0 &&
+    sorted.at(-1)!.count === total &&
+    sorted.every((b, i) => i === 0 || b.count >= sorted[i - 1]!.count);
   if (!cumulative) return sorted;
   return sorted.map((b, i) => ({ le: b.le, count: b.count - (i === 0 ? 0 : sorted[i - 1]!.count) }));
 }

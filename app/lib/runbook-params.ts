@@ -16,9 +16,20 @@ export const ACTION_FIELDS: Record<RunbookActionType, ParamField[]> = {
   pause_rollout: [deployment],
   resume_rollout: [deployment],
   set_weight: [deployment, { key: 'weights', label: 'Weights', required: true, placeholder: 'v1=90, v2=10' }],
-  scale: [deployment, { key: 'version', label: 'Version', required: false, placeholder: 'the main version' }, { key: 'replicas', label: 'Replicas', required: true, placeholder: '2' }],
-  restart_replica: [deployment, { key: 'version', label: 'Version', required: false, placeholder: 'the main version' }, { key: 'replica', label: 'Replica id', required: false, placeholder: 'the first running one' }],
-  silence_alert: [{ key: 'fingerprint', label: 'Alert fingerprint', required: true }, { key: 'duration', label: 'Duration', required: false, placeholder: '1h' }],
+  scale: [
+    deployment,
+    { key: 'version', label: 'Version', required: false, placeholder: 'the main version' },
+    { key: 'replicas', label: 'Replicas', required: true, placeholder: '2' },
+  ],
+  restart_replica: [
+    deployment,
+    { key: 'version', label: 'Version', required: false, placeholder: 'the main version' },
+    { key: 'replica', label: 'Replica id', required: false, placeholder: 'the first running one' },
+  ],
+  silence_alert: [
+    { key: 'fingerprint', label: 'Alert fingerprint', required: true },
+    { key: 'duration', label: 'Duration', required: false, placeholder: '1h' },
+  ],
 };
 
 export const ACTION_LABELS: Record<RunbookActionType, string> = {
@@ -54,7 +65,10 @@ export function formatWeights(w: Record<string, number>): string {
  * Turns the text of the inputs into action fields. Empty inputs are left out (the server then
  * uses its default or says what is missing); a value that does not parse is reported.
  */
-export function toParams(fields: ParamField[], values: Record<string, string>): { params: Partial<RunbookAction>; problem: string | null } {
+export function toParams(
+  fields: ParamField[],
+  values: Record<string, string>,
+): { params: Partial<RunbookAction>; problem: string | null } {
   const params: Partial<RunbookAction> = {};
   for (const f of fields) {
     const raw = (values[f.key] ?? '').trim();

@@ -24,7 +24,13 @@ export function isHttps(req: Request): boolean {
 
 /** The 403 for a request from another origin, in vigil's error shape. */
 export function crossOriginRefused(): Response {
-  return Response.json({ error: 'VIGIL_ERR_FORBIDDEN', message: 'cross-origin request refused: the Origin header does not match this console' }, { status: 403 });
+  return Response.json(
+    {
+      error: 'VIGIL_ERR_FORBIDDEN',
+      message: 'cross-origin request refused: the Origin header does not match this console',
+    },
+    { status: 403 },
+  );
 }
 
 /** The browser's address as the console saw it (Next.js fills x-forwarded-for from the socket). */

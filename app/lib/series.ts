@@ -55,7 +55,8 @@ async function fromPrometheus(base: string, range: SeriesRange, deployment?: str
   // Label values are quoted for PromQL; names come from vigil.yaml, but quote them anyway.
   const sel = deployment ? `deployment="${deployment.replace(/["\\]/g, '\\$&')}"` : '';
   const comma = sel ? `,${sel}` : '';
-  const quantile = (q: number) => `histogram_quantile(${q}, sum by (le, deployment, version) (rate(vigil_request_duration_seconds_bucket{${sel}}[5m]))) * 1000`;
+  const quantile = (q: number) =>
+    `histogram_quantile(${q}, sum by (le, deployment, version) (rate(vigil_request_duration_seconds_bucket{${sel}}[5m]))) * 1000`;
   const queries: Record<Field, string | null> = {
     requests: `sum by (deployment, version) (increase(vigil_requests_total{${sel}}[1m]))`,
     errors: `sum by (deployment, version) (increase(vigil_requests_total{code=~"5.."${comma}}[1m]))`,
@@ -67,7 +68,11 @@ async function fromPrometheus(base: string, range: SeriesRange, deployment?: str
   const pointAt = (metric: Record<string, string>, t: number): SeriesPoint => {
     const key = `${metric.deployment ?? ''}\u0000${metric.version ?? ''}`;
     let s = grid.get(key);
-    if (!s) grid.set(key, (s = { deployment: metric.deployment ?? 'unknown', version: metric.version ?? 'unknown', points: new Map() }));
+    if (!s)
+      grid.set(
+        key,
+        (s = { deployment: metric.deployment ?? 'unknown', version: metric.version ?? 'unknown', points: new Map() }),
+      );
     let p = s.points.get(t);
     if (!p) s.points.set(t, (p = emptyPoint(t)));
     return p;
@@ -91,7 +96,11 @@ async function fromPrometheus(base: string, range: SeriesRange, deployment?: str
   for (let t = start - STEP_SECONDS; t < end; t += STEP_SECONDS) ts.push(t);
   const series = [...grid.values()]
     .sort((a, b) => a.deployment.localeCompare(b.deployment) || a.version.localeCompare(b.version))
-    .map((s) => ({ deployment: s.deployment, version: s.version, points: ts.map((t) => s.points.get(t) ?? emptyPoint(t)) }));
+    .map((s) => ({
+      deployment: s.deployment,
+      version: s.version,
+      points: ts.map((t) => s.points.get(t) ?? emptyPoint(t)),
+    }));
   return { ok: true, data: { source: 'prometheus', range_seconds: rangeSeconds, step_seconds: STEP_SECONDS, series } };
 }
 
@@ -99,11 +108,19 @@ function emptyPoint(t: number): SeriesPoint {
   return { t, requests: 0, errors: 0, p50_ms: null, p95_ms: null, p99_ms: null };
 }
 
-async function promQuery(base: string, query: string, start: number, end: number): Promise<ApiResult<NonNullable<PromMatrix['data']>['result']>> {
+async function promQuery(
+  base: string,
+  query: string,
+  start: number,
+  end: number,
+): Promise<ApiResult<NonNullable<PromMatrix['data']>['result']>> {
   const q = new URLSearchParams({ query, start: String(start), end: String(end), step: String(STEP_SECONDS) });
   let res: Response;
   try {
-    res = await fetch(`${base}/api/v1/query_range?${q}`, { cache: 'no-store', signal: AbortSignal.timeout(PROMETHEUS_TIMEOUT_MS) });
+    res = await fetch(`${base}/api/v1/query_range?${q}`, {
+      cache: 'no-store',
+      signal: AbortSignal.timeout(PROMETHEUS_TIMEOUT_MS),
+    });
   } catch {
     return { ok: false, status: 0, error: 'PROMETHEUS_UNREACHABLE', message: `cannot reach Prometheus at ${base}` };
   }
@@ -114,7 +131,12 @@ async function promQuery(base: string, query: string, start: number, end: number
     // handled below: a non-JSON answer is an error like any other
   }
   if (!res.ok || !body || body.status !== 'success' || !body.data) {
-    return { ok: false, status: res.status, error: 'PROMETHEUS_QUERY_FAILED', message: `Prometheus: ${body?.error ?? res.statusText}` };
+    return {
+      ok: false,
+      status: res.status,
+      error: 'PROMETHEUS_QUERY_FAILED',
+      message: `Prometheus: ${body?.error ?? res.statusText}`,
+    };
   }
   return { ok: true, data: body.data.result };
 }

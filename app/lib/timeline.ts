@@ -36,7 +36,15 @@ export function mergeTimeline(audit: AuditEntry[], rollouts: Rollout[], limit = 
   }));
   for (const r of rollouts) {
     const target = `deployment/${r.deployment}`;
-    events.push({ key: `rollout-${r.id}-start`, at: r.createdAt, source: 'rollout', actor: r.startedBy, what: `rollout #${r.id} started`, target, detail: `canary ${r.canaryVersion} against ${r.stableVersion}, steps ${r.steps.join(', ')}% every ${r.intervalSeconds} s` });
+    events.push({
+      key: `rollout-${r.id}-start`,
+      at: r.createdAt,
+      source: 'rollout',
+      actor: r.startedBy,
+      what: `rollout #${r.id} started`,
+      target,
+      detail: `canary ${r.canaryVersion} against ${r.stableVersion}, steps ${r.steps.join(', ')}% every ${r.intervalSeconds} s`,
+    });
     if (r.updatedAt !== r.createdAt) {
       events.push({
         key: `rollout-${r.id}-now`,

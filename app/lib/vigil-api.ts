@@ -61,8 +61,16 @@ export async function vigilJson<T>(path: string, req: VigilRequest = {}): Promis
   try {
     res = await vigilRequest(path, req);
   } catch (err) {
-    const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : 'connection failed';
-    return { ok: false, status: 0, error: 'VIGIL_UNREACHABLE', message: `cannot reach vigil at ${consoleConfig.apiUrl} (${why})` };
+    const why =
+      err instanceof Error && err.name === 'TimeoutError'
+        ? `no answer within ${TIMEOUT_MS / 1000} s`
+        : 'connection failed';
+    return {
+      ok: false,
+      status: 0,
+      error: 'VIGIL_UNREACHABLE',
+      message: `cannot reach vigil at ${consoleConfig.apiUrl} (${why})`,
+    };
   }
   const text = await res.text();
   let body: unknown = null;
@@ -70,7 +78,13 @@ export async function vigilJson<T>(path: string, req: VigilRequest = {}): Promis
     try {
       body = JSON.parse(text);
     } catch {
-      if (res.ok) return { ok: false, status: res.status, error: 'VIGIL_BAD_RESPONSE', message: `vigil answered ${path} with something that is not JSON` };
+      if (res.ok)
+        return {
+          ok: false,
+          status: res.status,
+          error: 'VIGIL_BAD_RESPONSE',
+          message: `vigil answered ${path} with something that is not JSON`,
+        };
     }
   }
   if (!res.ok) return { ok: false, status: res.status, ...readApiError(res.status, res.statusText, body) };

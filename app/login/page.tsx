@@ -25,7 +25,11 @@ function errorMessage(q: Record<string, string | string[] | undefined>): string 
   }
 }
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function LoginPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const error = errorMessage(await searchParams);
   return (
     <main className="login">

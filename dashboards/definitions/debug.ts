@@ -17,7 +17,8 @@ export function debugDashboard(): Dashboard {
   return dashboard({
     uid: 'vigil-debug',
     title: 'vigil / Debug',
-    description: 'Per-replica resources, event-loop lag, batching, inference time by execution provider, model load and cold starts.',
+    description:
+      'Per-replica resources, event-loop lag, batching, inference time by execution provider, model load and cold starts.',
     from: 'now-1h',
     rows: [
       row(
@@ -37,7 +38,8 @@ export function debugDashboard(): Dashboard {
         size(
           timeseries({
             title: 'Replica JavaScript heap used',
-            description: 'V8 heap in use in each replica (kind="heap_used"). Most of a replica\'s memory is the native model session, not this heap.',
+            description:
+              'V8 heap in use in each replica (kind="heap_used"). Most of a replica\'s memory is the native model session, not this heap.',
             unit: 'bytes',
             queries: [{ expr: `vigil_replica_memory_bytes{${SEL}, kind="heap_used"}`, legend: REPLICA_LEGEND }],
           }),
@@ -50,7 +52,12 @@ export function debugDashboard(): Dashboard {
               'CPU used by each replica (user + system), as a fraction of one core: 100% is one full core. ' +
               'The counter resets when a replica is replaced; rate() handles the reset.',
             unit: 'percentunit',
-            queries: [{ expr: `sum by (deployment, version, replica) (rate(vigil_replica_cpu_seconds_total{${SEL}}[$__rate_interval]))`, legend: REPLICA_LEGEND }],
+            queries: [
+              {
+                expr: `sum by (deployment, version, replica) (rate(vigil_replica_cpu_seconds_total{${SEL}}[$__rate_interval]))`,
+                legend: REPLICA_LEGEND,
+              },
+            ],
           }),
           12,
         ),
@@ -71,11 +78,15 @@ export function debugDashboard(): Dashboard {
         size(
           timeseries({
             title: 'Primary process memory',
-            description: 'Resident set size and V8 heap used of the primary process (router and ingress), from the default process and Node.js metrics, per scraped vigil instance.',
+            description:
+              'Resident set size and V8 heap used of the primary process (router and ingress), from the default process and Node.js metrics, per scraped vigil instance.',
             unit: 'bytes',
             queries: [
               { expr: `sum by (instance) (process_resident_memory_bytes ${ONLY_VIGIL})`, legend: '{{instance}} rss' },
-              { expr: `sum by (instance) (nodejs_heap_size_used_bytes ${ONLY_VIGIL})`, legend: '{{instance}} heap used' },
+              {
+                expr: `sum by (instance) (nodejs_heap_size_used_bytes ${ONLY_VIGIL})`,
+                legend: '{{instance}} heap used',
+              },
             ],
           }),
           12,
@@ -83,9 +94,15 @@ export function debugDashboard(): Dashboard {
         size(
           timeseries({
             title: 'Primary process CPU',
-            description: 'CPU used by the primary process (router and ingress) as a fraction of one core; replicas are in the Replica CPU panel.',
+            description:
+              'CPU used by the primary process (router and ingress) as a fraction of one core; replicas are in the Replica CPU panel.',
             unit: 'percentunit',
-            queries: [{ expr: `sum by (instance) (rate(process_cpu_seconds_total[$__rate_interval]) ${ONLY_VIGIL})`, legend: '{{instance}}' }],
+            queries: [
+              {
+                expr: `sum by (instance) (rate(process_cpu_seconds_total[$__rate_interval]) ${ONLY_VIGIL})`,
+                legend: '{{instance}}',
+              },
+            ],
           }),
           12,
         ),
@@ -107,7 +124,8 @@ export function debugDashboard(): Dashboard {
         size(
           timeseries({
             title: 'Average batch size',
-            description: 'Mean rows per session run, per deployment: rate of vigil_batch_size_sum over rate of vigil_batch_size_count.',
+            description:
+              'Mean rows per session run, per deployment: rate of vigil_batch_size_sum over rate of vigil_batch_size_count.',
             unit: 'short',
             queries: [
               {
@@ -121,7 +139,8 @@ export function debugDashboard(): Dashboard {
         size(
           timeseries({
             title: 'Inference duration p50 / p99 by provider',
-            description: 'Duration of one session run (one batch) inside a replica, by execution provider (cpu, cuda, coreml, webgpu).',
+            description:
+              'Duration of one session run (one batch) inside a replica, by execution provider (cpu, cuda, coreml, webgpu).',
             unit: 's',
             queries: [
               { expr: inferenceQuantile(0.5), legend: '{{provider}} p50' },
@@ -153,7 +172,7 @@ export function debugDashboard(): Dashboard {
             description:
               'Replica starts since the vigil primary started, by time from replica start to READY (model load plus warm-up): one bar per ' +
               'vigil_model_load_seconds bucket, labelled with its upper bound in seconds. Cumulative since start rather than over the time range, ' +
-              'because the first loads happen before Prometheus\'s first scrape and a range increase would miss them.',
+              "because the first loads happen before Prometheus's first scrape and a range increase would miss them.",
             unit: 'short',
             decimals: 0,
             queries: [{ expr: `sum by (le) (vigil_model_load_seconds_bucket{${SEL}})` }],
@@ -163,7 +182,8 @@ export function debugDashboard(): Dashboard {
         size(
           stat({
             title: 'Mean model load time',
-            description: 'Mean time from replica start to READY per deployment, over every replica start since the vigil primary started (_sum over _count).',
+            description:
+              'Mean time from replica start to READY per deployment, over every replica start since the vigil primary started (_sum over _count).',
             unit: 's',
             queries: [
               {
@@ -183,16 +203,25 @@ export function debugDashboard(): Dashboard {
               'More than num_replicas means replicas were replaced (see Replica restarts on the on-call dashboard).',
             unit: 'short',
             decimals: 0,
-            queries: [{ expr: `sum by (deployment, version) (vigil_cold_starts_total{${SEL}})`, instant: true, legend: '{{deployment}} {{version}}' }],
+            queries: [
+              {
+                expr: `sum by (deployment, version) (vigil_cold_starts_total{${SEL}})`,
+                instant: true,
+                legend: '{{deployment}} {{version}}',
+              },
+            ],
           }),
           6,
         ),
         size(
           timeseries({
             title: 'Cold starts over time',
-            description: 'Replica starts per 5 minutes, per deployment. Starts before Prometheus\'s first scrape of vigil do not show here; the Cold starts panel counts them.',
+            description:
+              "Replica starts per 5 minutes, per deployment. Starts before Prometheus's first scrape of vigil do not show here; the Cold starts panel counts them.",
             unit: 'short',
-            queries: [{ expr: `sum by (deployment) (increase(vigil_cold_starts_total{${SEL}}[5m]))`, legend: '{{deployment}}' }],
+            queries: [
+              { expr: `sum by (deployment) (increase(vigil_cold_starts_total{${SEL}}[5m]))`, legend: '{{deployment}}' },
+            ],
           }),
           24,
         ),

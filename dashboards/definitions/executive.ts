@@ -20,7 +20,8 @@ export function executiveDashboard(): Dashboard {
   return dashboard({
     uid: 'vigil-executive',
     title: 'vigil / Executive',
-    description: 'Service health at a glance: success rate, latency, traffic and error budget across the selected deployments.',
+    description:
+      'Service health at a glance: success rate, latency, traffic and error budget across the selected deployments.',
     from: 'now-24h',
     rows: [
       row(
@@ -34,7 +35,11 @@ export function executiveDashboard(): Dashboard {
               'Overload (503) and expired deadlines (504) are server-side and do count.',
             unit: 'percentunit',
             decimals: 3,
-            thresholds: [[null, 'red'], [0.99, 'orange'], [0.999, 'green']],
+            thresholds: [
+              [null, 'red'],
+              [0.99, 'orange'],
+              [0.999, 'green'],
+            ],
             queries: [{ expr: `1 - ${fiveXxRatio('$__range')}`, instant: true, legend: 'success rate' }],
           }),
           6,
@@ -44,11 +49,15 @@ export function executiveDashboard(): Dashboard {
           stat({
             title: 'Error budget remaining',
             description:
-              'Fraction of each SLO\'s error budget still unspent over its window, from the recording rule slo:error_budget:remaining. ' +
+              "Fraction of each SLO's error budget still unspent over its window, from the recording rule slo:error_budget:remaining. " +
               NO_DATA_UNTIL_RULES,
             unit: 'percentunit',
             decimals: 1,
-            thresholds: [[null, 'red'], [0.25, 'orange'], [0.5, 'green']],
+            thresholds: [
+              [null, 'red'],
+              [0.25, 'orange'],
+              [0.5, 'green'],
+            ],
             queries: [{ expr: BUDGET, instant: true, legend: BUDGET_LEGEND }],
           }),
           6,
@@ -61,7 +70,11 @@ export function executiveDashboard(): Dashboard {
               '99th percentile of end-to-end request duration at the router (first byte read to last byte written), ' +
               'over the selected time range, estimated from the vigil_request_duration_seconds histogram buckets.',
             unit: 's',
-            thresholds: [[null, 'green'], [0.5, 'orange'], [1, 'red']],
+            thresholds: [
+              [null, 'green'],
+              [0.5, 'orange'],
+              [1, 'red'],
+            ],
             queries: [
               {
                 expr: `histogram_quantile(0.99, sum by (le) (increase(vigil_request_duration_seconds_bucket{${SEL}}[$__range])))`,
@@ -79,7 +92,9 @@ export function executiveDashboard(): Dashboard {
             description: 'Inference responses per second, all status codes, averaged over the selected time range.',
             unit: 'reqps',
             sparkline: false,
-            queries: [{ expr: `sum(rate(vigil_requests_total{${SEL}}[$__range]))`, instant: true, legend: 'requests/s' }],
+            queries: [
+              { expr: `sum(rate(vigil_requests_total{${SEL}}[$__range]))`, instant: true, legend: 'requests/s' },
+            ],
           }),
           4,
           6,
@@ -117,7 +132,8 @@ export function executiveDashboard(): Dashboard {
         size(
           timeseries({
             title: 'Latency p95 / p99',
-            description: 'End-to-end request latency quantiles across the selected deployments, from histogram_quantile over the summed buckets.',
+            description:
+              'End-to-end request latency quantiles across the selected deployments, from histogram_quantile over the summed buckets.',
             unit: 's',
             queries: [
               { expr: latencyQuantile(0.95), legend: 'p95' },
@@ -129,7 +145,8 @@ export function executiveDashboard(): Dashboard {
         size(
           timeseries({
             title: 'Request rate by status class',
-            description: 'Inference responses per second, stacked by HTTP status class (2xx success, 4xx client error, 5xx server error).',
+            description:
+              'Inference responses per second, stacked by HTTP status class (2xx success, 4xx client error, 5xx server error).',
             unit: 'reqps',
             stack: true,
             queries: [
@@ -156,10 +173,17 @@ export function executiveDashboard(): Dashboard {
         size(
           stat({
             title: 'vigil versions running',
-            description: 'Processes reporting vigil_build_info, by vigil version (with the Node.js and ONNX Runtime versions they run on).',
+            description:
+              'Processes reporting vigil_build_info, by vigil version (with the Node.js and ONNX Runtime versions they run on).',
             unit: 'short',
             decimals: 0,
-            queries: [{ expr: 'count by (version, node_version, onnxruntime_version) (vigil_build_info)', instant: true, legend: 'vigil {{version}} (node {{node_version}}, ort {{onnxruntime_version}})' }],
+            queries: [
+              {
+                expr: 'count by (version, node_version, onnxruntime_version) (vigil_build_info)',
+                instant: true,
+                legend: 'vigil {{version}} (node {{node_version}}, ort {{onnxruntime_version}})',
+              },
+            ],
           }),
           24,
           4,

@@ -36,7 +36,8 @@ export function oncallDashboard(): Dashboard {
   return dashboard({
     uid: 'vigil-oncall',
     title: 'vigil / On-call',
-    description: 'Per-deployment latency, errors, rejections, restarts and queueing, and versions, rollouts and replica targets: where to look first when paged.',
+    description:
+      'Per-deployment latency, errors, rejections, restarts and queueing, and versions, rollouts and replica targets: where to look first when paged.',
     from: 'now-1h',
     rows: [
       row(
@@ -49,7 +50,13 @@ export function oncallDashboard(): Dashboard {
               '(needs Prometheus exemplar storage, as in deploy/compose).',
             unit: 's',
             legendCalcs: ['mean', 'max', 'lastNotNull'],
-            queries: [{ expr: byDeploymentQuantile(0.99, 'vigil_request_duration_seconds'), legend: '{{deployment}}', exemplar: true }],
+            queries: [
+              {
+                expr: byDeploymentQuantile(0.99, 'vigil_request_duration_seconds'),
+                legend: '{{deployment}}',
+                exemplar: true,
+              },
+            ],
           }),
           12,
           9,
@@ -57,7 +64,8 @@ export function oncallDashboard(): Dashboard {
         size(
           timeseries({
             title: 'Error rate (5xx ratio) by deployment',
-            description: 'Share of responses that were server errors (5xx), per deployment. 4xx client errors are excluded: they are not vigil failing.',
+            description:
+              'Share of responses that were server errors (5xx), per deployment. 4xx client errors are excluded: they are not vigil failing.',
             unit: 'percentunit',
             min: 0,
             legendCalcs: ['mean', 'max', 'lastNotNull'],
@@ -71,17 +79,25 @@ export function oncallDashboard(): Dashboard {
             title: 'Responses by deployment and code',
             description: 'Inference responses per second, per deployment and HTTP status code.',
             unit: 'reqps',
-            queries: [{ expr: `sum by (deployment, code) (rate(vigil_requests_total{${SEL}}[$__rate_interval]))`, legend: '{{deployment}} {{code}}' }],
+            queries: [
+              {
+                expr: `sum by (deployment, code) (rate(vigil_requests_total{${SEL}}[$__rate_interval]))`,
+                legend: '{{deployment}} {{code}}',
+              },
+            ],
           }),
           12,
         ),
         size(
           heatmap({
             title: 'Request latency distribution',
-            description: 'End-to-end request durations over time, one cell per histogram bucket; colour is the number of requests in that bucket.',
+            description:
+              'End-to-end request durations over time, one cell per histogram bucket; colour is the number of requests in that bucket.',
             unit: 'short',
             bucketUnit: 's',
-            queries: [{ expr: `sum by (le) (increase(vigil_request_duration_seconds_bucket{${SEL}}[$__rate_interval]))` }],
+            queries: [
+              { expr: `sum by (le) (increase(vigil_request_duration_seconds_bucket{${SEL}}[$__rate_interval]))` },
+            ],
           }),
           12,
         ),
@@ -96,7 +112,12 @@ export function oncallDashboard(): Dashboard {
               'invalid (bad input), not_ready, shutting_down, replica_lost (the replica died holding the request).',
             unit: 'reqps',
             stack: true,
-            queries: [{ expr: `sum by (deployment, reason) (rate(vigil_rejected_requests_total{${SEL}}[$__rate_interval]))`, legend: '{{deployment}} {{reason}}' }],
+            queries: [
+              {
+                expr: `sum by (deployment, reason) (rate(vigil_rejected_requests_total{${SEL}}[$__rate_interval]))`,
+                legend: '{{deployment}} {{reason}}',
+              },
+            ],
           }),
           12,
         ),
@@ -108,7 +129,12 @@ export function oncallDashboard(): Dashboard {
               'The series appears only after a first restart; "No data" means none happened.',
             unit: 'short',
             decimals: 0,
-            queries: [{ expr: `sum by (deployment, reason) (increase(vigil_replica_restarts_total{${SEL}}[15m]))`, legend: '{{deployment}} {{reason}}' }],
+            queries: [
+              {
+                expr: `sum by (deployment, reason) (increase(vigil_replica_restarts_total{${SEL}}[15m]))`,
+                legend: '{{deployment}} {{reason}}',
+              },
+            ],
           }),
           12,
         ),
@@ -129,7 +155,8 @@ export function oncallDashboard(): Dashboard {
         size(
           timeseries({
             title: 'Queue wait p99 by deployment',
-            description: '99th percentile time a request waited in the router queue for a replica slot, per deployment.',
+            description:
+              '99th percentile time a request waited in the router queue for a replica slot, per deployment.',
             unit: 's',
             queries: [{ expr: byDeploymentQuantile(0.99, 'vigil_queue_wait_seconds'), legend: '{{deployment}}' }],
           }),
@@ -144,7 +171,9 @@ export function oncallDashboard(): Dashboard {
             unit: 'short',
             decimals: 0,
             stack: true,
-            queries: [{ expr: `sum by (deployment, state) (vigil_replicas{${SEL}})`, legend: '{{deployment}} {{state}}' }],
+            queries: [
+              { expr: `sum by (deployment, state) (vigil_replicas{${SEL}})`, legend: '{{deployment}} {{state}}' },
+            ],
           }),
           24,
         ),
@@ -155,8 +184,8 @@ export function oncallDashboard(): Dashboard {
           timeseries({
             title: 'Traffic share by version',
             description:
-              'Each version\'s share of its deployment\'s unpinned traffic: its vigil_traffic_weight over the sum of the deployment\'s weights. ' +
-              'Pinned requests (x-vigil-version or /versions/{v}) do not follow it. During a rollout the canary\'s share climbs step by step; ' +
+              "Each version's share of its deployment's unpinned traffic: its vigil_traffic_weight over the sum of the deployment's weights. " +
+              "Pinned requests (x-vigil-version or /versions/{v}) do not follow it. During a rollout the canary's share climbs step by step; " +
               'a drop to 0 is a rollback or an abort, and 100% a promotion. Dark and retired versions sit at 0.',
             unit: 'percentunit',
             min: 0,
@@ -176,7 +205,12 @@ export function oncallDashboard(): Dashboard {
               'For the numbers behind a rollback: GET /api/v1/deployments/{name}/rollout or vigil rollout status.',
             unit: 'short',
             decimals: 0,
-            queries: [{ expr: `sum by (deployment, outcome) (vigil_rollouts_total{${SEL}})`, legend: '{{deployment}} {{outcome}}' }],
+            queries: [
+              {
+                expr: `sum by (deployment, outcome) (vigil_rollouts_total{${SEL}})`,
+                legend: '{{deployment}} {{outcome}}',
+              },
+            ],
           }),
           12,
         ),
@@ -198,14 +232,20 @@ export function oncallDashboard(): Dashboard {
           timeseries({
             title: 'Target vs running replicas',
             description:
-              'Replicas the controller is asked to keep per version (vigil_target_replicas: num_replicas, the autoscaler\'s target, or 0 once retired) ' +
+              "Replicas the controller is asked to keep per version (vigil_target_replicas: num_replicas, the autoscaler's target, or 0 once retired) " +
               'against the replicas RUNNING. Running below target for long means replicas fail to start or crash; ' +
               'an autoscaled target that stops rising under load may be capped by the memory budget (vigil_autoscaler_memory_capped).',
             unit: 'short',
             decimals: 0,
             queries: [
-              { expr: `sum by (deployment, version) (vigil_target_replicas{${SEL}})`, legend: '{{deployment}}/{{version}} target' },
-              { expr: `sum by (deployment, version) (vigil_replicas{${SEL}, state="RUNNING"})`, legend: '{{deployment}}/{{version}} running' },
+              {
+                expr: `sum by (deployment, version) (vigil_target_replicas{${SEL}})`,
+                legend: '{{deployment}}/{{version}} target',
+              },
+              {
+                expr: `sum by (deployment, version) (vigil_replicas{${SEL}, state="RUNNING"})`,
+                legend: '{{deployment}}/{{version}} running',
+              },
             ],
           }),
           12,
@@ -219,7 +259,7 @@ export function oncallDashboard(): Dashboard {
             description:
               'Nodes Prometheus scrapes (count of vigil_build_info), how many say they lead (vigil_leader: exactly 1 when healthy; 0 for a few seconds after the leader dies, until another takes over), ' +
               'and how many receive state changes (vigil_state_in_sync). A node out of sync lost its connection to Postgres: it serves on with its last state and reloads everything when it is back. ' +
-              'GET /api/v1/cluster, or the console\'s Debug page, names them.',
+              "GET /api/v1/cluster, or the console's Debug page, names them.",
             unit: 'short',
             decimals: 0,
             queries: [
@@ -239,8 +279,14 @@ export function oncallDashboard(): Dashboard {
             unit: 'short',
             decimals: 0,
             queries: [
-              { expr: 'sum by (instance) (increase(vigil_leader_fenced_writes_total[$__rate_interval]))', legend: '{{instance}} fenced' },
-              { expr: 'sum by (instance) (increase(vigil_state_resyncs_total[$__rate_interval]))', legend: '{{instance}} resyncs' },
+              {
+                expr: 'sum by (instance) (increase(vigil_leader_fenced_writes_total[$__rate_interval]))',
+                legend: '{{instance}} fenced',
+              },
+              {
+                expr: 'sum by (instance) (increase(vigil_state_resyncs_total[$__rate_interval]))',
+                legend: '{{instance}} resyncs',
+              },
             ],
           }),
           12,

@@ -131,7 +131,10 @@ export function listAlerts(
     .where(
       states === undefined
         ? undefined
-        : and(inArray(alerts.state, [...states]), activeOnly ? or(isNull(alerts.endsAt), gt(alerts.endsAt, params.now ?? new Date())) : undefined),
+        : and(
+            inArray(alerts.state, [...states]),
+            activeOnly ? or(isNull(alerts.endsAt), gt(alerts.endsAt, params.now ?? new Date())) : undefined,
+          ),
     )
     .orderBy(desc(alerts.updatedAt), asc(alerts.fingerprint));
   return params.limit === undefined ? query : query.limit(params.limit);

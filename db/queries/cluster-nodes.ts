@@ -15,7 +15,10 @@ export async function beat(db: Db, b: NodeBeat): Promise<void> {
   await db
     .insert(clusterNodes)
     .values({ instance: b.instance, name: b.name, url: b.url, report: b.report })
-    .onConflictDoUpdate({ target: clusterNodes.instance, set: { url: b.url, report: b.report, heartbeatAt: sql`now()`, stoppedAt: null } });
+    .onConflictDoUpdate({
+      target: clusterNodes.instance,
+      set: { url: b.url, report: b.report, heartbeatAt: sql`now()`, stoppedAt: null },
+    });
 }
 
 export async function markStopped(db: Db, instance: string): Promise<void> {
@@ -27,7 +30,10 @@ export type NodeRow = ClusterNode & { ageSeconds: number };
 /** Nodes heard from within `withinSeconds` (and stopped ones, until then), newest first; ages by the database's clock. */
 export async function listNodes(db: Db, withinSeconds: number): Promise<NodeRow[]> {
   const rows = await db
-    .select({ node: clusterNodes, ageSeconds: sql<number>`extract(epoch from (now() - ${clusterNodes.heartbeatAt}))`.mapWith(Number) })
+    .select({
+      node: clusterNodes,
+      ageSeconds: sql<number>`extract(epoch from (now() - ${clusterNodes.heartbeatAt}))`.mapWith(Number),
+    })
     .from(clusterNodes)
     .where(sql`${clusterNodes.heartbeatAt} > now() - make_interval(secs => ${withinSeconds})`)
     .orderBy(desc(clusterNodes.startedAt));
@@ -36,5 +42,7 @@ export async function listNodes(db: Db, withinSeconds: number): Promise<NodeRow[
 
 /** Forgets nodes not heard from for `olderThanSeconds`. */
 export async function pruneNodes(db: Db, olderThanSeconds: number): Promise<void> {
-  await db.delete(clusterNodes).where(lt(clusterNodes.heartbeatAt, sql`now() - make_interval(secs => ${olderThanSeconds})`));
+  await db
+    .delete(clusterNodes)
+    .where(lt(clusterNodes.heartbeatAt, sql`now() - make_interval(secs => ${olderThanSeconds})`));
 }

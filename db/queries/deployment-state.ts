@@ -41,10 +41,19 @@ interface StoredConfig {
 export async function loadDeploymentState(db: Db, deployment: string): Promise<StoredDeploymentState | undefined> {
   const [row] = await db.select().from(deployments).where(eq(deployments.name, deployment));
   if (!row) return undefined;
-  const versions = await db.select().from(deploymentVersions).where(eq(deploymentVersions.deployment, deployment)).orderBy(asc(deploymentVersions.position), asc(deploymentVersions.version));
+  const versions = await db
+    .select()
+    .from(deploymentVersions)
+    .where(eq(deploymentVersions.deployment, deployment))
+    .orderBy(asc(deploymentVersions.position), asc(deploymentVersions.version));
   const config = row.config as StoredConfig;
   // A seed written as one string (an earlier vigil) is treated as none.
-  return { versions, mirror: config.mirror ?? null, revision: row.revision, seed: typeof config.seed === 'object' && config.seed !== null ? config.seed : null };
+  return {
+    versions,
+    mirror: config.mirror ?? null,
+    revision: row.revision,
+    seed: typeof config.seed === 'object' && config.seed !== null ? config.seed : null,
+  };
 }
 
 /**
@@ -54,26 +63,61 @@ export async function loadDeploymentState(db: Db, deployment: string): Promise<S
  * write is vigil.yaml seeding the state; other writes keep the stored one. Pass the transaction
  * that makes the change it belongs to. Returns the new revision.
  */
-export async function saveDeploymentState(tx: Db, deployment: string, versions: readonly VersionStateRow[], mirror: StoredDeploymentState['mirror'], seed?: FileSeed): Promise<number> {
-  const configSql = seed === undefined ? sql`jsonb_set(${deployments.config}, '{mirror}', ${JSON.stringify(mirror)}::jsonb)` : sql`${JSON.stringify({ mirror, seed })}::jsonb`;
+export async function saveDeploymentState(
+  tx: Db,
+  deployment: string,
+  versions: readonly VersionStateRow[],
+  mirror: StoredDeploymentState['mirror'],
+  seed?: FileSeed,
+): Promise<number> {
+  const configSql =
+    seed === undefined
+      ? sql`jsonb_set(${deployments.config}, '{mirror}', ${JSON.stringify(mirror)}::jsonb)`
+      : sql`${JSON.stringify({ mirror, seed })}::jsonb`;
   const [saved] = await tx
     .insert(deployments)
     .values({ name: deployment, config: seed === undefined ? { mirror } : { mirror, seed }, revision: 1 })
-    .onConflictDoUpdate({ target: deployments.name, set: { config: configSql, revision: sql`${deployments.revision} + 1`, updatedAt: sql`now()` } })
+    .onConflictDoUpdate({
+      target: deployments.name,
+      set: { config: configSql, revision: sql`${deployments.revision} + 1`, updatedAt: sql`now()` },
+    })
     .returning({ revision: deployments.revision });
   for (const v of versions) {
     await tx
       .insert(deploymentVersions)
-      .values({ deployment, version: v.version, model: v.model, weight: v.weight, position: v.position, state: v.state, fault: v.fault, replicas: v.replicas, autoscaleTarget: v.autoscaleTarget })
+      .values({
+        deployment,
+        version: v.version,
+        model: v.model,
+        weight: v.weight,
+        position: v.position,
+        state: v.state,
+        fault: v.fault,
+        replicas: v.replicas,
+        autoscaleTarget: v.autoscaleTarget,
+      })
       .onConflictDoUpdate({
         target: [deploymentVersions.deployment, deploymentVersions.version],
-        set: { model: v.model, weight: v.weight, position: v.position, state: v.state, fault: v.fault, replicas: v.replicas, autoscaleTarget: v.autoscaleTarget },
+        set: {
+          model: v.model,
+          weight: v.weight,
+          position: v.position,
+          state: v.state,
+          fault: v.fault,
+          replicas: v.replicas,
+          autoscaleTarget: v.autoscaleTarget,
+        },
       });
   }
   await tx.delete(deploymentVersions).where(
     and(
       eq(deploymentVersions.deployment, deployment),
-      versions.length ? notInArray(deploymentVersions.version, versions.map((v) => v.version)) : undefined,
+      versions.length
+        ? notInArray(
+            deploymentVersions.version,
+            versions.map((v) => v.version),
+          )
+        : undefined,
     ),
   );
   await notifyState(tx, { kind: 'deployment', name: deployment });

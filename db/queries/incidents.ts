@@ -5,14 +5,20 @@ import { incidents, type IncidentStatus } from '../schema/incidents.ts';
 export type Incident = typeof incidents.$inferSelect;
 
 /** Opens an incident for a paging alert unless one is already open for it. */
-export async function openIncidentForAlert(tx: Db, p: { fingerprint: string; title: string; severity: string; at: Date }): Promise<Incident> {
+export async function openIncidentForAlert(
+  tx: Db,
+  p: { fingerprint: string; title: string; severity: string; at: Date },
+): Promise<Incident> {
   const [open] = await tx
     .select()
     .from(incidents)
     .where(and(eq(incidents.alertFingerprint, p.fingerprint), eq(incidents.status, 'open')))
     .limit(1);
   if (open) return open;
-  const [row] = await tx.insert(incidents).values({ title: p.title, severity: p.severity, alertFingerprint: p.fingerprint, status: 'open', openedAt: p.at }).returning();
+  const [row] = await tx
+    .insert(incidents)
+    .values({ title: p.title, severity: p.severity, alertFingerprint: p.fingerprint, status: 'open', openedAt: p.at })
+    .returning();
   return row!;
 }
 
@@ -26,5 +32,7 @@ export async function resolveIncidentForAlert(tx: Db, p: { fingerprint: string; 
 
 export function listIncidents(db: Db, p: { status?: IncidentStatus; limit?: number } = {}): Promise<Incident[]> {
   const q = db.select().from(incidents);
-  return (p.status ? q.where(eq(incidents.status, p.status)) : q).orderBy(desc(incidents.openedAt)).limit(p.limit ?? 100);
+  return (p.status ? q.where(eq(incidents.status, p.status)) : q)
+    .orderBy(desc(incidents.openedAt))
+    .limit(p.limit ?? 100);
 }

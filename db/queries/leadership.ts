@@ -36,7 +36,9 @@ export async function holdsEpoch(tx: Db, epoch: number, instance: string): Promi
   return rows.length === 1;
 }
 
-export async function readLeadership(db: Db): Promise<{ epoch: number; holder: string | null; acquiredAt: Date | null; renewedAt: Date | null } | undefined> {
+export async function readLeadership(
+  db: Db,
+): Promise<{ epoch: number; holder: string | null; acquiredAt: Date | null; renewedAt: Date | null } | undefined> {
   const [row] = await db.select().from(leadership).where(eq(leadership.id, 1));
   return row && { epoch: row.epoch, holder: row.holder, acquiredAt: row.acquiredAt, renewedAt: row.renewedAt };
 }

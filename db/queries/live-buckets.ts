@@ -18,17 +18,40 @@ export async function writeLiveBuckets(db: Db, node: string, rows: readonly Live
       .values(rows.slice(i, i + ROWS_PER_STATEMENT).map((r) => ({ node, ...r })))
       .onConflictDoUpdate({
         target: [liveBuckets.node, liveBuckets.deployment, liveBuckets.version, liveBuckets.second],
-        set: { requests: sql`excluded.requests`, errors: sql`excluded.errors`, latencyCounts: sql`excluded.latency_counts`, updatedAt: sql`now()` },
+        set: {
+          requests: sql`excluded.requests`,
+          errors: sql`excluded.errors`,
+          latencyCounts: sql`excluded.latency_counts`,
+          updatedAt: sql`now()`,
+        },
       });
   }
 }
 
 /** Other nodes' rows changed after `since` (all of them when undefined), from `fromSecond` on. */
-export async function liveBucketsChanged(db: Db, params: { excludeNode: string; since?: Date; fromSecond: number }): Promise<Array<LiveRow & { node: string; updatedAt: Date }>> {
+export async function liveBucketsChanged(
+  db: Db,
+  params: { excludeNode: string; since?: Date; fromSecond: number },
+): Promise<Array<LiveRow & { node: string; updatedAt: Date }>> {
   return db
-    .select({ node: liveBuckets.node, deployment: liveBuckets.deployment, version: liveBuckets.version, second: liveBuckets.second, requests: liveBuckets.requests, errors: liveBuckets.errors, latencyCounts: liveBuckets.latencyCounts, updatedAt: liveBuckets.updatedAt })
+    .select({
+      node: liveBuckets.node,
+      deployment: liveBuckets.deployment,
+      version: liveBuckets.version,
+      second: liveBuckets.second,
+      requests: liveBuckets.requests,
+      errors: liveBuckets.errors,
+      latencyCounts: liveBuckets.latencyCounts,
+      updatedAt: liveBuckets.updatedAt,
+    })
     .from(liveBuckets)
-    .where(and(ne(liveBuckets.node, params.excludeNode), params.since ? gt(liveBuckets.updatedAt, params.since) : undefined, sql`${liveBuckets.second} >= ${params.fromSecond}`));
+    .where(
+      and(
+        ne(liveBuckets.node, params.excludeNode),
+        params.since ? gt(liveBuckets.updatedAt, params.since) : undefined,
+        sql`${liveBuckets.second} >= ${params.fromSecond}`,
+      ),
+    );
 }
 
 export async function pruneLiveBuckets(db: Db, beforeSecond: number): Promise<void> {

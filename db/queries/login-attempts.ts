@@ -31,9 +31,13 @@ export async function claimLoginAttempt<R>(
         pair: sql<number>`count(*) filter (where ${mine})`.mapWith(Number),
         pairOldest: sql<string | null>`min(${loginAttempts.at}) filter (where ${mine})`,
         address: sql<number>`count(*) filter (where ${loginAttempts.address} = ${p.address})`.mapWith(Number),
-        addressOldest: sql<string | null>`min(${loginAttempts.at}) filter (where ${loginAttempts.address} = ${p.address})`,
+        addressOldest: sql<
+          string | null
+        >`min(${loginAttempts.at}) filter (where ${loginAttempts.address} = ${p.address})`,
         user: sql<number>`count(*) filter (where ${loginAttempts.username} = ${p.username})`.mapWith(Number),
-        userOldest: sql<string | null>`min(${loginAttempts.at}) filter (where ${loginAttempts.username} = ${p.username})`,
+        userOldest: sql<
+          string | null
+        >`min(${loginAttempts.at}) filter (where ${loginAttempts.username} = ${p.username})`,
       })
       .from(loginAttempts)
       .where(
@@ -62,14 +66,24 @@ export async function claimLoginAttempt<R>(
  * Records how a claimed attempt ended. A success forgives the earlier failures of the same user
  * from the same address, so a few typos do not linger against the next mistake.
  */
-export async function settleLoginAttempt(db: Db, id: number, outcome: Exclude<LoginOutcome, 'pending' | 'cleared'>): Promise<void> {
+export async function settleLoginAttempt(
+  db: Db,
+  id: number,
+  outcome: Exclude<LoginOutcome, 'pending' | 'cleared'>,
+): Promise<void> {
   await withTransaction(db, async (tx) => {
     const [row] = await tx.update(loginAttempts).set({ outcome }).where(eq(loginAttempts.id, id)).returning();
     if (!row || outcome !== 'succeeded') return;
     await tx
       .update(loginAttempts)
       .set({ outcome: 'cleared' })
-      .where(and(eq(loginAttempts.username, row.username), eq(loginAttempts.address, row.address), eq(loginAttempts.outcome, 'failed')));
+      .where(
+        and(
+          eq(loginAttempts.username, row.username),
+          eq(loginAttempts.address, row.address),
+          eq(loginAttempts.outcome, 'failed'),
+        ),
+      );
   });
 }
 

@@ -81,11 +81,7 @@ export async function markDelivered(db: Db, id: number, at: Date): Promise<void>
 }
 
 /** Records a failed attempt and when to try again (the caller picks the back-off). */
-export async function markFailed(
-  db: Db,
-  id: number,
-  params: { error: string; nextAttemptAt: Date },
-): Promise<void> {
+export async function markFailed(db: Db, id: number, params: { error: string; nextAttemptAt: Date }): Promise<void> {
   await db
     .update(webhookOutbox)
     .set({

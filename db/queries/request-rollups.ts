@@ -12,7 +12,18 @@ const ROWS_PER_STATEMENT = 1000;
  * each latency bucket, element by element) increased, so flushes and nodes add up.
  */
 export async function addRequestRollups(db: Db, rows: readonly HistoryRow[], node = ''): Promise<void> {
-  const values = rows.map((r) => ({ deployment: r.deployment, version: r.version, node, bucketStart: new Date(r.bucketStart), bucketSeconds: r.bucketSeconds, total: r.total, errors: r.errors, latencyCounts: r.latencyCounts, latencySumSeconds: r.latencySumSeconds, cpuSeconds: r.cpuSeconds }));
+  const values = rows.map((r) => ({
+    deployment: r.deployment,
+    version: r.version,
+    node,
+    bucketStart: new Date(r.bucketStart),
+    bucketSeconds: r.bucketSeconds,
+    total: r.total,
+    errors: r.errors,
+    latencyCounts: r.latencyCounts,
+    latencySumSeconds: r.latencySumSeconds,
+    cpuSeconds: r.cpuSeconds,
+  }));
   for (let i = 0; i < values.length; i += ROWS_PER_STATEMENT) {
     await db
       .insert(requestRollups)
@@ -34,14 +45,45 @@ export async function addRequestRollups(db: Db, rows: readonly HistoryRow[], nod
 /** Every node's rows since `since`, summed per deployment, version and minute. */
 export async function loadRequestRollups(db: Db, since: Date): Promise<HistoryRow[]> {
   const rows = await db.select().from(requestRollups).where(gte(requestRollups.bucketStart, since));
-  return rows.map((r) => ({ deployment: r.deployment, version: r.version, bucketStart: r.bucketStart.getTime(), bucketSeconds: r.bucketSeconds, total: r.total, errors: r.errors, latencyCounts: r.latencyCounts.map(Number), latencySumSeconds: r.latencySumSeconds, cpuSeconds: r.cpuSeconds }));
+  return rows.map((r) => ({
+    deployment: r.deployment,
+    version: r.version,
+    bucketStart: r.bucketStart.getTime(),
+    bucketSeconds: r.bucketSeconds,
+    total: r.total,
+    errors: r.errors,
+    latencyCounts: r.latencyCounts.map(Number),
+    latencySumSeconds: r.latencySumSeconds,
+    cpuSeconds: r.cpuSeconds,
+  }));
 }
 
 /** Other nodes' minute rows (absolute counts) changed after `since`, or all since `fromStart` when `since` is undefined. */
-export async function requestRollupsChanged(db: Db, params: { excludeNode: string; since?: Date; fromStart: Date }): Promise<Array<HistoryRow & { node: string; updatedAt: Date }>> {
+export async function requestRollupsChanged(
+  db: Db,
+  params: { excludeNode: string; since?: Date; fromStart: Date },
+): Promise<Array<HistoryRow & { node: string; updatedAt: Date }>> {
   const rows = await db
     .select()
     .from(requestRollups)
-    .where(and(ne(requestRollups.node, params.excludeNode), params.since ? gt(requestRollups.updatedAt, params.since) : undefined, gte(requestRollups.bucketStart, params.fromStart)));
-  return rows.map((r) => ({ node: r.node, updatedAt: r.updatedAt, deployment: r.deployment, version: r.version, bucketStart: r.bucketStart.getTime(), bucketSeconds: r.bucketSeconds, total: r.total, errors: r.errors, latencyCounts: r.latencyCounts.map(Number), latencySumSeconds: r.latencySumSeconds, cpuSeconds: r.cpuSeconds }));
+    .where(
+      and(
+        ne(requestRollups.node, params.excludeNode),
+        params.since ? gt(requestRollups.updatedAt, params.since) : undefined,
+        gte(requestRollups.bucketStart, params.fromStart),
+      ),
+    );
+  return rows.map((r) => ({
+    node: r.node,
+    updatedAt: r.updatedAt,
+    deployment: r.deployment,
+    version: r.version,
+    bucketStart: r.bucketStart.getTime(),
+    bucketSeconds: r.bucketSeconds,
+    total: r.total,
+    errors: r.errors,
+    latencyCounts: r.latencyCounts.map(Number),
+    latencySumSeconds: r.latencySumSeconds,
+    cpuSeconds: r.cpuSeconds,
+  }));
 }

@@ -13,7 +13,11 @@ export async function insertRollout(tx: Db, rollout: NewRollout): Promise<Rollou
 
 /** The Progressing or Paused rollout of each deployment (at most one each, by a unique index). */
 export function listActiveRollouts(db: Db): Promise<Rollout[]> {
-  return db.select().from(rollouts).where(inArray(rollouts.status, [...activeRolloutStatuses])).orderBy(rollouts.id);
+  return db
+    .select()
+    .from(rollouts)
+    .where(inArray(rollouts.status, [...activeRolloutStatuses]))
+    .orderBy(rollouts.id);
 }
 
 export function listRollouts(db: Db, params: { deployment?: string; limit: number }): Promise<Rollout[]> {
@@ -32,14 +36,23 @@ export async function getRollout(db: Db, id: number): Promise<Rollout | undefine
 
 /** Whether a rollout of this deployment ever used this canary version (vigil.yaml rollouts start once). */
 export async function hasRolloutOf(db: Db, deployment: string, canaryVersion: string): Promise<boolean> {
-  const rows = await db.select({ id: rollouts.id }).from(rollouts).where(and(eq(rollouts.deployment, deployment), eq(rollouts.canaryVersion, canaryVersion))).limit(1);
+  const rows = await db
+    .select({ id: rollouts.id })
+    .from(rollouts)
+    .where(and(eq(rollouts.deployment, deployment), eq(rollouts.canaryVersion, canaryVersion)))
+    .limit(1);
   return rows.length > 0;
 }
 
 export type RolloutPatch = Partial<Pick<Rollout, 'status' | 'stepIndex' | 'canaryWeight' | 'reason' | 'analysis'>>;
 
 /** Applies `patch` only if the rollout is still in `expected` status; undefined when it was not. */
-export async function updateRollout(tx: Db, id: number, expected: RolloutStatus, patch: RolloutPatch): Promise<Rollout | undefined> {
+export async function updateRollout(
+  tx: Db,
+  id: number,
+  expected: RolloutStatus,
+  patch: RolloutPatch,
+): Promise<Rollout | undefined> {
   const [row] = await tx
     .update(rollouts)
     .set({ ...patch, updatedAt: new Date() })

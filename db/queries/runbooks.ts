@@ -35,7 +35,11 @@ export interface RunbookContent {
 async function stepsOf(db: Db, runbookIds: number[]): Promise<Map<number, RunbookStep[]>> {
   const byRunbook = new Map<number, RunbookStep[]>(runbookIds.map((id) => [id, []]));
   if (runbookIds.length === 0) return byRunbook;
-  const rows = await db.select().from(runbookSteps).where(inArray(runbookSteps.runbookId, runbookIds)).orderBy(asc(runbookSteps.runbookId), asc(runbookSteps.position));
+  const rows = await db
+    .select()
+    .from(runbookSteps)
+    .where(inArray(runbookSteps.runbookId, runbookIds))
+    .orderBy(asc(runbookSteps.runbookId), asc(runbookSteps.position));
   for (const s of rows) byRunbook.get(s.runbookId)!.push(s);
   return byRunbook;
 }
@@ -44,7 +48,10 @@ async function stepsOf(db: Db, runbookIds: number[]): Promise<Map<number, Runboo
  * Runbooks by slug, with their steps; `tag` and `alertName` keep those whose arrays contain the
  * value (`@>`, which the GIN indexes serve).
  */
-export async function listRunbooks(db: Db, params: { tag?: string; alertName?: string } = {}): Promise<RunbookWithSteps[]> {
+export async function listRunbooks(
+  db: Db,
+  params: { tag?: string; alertName?: string } = {},
+): Promise<RunbookWithSteps[]> {
   const rows = await db
     .select()
     .from(runbooks)
@@ -55,7 +62,10 @@ export async function listRunbooks(db: Db, params: { tag?: string; alertName?: s
       ),
     )
     .orderBy(asc(runbooks.slug));
-  const steps = await stepsOf(db, rows.map((r) => r.id));
+  const steps = await stepsOf(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.map((runbook) => ({ runbook, steps: steps.get(runbook.id)! }));
 }
 
@@ -77,7 +87,10 @@ export function listRunbookExecutions(db: Db, runbookId: number, limit = 50): Pr
 }
 
 /** One runbook with its steps and its 50 newest executions, or undefined. */
-export async function getRunbookDetail(db: Db, slug: string): Promise<(RunbookWithSteps & { executions: RunbookExecution[] }) | undefined> {
+export async function getRunbookDetail(
+  db: Db,
+  slug: string,
+): Promise<(RunbookWithSteps & { executions: RunbookExecution[] }) | undefined> {
   const found = await getRunbook(db, slug);
   if (!found) return undefined;
   return { ...found, executions: await listRunbookExecutions(db, found.runbook.id, 50) };
@@ -96,7 +109,13 @@ export function insertRunbook(db: Db, slug: string, content: RunbookContent): Pr
   return withTransaction(db, async (tx) => {
     const [runbook] = await tx
       .insert(runbooks)
-      .values({ slug, title: content.title, bodyMd: content.bodyMd, tags: content.tags, alertNames: content.alertNames })
+      .values({
+        slug,
+        title: content.title,
+        bodyMd: content.bodyMd,
+        tags: content.tags,
+        alertNames: content.alertNames,
+      })
       .onConflictDoNothing({ target: runbooks.slug })
       .returning();
     if (!runbook) return undefined;
@@ -135,7 +154,10 @@ export function deleteRunbook(db: Db, slug: string): Promise<DeleteRunbookResult
     // foreign key) rather than slipping in between the count and the delete.
     const [runbook] = await tx.select().from(runbooks).where(eq(runbooks.slug, slug)).for('update');
     if (!runbook) return { missing: true } as const;
-    const [ran] = await tx.select({ n: count() }).from(runbookExecutions).where(eq(runbookExecutions.runbookId, runbook.id));
+    const [ran] = await tx
+      .select({ n: count() })
+      .from(runbookExecutions)
+      .where(eq(runbookExecutions.runbookId, runbook.id));
     if (ran && ran.n > 0) return { executions: ran.n };
     await tx.delete(runbooks).where(eq(runbooks.id, runbook.id));
     return { deleted: runbook };

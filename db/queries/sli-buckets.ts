@@ -83,10 +83,7 @@ export async function sliTotalsSince(
 }
 
 /** The buckets of one SLO starting in [from, to), oldest first. */
-export function sliBucketsBetween(
-  db: Db,
-  params: { sloId: string; from: Date; to: Date },
-): Promise<SliBucket[]> {
+export function sliBucketsBetween(db: Db, params: { sloId: string; from: Date; to: Date }): Promise<SliBucket[]> {
   return db
     .select()
     .from(sliBuckets)
@@ -104,9 +101,18 @@ export function sliBucketsBetween(
  * Other nodes' buckets (absolute counts) that changed after `since`, or all of them starting
  * at or after `fromStart` when `since` is undefined: how a node sees the counts of the others.
  */
-export function sliBucketsChanged(db: Db, params: { excludeNode: string; since?: Date; fromStart: Date }): Promise<SliBucket[]> {
+export function sliBucketsChanged(
+  db: Db,
+  params: { excludeNode: string; since?: Date; fromStart: Date },
+): Promise<SliBucket[]> {
   return db
     .select()
     .from(sliBuckets)
-    .where(and(ne(sliBuckets.node, params.excludeNode), params.since ? gt(sliBuckets.updatedAt, params.since) : undefined, gte(sliBuckets.bucketStart, params.fromStart)));
+    .where(
+      and(
+        ne(sliBuckets.node, params.excludeNode),
+        params.since ? gt(sliBuckets.updatedAt, params.since) : undefined,
+        gte(sliBuckets.bucketStart, params.fromStart),
+      ),
+    );
 }

@@ -18,8 +18,20 @@ export async function findUserByName(db: Db, username: string): Promise<User | u
   return row;
 }
 
-export function listUsers(db: Db): Promise<Pick<User, 'id' | 'username' | 'role' | 'createdAt' | 'disabledAt' | 'lastLoginAt'>[]> {
-  return db.select({ id: users.id, username: users.username, role: users.role, createdAt: users.createdAt, disabledAt: users.disabledAt, lastLoginAt: users.lastLoginAt }).from(users).orderBy(asc(users.username));
+export function listUsers(
+  db: Db,
+): Promise<Pick<User, 'id' | 'username' | 'role' | 'createdAt' | 'disabledAt' | 'lastLoginAt'>[]> {
+  return db
+    .select({
+      id: users.id,
+      username: users.username,
+      role: users.role,
+      createdAt: users.createdAt,
+      disabledAt: users.disabledAt,
+      lastLoginAt: users.lastLoginAt,
+    })
+    .from(users)
+    .orderBy(asc(users.username));
 }
 
 export async function countUsers(db: Db): Promise<number> {
@@ -32,25 +44,45 @@ function hashSessionToken(token: string): string {
 }
 
 /** Opens a session for a user; returns the token (shown once, kept in the cookie) and the row. */
-export async function createSession(db: Db, params: { userId: number; ttlSeconds: number; clientAddress: string | null; now?: Date }): Promise<{ token: string; session: Session }> {
+export async function createSession(
+  db: Db,
+  params: { userId: number; ttlSeconds: number; clientAddress: string | null; now?: Date },
+): Promise<{ token: string; session: Session }> {
   const now = params.now ?? new Date();
   const token = SESSION_PREFIX + randomBytes(32).toString('base64url');
   const [session] = await db
     .insert(sessions)
-    .values({ tokenHash: hashSessionToken(token), userId: params.userId, csrfToken: randomBytes(24).toString('base64url'), expiresAt: new Date(now.getTime() + params.ttlSeconds * 1000), clientAddress: params.clientAddress })
+    .values({
+      tokenHash: hashSessionToken(token),
+      userId: params.userId,
+      csrfToken: randomBytes(24).toString('base64url'),
+      expiresAt: new Date(now.getTime() + params.ttlSeconds * 1000),
+      clientAddress: params.clientAddress,
+    })
     .returning();
   await db.update(users).set({ lastLoginAt: now }).where(eq(users.id, params.userId));
   return { token, session: session! };
 }
 
 /** The live session (not expired, not revoked, user not disabled) a token names, with its user. */
-export async function findSession(db: Db, token: string, now: Date = new Date()): Promise<{ session: Session; user: User } | undefined> {
+export async function findSession(
+  db: Db,
+  token: string,
+  now: Date = new Date(),
+): Promise<{ session: Session; user: User } | undefined> {
   if (!token.startsWith(SESSION_PREFIX)) return undefined;
   const [row] = await db
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, hashSessionToken(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), isNull(users.disabledAt)));
+    .where(
+      and(
+        eq(sessions.tokenHash, hashSessionToken(token)),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, now),
+        isNull(users.disabledAt),
+      ),
+    );
   return row;
 }
 
@@ -85,6 +117,9 @@ export async function updateUser(
 
 /** Admins who can still log in, used to refuse taking the last one away. */
 export async function countActiveAdmins(db: Db): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(users).where(and(eq(users.role, 'admin'), isNull(users.disabledAt)));
+  const [row] = await db
+    .select({ n: count() })
+    .from(users)
+    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt)));
   return row?.n ?? 0;
 }

@@ -31,10 +31,7 @@ export const slos = pgTable(
     check('slos_objective_check', sql`${t.objective} > 0 and ${t.objective} < 1`),
     check('slos_window_check', sql`${t.windowSeconds} > 0`),
     // coalesce: a bare `threshold > 0` is null for a null threshold, and CHECK lets null pass.
-    check(
-      'slos_latency_threshold_check',
-      sql`${t.kind} <> 'latency' or coalesce(${t.latencyThresholdSeconds}, 0) > 0`,
-    ),
+    check('slos_latency_threshold_check', sql`${t.kind} <> 'latency' or coalesce(${t.latencyThresholdSeconds}, 0) > 0`),
   ],
 );
 

@@ -26,9 +26,7 @@ export const webhookOutbox = pgTable(
   (t) => [
     // The sender polls for due rows every few seconds. Delivered rows are most of the table
     // and never due again, so the index leaves them out and stays small.
-    index('webhook_outbox_due_idx')
-      .on(t.nextAttemptAt)
-      .where(sql`${t.deliveredAt} is null`),
+    index('webhook_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.deliveredAt} is null`),
   ],
 );
 

@@ -36,7 +36,10 @@ export default defineDeployment({
     const image = await decode(request.body);
     const det = detInput(image);
     const detOut = await call(ctx.handle('det'), { datatype: 'FP32', shape: det.shape, data: det.tensor });
-    const boxes = boxesFromProbabilityMap(detOut.data as Float32Array, det.width, det.height, det.scaleX, det.scaleY, { originalWidth: image.width, originalHeight: image.height });
+    const boxes = boxesFromProbabilityMap(detOut.data as Float32Array, det.width, det.height, det.scaleX, det.scaleY, {
+      originalWidth: image.width,
+      originalHeight: image.height,
+    });
     if (boxes.length === 0) return respond('', { contentType: 'application/x-ndjson' });
 
     let patches = boxes.map((b) => cropTextPatch(image, b.quad));
@@ -53,13 +56,19 @@ export default defineDeployment({
         return { text, confidence: Math.round(confidence * 1e4) / 1e4, box: boxes[i]!.quad };
       }),
     );
-    const body = lines.filter((l) => l.text !== '').map((l) => JSON.stringify(l)).join('\n');
+    const body = lines
+      .filter((l) => l.text !== '')
+      .map((l) => JSON.stringify(l))
+      .join('\n');
     return respond(body === '' ? '' : `${body}\n`, { contentType: 'application/x-ndjson' });
   },
 });
 
 /** One model call with the input `x`; its single output. */
-async function call(handle: { call(input: unknown): Promise<Record<string, Tensor>> }, x: Omit<Tensor, 'name'>): Promise<Tensor> {
+async function call(
+  handle: { call(input: unknown): Promise<Record<string, Tensor>> },
+  x: Omit<Tensor, 'name'>,
+): Promise<Tensor> {
   const outputs = await handle.call({ x });
   return Object.values(outputs)[0]!;
 }
@@ -69,8 +78,16 @@ async function decode(body: Uint8Array): Promise<RgbImage> {
   try {
     pipeline = sharp(body, { limitInputPixels: MAX_PIXELS }).removeAlpha().toColourspace('srgb');
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-    return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    return {
+      width: info.width,
+      height: info.height,
+      channels: 3,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    };
   } catch (err) {
-    throw new VigilError('VIGIL_ERR_INVALID_BODY', `not a PNG or JPEG image this service can read (${(err as Error).message.slice(0, 120)})`);
+    throw new VigilError(
+      'VIGIL_ERR_INVALID_BODY',
+      `not a PNG or JPEG image this service can read (${(err as Error).message.slice(0, 120)})`,
+    );
   }
 }

@@ -14,7 +14,15 @@ import { audited } from './audited.ts';
  * same audit row. Each action can also describe itself without running (the console's
  * confirmation dialog shows that "before → after").
  */
-export const actionTypes = ['rollback_rollout', 'pause_rollout', 'resume_rollout', 'set_weight', 'scale', 'restart_replica', 'silence_alert'] as const;
+export const actionTypes = [
+  'rollback_rollout',
+  'pause_rollout',
+  'resume_rollout',
+  'set_weight',
+  'scale',
+  'restart_replica',
+  'silence_alert',
+] as const;
 export type ActionType = (typeof actionTypes)[number];
 
 const name = z.string().min(1).max(200);
@@ -27,7 +35,10 @@ export const actionSpec = z.strictObject({
   weights: z.record(z.string(), z.number().int().min(0).max(1_000_000)).optional(),
   replicas: z.number().int().min(0).max(1000).optional(),
   replica: name.optional(),
-  duration: z.string().regex(/^\d+(s|m|h|d)$/, { error: 'expected a duration like 30m or 4h' }).optional(),
+  duration: z
+    .string()
+    .regex(/^\d+(s|m|h|d)$/, { error: 'expected a duration like 30m or 4h' })
+    .optional(),
   fingerprint: name.optional(),
 });
 export type ActionSpec = z.infer<typeof actionSpec>;
@@ -53,23 +64,44 @@ function poolFor(ctx: ApiContext, deployment: string, version: string | undefine
 
 function need<K extends keyof ActionSpec>(a: ActionSpec, key: K): NonNullable<ActionSpec[K]> {
   const v = a[key];
-  if (v === undefined || v === null) throw new VigilError('VIGIL_ERR_INVALID_BODY', `the ${a.type} action needs "${String(key)}"`);
+  if (v === undefined || v === null)
+    throw new VigilError('VIGIL_ERR_INVALID_BODY', `the ${a.type} action needs "${String(key)}"`);
   return v as NonNullable<ActionSpec[K]>;
 }
 
 /** Sets the traffic split of a deployment (refused while a rollout owns it). */
-export async function setWeights(ctx: ApiContext, actor: Actor, deployment: string, weights: Record<string, number>): Promise<{ deployment: string; split: { version: string; weight: number }[] }> {
+export async function setWeights(
+  ctx: ApiContext,
+  actor: Actor,
+  deployment: string,
+  weights: Record<string, number>,
+): Promise<{ deployment: string; split: { version: string; weight: number }[] }> {
   const d = ctx.router.get(deployment);
   if (ctx.rollouts.describe(d.name)) throw new VigilError('VIGIL_ERR_ROLLOUT_ACTIVE', `"${d.name}"`);
   const split = Object.entries(weights).map(([version, weight]) => ({ version, weight }));
   if (split.length === 0) throw new VigilError('VIGIL_ERR_INVALID_BODY', 'weights: give at least one version');
-  for (const e of split) if (!d.pools.has(e.version)) throw new VigilError('VIGIL_ERR_UNKNOWN_VERSION', `deployment "${d.name}" has no version "${e.version.slice(0, 100)}"`);
-  if (split.every((e) => e.weight === 0)) throw new VigilError('VIGIL_ERR_INVALID_BODY', 'weights: at least one version needs a weight above 0');
+  for (const e of split)
+    if (!d.pools.has(e.version))
+      throw new VigilError(
+        'VIGIL_ERR_UNKNOWN_VERSION',
+        `deployment "${d.name}" has no version "${e.version.slice(0, 100)}"`,
+      );
+  if (split.every((e) => e.weight === 0))
+    throw new VigilError('VIGIL_ERR_INVALID_BODY', 'weights: at least one version needs a weight above 0');
   const before = ctx.traffic.rows(d);
   const apply = await withTransaction(ctx.plane.database.db, async (tx) => {
     // A version given traffic comes back from retirement; one set to 0 keeps its replicas (dark).
-    const apply = await ctx.traffic.write(tx, d, { split, activate: split.filter((e) => e.weight > 0).map((e) => e.version) });
-    await recordAudit(tx, { actor: actor.name, action: 'traffic.set_weights', target: `deployment/${d.name}`, before: { versions: before }, after: { weights } });
+    const apply = await ctx.traffic.write(tx, d, {
+      split,
+      activate: split.filter((e) => e.weight > 0).map((e) => e.version),
+    });
+    await recordAudit(tx, {
+      actor: actor.name,
+      action: 'traffic.set_weights',
+      target: `deployment/${d.name}`,
+      before: { versions: before },
+      after: { weights },
+    });
     return apply;
   });
   apply();
@@ -81,15 +113,35 @@ export async function setWeights(ctx: ApiContext, actor: Actor, deployment: stri
  * its audit row) before it applies, and every node applies it; `replicas: null` in the store
  * means vigil.yaml's count again.
  */
-export async function scaleVersion(ctx: ApiContext, actor: Actor, deployment: string, version: string | undefined, replicas: number): Promise<{ deployment: string; version: string; target_replicas: number }> {
+export async function scaleVersion(
+  ctx: ApiContext,
+  actor: Actor,
+  deployment: string,
+  version: string | undefined,
+  replicas: number,
+): Promise<{ deployment: string; version: string; target_replicas: number }> {
   const pool = poolFor(ctx, deployment, version);
-  if (pool.deployment.autoscaling) throw new VigilError('VIGIL_ERR_CONFLICT', `"${pool.name}" is autoscaled (min ${pool.deployment.autoscaling.min_replicas}, max ${pool.deployment.autoscaling.max_replicas}); change its autoscaling bounds in vigil.yaml`);
-  if (pool.retired) throw new VigilError('VIGIL_ERR_CONFLICT', `version "${pool.version}" is retired; give it traffic or start a rollout to revive it`);
+  if (pool.deployment.autoscaling)
+    throw new VigilError(
+      'VIGIL_ERR_CONFLICT',
+      `"${pool.name}" is autoscaled (min ${pool.deployment.autoscaling.min_replicas}, max ${pool.deployment.autoscaling.max_replicas}); change its autoscaling bounds in vigil.yaml`,
+    );
+  if (pool.retired)
+    throw new VigilError(
+      'VIGIL_ERR_CONFLICT',
+      `version "${pool.version}" is retired; give it traffic or start a rollout to revive it`,
+    );
   const before = pool.targetReplicas;
   const d = ctx.router.get(pool.name);
   const apply = await withTransaction(ctx.plane.database.db, async (tx) => {
     const apply = await ctx.traffic.write(tx, d, { replicas: { [pool.version]: replicas } });
-    await recordAudit(tx, { actor: actor.name, action: 'deployment.scale', target: `deployment/${pool.name}/${pool.version}`, before: { replicas: before }, after: { replicas } });
+    await recordAudit(tx, {
+      actor: actor.name,
+      action: 'deployment.scale',
+      target: `deployment/${pool.name}/${pool.version}`,
+      before: { replicas: before },
+      after: { replicas },
+    });
     return apply;
   });
   apply();
@@ -97,13 +149,25 @@ export async function scaleVersion(ctx: ApiContext, actor: Actor, deployment: st
 }
 
 /** Sets a version's fault injection on every node (stored, audited, then applied). */
-export async function setFaultInjection(ctx: ApiContext, actor: Actor, deployment: string, version: string, fault: { errorRate: number; addedLatencyMs: number }): Promise<{ errorRate: number; addedLatencyMs: number }> {
+export async function setFaultInjection(
+  ctx: ApiContext,
+  actor: Actor,
+  deployment: string,
+  version: string,
+  fault: { errorRate: number; addedLatencyMs: number },
+): Promise<{ errorRate: number; addedLatencyMs: number }> {
   const d = ctx.router.get(deployment);
   const pool = d.pick({ version });
   const before = { ...pool.fault };
   const apply = await withTransaction(ctx.plane.database.db, async (tx) => {
     const apply = await ctx.traffic.write(tx, d, { fault: { [pool.version]: fault } });
-    await recordAudit(tx, { actor: actor.name, action: 'fault_injection.set', target: `deployment/${d.name}/${pool.version}`, before, after: fault });
+    await recordAudit(tx, {
+      actor: actor.name,
+      action: 'fault_injection.set',
+      target: `deployment/${d.name}/${pool.version}`,
+      before,
+      after: fault,
+    });
     return apply;
   });
   apply();
@@ -111,11 +175,34 @@ export async function setFaultInjection(ctx: ApiContext, actor: Actor, deploymen
 }
 
 /** Drains one replica and lets the controller start its replacement. */
-export async function restartReplica(ctx: ApiContext, actor: Actor, deployment: string, version: string | undefined, replicaId: string | undefined): Promise<{ deployment: string; version: string; replica: string }> {
+export async function restartReplica(
+  ctx: ApiContext,
+  actor: Actor,
+  deployment: string,
+  version: string | undefined,
+  replicaId: string | undefined,
+): Promise<{ deployment: string; version: string; replica: string }> {
   const pool = poolFor(ctx, deployment, version);
-  const r = replicaId === undefined ? pool.replicas.find((x) => x.state === 'RUNNING') : pool.replicas.find((x) => x.id === replicaId);
-  if (!r || (r.state !== 'RUNNING' && r.state !== 'STARTING')) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', replicaId ? `replica "${replicaId.slice(0, 100)}" of ${pool.name} ${pool.version} is not running` : `${pool.name} ${pool.version} has no running replica`);
-  await withTransaction(ctx.plane.database.db, (tx) => recordAudit(tx, { actor: actor.name, action: 'replica.restart', target: `deployment/${pool.name}/${pool.version}`, before: { replica: r.id, pid: r.pid ?? null, state: r.state }, after: { replaced: true } }));
+  const r =
+    replicaId === undefined
+      ? pool.replicas.find((x) => x.state === 'RUNNING')
+      : pool.replicas.find((x) => x.id === replicaId);
+  if (!r || (r.state !== 'RUNNING' && r.state !== 'STARTING'))
+    throw new VigilError(
+      'VIGIL_ERR_NO_SUCH_RESOURCE',
+      replicaId
+        ? `replica "${replicaId.slice(0, 100)}" of ${pool.name} ${pool.version} is not running`
+        : `${pool.name} ${pool.version} has no running replica`,
+    );
+  await withTransaction(ctx.plane.database.db, (tx) =>
+    recordAudit(tx, {
+      actor: actor.name,
+      action: 'replica.restart',
+      target: `deployment/${pool.name}/${pool.version}`,
+      before: { replica: r.id, pid: r.pid ?? null, state: r.state },
+      after: { replaced: true },
+    }),
+  );
   ctx.restartReplica(pool, r);
   return { deployment: pool.name, version: pool.version, replica: r.id };
 }
@@ -126,7 +213,11 @@ export async function silence(ctx: ApiContext, actor: Actor, fp: string, until: 
     const before = await getAlert(tx, fp);
     if (!before) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `alert "${fp.slice(0, 100)}"`);
     const after = await silenceAlert(tx, { fingerprint: fp, until });
-    return { before: { silencedUntil: before.silencedUntil }, after: { silencedUntil: after?.silencedUntil }, result: after };
+    return {
+      before: { silencedUntil: before.silencedUntil },
+      after: { silencedUntil: after?.silencedUntil },
+      result: after,
+    };
   });
 }
 
@@ -156,18 +247,42 @@ export async function previewAction(ctx: ApiContext, a: ActionSpec): Promise<Act
       const d = ctx.router.get(need(a, 'deployment'));
       const weights = need(a, 'weights');
       const before = Object.fromEntries(d.split.entries.map((e) => [e.version, e.weight]));
-      return { action: { ...a, deployment: d.name }, target: `deployment/${d.name}`, description: `Set the traffic split of ${d.name} to ${Object.entries(weights).map(([v, w]) => `${v}=${w}`).join(', ')}`, before, after: weights };
+      return {
+        action: { ...a, deployment: d.name },
+        target: `deployment/${d.name}`,
+        description: `Set the traffic split of ${d.name} to ${Object.entries(weights)
+          .map(([v, w]) => `${v}=${w}`)
+          .join(', ')}`,
+        before,
+        after: weights,
+      };
     }
     case 'scale': {
       const pool = poolFor(ctx, need(a, 'deployment'), a.version);
       const replicas = need(a, 'replicas');
-      return { action: { ...a, deployment: pool.name, version: pool.version }, target: `deployment/${pool.name}/${pool.version}`, description: `Scale ${pool.name} ${pool.version} from ${pool.targetReplicas} to ${replicas} replicas`, before: { replicas: pool.targetReplicas }, after: { replicas } };
+      return {
+        action: { ...a, deployment: pool.name, version: pool.version },
+        target: `deployment/${pool.name}/${pool.version}`,
+        description: `Scale ${pool.name} ${pool.version} from ${pool.targetReplicas} to ${replicas} replicas`,
+        before: { replicas: pool.targetReplicas },
+        after: { replicas },
+      };
     }
     case 'restart_replica': {
       const pool = poolFor(ctx, need(a, 'deployment'), a.version);
-      const r = a.replica === undefined ? pool.replicas.find((x) => x.state === 'RUNNING') : pool.replicas.find((x) => x.id === a.replica);
-      if (!r) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `${pool.name} ${pool.version} has no such running replica`);
-      return { action: { ...a, deployment: pool.name, version: pool.version, replica: r.id }, target: `deployment/${pool.name}/${pool.version}`, description: `Restart replica ${r.id} (pid ${r.pid ?? '?'}) of ${pool.name} ${pool.version}: drain it, then start a replacement`, before: { replica: r.id, state: r.state }, after: { replica: 'a new replica' } };
+      const r =
+        a.replica === undefined
+          ? pool.replicas.find((x) => x.state === 'RUNNING')
+          : pool.replicas.find((x) => x.id === a.replica);
+      if (!r)
+        throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `${pool.name} ${pool.version} has no such running replica`);
+      return {
+        action: { ...a, deployment: pool.name, version: pool.version, replica: r.id },
+        target: `deployment/${pool.name}/${pool.version}`,
+        description: `Restart replica ${r.id} (pid ${r.pid ?? '?'}) of ${pool.name} ${pool.version}: drain it, then start a replacement`,
+        before: { replica: r.id, state: r.state },
+        after: { replica: 'a new replica' },
+      };
     }
     case 'silence_alert': {
       const fp = need(a, 'fingerprint');
@@ -175,7 +290,16 @@ export async function previewAction(ctx: ApiContext, a: ActionSpec): Promise<Act
       if (!alert) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `alert "${fp.slice(0, 100)}"`);
       const duration = a.duration ?? '1h';
       const until = new Date(Date.now() + parseDuration(duration) * 1000);
-      return { action: { ...a, duration }, target: `alert/${fp}`, description: `Silence ${alert.name} (${Object.entries(alert.labels).filter(([k]) => k !== 'alertname').map(([k, v]) => `${k}=${v}`).join(', ')}) for ${duration}`, before: { silencedUntil: alert.silencedUntil }, after: { silencedUntil: until.toISOString() } };
+      return {
+        action: { ...a, duration },
+        target: `alert/${fp}`,
+        description: `Silence ${alert.name} (${Object.entries(alert.labels)
+          .filter(([k]) => k !== 'alertname')
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}) for ${duration}`,
+        before: { silencedUntil: alert.silencedUntil },
+        after: { silencedUntil: until.toISOString() },
+      };
     }
   }
 }

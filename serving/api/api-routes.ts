@@ -54,7 +54,13 @@ export interface ApiContext {
   cluster(): Promise<ClusterStatus>;
 }
 
-export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: ApiContext, params: string[], url: URL) => Promise<void>;
+export type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: ApiContext,
+  params: string[],
+  url: URL,
+) => Promise<void>;
 
 export interface Route {
   method: string;
@@ -68,13 +74,19 @@ const sloBody = z.strictObject({
   deployment: z.string().min(1),
   kind: z.enum(['availability', 'latency']),
   objective: z.number().gt(0).lt(1),
-  window: z.string().regex(/^\d+(s|m|h|d|w)$/).default('28d'),
+  window: z
+    .string()
+    .regex(/^\d+(s|m|h|d|w)$/)
+    .default('28d'),
   threshold_ms: z.number().positive().optional(),
   version: z.string().min(1).nullable().optional(),
   description: z.string().max(1000).nullable().optional(),
 });
 
-const faultBody = z.strictObject({ error_rate: z.number().min(0).max(1), added_latency_ms: z.number().min(0).max(600_000).default(0) });
+const faultBody = z.strictObject({
+  error_rate: z.number().min(0).max(1),
+  added_latency_ms: z.number().min(0).max(600_000).default(0),
+});
 
 const silenceBody = z.strictObject({ until: z.iso.datetime({ offset: true }).nullable() });
 const tokenBody = z.strictObject({ name: z.string().min(1).max(100), role: z.enum(roles) });
@@ -98,17 +110,20 @@ const alertmanagerBody = z.object({
     .max(1000),
 });
 
-
 const routes: Route[] = [
   {
-    method: 'GET', pattern: /^\/api\/v1\/status$/, template: '/api/v1/status',
+    method: 'GET',
+    pattern: /^\/api\/v1\/status$/,
+    template: '/api/v1/status',
     handler: async (req, res, ctx) => {
       await authorize(req, ctx.plane, 'viewer');
       sendJson(res, 200, ctx.status());
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/shutdown$/, template: '/api/v1/shutdown',
+    method: 'POST',
+    pattern: /^\/api\/v1\/shutdown$/,
+    template: '/api/v1/shutdown',
     handler: async (req, res, ctx) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       await audited(ctx, actor, 'node.shutdown', 'node', async () => ({ result: undefined }));
@@ -117,25 +132,40 @@ const routes: Route[] = [
     },
   },
   {
-    method: 'PUT', pattern: /^\/api\/v1\/deployments\/([^/]+)\/versions\/([^/]+)\/fault-injection$/, template: '/api/v1/deployments/{name}/versions/{version}/fault-injection',
+    method: 'PUT',
+    pattern: /^\/api\/v1\/deployments\/([^/]+)\/versions\/([^/]+)\/fault-injection$/,
+    template: '/api/v1/deployments/{name}/versions/{version}/fault-injection',
     handler: async (req, res, ctx, [name, version]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       ctx.router.get(name!).pick({ version: version! });
       const b = await readJson(req, faultBody);
-      const fault = await setFaultInjection(ctx, actor, name!, version!, { errorRate: b.error_rate, addedLatencyMs: b.added_latency_ms });
-      sendJson(res, 200, { deployment: name, version: version, fault_injection: { error_rate: fault.errorRate, added_latency_ms: fault.addedLatencyMs } });
+      const fault = await setFaultInjection(ctx, actor, name!, version!, {
+        errorRate: b.error_rate,
+        addedLatencyMs: b.added_latency_ms,
+      });
+      sendJson(res, 200, {
+        deployment: name,
+        version: version,
+        fault_injection: { error_rate: fault.errorRate, added_latency_ms: fault.addedLatencyMs },
+      });
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/slos$/, template: '/api/v1/slos',
+    method: 'GET',
+    pattern: /^\/api\/v1\/slos$/,
+    template: '/api/v1/slos',
     handler: async (req, res, ctx) => {
       await authorize(req, ctx.plane, 'viewer');
       const evals = new Map(ctx.plane.engine.evaluations().map((e) => [e.slo.id, e]));
-      sendJson(res, 200, { slos: [...ctx.plane.slos.values()].map((s) => sloStatus(s, evals.get(s.id), ctx.plane.collector.window)) });
+      sendJson(res, 200, {
+        slos: [...ctx.plane.slos.values()].map((s) => sloStatus(s, evals.get(s.id), ctx.plane.collector.window)),
+      });
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/slos\/openslo$/, template: '/api/v1/slos/openslo',
+    method: 'POST',
+    pattern: /^\/api\/v1\/slos\/openslo$/,
+    template: '/api/v1/slos/openslo',
     handler: async (req, res, ctx) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       let slo;
@@ -150,16 +180,28 @@ const routes: Route[] = [
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/slos\/([^/]+)$/, template: '/api/v1/slos/{id}',
+    method: 'GET',
+    pattern: /^\/api\/v1\/slos\/([^/]+)$/,
+    template: '/api/v1/slos/{id}',
     handler: async (req, res, ctx, [id]) => {
       await authorize(req, ctx.plane, 'viewer');
       const slo = ctx.plane.slos.get(id!);
       if (!slo) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `SLO "${id}"`);
-      sendJson(res, 200, sloStatus(slo, ctx.plane.engine.evaluations().find((e) => e.slo.id === id), ctx.plane.collector.window));
+      sendJson(
+        res,
+        200,
+        sloStatus(
+          slo,
+          ctx.plane.engine.evaluations().find((e) => e.slo.id === id),
+          ctx.plane.collector.window,
+        ),
+      );
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/slos\/([^/]+)\/openslo$/, template: '/api/v1/slos/{id}/openslo',
+    method: 'GET',
+    pattern: /^\/api\/v1\/slos\/([^/]+)\/openslo$/,
+    template: '/api/v1/slos/{id}/openslo',
     handler: async (req, res, ctx, [id]) => {
       await authorize(req, ctx.plane, 'viewer');
       const slo = ctx.plane.slos.get(id!);
@@ -170,81 +212,141 @@ const routes: Route[] = [
     },
   },
   {
-    method: 'PUT', pattern: /^\/api\/v1\/slos\/([^/]+)$/, template: '/api/v1/slos/{id}',
+    method: 'PUT',
+    pattern: /^\/api\/v1\/slos\/([^/]+)$/,
+    template: '/api/v1/slos/{id}',
     handler: async (req, res, ctx, [id]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(id!)) throw new VigilError('VIGIL_ERR_INVALID_BODY', 'SLO ids are 1-63 letters, digits, ".", "_" or "-"');
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(id!))
+        throw new VigilError('VIGIL_ERR_INVALID_BODY', 'SLO ids are 1-63 letters, digits, ".", "_" or "-"');
       const b = await readJson(req, sloBody);
       if (b.kind === 'latency' && (b.threshold_ms === undefined || !isValidLatencyThreshold(b.threshold_ms / 1000))) {
-        throw new VigilError('VIGIL_ERR_INVALID_BODY', 'threshold_ms: a latency SLO needs a threshold that is one of the latency histogram bounds');
+        throw new VigilError(
+          'VIGIL_ERR_INVALID_BODY',
+          'threshold_ms: a latency SLO needs a threshold that is one of the latency histogram bounds',
+        );
       }
       const slo = {
-        id: id!, deployment: b.deployment, version: b.version ?? null, kind: b.kind, objective: b.objective,
-        windowSeconds: parseDuration(b.window), latencyThresholdSeconds: b.kind === 'latency' ? b.threshold_ms! / 1000 : null, description: b.description ?? null,
+        id: id!,
+        deployment: b.deployment,
+        version: b.version ?? null,
+        kind: b.kind,
+        objective: b.objective,
+        windowSeconds: parseDuration(b.window),
+        latencyThresholdSeconds: b.kind === 'latency' ? b.threshold_ms! / 1000 : null,
+        description: b.description ?? null,
       };
       await saveSlo(ctx, actor, slo);
       sendJson(res, 200, sloStatus(slo, undefined, ctx.plane.collector.window));
     },
   },
   {
-    method: 'DELETE', pattern: /^\/api\/v1\/slos\/([^/]+)$/, template: '/api/v1/slos/{id}',
+    method: 'DELETE',
+    pattern: /^\/api\/v1\/slos\/([^/]+)$/,
+    template: '/api/v1/slos/{id}',
     handler: async (req, res, ctx, [id]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       const slo = ctx.plane.slos.get(id!);
       if (!slo) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `SLO "${id}"`);
-      if (ctx.plane.configSloIds.has(id!)) throw new VigilError('VIGIL_ERR_CONFLICT', `SLO "${id}" is declared in vigil.yaml; remove it there`);
-      await audited(ctx, actor, 'slo.delete', `slo/${id}`, async (tx) => ({ before: slo, result: await deleteSlo(tx, id!) }));
+      if (ctx.plane.configSloIds.has(id!))
+        throw new VigilError('VIGIL_ERR_CONFLICT', `SLO "${id}" is declared in vigil.yaml; remove it there`);
+      await audited(ctx, actor, 'slo.delete', `slo/${id}`, async (tx) => ({
+        before: slo,
+        result: await deleteSlo(tx, id!),
+      }));
       ctx.plane.setSlo({ id: id!, deleted: true });
       res.writeHead(204).end();
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/alerts$/, template: '/api/v1/alerts',
+    method: 'GET',
+    pattern: /^\/api\/v1\/alerts$/,
+    template: '/api/v1/alerts',
     handler: async (req, res, ctx, _p, url) => {
       await authorize(req, ctx.plane, 'viewer');
-      const states = url.searchParams.get('state')?.split(',').filter((s): s is (typeof alertStates)[number] => (alertStates as readonly string[]).includes(s));
-      sendJson(res, 200, { alerts: await listAlerts(ctx.plane.database.db, { states: states?.length ? states : undefined, limit: 500 }) });
+      const states = url.searchParams
+        .get('state')
+        ?.split(',')
+        .filter((s): s is (typeof alertStates)[number] => (alertStates as readonly string[]).includes(s));
+      sendJson(res, 200, {
+        alerts: await listAlerts(ctx.plane.database.db, { states: states?.length ? states : undefined, limit: 500 }),
+      });
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/alerts\/alertmanager$/, template: '/api/v1/alerts/alertmanager',
+    method: 'POST',
+    pattern: /^\/api\/v1\/alerts\/alertmanager$/,
+    template: '/api/v1/alerts/alertmanager',
     handler: async (req, res, ctx) => {
       const actor = await authorize(req, ctx.plane, 'alert-receiver');
       const body = await readJson(req, alertmanagerBody);
-      const stored = await audited(ctx, actor, 'alert.receive', `alertmanager/${body.receiver ?? 'unknown'}`, async (tx) => {
-        const out = [];
-        for (const a of body.alerts) {
-          // Alertmanager's fingerprints live in a namespace of their own: a payload naming the
-          // fingerprint of an alert vigil raised must not be able to resolve or rename it.
-          const fp = `${EXTERNAL_FINGERPRINT_PREFIX}${a.fingerprint ?? fingerprint(a.labels)}`;
-          // The alert's own status decides its state; endsAt (which Alertmanager sets in the
-          // future for firing alerts) does not.
-          const state = a.status;
-          const startsAt = a.startsAt && !Number.isNaN(Date.parse(a.startsAt)) ? new Date(a.startsAt) : new Date();
-          const endsAt = state === 'resolved' && a.endsAt && !Number.isNaN(Date.parse(a.endsAt)) ? new Date(a.endsAt) : state === 'resolved' ? new Date() : null;
-          const { alert } = await upsertAlertState(tx, { fingerprint: fp, source: 'alertmanager', name: a.labels.alertname ?? 'unnamed', severity: a.labels.severity ?? 'none', labels: a.labels, annotations: a.annotations, state, startsAt, endsAt }, { details: { receiver: body.receiver, generatorURL: a.generatorURL } });
-          out.push({ fingerprint: alert.fingerprint, state: alert.state });
-        }
-        return { after: out, result: out };
-      });
+      const stored = await audited(
+        ctx,
+        actor,
+        'alert.receive',
+        `alertmanager/${body.receiver ?? 'unknown'}`,
+        async (tx) => {
+          const out = [];
+          for (const a of body.alerts) {
+            // Alertmanager's fingerprints live in a namespace of their own: a payload naming the
+            // fingerprint of an alert vigil raised must not be able to resolve or rename it.
+            const fp = `${EXTERNAL_FINGERPRINT_PREFIX}${a.fingerprint ?? fingerprint(a.labels)}`;
+            // The alert's own status decides its state; endsAt (which Alertmanager sets in the
+            // future for firing alerts) does not.
+            const state = a.status;
+            const startsAt = a.startsAt && !Number.isNaN(Date.parse(a.startsAt)) ? new Date(a.startsAt) : new Date();
+            const endsAt =
+              state === 'resolved' && a.endsAt && !Number.isNaN(Date.parse(a.endsAt))
+                ? new Date(a.endsAt)
+                : state === 'resolved'
+                  ? new Date()
+                  : null;
+            const { alert } = await upsertAlertState(
+              tx,
+              {
+                fingerprint: fp,
+                source: 'alertmanager',
+                name: a.labels.alertname ?? 'unnamed',
+                severity: a.labels.severity ?? 'none',
+                labels: a.labels,
+                annotations: a.annotations,
+                state,
+                startsAt,
+                endsAt,
+              },
+              { details: { receiver: body.receiver, generatorURL: a.generatorURL } },
+            );
+            out.push({ fingerprint: alert.fingerprint, state: alert.state });
+          }
+          return { after: out, result: out };
+        },
+      );
       sendJson(res, 200, { stored });
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/alerts\/([^/]+)\/ack$/, template: '/api/v1/alerts/{fingerprint}/ack',
+    method: 'POST',
+    pattern: /^\/api\/v1\/alerts\/([^/]+)\/ack$/,
+    template: '/api/v1/alerts/{fingerprint}/ack',
     handler: async (req, res, ctx, [fp]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       const alert = await audited(ctx, actor, 'alert.acknowledge', `alert/${fp}`, async (tx) => {
         const before = await getAlert(tx, fp!);
         if (!before) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `alert "${fp}"`);
         const after = await acknowledgeAlert(tx, { fingerprint: fp!, actor: actor.name });
-        return { before: { acknowledgedBy: before.acknowledgedBy }, after: { acknowledgedBy: after?.acknowledgedBy }, result: after };
+        return {
+          before: { acknowledgedBy: before.acknowledgedBy },
+          after: { acknowledgedBy: after?.acknowledgedBy },
+          result: after,
+        };
       });
       sendJson(res, 200, alert);
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/alerts\/([^/]+)\/silence$/, template: '/api/v1/alerts/{fingerprint}/silence',
+    method: 'POST',
+    pattern: /^\/api\/v1\/alerts\/([^/]+)\/silence$/,
+    template: '/api/v1/alerts/{fingerprint}/silence',
     handler: async (req, res, ctx, [fp]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       const { until } = await readJson(req, silenceBody);
@@ -253,24 +355,41 @@ const routes: Route[] = [
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/incidents$/, template: '/api/v1/incidents',
+    method: 'GET',
+    pattern: /^\/api\/v1\/incidents$/,
+    template: '/api/v1/incidents',
     handler: async (req, res, ctx, _p, url) => {
       await authorize(req, ctx.plane, 'viewer');
       const status = url.searchParams.get('status');
-      sendJson(res, 200, { incidents: await listIncidents(ctx.plane.database.db, { status: status === 'open' || status === 'resolved' ? status : undefined }) });
+      sendJson(res, 200, {
+        incidents: await listIncidents(ctx.plane.database.db, {
+          status: status === 'open' || status === 'resolved' ? status : undefined,
+        }),
+      });
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/audit$/, template: '/api/v1/audit',
+    method: 'GET',
+    pattern: /^\/api\/v1\/audit$/,
+    template: '/api/v1/audit',
     handler: async (req, res, ctx, _p, url) => {
       await authorize(req, ctx.plane, 'viewer');
       const q = url.searchParams;
       const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 100) || 100));
-      sendJson(res, 200, { entries: await listAudit(ctx.plane.database.db, { actor: q.get('actor') ?? undefined, action: q.get('action') ?? undefined, target: q.get('target') ?? undefined, limit }) });
+      sendJson(res, 200, {
+        entries: await listAudit(ctx.plane.database.db, {
+          actor: q.get('actor') ?? undefined,
+          action: q.get('action') ?? undefined,
+          target: q.get('target') ?? undefined,
+          limit,
+        }),
+      });
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/tokens$/, template: '/api/v1/tokens',
+    method: 'POST',
+    pattern: /^\/api\/v1\/tokens$/,
+    template: '/api/v1/tokens',
     handler: async (req, res, ctx) => {
       const actor = await authorize(req, ctx.plane, 'admin');
       const b = await readJson(req, tokenBody);
@@ -283,17 +402,23 @@ const routes: Route[] = [
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/tokens$/, template: '/api/v1/tokens',
+    method: 'GET',
+    pattern: /^\/api\/v1\/tokens$/,
+    template: '/api/v1/tokens',
     handler: async (req, res, ctx) => {
       await authorize(req, ctx.plane, 'admin');
       sendJson(res, 200, { tokens: await listApiTokens(ctx.plane.database.db) });
     },
   },
   {
-    method: 'DELETE', pattern: /^\/api\/v1\/tokens\/(\d+)$/, template: '/api/v1/tokens/{id}',
+    method: 'DELETE',
+    pattern: /^\/api\/v1\/tokens\/(\d+)$/,
+    template: '/api/v1/tokens/{id}',
     handler: async (req, res, ctx, [id]) => {
       const actor = await authorize(req, ctx.plane, 'admin');
-      const ok = await audited(ctx, actor, 'token.revoke', `token/${id}`, async (tx) => ({ result: await revokeApiToken(tx, Number(id)) }));
+      const ok = await audited(ctx, actor, 'token.revoke', `token/${id}`, async (tx) => ({
+        result: await revokeApiToken(tx, Number(id)),
+      }));
       if (!ok) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `token ${id}`);
       await ctx.plane.refreshTokenPresence();
       res.writeHead(204).end();
@@ -319,7 +444,13 @@ async function saveSlo(ctx: ApiContext, actor: Actor, slo: SloDefinition): Promi
  * Matches a control-API request. Returns the route template and a promise of the response, or
  * undefined when no route matches (the caller answers 404 or 405).
  */
-export function matchApi(method: string, path: string): { template: string; run: (req: IncomingMessage, res: ServerResponse, ctx: ApiContext, url: URL) => Promise<void> } | { template: string; wrongMethod: true } | undefined {
+export function matchApi(
+  method: string,
+  path: string,
+):
+  | { template: string; run: (req: IncomingMessage, res: ServerResponse, ctx: ApiContext, url: URL) => Promise<void> }
+  | { template: string; wrongMethod: true }
+  | undefined {
   let template: string | undefined;
   for (const r of routes) {
     const m = r.pattern.exec(path);

@@ -37,9 +37,15 @@ export function isLoopback(addr: string | undefined): boolean {
  */
 export async function authorize(req: IncomingMessage, plane: ControlPlane, need: Role): Promise<Actor> {
   const actor = await authenticate(req, plane);
-  const allowed = need === 'alert-receiver' ? actor.role === need || RANK[actor.role] >= RANK.operator : RANK[actor.role] >= RANK[need];
+  const allowed =
+    need === 'alert-receiver'
+      ? actor.role === need || RANK[actor.role] >= RANK.operator
+      : RANK[actor.role] >= RANK[need];
   if (!allowed) {
-    throw new VigilError('VIGIL_ERR_FORBIDDEN', `this needs the ${need} role; ${actor.session ? `user "${actor.name}"` : 'the token'} has ${actor.role}`);
+    throw new VigilError(
+      'VIGIL_ERR_FORBIDDEN',
+      `this needs the ${need} role; ${actor.session ? `user "${actor.name}"` : 'the token'} has ${actor.role}`,
+    );
   }
   return actor;
 }
@@ -55,7 +61,10 @@ export async function authenticate(req: IncomingMessage, plane: ControlPlane): P
   const header = req.headers.authorization;
   if (header === undefined && req.headers['x-vigil-console'] === undefined && !(await plane.tokensExist())) {
     if (!isLoopback(req.socket.remoteAddress)) {
-      throw new VigilError('VIGIL_ERR_UNAUTHORIZED', 'no API token exists yet, so only loopback callers are served; create one with `vigil token create`');
+      throw new VigilError(
+        'VIGIL_ERR_UNAUTHORIZED',
+        'no API token exists yet, so only loopback callers are served; create one with `vigil token create`',
+      );
     }
     return { name: 'local', role: 'admin' };
   }
@@ -65,8 +74,13 @@ export async function authenticate(req: IncomingMessage, plane: ControlPlane): P
   if (bearer.startsWith(SESSION_PREFIX)) {
     const found = await findSession(plane.database.db, bearer);
     if (!found) throw new VigilError('VIGIL_ERR_UNAUTHORIZED', 'the session expired or was closed; log in again');
-    if (!SAFE_METHODS.has(req.method ?? 'GET') && !sameSecret(req.headers['x-vigil-csrf'], found.session.csrfToken)) throw new VigilError('VIGIL_ERR_CSRF');
-    return { name: found.user.username, role: found.user.role, session: { id: found.session.id, csrfToken: found.session.csrfToken, expiresAt: found.session.expiresAt } };
+    if (!SAFE_METHODS.has(req.method ?? 'GET') && !sameSecret(req.headers['x-vigil-csrf'], found.session.csrfToken))
+      throw new VigilError('VIGIL_ERR_CSRF');
+    return {
+      name: found.user.username,
+      role: found.user.role,
+      session: { id: found.session.id, csrfToken: found.session.csrfToken, expiresAt: found.session.expiresAt },
+    };
   }
   const token = await findToken(plane.database.db, bearer);
   if (!token) throw new VigilError('VIGIL_ERR_UNAUTHORIZED', 'unknown or revoked token');

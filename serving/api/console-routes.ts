@@ -32,18 +32,24 @@ function windowSummary(window: string, t: WindowTotals, cpuHourUsd: number | und
     p95_ms: ms(histogramQuantile(0.95, DURATION_BUCKETS, t.latency)),
     p99_ms: ms(histogramQuantile(0.99, DURATION_BUCKETS, t.latency)),
     cpu_seconds: Math.round(t.cpuSeconds * 1000) / 1000,
-    cost_per_1k_usd: cpuHourUsd === undefined || t.requests === 0 ? null : ((t.cpuSeconds * cpuHourUsd) / 3600 / t.requests) * 1000,
+    cost_per_1k_usd:
+      cpuHourUsd === undefined || t.requests === 0 ? null : ((t.cpuSeconds * cpuHourUsd) / 3600 / t.requests) * 1000,
   };
 }
 
-const seriesQuery = z.object({ range: z.enum(['15m', '1h', '6h', '24h']).default('1h'), deployment: z.string().min(1).optional() });
+const seriesQuery = z.object({
+  range: z.enum(['15m', '1h', '6h', '24h']).default('1h'),
+  deployment: z.string().min(1).optional(),
+});
 const RANGE_MS = { '15m': 900_000, '1h': 3_600_000, '6h': 21_600_000, '24h': 86_400_000 } as const;
 
 type PromValue = { labels: Record<string, string | number>; value: number; metricName?: string };
 
 export const consoleRoutes: Route[] = [
   {
-    method: 'GET', pattern: /^\/api\/v1\/console\/summary$/, template: '/api/v1/console/summary',
+    method: 'GET',
+    pattern: /^\/api\/v1\/console\/summary$/,
+    template: '/api/v1/console/summary',
     handler: async (req, res, ctx) => {
       await authorize(req, ctx.plane, 'viewer');
       const now = Date.now();
@@ -55,7 +61,9 @@ export const consoleRoutes: Route[] = [
         generated_at: new Date(now).toISOString(),
         windows: WINDOWS.map(([name, w]) => windowSummary(name, history.totals(now, w), price)),
         cpu_hour_usd: price ?? null,
-        active_deployments: deployments.filter((d) => [...d.pools.values()].some((p) => !p.retired && d.weightOf(p.version) > 0)).length,
+        active_deployments: deployments.filter((d) =>
+          [...d.pools.values()].some((p) => !p.retired && d.weightOf(p.version) > 0),
+        ).length,
         deployments: deployments.map((d) => {
           const t = history.totals(now, 3_600_000, d.name);
           return {
@@ -71,7 +79,9 @@ export const consoleRoutes: Route[] = [
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/console\/series$/, template: '/api/v1/console/series',
+    method: 'GET',
+    pattern: /^\/api\/v1\/console\/series$/,
+    template: '/api/v1/console/series',
     handler: async (req, res, ctx, _p, url) => {
       await authorize(req, ctx.plane, 'viewer');
       const parsed = seriesQuery.safeParse(Object.fromEntries(url.searchParams));
@@ -85,33 +95,76 @@ export const consoleRoutes: Route[] = [
         series: history.series(Date.now(), rangeMs, parsed.data.deployment).map((s) => ({
           deployment: s.deployment,
           version: s.version,
-          points: s.points.map((p) => ({ t: p.t, requests: p.requests, errors: p.errors, p50_ms: ms(p.p50), p95_ms: ms(p.p95), p99_ms: ms(p.p99) })),
+          points: s.points.map((p) => ({
+            t: p.t,
+            requests: p.requests,
+            errors: p.errors,
+            p50_ms: ms(p.p50),
+            p95_ms: ms(p.p95),
+            p99_ms: ms(p.p99),
+          })),
         })),
       });
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/console\/runtime$/, template: '/api/v1/console/runtime',
+    method: 'GET',
+    pattern: /^\/api\/v1\/console\/runtime$/,
+    template: '/api/v1/console/runtime',
     handler: async (req, res, ctx) => {
       await authorize(req, ctx.plane, 'viewer');
       const m = ctx.metrics;
-      const values = async (metric: { get(): Promise<{ values: PromValue[] }> | { values: PromValue[] } }) => (await metric.get()).values;
+      const values = async (metric: { get(): Promise<{ values: PromValue[] }> | { values: PromValue[] } }) =>
+        (await metric.get()).values;
       const byLabels = (v: PromValue, keys: string[]) => keys.map((k) => String(v.labels[k] ?? '')).join('\u0000');
 
-      const batch = new Map<string, { deployment: string; version: string; buckets: { le: number | '+Inf'; count: number }[]; count: number; sum: number }>();
+      const batch = new Map<
+        string,
+        {
+          deployment: string;
+          version: string;
+          buckets: { le: number | '+Inf'; count: number }[];
+          count: number;
+          sum: number;
+        }
+      >();
       for (const v of await values(m.batchSize)) {
         const key = byLabels(v, ['deployment', 'version']);
         let e = batch.get(key);
-        if (!e) batch.set(key, (e = { deployment: String(v.labels.deployment), version: String(v.labels.version), buckets: [], count: 0, sum: 0 }));
-        if (v.metricName?.endsWith('_bucket')) e.buckets.push({ le: v.labels.le === '+Inf' ? '+Inf' : Number(v.labels.le), count: v.value });
+        if (!e)
+          batch.set(
+            key,
+            (e = {
+              deployment: String(v.labels.deployment),
+              version: String(v.labels.version),
+              buckets: [],
+              count: 0,
+              sum: 0,
+            }),
+          );
+        if (v.metricName?.endsWith('_bucket'))
+          e.buckets.push({ le: v.labels.le === '+Inf' ? '+Inf' : Number(v.labels.le), count: v.value });
         else if (v.metricName?.endsWith('_count')) e.count = v.value;
         else if (v.metricName?.endsWith('_sum')) e.sum = v.value;
       }
-      const loads = new Map<string, { deployment: string; version: string; count: number; sum: number; cold_starts: number }>();
+      const loads = new Map<
+        string,
+        { deployment: string; version: string; count: number; sum: number; cold_starts: number }
+      >();
       for (const v of await values(m.modelLoad)) {
         const key = byLabels(v, ['deployment', 'version']);
         let e = loads.get(key);
-        if (!e) loads.set(key, (e = { deployment: String(v.labels.deployment), version: String(v.labels.version), count: 0, sum: 0, cold_starts: 0 }));
+        if (!e)
+          loads.set(
+            key,
+            (e = {
+              deployment: String(v.labels.deployment),
+              version: String(v.labels.version),
+              count: 0,
+              sum: 0,
+              cold_starts: 0,
+            }),
+          );
         if (v.metricName?.endsWith('_count')) e.count = v.value;
         else if (v.metricName?.endsWith('_sum')) e.sum = v.value;
       }
@@ -123,7 +176,13 @@ export const consoleRoutes: Route[] = [
       const template = ctx.consoleConfig.trace_url_template ?? null;
       sendJson(res, 200, {
         generated_at: new Date().toISOString(),
-        node: { uptime_seconds: status.uptime_seconds, ready: status.ready, draining: status.draining, event_loop_lag_ms: Math.round(ctx.metrics.lag.p99Seconds() * 1e6) / 1000, rss_bytes: process.memoryUsage.rss() },
+        node: {
+          uptime_seconds: status.uptime_seconds,
+          ready: status.ready,
+          draining: status.draining,
+          event_loop_lag_ms: Math.round(ctx.metrics.lag.p99Seconds() * 1e6) / 1000,
+          rss_bytes: process.memoryUsage.rss(),
+        },
         deployments: [...ctx.router.deployments.values()].map((d) => ({
           name: d.name,
           versions: [...d.pools.values()].map((p) => {
@@ -141,11 +200,32 @@ export const consoleRoutes: Route[] = [
             };
           }),
         })),
-        rejected: (await values(m.rejected)).map((v) => ({ deployment: String(v.labels.deployment), reason: String(v.labels.reason), count: v.value })),
-        restarts: (await values(m.restarts)).map((v) => ({ deployment: String(v.labels.deployment), reason: String(v.labels.reason), count: v.value })),
+        rejected: (await values(m.rejected)).map((v) => ({
+          deployment: String(v.labels.deployment),
+          reason: String(v.labels.reason),
+          count: v.value,
+        })),
+        restarts: (await values(m.restarts)).map((v) => ({
+          deployment: String(v.labels.deployment),
+          reason: String(v.labels.reason),
+          count: v.value,
+        })),
         batch_sizes: [...batch.values()],
-        model_loads: [...loads.values()].map((e) => ({ deployment: e.deployment, version: e.version, count: e.count, mean_seconds: e.count > 0 ? e.sum / e.count : null, cold_starts: e.cold_starts })),
-        traces: ctx.plane.traces.list().map((t) => ({ trace_id: t.traceId, at: new Date(t.at).toISOString(), deployment: t.deployment, version: t.version, status: t.status, duration_ms: Math.round(t.durationMs * 1000) / 1000 })),
+        model_loads: [...loads.values()].map((e) => ({
+          deployment: e.deployment,
+          version: e.version,
+          count: e.count,
+          mean_seconds: e.count > 0 ? e.sum / e.count : null,
+          cold_starts: e.cold_starts,
+        })),
+        traces: ctx.plane.traces.list().map((t) => ({
+          trace_id: t.traceId,
+          at: new Date(t.at).toISOString(),
+          deployment: t.deployment,
+          version: t.version,
+          status: t.status,
+          duration_ms: Math.round(t.durationMs * 1000) / 1000,
+        })),
         trace_url_template: template,
       });
     },

@@ -13,7 +13,9 @@ import { restartReplica, scaleVersion, setWeights } from './actions.ts';
 
 const weightsBody = z.strictObject({
   /** Versions in split order, e.g. {"v2": 10, "v1": 90}: routing keys fill the first version's range first. */
-  weights: z.record(z.string(), z.number().int().min(0).max(1_000_000)).refine((w) => Object.keys(w).length > 0, { error: 'give at least one version' }),
+  weights: z
+    .record(z.string(), z.number().int().min(0).max(1_000_000))
+    .refine((w) => Object.keys(w).length > 0, { error: 'give at least one version' }),
 });
 
 const mirrorBody = z.strictObject({
@@ -45,7 +47,10 @@ const rolloutBody = z.strictObject({
     .min(1)
     .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]!), { error: 'steps must increase' })
     .default([5, 25, 50, 100]),
-  interval: z.string().regex(/^\d+(s|m|h)$/, { error: 'expected a duration like 30s or 5m' }).default('30s'),
+  interval: z
+    .string()
+    .regex(/^\d+(s|m|h)$/, { error: 'expected a duration like 30s or 5m' })
+    .default('30s'),
   analysis: analysisOverrides.default({}),
 });
 
@@ -74,14 +79,18 @@ const rolloutActions = ['pause', 'resume', 'promote', 'abort'] as const satisfie
  */
 export const deploymentRoutes: Route[] = [
   {
-    method: 'GET', pattern: /^\/api\/v1\/deployments$/, template: '/api/v1/deployments',
+    method: 'GET',
+    pattern: /^\/api\/v1\/deployments$/,
+    template: '/api/v1/deployments',
     handler: async (req, res, ctx) => {
       await authorize(req, ctx.plane, 'viewer');
       sendJson(res, 200, { deployments: ctx.status().deployments });
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/deployments\/([^/]+)$/, template: '/api/v1/deployments/{name}',
+    method: 'GET',
+    pattern: /^\/api\/v1\/deployments\/([^/]+)$/,
+    template: '/api/v1/deployments/{name}',
     handler: async (req, res, ctx, [name]) => {
       await authorize(req, ctx.plane, 'viewer');
       const d = ctx.status().deployments.find((x) => x.name === name);
@@ -90,7 +99,9 @@ export const deploymentRoutes: Route[] = [
     },
   },
   {
-    method: 'PUT', pattern: /^\/api\/v1\/deployments\/([^/]+)\/weights$/, template: '/api/v1/deployments/{name}/weights',
+    method: 'PUT',
+    pattern: /^\/api\/v1\/deployments\/([^/]+)\/weights$/,
+    template: '/api/v1/deployments/{name}/weights',
     handler: async (req, res, ctx, [name]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       ctx.router.get(name!);
@@ -99,16 +110,28 @@ export const deploymentRoutes: Route[] = [
     },
   },
   {
-    method: 'PUT', pattern: /^\/api\/v1\/deployments\/([^/]+)\/mirror$/, template: '/api/v1/deployments/{name}/mirror',
+    method: 'PUT',
+    pattern: /^\/api\/v1\/deployments\/([^/]+)\/mirror$/,
+    template: '/api/v1/deployments/{name}/mirror',
     handler: async (req, res, ctx, [name]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       const d = ctx.router.get(name!);
       const b = await readJson(req, mirrorBody);
-      if (!d.pools.has(b.version)) throw new VigilError('VIGIL_ERR_UNKNOWN_VERSION', `deployment "${d.name}" has no version "${b.version.slice(0, 100)}"`);
+      if (!d.pools.has(b.version))
+        throw new VigilError(
+          'VIGIL_ERR_UNKNOWN_VERSION',
+          `deployment "${d.name}" has no version "${b.version.slice(0, 100)}"`,
+        );
       const before = d.mirror ?? null;
       const apply = await withTransaction(ctx.plane.database.db, async (tx) => {
         const apply = await ctx.traffic.write(tx, d, { mirror: b, activate: [b.version] });
-        await recordAudit(tx, { actor: actor.name, action: 'traffic.set_mirror', target: `deployment/${d.name}`, before, after: b });
+        await recordAudit(tx, {
+          actor: actor.name,
+          action: 'traffic.set_mirror',
+          target: `deployment/${d.name}`,
+          before,
+          after: b,
+        });
         return apply;
       });
       apply();
@@ -116,14 +139,22 @@ export const deploymentRoutes: Route[] = [
     },
   },
   {
-    method: 'DELETE', pattern: /^\/api\/v1\/deployments\/([^/]+)\/mirror$/, template: '/api/v1/deployments/{name}/mirror',
+    method: 'DELETE',
+    pattern: /^\/api\/v1\/deployments\/([^/]+)\/mirror$/,
+    template: '/api/v1/deployments/{name}/mirror',
     handler: async (req, res, ctx, [name]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       const d = ctx.router.get(name!);
       const before = d.mirror ?? null;
       const apply = await withTransaction(ctx.plane.database.db, async (tx) => {
         const apply = await ctx.traffic.write(tx, d, { mirror: null });
-        await recordAudit(tx, { actor: actor.name, action: 'traffic.clear_mirror', target: `deployment/${d.name}`, before, after: null });
+        await recordAudit(tx, {
+          actor: actor.name,
+          action: 'traffic.clear_mirror',
+          target: `deployment/${d.name}`,
+          before,
+          after: null,
+        });
         return apply;
       });
       apply();
@@ -131,7 +162,9 @@ export const deploymentRoutes: Route[] = [
     },
   },
   {
-    method: 'PUT', pattern: /^\/api\/v1\/deployments\/([^/]+)\/versions\/([^/]+)\/replicas$/, template: '/api/v1/deployments/{name}/versions/{version}/replicas',
+    method: 'PUT',
+    pattern: /^\/api\/v1\/deployments\/([^/]+)\/versions\/([^/]+)\/replicas$/,
+    template: '/api/v1/deployments/{name}/versions/{version}/replicas',
     handler: async (req, res, ctx, [name, version]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       ctx.router.get(name!).pick({ version: version! });
@@ -140,23 +173,36 @@ export const deploymentRoutes: Route[] = [
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/deployments\/([^/]+)\/versions\/([^/]+)\/replicas\/([^/]+)\/restart$/, template: '/api/v1/deployments/{name}/versions/{version}/replicas/{id}/restart',
+    method: 'POST',
+    pattern: /^\/api\/v1\/deployments\/([^/]+)\/versions\/([^/]+)\/replicas\/([^/]+)\/restart$/,
+    template: '/api/v1/deployments/{name}/versions/{version}/replicas/{id}/restart',
     handler: async (req, res, ctx, [name, version, id]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       sendJson(res, 202, await restartReplica(ctx, actor, name!, version!, id!));
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/deployments\/([^/]+)\/rollouts$/, template: '/api/v1/deployments/{name}/rollouts',
+    method: 'POST',
+    pattern: /^\/api\/v1\/deployments\/([^/]+)\/rollouts$/,
+    template: '/api/v1/deployments/{name}/rollouts',
     handler: async (req, res, ctx, [name]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       const b = await readJson(req, rolloutBody);
-      const row = await ctx.rollouts.startRollout({ deployment: name!, version: b.version, steps: b.steps, intervalSeconds: parseDuration(b.interval), overrides: overridesFrom(b.analysis), actor: actor.name });
+      const row = await ctx.rollouts.startRollout({
+        deployment: name!,
+        version: b.version,
+        steps: b.steps,
+        intervalSeconds: parseDuration(b.interval),
+        overrides: overridesFrom(b.analysis),
+        actor: actor.name,
+      });
       sendJson(res, 201, row);
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/deployments\/([^/]+)\/rollout$/, template: '/api/v1/deployments/{name}/rollout',
+    method: 'GET',
+    pattern: /^\/api\/v1\/deployments\/([^/]+)\/rollout$/,
+    template: '/api/v1/deployments/{name}/rollout',
     handler: async (req, res, ctx, [name]) => {
       await authorize(req, ctx.plane, 'viewer');
       const d = ctx.router.get(name!);
@@ -165,24 +211,36 @@ export const deploymentRoutes: Route[] = [
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/deployments\/([^/]+)\/rollout\/([a-z]+)$/, template: '/api/v1/deployments/{name}/rollout/{action}',
+    method: 'POST',
+    pattern: /^\/api\/v1\/deployments\/([^/]+)\/rollout\/([a-z]+)$/,
+    template: '/api/v1/deployments/{name}/rollout/{action}',
     handler: async (req, res, ctx, [name, action]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
-      if (!(rolloutActions as readonly string[]).includes(action!)) throw new VigilError('VIGIL_ERR_NOT_FOUND', `rollout action "${action}"; use ${rolloutActions.join(', ')}`);
+      if (!(rolloutActions as readonly string[]).includes(action!))
+        throw new VigilError('VIGIL_ERR_NOT_FOUND', `rollout action "${action}"; use ${rolloutActions.join(', ')}`);
       const row = await ctx.rollouts.act(name!, action as RolloutAction, actor.name);
       sendJson(res, 200, row);
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/rollouts$/, template: '/api/v1/rollouts',
+    method: 'GET',
+    pattern: /^\/api\/v1\/rollouts$/,
+    template: '/api/v1/rollouts',
     handler: async (req, res, ctx, _p, url) => {
       await authorize(req, ctx.plane, 'viewer');
       const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100));
-      sendJson(res, 200, { rollouts: await listRollouts(ctx.plane.database.db, { deployment: url.searchParams.get('deployment') ?? undefined, limit }) });
+      sendJson(res, 200, {
+        rollouts: await listRollouts(ctx.plane.database.db, {
+          deployment: url.searchParams.get('deployment') ?? undefined,
+          limit,
+        }),
+      });
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/rollouts\/(\d+)$/, template: '/api/v1/rollouts/{id}',
+    method: 'GET',
+    pattern: /^\/api\/v1\/rollouts\/(\d+)$/,
+    template: '/api/v1/rollouts/{id}',
     handler: async (req, res, ctx, [id]) => {
       await authorize(req, ctx.plane, 'viewer');
       const row = await getRollout(ctx.plane.database.db, Number(id));

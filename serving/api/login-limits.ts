@@ -44,6 +44,10 @@ export function loginRefusal(counts: LoginCounts, now: Date): LoginRefusal | nul
 
 /** Says which limit refused, in words a person at the login page understands. */
 export function describeRefusal(r: LoginRefusal): string {
-  const what = { userAtAddress: 'failed logins for this user from this address', address: 'failed logins from this address', user: 'failed logins for this user' }[r.scope];
+  const what = {
+    userAtAddress: 'failed logins for this user from this address',
+    address: 'failed logins from this address',
+    user: 'failed logins for this user',
+  }[r.scope];
   return `too many ${what} (${r.count} in ${LOGIN_WINDOW_MS / 60_000} min); retry in ${r.retryAfterSeconds} s`;
 }

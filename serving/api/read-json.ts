@@ -10,8 +10,14 @@ const LIMIT = 1 << 20;
 export const API_BODY_TIMEOUT_MS = 10_000;
 
 /** Reads a JSON (or, where allowed, YAML) body and validates it; field errors name their path. */
-export async function readJson<T extends z.ZodType>(req: IncomingMessage, schema: T, opts: { yaml?: boolean } = {}): Promise<z.infer<T>> {
-  const text = (await readBody(req, LIMIT, 0, { at: Date.now() + API_BODY_TIMEOUT_MS, code: 'VIGIL_ERR_BODY_TIMEOUT' })).toString('utf8');
+export async function readJson<T extends z.ZodType>(
+  req: IncomingMessage,
+  schema: T,
+  opts: { yaml?: boolean } = {},
+): Promise<z.infer<T>> {
+  const text = (
+    await readBody(req, LIMIT, 0, { at: Date.now() + API_BODY_TIMEOUT_MS, code: 'VIGIL_ERR_BODY_TIMEOUT' })
+  ).toString('utf8');
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
   let doc: unknown;
   try {
@@ -20,6 +26,10 @@ export async function readJson<T extends z.ZodType>(req: IncomingMessage, schema
     throw new VigilError('VIGIL_ERR_MALFORMED_JSON', (err as Error).message.split('\n')[0]);
   }
   const result = schema.safeParse(doc);
-  if (!result.success) throw new VigilError('VIGIL_ERR_INVALID_BODY', result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; '));
+  if (!result.success)
+    throw new VigilError(
+      'VIGIL_ERR_INVALID_BODY',
+      result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; '),
+    );
   return result.data;
 }

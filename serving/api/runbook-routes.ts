@@ -1,6 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import type { Runbook as RunbookJson, RunbookAction, RunbookDetail, RunbookExecution as RunbookExecutionJson, RunbookStep as RunbookStepJson } from '../../app/lib/api-types.ts';
+import type {
+  Runbook as RunbookJson,
+  RunbookAction,
+  RunbookDetail,
+  RunbookExecution as RunbookExecutionJson,
+  RunbookStep as RunbookStepJson,
+} from '../../app/lib/api-types.ts';
 import {
   deleteRunbook,
   getRunbook,
@@ -26,7 +32,10 @@ import { readJson } from './read-json.ts';
 const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const SLUG_MAX = 63;
 
-const slug = z.string().max(SLUG_MAX).regex(SLUG_RE, { error: 'lowercase letters and digits, words joined by single "-"' });
+const slug = z
+  .string()
+  .max(SLUG_MAX)
+  .regex(SLUG_RE, { error: 'lowercase letters and digits, words joined by single "-"' });
 /** Tags and alert names: trimmed, non-empty, without duplicates (order kept). */
 const labels = z
   .array(z.string().trim().min(1).max(200))
@@ -118,11 +127,23 @@ async function mustGet(ctx: ApiContext, runbookSlug: string): Promise<RunbookWit
 }
 
 /** The runbook's action step at `position`, or a 404 (no such step) or 400 (a note). */
-async function actionStep(ctx: ApiContext, runbookSlug: string, position: number): Promise<{ runbook: RunbookWithSteps; step: RunbookStep & { action: Record<string, unknown> } }> {
+async function actionStep(
+  ctx: ApiContext,
+  runbookSlug: string,
+  position: number,
+): Promise<{ runbook: RunbookWithSteps; step: RunbookStep & { action: Record<string, unknown> } }> {
   const runbook = await mustGet(ctx, runbookSlug);
   const step = runbook.steps.find((s) => s.position === position);
-  if (!step) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `runbook "${runbookSlug}" has no step ${position} (it has ${runbook.steps.length})`);
-  if (step.kind !== 'action' || !step.action) throw new VigilError('VIGIL_ERR_INVALID_BODY', `step ${position} of "${runbookSlug}" is a note; only action steps can be previewed or run`);
+  if (!step)
+    throw new VigilError(
+      'VIGIL_ERR_NO_SUCH_RESOURCE',
+      `runbook "${runbookSlug}" has no step ${position} (it has ${runbook.steps.length})`,
+    );
+  if (step.kind !== 'action' || !step.action)
+    throw new VigilError(
+      'VIGIL_ERR_INVALID_BODY',
+      `step ${position} of "${runbookSlug}" is a note; only action steps can be previewed or run`,
+    );
   return { runbook, step: step as RunbookStep & { action: Record<string, unknown> } };
 }
 
@@ -141,20 +162,39 @@ export function mergeAction(stepAction: Record<string, unknown>, given: Partial<
     }
     merged[key] = value;
   }
-  if (fixed.length > 0) throw new VigilError('VIGIL_ERR_INVALID_BODY', fixed.map((k) => `params.${k}: the step fixes "${k}"; it cannot be overridden`).join('; '));
+  if (fixed.length > 0)
+    throw new VigilError(
+      'VIGIL_ERR_INVALID_BODY',
+      fixed.map((k) => `params.${k}: the step fixes "${k}"; it cannot be overridden`).join('; '),
+    );
   const result = actionSpec.safeParse(merged);
-  if (!result.success) throw new VigilError('VIGIL_ERR_INVALID_BODY', result.error.issues.map((i) => `action.${formatPath(i.path)}: ${i.message}`).join('; '));
+  if (!result.success)
+    throw new VigilError(
+      'VIGIL_ERR_INVALID_BODY',
+      result.error.issues.map((i) => `action.${formatPath(i.path)}: ${i.message}`).join('; '),
+    );
   return result.data;
 }
 
 /** Runs the step's action, then records the execution and its audit row; a failure is recorded and rethrown. */
-async function runStep(ctx: ApiContext, actor: Actor, runbook: RunbookWithSteps, step: RunbookStep, spec: ActionSpec, given: Partial<ActionSpec>): Promise<RunbookExecutionJson> {
-  let outcome: { ok: true; result: Record<string, unknown> } | { ok: false; err: unknown; code: ErrorCode; message: string };
+async function runStep(
+  ctx: ApiContext,
+  actor: Actor,
+  runbook: RunbookWithSteps,
+  step: RunbookStep,
+  spec: ActionSpec,
+  given: Partial<ActionSpec>,
+): Promise<RunbookExecutionJson> {
+  let outcome:
+    | { ok: true; result: Record<string, unknown> }
+    | { ok: false; err: unknown; code: ErrorCode; message: string };
   try {
     outcome = { ok: true, result: await runAction(ctx, actor, spec) };
   } catch (err) {
     // An unknown error keeps its message out of the record, as out of the response.
-    outcome = isVigilError(err) ? { ok: false, err, code: err.code, message: err.message } : { ok: false, err, code: 'VIGIL_ERR_INTERNAL', message: 'internal error' };
+    outcome = isVigilError(err)
+      ? { ok: false, err, code: err.code, message: err.message }
+      : { ok: false, err, code: 'VIGIL_ERR_INTERNAL', message: 'internal error' };
   }
   const status = outcome.ok ? 'succeeded' : 'failed';
   const slugOf = runbook.runbook.slug;
@@ -166,7 +206,9 @@ async function runStep(ctx: ApiContext, actor: Actor, runbook: RunbookWithSteps,
       status,
       request: { step: step.position, title: step.title, action: spec, params: given },
       // JSON round trip: the action's result may hold Dates (a rollout row); store what the API showed.
-      result: outcome.ok ? (JSON.parse(JSON.stringify(outcome.result)) as Record<string, unknown>) : { error: outcome.code, message: outcome.message },
+      result: outcome.ok
+        ? (JSON.parse(JSON.stringify(outcome.result)) as Record<string, unknown>)
+        : { error: outcome.code, message: outcome.message },
     });
     return { after: { step: step.position, action: spec, status }, result: execution };
   });
@@ -181,7 +223,9 @@ async function runStep(ctx: ApiContext, actor: Actor, runbook: RunbookWithSteps,
  */
 export const runbookRoutes: Route[] = [
   {
-    method: 'GET', pattern: /^\/api\/v1\/runbooks$/, template: '/api/v1/runbooks',
+    method: 'GET',
+    pattern: /^\/api\/v1\/runbooks$/,
+    template: '/api/v1/runbooks',
     handler: async (req, res, ctx, _p, url) => {
       await authorize(req, ctx.plane, 'viewer');
       const tag = url.searchParams.get('tag') || undefined;
@@ -191,15 +235,22 @@ export const runbookRoutes: Route[] = [
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/runbooks$/, template: '/api/v1/runbooks',
+    method: 'POST',
+    pattern: /^\/api\/v1\/runbooks$/,
+    template: '/api/v1/runbooks',
     handler: async (req, res, ctx) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       const b = await readJson(req, runbookInput);
       const newSlug = b.slug ?? slugFromTitle(b.title);
-      if (!newSlug) throw new VigilError('VIGIL_ERR_INVALID_BODY', 'slug: the title has no letter or digit to make a slug from; give a slug');
+      if (!newSlug)
+        throw new VigilError(
+          'VIGIL_ERR_INVALID_BODY',
+          'slug: the title has no letter or digit to make a slug from; give a slug',
+        );
       const created = await audited(ctx, actor, 'runbook.create', `runbook/${newSlug}`, async (tx) => {
         const made = await insertRunbook(tx, newSlug, contentOf(b));
-        if (!made) throw new VigilError('VIGIL_ERR_CONFLICT', `a runbook with the slug "${newSlug}" exists; give another slug`);
+        if (!made)
+          throw new VigilError('VIGIL_ERR_CONFLICT', `a runbook with the slug "${newSlug}" exists; give another slug`);
         const json = runbookJson(made);
         return { after: json, result: json };
       });
@@ -207,21 +258,32 @@ export const runbookRoutes: Route[] = [
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/runbooks\/([^/]+)$/, template: '/api/v1/runbooks/{slug}',
+    method: 'GET',
+    pattern: /^\/api\/v1\/runbooks\/([^/]+)$/,
+    template: '/api/v1/runbooks/{slug}',
     handler: async (req, res, ctx, [runbookSlug]) => {
       await authorize(req, ctx.plane, 'viewer');
       const found = await getRunbookDetail(ctx.plane.database.db, runbookSlug!);
       if (!found) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `runbook "${runbookSlug!.slice(0, 100)}"`);
-      const detail: RunbookDetail = { ...runbookJson(found), executions: found.executions.map((e) => executionJson(e, found.runbook.slug)) };
+      const detail: RunbookDetail = {
+        ...runbookJson(found),
+        executions: found.executions.map((e) => executionJson(e, found.runbook.slug)),
+      };
       sendJson(res, 200, detail);
     },
   },
   {
-    method: 'PUT', pattern: /^\/api\/v1\/runbooks\/([^/]+)$/, template: '/api/v1/runbooks/{slug}',
+    method: 'PUT',
+    pattern: /^\/api\/v1\/runbooks\/([^/]+)$/,
+    template: '/api/v1/runbooks/{slug}',
     handler: async (req, res, ctx, [runbookSlug]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       const b = await readJson(req, runbookInput);
-      if (b.slug !== undefined && b.slug !== runbookSlug) throw new VigilError('VIGIL_ERR_INVALID_BODY', `slug: a runbook keeps its slug ("${runbookSlug!.slice(0, 100)}"); create a new one to change it`);
+      if (b.slug !== undefined && b.slug !== runbookSlug)
+        throw new VigilError(
+          'VIGIL_ERR_INVALID_BODY',
+          `slug: a runbook keeps its slug ("${runbookSlug!.slice(0, 100)}"); create a new one to change it`,
+        );
       const updated = await audited(ctx, actor, 'runbook.update', `runbook/${runbookSlug}`, async (tx) => {
         const before = await getRunbook(tx, runbookSlug!);
         if (!before) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `runbook "${runbookSlug!.slice(0, 100)}"`);
@@ -232,21 +294,30 @@ export const runbookRoutes: Route[] = [
     },
   },
   {
-    method: 'DELETE', pattern: /^\/api\/v1\/runbooks\/([^/]+)$/, template: '/api/v1/runbooks/{slug}',
+    method: 'DELETE',
+    pattern: /^\/api\/v1\/runbooks\/([^/]+)$/,
+    template: '/api/v1/runbooks/{slug}',
     handler: async (req, res, ctx, [runbookSlug]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       await audited(ctx, actor, 'runbook.delete', `runbook/${runbookSlug}`, async (tx) => {
         const before = await getRunbook(tx, runbookSlug!);
         const r = await deleteRunbook(tx, runbookSlug!);
-        if ('missing' in r) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `runbook "${runbookSlug!.slice(0, 100)}"`);
-        if ('executions' in r) throw new VigilError('VIGIL_ERR_CONFLICT', `runbook "${runbookSlug}" has run ${r.executions} time(s) and is kept for that history; edit it instead`);
+        if ('missing' in r)
+          throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `runbook "${runbookSlug!.slice(0, 100)}"`);
+        if ('executions' in r)
+          throw new VigilError(
+            'VIGIL_ERR_CONFLICT',
+            `runbook "${runbookSlug}" has run ${r.executions} time(s) and is kept for that history; edit it instead`,
+          );
         return { before: before ? runbookJson(before) : null, result: undefined };
       });
       res.writeHead(204).end();
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/runbooks\/([^/]+)\/steps\/(\d{1,6})\/preview$/, template: '/api/v1/runbooks/{slug}/steps/{position}/preview',
+    method: 'POST',
+    pattern: /^\/api\/v1\/runbooks\/([^/]+)\/steps\/(\d{1,6})\/preview$/,
+    template: '/api/v1/runbooks/{slug}/steps/{position}/preview',
     handler: async (req, res, ctx, [runbookSlug, position]) => {
       await authorize(req, ctx.plane, 'operator');
       const b = await readJson(req, previewBody);
@@ -255,11 +326,17 @@ export const runbookRoutes: Route[] = [
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/runbooks\/([^/]+)\/steps\/(\d{1,6})\/run$/, template: '/api/v1/runbooks/{slug}/steps/{position}/run',
+    method: 'POST',
+    pattern: /^\/api\/v1\/runbooks\/([^/]+)\/steps\/(\d{1,6})\/run$/,
+    template: '/api/v1/runbooks/{slug}/steps/{position}/run',
     handler: async (req, res, ctx, [runbookSlug, position]) => {
       const actor = await authorize(req, ctx.plane, 'operator');
       const b = await readJson(req, runBody);
-      if (b.confirm !== true) throw new VigilError('VIGIL_ERR_CONFIRMATION_REQUIRED', 'preview the step, then send "confirm": true to run it');
+      if (b.confirm !== true)
+        throw new VigilError(
+          'VIGIL_ERR_CONFIRMATION_REQUIRED',
+          'preview the step, then send "confirm": true to run it',
+        );
       const { runbook, step } = await actionStep(ctx, runbookSlug!, Number(position));
       const spec = mergeAction(step.action, b.params);
       sendJson(res, 201, await runStep(ctx, actor, runbook, step, spec, b.params ?? {}));

@@ -32,8 +32,14 @@ export const usernameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63
 });
 const userBody = z.strictObject({ username: usernameSchema, password: z.string(), role: z.enum(userRoles) });
 const userChangeBody = z
-  .strictObject({ role: z.enum(userRoles).optional(), password: z.string().optional(), disabled: z.boolean().optional() })
-  .refine((b) => b.role !== undefined || b.password !== undefined || b.disabled !== undefined, { error: 'name at least one of role, password, disabled' });
+  .strictObject({
+    role: z.enum(userRoles).optional(),
+    password: z.string().optional(),
+    disabled: z.boolean().optional(),
+  })
+  .refine((b) => b.role !== undefined || b.password !== undefined || b.disabled !== undefined, {
+    error: 'name at least one of role, password, disabled',
+  });
 
 /** A user as the API shows it: never the password hash. */
 function userView(u: { id: number; username: string; role: string; disabledAt: Date | null }) {
@@ -50,24 +56,40 @@ function clientAddress(req: IncomingMessage): string {
   const socket = req.socket.remoteAddress ?? '';
   const forwarded = req.headers['x-forwarded-for'];
   const fromConsole = isLoopback(socket) && req.headers['x-vigil-console'] !== undefined;
-  if (fromConsole && typeof forwarded === 'string' && forwarded.length > 0) return forwarded.split(',')[0]!.trim().slice(0, 100);
+  if (fromConsole && typeof forwarded === 'string' && forwarded.length > 0)
+    return forwarded.split(',')[0]!.trim().slice(0, 100);
   return socket;
 }
 
 export const sessionRoutes: Route[] = [
   {
-    method: 'POST', pattern: /^\/api\/v1\/sessions$/, template: '/api/v1/sessions',
+    method: 'POST',
+    pattern: /^\/api\/v1\/sessions$/,
+    template: '/api/v1/sessions',
     handler: async (req, res, ctx) => {
       const b = await readJson(req, loginBody);
       const db = ctx.plane.database.db;
       const now = new Date();
       const address = clientAddress(req);
       const target = `user/${b.username}`;
-      const claim = await claimLoginAttempt(db, { username: b.username, address, now, since: new Date(now.getTime() - LOGIN_WINDOW_MS) }, (counts) => loginRefusal(counts, now));
+      const claim = await claimLoginAttempt(
+        db,
+        { username: b.username, address, now, since: new Date(now.getTime() - LOGIN_WINDOW_MS) },
+        (counts) => loginRefusal(counts, now),
+      );
       if ('refused' in claim) {
         const r = claim.refused;
-        await withTransaction(db, (tx) => recordAudit(tx, { actor: b.username, action: 'auth.login_rate_limited', target, after: { address, limit: r.scope, failures: r.count } }));
-        throw new VigilError('VIGIL_ERR_RATE_LIMITED', describeRefusal(r), { 'retry-after': String(r.retryAfterSeconds) });
+        await withTransaction(db, (tx) =>
+          recordAudit(tx, {
+            actor: b.username,
+            action: 'auth.login_rate_limited',
+            target,
+            after: { address, limit: r.scope, failures: r.count },
+          }),
+        );
+        throw new VigilError('VIGIL_ERR_RATE_LIMITED', describeRefusal(r), {
+          'retry-after': String(r.retryAfterSeconds),
+        });
       }
       const user = await findUserByName(db, b.username);
       // An unknown user costs the same argon2 verification as a wrong password, so timing does
@@ -76,50 +98,87 @@ export const sessionRoutes: Route[] = [
       if (!user || !ok || user.disabledAt) {
         await settleLoginAttempt(db, claim.id, 'failed');
         const reason = !user ? 'unknown user' : user.disabledAt ? 'disabled' : 'wrong password';
-        await withTransaction(db, (tx) => recordAudit(tx, { actor: b.username, action: 'auth.login_failed', target, after: { address, reason } }));
+        await withTransaction(db, (tx) =>
+          recordAudit(tx, { actor: b.username, action: 'auth.login_failed', target, after: { address, reason } }),
+        );
         throw new VigilError('VIGIL_ERR_LOGIN_FAILED');
       }
       await settleLoginAttempt(db, claim.id, 'succeeded');
       const { token, session } = await withTransaction(db, async (tx) => {
-        const created = await createSession(tx, { userId: user.id, ttlSeconds: SESSION_TTL_SECONDS, clientAddress: address, now });
-        await recordAudit(tx, { actor: user.username, action: 'auth.login', target, after: { address, session: created.session.id, role: user.role } });
+        const created = await createSession(tx, {
+          userId: user.id,
+          ttlSeconds: SESSION_TTL_SECONDS,
+          clientAddress: address,
+          now,
+        });
+        await recordAudit(tx, {
+          actor: user.username,
+          action: 'auth.login',
+          target,
+          after: { address, session: created.session.id, role: user.role },
+        });
         return created;
       });
-      sendJson(res, 201, { token, csrf_token: session.csrfToken, expires_at: session.expiresAt.toISOString(), user: { name: user.username, role: user.role } });
+      sendJson(res, 201, {
+        token,
+        csrf_token: session.csrfToken,
+        expires_at: session.expiresAt.toISOString(),
+        user: { name: user.username, role: user.role },
+      });
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/sessions\/current$/, template: '/api/v1/sessions/current',
+    method: 'GET',
+    pattern: /^\/api\/v1\/sessions\/current$/,
+    template: '/api/v1/sessions/current',
     handler: async (req, res, ctx) => {
       const actor = await authenticate(req, ctx.plane);
-      sendJson(res, 200, { user: { name: actor.name, role: actor.role }, expires_at: actor.session?.expiresAt.toISOString() ?? null, csrf_token: actor.session?.csrfToken ?? null });
+      sendJson(res, 200, {
+        user: { name: actor.name, role: actor.role },
+        expires_at: actor.session?.expiresAt.toISOString() ?? null,
+        csrf_token: actor.session?.csrfToken ?? null,
+      });
     },
   },
   {
-    method: 'DELETE', pattern: /^\/api\/v1\/sessions\/current$/, template: '/api/v1/sessions/current',
+    method: 'DELETE',
+    pattern: /^\/api\/v1\/sessions\/current$/,
+    template: '/api/v1/sessions/current',
     handler: async (req, res, ctx) => {
       const actor = await authenticate(req, ctx.plane);
-      if (!actor.session) throw new VigilError('VIGIL_ERR_INVALID_BODY', 'only a console session can log out; revoke an API token with DELETE /api/v1/tokens/{id}');
+      if (!actor.session)
+        throw new VigilError(
+          'VIGIL_ERR_INVALID_BODY',
+          'only a console session can log out; revoke an API token with DELETE /api/v1/tokens/{id}',
+        );
       const session = actor.session;
-      await audited(ctx, actor, 'auth.logout', `user/${actor.name}`, async (tx) => ({ after: { session: session.id }, result: await revokeSession(tx, session.id) }));
+      await audited(ctx, actor, 'auth.logout', `user/${actor.name}`, async (tx) => ({
+        after: { session: session.id },
+        result: await revokeSession(tx, session.id),
+      }));
       res.writeHead(204).end();
     },
   },
   {
-    method: 'GET', pattern: /^\/api\/v1\/users$/, template: '/api/v1/users',
+    method: 'GET',
+    pattern: /^\/api\/v1\/users$/,
+    template: '/api/v1/users',
     handler: async (req, res, ctx) => {
       await authorize(req, ctx.plane, 'admin');
       sendJson(res, 200, { users: await listUsers(ctx.plane.database.db) });
     },
   },
   {
-    method: 'POST', pattern: /^\/api\/v1\/users$/, template: '/api/v1/users',
+    method: 'POST',
+    pattern: /^\/api\/v1\/users$/,
+    template: '/api/v1/users',
     handler: async (req, res, ctx) => {
       const actor = await authorize(req, ctx.plane, 'admin');
       const b = await readJson(req, userBody);
       const problem = passwordProblem(b.password);
       if (problem) throw new VigilError('VIGIL_ERR_INVALID_BODY', `password: ${problem}`);
-      if (await findUserByName(ctx.plane.database.db, b.username)) throw new VigilError('VIGIL_ERR_CONFLICT', `user "${b.username}" exists`);
+      if (await findUserByName(ctx.plane.database.db, b.username))
+        throw new VigilError('VIGIL_ERR_CONFLICT', `user "${b.username}" exists`);
       const passwordHash = await hashPassword(b.password);
       const user = await audited(ctx, actor, 'user.create', `user/${b.username}`, async (tx) => {
         const u = await createUser(tx, { username: b.username, passwordHash, role: b.role });
@@ -129,7 +188,9 @@ export const sessionRoutes: Route[] = [
     },
   },
   {
-    method: 'PATCH', pattern: /^\/api\/v1\/users\/([^/]+)$/, template: '/api/v1/users/{name}',
+    method: 'PATCH',
+    pattern: /^\/api\/v1\/users\/([^/]+)$/,
+    template: '/api/v1/users/{name}',
     handler: async (req, res, ctx, [name]) => {
       const actor = await authorize(req, ctx.plane, 'admin');
       const b = await readJson(req, userChangeBody);
@@ -141,21 +202,33 @@ export const sessionRoutes: Route[] = [
       const changed = await audited(ctx, actor, 'user.update', `user/${name}`, async (tx) => {
         const user = await findUserByName(tx, name!);
         if (!user) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `user "${name}"`);
-        const losesAdmin = user.role === 'admin' && !user.disabledAt && ((b.role !== undefined && b.role !== 'admin') || b.disabled === true);
+        const losesAdmin =
+          user.role === 'admin' &&
+          !user.disabledAt &&
+          ((b.role !== undefined && b.role !== 'admin') || b.disabled === true);
         if (losesAdmin && (await countActiveAdmins(tx)) <= 1) {
-          throw new VigilError('VIGIL_ERR_CONFLICT', `"${name}" is the last admin who can log in; make another admin first`);
+          throw new VigilError(
+            'VIGIL_ERR_CONFLICT',
+            `"${name}" is the last admin who can log in; make another admin first`,
+          );
         }
         const after = await updateUser(tx, user.id, { role: b.role, passwordHash, disabled: b.disabled });
         // A new role, a new password or a disabled account all mean: the old sessions end now.
         const ended = await revokeUserSessions(tx, user.id);
         const view = (u: typeof user) => ({ role: u.role, disabled: u.disabledAt !== null });
-        return { before: view(user), after: { ...view(after), password_changed: passwordHash !== undefined, sessions_ended: ended }, result: { user: after, ended } };
+        return {
+          before: view(user),
+          after: { ...view(after), password_changed: passwordHash !== undefined, sessions_ended: ended },
+          result: { user: after, ended },
+        };
       });
       sendJson(res, 200, { ...userView(changed.user), sessions_ended: changed.ended });
     },
   },
   {
-    method: 'DELETE', pattern: /^\/api\/v1\/users\/([^/]+)\/sessions$/, template: '/api/v1/users/{name}/sessions',
+    method: 'DELETE',
+    pattern: /^\/api\/v1\/users\/([^/]+)\/sessions$/,
+    template: '/api/v1/users/{name}/sessions',
     handler: async (req, res, ctx, [name]) => {
       const actor = await authorize(req, ctx.plane, 'admin');
       const ended = await audited(ctx, actor, 'user.logout_everywhere', `user/${name}`, async (tx) => {

@@ -14,7 +14,15 @@ export function sloStatus(slo: SloDefinition, e: SloEvaluation | undefined, wind
       const k = sliKey(slo.id, v);
       const h = window.totals(now, 3_600_000, (x) => x === k);
       const m5 = window.totals(now, 300_000, (x) => x === k);
-      return [v, { requests_1h: h.total, error_ratio_1h: errorRatio(h), burn_rate_1h: errorRatio(h) / (1 - slo.objective), burn_rate_5m: errorRatio(m5) / (1 - slo.objective) }];
+      return [
+        v,
+        {
+          requests_1h: h.total,
+          error_ratio_1h: errorRatio(h),
+          burn_rate_1h: errorRatio(h) / (1 - slo.objective),
+          burn_rate_5m: errorRatio(m5) / (1 - slo.objective),
+        },
+      ];
     }),
   );
   return {
@@ -31,8 +39,12 @@ export function sloStatus(slo: SloDefinition, e: SloEvaluation | undefined, wind
     events: windowCounts ?? null,
     error_budget_remaining: e && windowCounts && windowCounts.total > 0 ? e.budget.remaining : null,
     seconds_to_exhaustion: e?.budget.secondsToExhaustion ?? null,
-    burn_rates: e ? Object.fromEntries(Object.entries(e.burn.burnRates).map(([s, b]) => [formatDuration(Number(s)), b])) : {},
-    alerts: e ? { page: e.alerts.page.status.state, ticket: e.alerts.ticket.status.state } : { page: 'inactive', ticket: 'inactive' },
+    burn_rates: e
+      ? Object.fromEntries(Object.entries(e.burn.burnRates).map(([s, b]) => [formatDuration(Number(s)), b]))
+      : {},
+    alerts: e
+      ? { page: e.alerts.page.status.state, ticket: e.alerts.ticket.status.state }
+      : { page: 'inactive', ticket: 'inactive' },
     versions: perVersion,
   };
 }

@@ -103,12 +103,19 @@ export interface MemoryCap {
  * Limits a move from `currentTarget` up to `wanted` to the replicas that fit in the memory budget.
  * Never goes below `currentTarget`: running out of memory stops growth, it does not shed replicas.
  */
-export function capByMemory(wanted: number, currentTarget: number, liveReplicas: number, memory: MemoryView): MemoryCap {
+export function capByMemory(
+  wanted: number,
+  currentTarget: number,
+  liveReplicas: number,
+  memory: MemoryView,
+): MemoryCap {
   if (wanted <= currentTarget) return { target: wanted, cappedBy: null, capDetail: null };
   // A measured size of 0 cannot be real (a process has some RSS); treat it as not measured.
-  const perReplica = memory.perReplicaBytes !== undefined && memory.perReplicaBytes > 0 ? memory.perReplicaBytes : undefined;
+  const perReplica =
+    memory.perReplicaBytes !== undefined && memory.perReplicaBytes > 0 ? memory.perReplicaBytes : undefined;
   // Without a measurement, start one replica, measure it, then decide on the rest.
-  const allowedExtra = perReplica === undefined ? 1 : Math.max(0, Math.floor((memory.budgetBytes - memory.usedBytes) / perReplica));
+  const allowedExtra =
+    perReplica === undefined ? 1 : Math.max(0, Math.floor((memory.budgetBytes - memory.usedBytes) / perReplica));
   const target = Math.min(wanted, Math.max(currentTarget, liveReplicas + allowedExtra));
   if (target >= wanted) return { target, cappedBy: null, capDetail: null };
   const budget = `${mib(memory.usedBytes)} of ${mib(memory.budgetBytes)} MiB budget in use`;
@@ -120,7 +127,12 @@ export function capByMemory(wanted: number, currentTarget: number, liveReplicas:
 }
 
 /** One control-loop tick: what the target replica count should be now, and why. */
-export function decideScale(settings: AutoscalingSettings, ctx: AutoscaleContext, state: AutoscaleState, now: number): AutoscaleStep {
+export function decideScale(
+  settings: AutoscalingSettings,
+  ctx: AutoscaleContext,
+  state: AutoscaleState,
+  now: number,
+): AutoscaleStep {
   const avg = averageOngoing(ctx.samples, settings.lookBackPeriodS, now);
   const desired = desiredReplicas(settings, avg);
   const previousTarget = state.target;
@@ -154,7 +166,11 @@ export function decideScale(settings: AutoscalingSettings, ctx: AutoscaleContext
 
   // Bounds changed under a running deployment: honour them now, not after a delay.
   if (previousTarget > settings.maxReplicas) {
-    return step(settings.maxReplicas, null, `target ${previousTarget} above max_replicas ${settings.maxReplicas}: down to ${settings.maxReplicas} at once (${load})`);
+    return step(
+      settings.maxReplicas,
+      null,
+      `target ${previousTarget} above max_replicas ${settings.maxReplicas}: down to ${settings.maxReplicas} at once (${load})`,
+    );
   }
   if (previousTarget < settings.minReplicas) {
     const cap = capByMemory(settings.minReplicas, previousTarget, ctx.liveReplicas, ctx.memory);
@@ -172,7 +188,11 @@ export function decideScale(settings: AutoscalingSettings, ctx: AutoscaleContext
   const delayS = direction === 'up' ? settings.upscaleDelayS : settings.downscaleDelayS;
   const remainingMs = delayS * 1000 - (now - since);
   if (remainingMs > 0) {
-    return step(previousTarget, proposal, `holding at ${previousTarget}: scale-${direction} to ${desired} waits ${Math.ceil(remainingMs / 1000)} s more (${load})`);
+    return step(
+      previousTarget,
+      proposal,
+      `holding at ${previousTarget}: scale-${direction} to ${desired} waits ${Math.ceil(remainingMs / 1000)} s more (${load})`,
+    );
   }
 
   const applied = `${load} (was ${previousTarget}, ${direction} after ${delayS} s delay)`;
@@ -182,7 +202,12 @@ export function decideScale(settings: AutoscalingSettings, ctx: AutoscaleContext
   // When memory cuts the step short, keep the proposal (and its start time): the delay has been
   // served, so growth resumes on the first tick that finds room.
   if (cap.cappedBy !== null && cap.target === previousTarget) {
-    return step(previousTarget, proposal, `holding at ${previousTarget}: scale-up to ${desired} blocked by memory budget: ${cap.capDetail} (${load})`, cap);
+    return step(
+      previousTarget,
+      proposal,
+      `holding at ${previousTarget}: scale-up to ${desired} blocked by memory budget: ${cap.capDetail} (${load})`,
+      cap,
+    );
   }
   return step(cap.target, cap.cappedBy === null ? null : proposal, withCap(applied, cap), cap);
 }

@@ -3,7 +3,15 @@ import type { AutoscalerConfig, AutoscalingConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { DeploymentRouter } from '../router/deployment-router.ts';
 import type { VersionPool } from '../router/version-pool.ts';
-import { capByMemory, decideScale, initialAutoscaleState, type AutoscaleDecision, type AutoscaleState, type AutoscalingSettings, type OngoingSample } from './autoscale-policy.ts';
+import {
+  capByMemory,
+  decideScale,
+  initialAutoscaleState,
+  type AutoscaleDecision,
+  type AutoscaleState,
+  type AutoscalingSettings,
+  type OngoingSample,
+} from './autoscale-policy.ts';
 
 export function settingsFromConfig(a: AutoscalingConfig): AutoscalingSettings {
   return {
@@ -85,7 +93,15 @@ export class Autoscaler {
       const cfg = pool.deployment.autoscaling;
       if (!cfg) continue;
       const settings = settingsFromConfig(cfg);
-      this.scaled.set(pool, { pool, settings, state: initialAutoscaleState(settings), samples: [], cluster: { samples: [], state: undefined, writing: false, lastDemandAt: Number.NEGATIVE_INFINITY }, perReplicaBytes: undefined, last: undefined });
+      this.scaled.set(pool, {
+        pool,
+        settings,
+        state: initialAutoscaleState(settings),
+        samples: [],
+        cluster: { samples: [], state: undefined, writing: false, lastDemandAt: Number.NEGATIVE_INFINITY },
+        perReplicaBytes: undefined,
+        last: undefined,
+      });
       pool.scalesFromZero = settings.minReplicas === 0;
       if (!pool.retired) pool.targetReplicas = settings.initialReplicas;
       pool.onDemand = () => this.coldStart(pool);
@@ -102,10 +118,28 @@ export class Autoscaler {
   }
 
   /** Status for the API and the console. */
-  describe(pool: VersionPool): { target: number; desired: number | null; reason: string | null; capped_by: string | null; cap_detail: string | null; min: number; max: number } | undefined {
+  describe(pool: VersionPool):
+    | {
+        target: number;
+        desired: number | null;
+        reason: string | null;
+        capped_by: string | null;
+        cap_detail: string | null;
+        min: number;
+        max: number;
+      }
+    | undefined {
     const s = this.scaled.get(pool);
     if (!s) return undefined;
-    return { target: pool.targetReplicas, desired: s.last?.desired ?? null, reason: s.last?.reason ?? null, capped_by: s.last?.cappedBy ?? null, cap_detail: s.last?.capDetail ?? null, min: s.settings.minReplicas, max: s.settings.maxReplicas };
+    return {
+      target: pool.targetReplicas,
+      desired: s.last?.desired ?? null,
+      reason: s.last?.reason ?? null,
+      capped_by: s.last?.cappedBy ?? null,
+      cap_detail: s.last?.capDetail ?? null,
+      min: s.settings.minReplicas,
+      max: s.settings.maxReplicas,
+    };
   }
 
   memoryCapped(pool: VersionPool): boolean {
@@ -136,14 +170,25 @@ export class Autoscaler {
 
   private step(s: Scaled, now: number, usedBytes: number): void {
     const { pool } = s;
-    for (const r of pool.replicas) if (r.stats && r.stats.rssBytes > (s.perReplicaBytes ?? 0)) s.perReplicaBytes = r.stats.rssBytes;
+    for (const r of pool.replicas)
+      if (r.stats && r.stats.rssBytes > (s.perReplicaBytes ?? 0)) s.perReplicaBytes = r.stats.rssBytes;
     s.samples.push({ at: now, ongoing: pool.inFlight });
     const horizon = now - s.settings.lookBackPeriodS * 1000;
     while (s.samples.length && s.samples[0]!.at < horizon) s.samples.shift();
     if (pool.retired) return;
     // The policy's target follows what is actually wanted of the pool (a rollout may have set it).
     s.state = { ...s.state, target: pool.targetReplicas };
-    const { decision, state } = decideScale(s.settings, { samples: s.samples, liveReplicas: pool.live().length, queued: pool.queue.length, memory: { budgetBytes: this.budgetBytes, usedBytes, perReplicaBytes: s.perReplicaBytes } }, s.state, now);
+    const { decision, state } = decideScale(
+      s.settings,
+      {
+        samples: s.samples,
+        liveReplicas: pool.live().length,
+        queued: pool.queue.length,
+        memory: { budgetBytes: this.budgetBytes, usedBytes, perReplicaBytes: s.perReplicaBytes },
+      },
+      s.state,
+      now,
+    );
     s.state = state;
     s.last = decision;
     if (decision.changed) this.apply(s, decision);
@@ -156,7 +201,8 @@ export class Autoscaler {
    */
   private clusterStep(s: Scaled, cluster: ClusterAutoscaling, now: number, usedBytes: number): void {
     const { pool } = s;
-    for (const r of pool.replicas) if (r.stats && r.stats.rssBytes > (s.perReplicaBytes ?? 0)) s.perReplicaBytes = r.stats.rssBytes;
+    for (const r of pool.replicas)
+      if (r.stats && r.stats.rssBytes > (s.perReplicaBytes ?? 0)) s.perReplicaBytes = r.stats.rssBytes;
     if (cluster.isLeader()) this.decideForCluster(s, cluster, now);
     else s.cluster.state = undefined;
     if (pool.retired) return;
@@ -166,11 +212,34 @@ export class Autoscaler {
     if (pool.inFlight > 0) s.cluster.lastDemandAt = now;
     if (wanted === 0 && now - s.cluster.lastDemandAt < s.settings.downscaleDelayS * 1000) wanted = 1;
     if (wanted === pool.targetReplicas) return;
-    const cap = capByMemory(wanted, pool.targetReplicas, pool.live().length, { budgetBytes: this.budgetBytes, usedBytes, perReplicaBytes: s.perReplicaBytes });
-    s.last = { target: cap.target, previousTarget: pool.targetReplicas, desired: wanted, changed: cap.target !== pool.targetReplicas, reason: `the cluster's target is ${wanted} per node`, cappedBy: cap.cappedBy, capDetail: cap.capDetail };
+    const cap = capByMemory(wanted, pool.targetReplicas, pool.live().length, {
+      budgetBytes: this.budgetBytes,
+      usedBytes,
+      perReplicaBytes: s.perReplicaBytes,
+    });
+    s.last = {
+      target: cap.target,
+      previousTarget: pool.targetReplicas,
+      desired: wanted,
+      changed: cap.target !== pool.targetReplicas,
+      reason: `the cluster's target is ${wanted} per node`,
+      cappedBy: cap.cappedBy,
+      capDetail: cap.capDetail,
+    };
     if (!s.last.changed) return;
     pool.targetReplicas = cap.target;
-    this.o.log.info({ deployment: pool.name, version: pool.version, from: s.last.previousTarget, to: cap.target, cluster_target: wanted, capped_by: cap.cappedBy, cap: cap.capDetail }, 'following the cluster autoscaling target');
+    this.o.log.info(
+      {
+        deployment: pool.name,
+        version: pool.version,
+        from: s.last.previousTarget,
+        to: cap.target,
+        cluster_target: wanted,
+        capped_by: cap.cappedBy,
+        cap: cap.capDetail,
+      },
+      'following the cluster autoscaling target',
+    );
     this.o.afterChange?.();
   }
 
@@ -192,24 +261,61 @@ export class Autoscaler {
     while (c.samples.length && c.samples[0]!.at < horizon) c.samples.shift();
     if (pool.retired || c.writing) return;
     const perNodeNow = pool.clusterAutoscaleTarget ?? settings.initialReplicas;
-    const scaled: AutoscalingSettings = { ...settings, minReplicas: settings.minReplicas * n, maxReplicas: settings.maxReplicas * n, initialReplicas: settings.initialReplicas * n };
+    const scaled: AutoscalingSettings = {
+      ...settings,
+      minReplicas: settings.minReplicas * n,
+      maxReplicas: settings.maxReplicas * n,
+      initialReplicas: settings.initialReplicas * n,
+    };
     // The policy's target follows the stored per-node target (times today's node count).
     const state: AutoscaleState = { target: perNodeNow * n, proposal: c.state?.proposal ?? null };
     const live = pool.live().length + others.reduce((t, o) => t + o.live, 0);
     const queued = pool.queue.length + others.reduce((t, o) => t + o.queued, 0);
-    const { decision, state: next } = decideScale(scaled, { samples: c.samples, liveReplicas: live, queued, memory: { budgetBytes: Number.POSITIVE_INFINITY, usedBytes: 0, perReplicaBytes: 1 } }, state, now);
+    const { decision, state: next } = decideScale(
+      scaled,
+      {
+        samples: c.samples,
+        liveReplicas: live,
+        queued,
+        memory: { budgetBytes: Number.POSITIVE_INFINITY, usedBytes: 0, perReplicaBytes: 1 },
+      },
+      state,
+      now,
+    );
     c.state = next;
     const perNode = Math.min(settings.maxReplicas, Math.max(settings.minReplicas, Math.ceil(decision.target / n)));
     if (perNode === perNodeNow && pool.clusterAutoscaleTarget !== null) return;
-    const perNodeDecision: AutoscaleDecision = { ...decision, target: perNode, previousTarget: perNodeNow, changed: true, reason: `${decision.reason}; cluster of ${n} node${n === 1 ? '' : 's'}: ${decision.target} in all, ${perNode} per node` };
+    const perNodeDecision: AutoscaleDecision = {
+      ...decision,
+      target: perNode,
+      previousTarget: perNodeNow,
+      changed: true,
+      reason: `${decision.reason}; cluster of ${n} node${n === 1 ? '' : 's'}: ${decision.target} in all, ${perNode} per node`,
+    };
     c.writing = true;
     cluster
       .write(pool, perNode, perNodeDecision)
       .then(() => {
         s.last = perNodeDecision;
-        this.o.log.info({ deployment: pool.name, version: pool.version, from: perNodeNow, to: perNode, nodes: n, cluster_target: decision.target, reason: perNodeDecision.reason }, 'cluster autoscaling decision');
+        this.o.log.info(
+          {
+            deployment: pool.name,
+            version: pool.version,
+            from: perNodeNow,
+            to: perNode,
+            nodes: n,
+            cluster_target: decision.target,
+            reason: perNodeDecision.reason,
+          },
+          'cluster autoscaling decision',
+        );
       })
-      .catch((err) => this.o.log.warn({ err, deployment: pool.name, version: pool.version }, 'could not store the cluster autoscaling decision; the next tick decides again'))
+      .catch((err) =>
+        this.o.log.warn(
+          { err, deployment: pool.name, version: pool.version },
+          'could not store the cluster autoscaling decision; the next tick decides again',
+        ),
+      )
       .finally(() => {
         c.writing = false;
       });
@@ -219,11 +325,27 @@ export class Autoscaler {
   private coldStart(pool: VersionPool): void {
     const s = this.scaled.get(pool);
     if (!s || pool.retired || pool.targetReplicas > 0) return;
-    const cap = capByMemory(Math.min(s.settings.maxReplicas, Math.max(1, s.settings.minReplicas)), 0, pool.live().length, { budgetBytes: this.budgetBytes, usedBytes: this.usedBytes(), perReplicaBytes: s.perReplicaBytes });
-    const decision: AutoscaleDecision = { target: cap.target, previousTarget: 0, desired: Math.max(1, s.settings.minReplicas), changed: cap.target > 0, reason: `scale from zero: a request is waiting (cold start)`, cappedBy: cap.cappedBy, capDetail: cap.capDetail };
+    const cap = capByMemory(
+      Math.min(s.settings.maxReplicas, Math.max(1, s.settings.minReplicas)),
+      0,
+      pool.live().length,
+      { budgetBytes: this.budgetBytes, usedBytes: this.usedBytes(), perReplicaBytes: s.perReplicaBytes },
+    );
+    const decision: AutoscaleDecision = {
+      target: cap.target,
+      previousTarget: 0,
+      desired: Math.max(1, s.settings.minReplicas),
+      changed: cap.target > 0,
+      reason: `scale from zero: a request is waiting (cold start)`,
+      cappedBy: cap.cappedBy,
+      capDetail: cap.capDetail,
+    };
     s.last = decision;
     if (!decision.changed) {
-      this.o.log.warn({ deployment: pool.name, version: pool.version, cap: cap.capDetail }, 'cannot scale from zero: the memory budget is spent');
+      this.o.log.warn(
+        { deployment: pool.name, version: pool.version, cap: cap.capDetail },
+        'cannot scale from zero: the memory budget is spent',
+      );
       return;
     }
     s.state = { target: cap.target, proposal: null };
@@ -234,7 +356,18 @@ export class Autoscaler {
   private apply(s: Scaled, decision: AutoscaleDecision): void {
     const { pool } = s;
     pool.targetReplicas = decision.target;
-    this.o.log.info({ deployment: pool.name, version: pool.version, from: decision.previousTarget, to: decision.target, reason: decision.reason, capped_by: decision.cappedBy, cap: decision.capDetail }, 'autoscaling decision');
+    this.o.log.info(
+      {
+        deployment: pool.name,
+        version: pool.version,
+        from: decision.previousTarget,
+        to: decision.target,
+        reason: decision.reason,
+        capped_by: decision.cappedBy,
+        cap: decision.capDetail,
+      },
+      'autoscaling decision',
+    );
     this.o.audit(pool, decision).catch((err) => this.o.log.error({ err }, 'could not write the autoscaling audit row'));
     this.o.afterChange?.();
   }

@@ -25,13 +25,32 @@ export interface ClusterStatus {
   }>;
 }
 
-export async function clusterStatus(o: { database: VigilDatabase; identity: NodeIdentity; leadership: Leadership; membership: Membership | undefined; config: ClusterConfig }): Promise<ClusterStatus> {
+export async function clusterStatus(o: {
+  database: VigilDatabase;
+  identity: NodeIdentity;
+  leadership: Leadership;
+  membership: Membership | undefined;
+  config: ClusterConfig;
+}): Promise<ClusterStatus> {
   const lead = await readLeadership(o.database.db);
   const nodes = (await o.membership?.nodes()) ?? [];
   return {
     mode: o.database.driver === 'postgres' ? 'shared' : 'embedded',
-    node: { name: o.identity.name, instance: o.identity.instance, leader: o.leadership.isLeader, epoch: o.leadership.epoch, in_sync: o.membership?.inSync ?? true },
-    leader: lead ? { instance: lead.holder, epoch: lead.epoch, acquired_at: lead.acquiredAt?.toISOString() ?? null, renewed_at: lead.renewedAt?.toISOString() ?? null } : null,
+    node: {
+      name: o.identity.name,
+      instance: o.identity.instance,
+      leader: o.leadership.isLeader,
+      epoch: o.leadership.epoch,
+      in_sync: o.membership?.inSync ?? true,
+    },
+    leader: lead
+      ? {
+          instance: lead.holder,
+          epoch: lead.epoch,
+          acquired_at: lead.acquiredAt?.toISOString() ?? null,
+          renewed_at: lead.renewedAt?.toISOString() ?? null,
+        }
+      : null,
     nodes: nodes.map((n) => ({
       name: n.name,
       instance: n.instance,

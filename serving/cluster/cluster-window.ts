@@ -1,6 +1,12 @@
 import type { Db } from '../../db/client.ts';
 import { liveBucketsChanged, writeLiveBuckets } from '../../db/queries/live-buckets.ts';
-import { emptySummary, LiveWindow, type RequestWindow, type SecondCounts, type WindowSummary } from '../rollout/live-window.ts';
+import {
+  emptySummary,
+  LiveWindow,
+  type RequestWindow,
+  type SecondCounts,
+  type WindowSummary,
+} from '../rollout/live-window.ts';
 import { RemoteRows } from './remote-rows.ts';
 
 function addSummary(into: WindowSummary, s: WindowSummary): WindowSummary {
@@ -25,13 +31,16 @@ export class ClusterWindow implements RequestWindow {
     (now, before) => {
       const requests = now.requests - (before?.requests ?? 0);
       if (requests <= 0) return undefined;
-      return { ...now, requests, errors: now.errors - (before?.errors ?? 0), latencyCounts: now.latencyCounts.map((c, i) => c - (before?.latencyCounts[i] ?? 0)) };
+      return {
+        ...now,
+        requests,
+        errors: now.errors - (before?.errors ?? 0),
+        latencyCounts: now.latencyCounts.map((c, i) => c - (before?.latencyCounts[i] ?? 0)),
+      };
     },
   );
 
-  constructor(
-    private readonly o: { db: Db; instance: string; shared: boolean; retentionSeconds?: number },
-  ) {
+  constructor(private readonly o: { db: Db; instance: string; shared: boolean; retentionSeconds?: number }) {
     this.local = new LiveWindow({ retentionSeconds: o.retentionSeconds, trackChanges: o.shared });
     this.others = new LiveWindow({ retentionSeconds: o.retentionSeconds });
   }
@@ -62,8 +71,13 @@ export class ClusterWindow implements RequestWindow {
   async refresh(nowMs: number): Promise<void> {
     if (!this.o.shared) return;
     const fromSecond = Math.floor(nowMs / 1000) - this.local.retentionSeconds;
-    const rows = await liveBucketsChanged(this.o.db, { excludeNode: this.o.instance, since: this.remote.since(), fromSecond });
-    for (const inc of this.remote.absorb(rows.map((r) => ({ ...r, second: Number(r.second) })))) this.others.addCounts(inc);
+    const rows = await liveBucketsChanged(this.o.db, {
+      excludeNode: this.o.instance,
+      since: this.remote.since(),
+      fromSecond,
+    });
+    for (const inc of this.remote.absorb(rows.map((r) => ({ ...r, second: Number(r.second) }))))
+      this.others.addCounts(inc);
     this.remote.forget((r) => r.second < fromSecond);
   }
 }

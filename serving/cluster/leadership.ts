@@ -42,7 +42,10 @@ abstract class BaseLeadership implements Leadership {
     if (this.isLeader && (await holdsEpoch(tx, this.epoch, this.instance))) return;
     this.fencedWrites++;
     const wasLeader = this.isLeader;
-    this.log.warn({ epoch: this.epoch, was_leader: wasLeader }, 'leader write refused: this node does not hold the current leadership epoch');
+    this.log.warn(
+      { epoch: this.epoch, was_leader: wasLeader },
+      'leader write refused: this node does not hold the current leadership epoch',
+    );
     if (wasLeader) this.stepDown('a leader write found the epoch superseded');
     throw new VigilError('VIGIL_ERR_STALE_LEADER', `epoch ${this.epoch} of ${this.instance}`);
   }
@@ -190,7 +193,8 @@ export class PostgresLeaderElection extends BaseLeadership {
 
   private async tick(): Promise<void> {
     // A renewal that hangs (a network partition) must not keep a leader that cannot prove it leads.
-    if (this.busy && this.isLeader && Date.now() - this.renewedAt > this.o.leaseMs) this.stepDown(`no renewal for ${Math.round((Date.now() - this.renewedAt) / 1000)} s`);
+    if (this.busy && this.isLeader && Date.now() - this.renewedAt > this.o.leaseMs)
+      this.stepDown(`no renewal for ${Math.round((Date.now() - this.renewedAt) / 1000)} s`);
     if (this.busy || this.stopped) return;
     this.busy = true;
     try {
@@ -205,7 +209,9 @@ export class PostgresLeaderElection extends BaseLeadership {
   }
 
   private async tryAcquire(): Promise<void> {
-    const rows = this.idleTimeoutSupported ? await this.tryLockWithLease() : await this.lockClient`select pg_try_advisory_lock(${LEADER_LOCK_KEY}) as locked, pg_backend_pid() as pid`;
+    const rows = this.idleTimeoutSupported
+      ? await this.tryLockWithLease()
+      : await this.lockClient`select pg_try_advisory_lock(${LEADER_LOCK_KEY}) as locked, pg_backend_pid() as pid`;
     const row = rows[0] as { locked: boolean; pid: number };
     if (!row.locked) return;
     this.lockPid = row.pid;
@@ -225,13 +231,16 @@ export class PostgresLeaderElection extends BaseLeadership {
   /** Sets the lease on this very session and tries the lock, in one statement. */
   private async tryLockWithLease() {
     try {
-      return await this.lockClient`select set_config('idle_session_timeout', ${String(this.o.leaseMs)}, false), pg_try_advisory_lock(${LEADER_LOCK_KEY}) as locked, pg_backend_pid() as pid`;
+      return await this
+        .lockClient`select set_config('idle_session_timeout', ${String(this.o.leaseMs)}, false), pg_try_advisory_lock(${LEADER_LOCK_KEY}) as locked, pg_backend_pid() as pid`;
     } catch (err) {
       if ((err as { code?: string }).code !== '42704') throw err;
       // Postgres before 14 has no idle_session_timeout: a paused leader is then replaced only
       // when its TCP connection dies. Say so once.
       this.idleTimeoutSupported = false;
-      this.o.log.warn('this Postgres has no idle_session_timeout (it needs 14 or later): a paused leader keeps the lock until its connection dies');
+      this.o.log.warn(
+        'this Postgres has no idle_session_timeout (it needs 14 or later): a paused leader keeps the lock until its connection dies',
+      );
       return this.lockClient`select pg_try_advisory_lock(${LEADER_LOCK_KEY}) as locked, pg_backend_pid() as pid`;
     }
   }
@@ -246,9 +255,11 @@ export class PostgresLeaderElection extends BaseLeadership {
       this.stepDown('the leadership epoch was superseded');
       return;
     }
-    const [row] = await this.lockClient`select pg_backend_pid() as pid, exists(select 1 from pg_locks where locktype = 'advisory' and classid = 0 and objid = ${LEADER_LOCK_KEY} and objsubid = 1 and pid = pg_backend_pid() and granted) as held`;
+    const [row] = await this
+      .lockClient`select pg_backend_pid() as pid, exists(select 1 from pg_locks where locktype = 'advisory' and classid = 0 and objid = ${LEADER_LOCK_KEY} and objsubid = 1 and pid = pg_backend_pid() and granted) as held`;
     const { pid, held } = row as { pid: number; held: boolean };
-    if (pid !== this.lockPid || !held) this.stepDown(`the lock session ${this.lockPid} is gone (now ${pid}, lock ${held ? 'held' : 'not held'})`);
+    if (pid !== this.lockPid || !held)
+      this.stepDown(`the lock session ${this.lockPid} is gone (now ${pid}, lock ${held ? 'held' : 'not held'})`);
     else this.renewedAt = Date.now();
   }
 }

@@ -17,7 +17,21 @@ export interface NodeReport {
   leader: boolean;
   epoch: number;
   uptime_seconds: number;
-  deployments: Array<{ name: string; versions: Array<{ version: string; weight: number; state: string; target: number; running: number; starting: number; queued: number; ongoing: number; provider: string | null; mirror?: { compared: number; agreed: number } }> }>;
+  deployments: Array<{
+    name: string;
+    versions: Array<{
+      version: string;
+      weight: number;
+      state: string;
+      target: number;
+      running: number;
+      starting: number;
+      queued: number;
+      ongoing: number;
+      provider: string | null;
+      mirror?: { compared: number; agreed: number };
+    }>;
+  }>;
 }
 
 export interface MembershipOptions {
@@ -73,7 +87,13 @@ export class Membership {
 
   async start(): Promise<void> {
     if (this.o.url) {
-      this.listener = new StateListener({ url: this.o.url, log: this.o.log, applicationName: `vigil-listen/${this.o.identity.name}`, onNotice: (n) => this.o.onNotice(n), resync: () => this.o.resync() });
+      this.listener = new StateListener({
+        url: this.o.url,
+        log: this.o.log,
+        applicationName: `vigil-listen/${this.o.identity.name}`,
+        onNotice: (n) => this.o.onNotice(n),
+        resync: () => this.o.resync(),
+      });
       await this.listener.start();
       // The node read the state before it subscribed: what changed in between is read now.
       await this.o.resync();
@@ -85,8 +105,12 @@ export class Membership {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.o.window.flush().catch((err) => this.o.log.warn({ err }, 'could not share the last per-second request counts'));
-    await markStopped(this.o.db, this.o.identity.instance).catch((err) => this.o.log.warn({ err }, 'could not mark this node stopped'));
+    await this.o.window
+      .flush()
+      .catch((err) => this.o.log.warn({ err }, 'could not share the last per-second request counts'));
+    await markStopped(this.o.db, this.o.identity.instance).catch((err) =>
+      this.o.log.warn({ err }, 'could not mark this node stopped'),
+    );
     await this.listener?.stop();
   }
 
@@ -102,14 +126,20 @@ export class Membership {
 
   /** Whether another live node reports a RUNNING replica of this version. */
   runsElsewhere(deployment: string, version: string): boolean {
-    return this.liveOthers().some((n) => (n.report as unknown as NodeReport).deployments?.find((d) => d.name === deployment)?.versions.find((v) => v.version === version && v.running > 0));
+    return this.liveOthers().some((n) =>
+      (n.report as unknown as NodeReport).deployments
+        ?.find((d) => d.name === deployment)
+        ?.versions.find((v) => v.version === version && v.running > 0),
+    );
   }
 
   /** The other live nodes' load of one version, from their last heartbeats. */
   othersLoad(deployment: string, version: string): Array<{ ongoing: number; queued: number; live: number }> {
     const out = [];
     for (const n of this.liveOthers()) {
-      const v = (n.report as unknown as NodeReport).deployments?.find((d) => d.name === deployment)?.versions.find((x) => x.version === version);
+      const v = (n.report as unknown as NodeReport).deployments
+        ?.find((d) => d.name === deployment)
+        ?.versions.find((x) => x.version === version);
       if (v) out.push({ ongoing: v.ongoing, queued: v.queued, live: v.running + v.starting });
     }
     return out;
@@ -119,7 +149,9 @@ export class Membership {
   mirrorTotals(deployment: string, version: string, local: MirrorTotals): MirrorTotals {
     const out = { ...local };
     for (const n of this.liveOthers()) {
-      const m = (n.report as unknown as NodeReport).deployments?.find((d) => d.name === deployment)?.versions.find((v) => v.version === version)?.mirror;
+      const m = (n.report as unknown as NodeReport).deployments
+        ?.find((d) => d.name === deployment)
+        ?.versions.find((v) => v.version === version)?.mirror;
       if (!m) continue;
       out.compared += m.compared;
       out.agreed += m.agreed;
@@ -132,17 +164,33 @@ export class Membership {
     this.beating = true;
     try {
       await this.o.window.flush();
-      await beat(this.o.db, { instance: this.o.identity.instance, name: this.o.identity.name, url: this.o.advertisedUrl(), report: this.o.report() as unknown as Record<string, unknown> });
-      if (this.shared) this.others = (await listNodes(this.o.db, this.o.config.node_timeout_s * 4)).filter((n) => n.instance !== this.o.identity.instance);
+      await beat(this.o.db, {
+        instance: this.o.identity.instance,
+        name: this.o.identity.name,
+        url: this.o.advertisedUrl(),
+        report: this.o.report() as unknown as Record<string, unknown>,
+      });
+      if (this.shared)
+        this.others = (await listNodes(this.o.db, this.o.config.node_timeout_s * 4)).filter(
+          (n) => n.instance !== this.o.identity.instance,
+        );
       if (this.o.leadership.isLeader && Date.now() - this.lastPrune > 60_000) {
         this.lastPrune = Date.now();
         await pruneLiveBuckets(this.o.db, Math.floor(Date.now() / 1000) - LIVE_KEEP_S);
         await pruneNodes(this.o.db, NODE_ROWS_KEEP_S);
       }
-      if (this.failingSince !== undefined) this.o.log.info({ failed_for_s: Math.round((Date.now() - this.failingSince) / 1000) }, 'heartbeats reach the database again');
+      if (this.failingSince !== undefined)
+        this.o.log.info(
+          { failed_for_s: Math.round((Date.now() - this.failingSince) / 1000) },
+          'heartbeats reach the database again',
+        );
       this.failingSince = undefined;
     } catch (err) {
-      if (this.failingSince === undefined) this.o.log.warn({ err }, 'could not write this node’s heartbeat or per-second counts; retrying every heartbeat (counts are kept meanwhile)');
+      if (this.failingSince === undefined)
+        this.o.log.warn(
+          { err },
+          'could not write this node’s heartbeat or per-second counts; retrying every heartbeat (counts are kept meanwhile)',
+        );
       this.failingSince ??= Date.now();
     } finally {
       this.beating = false;

@@ -49,7 +49,9 @@ export class StateListener {
       onclose: () => {
         if (this.stopped || !this.inSync) return;
         this.inSync = false;
-        this.o.log.warn('lost the database connection that receives state changes; serving on with the last state, reconnecting');
+        this.o.log.warn(
+          'lost the database connection that receives state changes; serving on with the last state, reconnecting',
+        );
         setTimeout(() => void this.check(), 100).unref();
       },
     };
@@ -75,7 +77,8 @@ export class StateListener {
     if (this.checking || this.stopped) return;
     this.checking = true;
     try {
-      const [row] = await this.client`select exists(select 1 from pg_listening_channels() c where c = ${STATE_CHANNEL}) as listening`;
+      const [row] = await this
+        .client`select exists(select 1 from pg_listening_channels() c where c = ${STATE_CHANNEL}) as listening`;
       if ((row as { listening: boolean }).listening && this.inSync) return;
       this.inSync = false;
       await this.client`listen ${this.client.unsafe(`"${STATE_CHANNEL}"`)}`;

@@ -17,24 +17,47 @@ export interface CallObserver {
  * has run out, without sending), fault injection, and the caller's trace context, so a pipeline
  * is one trace and each stage is measured and scales on its own.
  */
-export async function routeCall(router: DeploymentRouter, caller: VersionPool, msg: CallMessage, observer: CallObserver): Promise<CallResultMessage> {
+export async function routeCall(
+  router: DeploymentRouter,
+  caller: VersionPool,
+  msg: CallMessage,
+  observer: CallObserver,
+): Promise<CallResultMessage> {
   const started = performance.now();
   let target: VersionPool | undefined;
   try {
     if (!caller.deployment.calls.includes(msg.deployment)) {
-      throw new VigilError('VIGIL_ERR_UNDECLARED_CALL', `"${caller.name}" called "${msg.deployment.slice(0, 100)}"; add it to the calls list of "${caller.name}" in vigil.yaml`);
+      throw new VigilError(
+        'VIGIL_ERR_UNDECLARED_CALL',
+        `"${caller.name}" called "${msg.deployment.slice(0, 100)}"; add it to the calls list of "${caller.name}" in vigil.yaml`,
+      );
     }
     target = router.get(msg.deployment).pick({ version: msg.version });
-    if (msg.deadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', `no time left to call "${msg.deployment}"`);
+    if (msg.deadline <= Date.now())
+      throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', `no time left to call "${msg.deployment}"`);
     if (!msg.request) {
       const signature = target.signature ?? (await target.ensureSignature(msg.deadline));
       if (target.kind === 'model') validateAgainstSignature({ inputs: msg.inputs } as InferRequest, signature);
     }
     await applyFault(target, msg.deadline);
-    const outcome = await target.infer({ inputs: msg.inputs, deadline: msg.deadline, traceparent: msg.traceparent, request: msg.request });
+    const outcome = await target.infer({
+      inputs: msg.inputs,
+      deadline: msg.deadline,
+      traceparent: msg.traceparent,
+      request: msg.request,
+    });
     const r = outcome.result;
     observer.observe(target.name, target.version, r.status ?? 200, (performance.now() - started) / 1000);
-    return { type: 'vigil:call-result', id: msg.id, ok: true, outputs: r.outputs, json: r.json, status: r.status, contentType: r.contentType, version: target.version };
+    return {
+      type: 'vigil:call-result',
+      id: msg.id,
+      ok: true,
+      outputs: r.outputs,
+      json: r.json,
+      status: r.status,
+      contentType: r.contentType,
+      version: target.version,
+    };
   } catch (err) {
     const e = isVigilError(err) ? err : new VigilError('VIGIL_ERR_INTERNAL');
     if (target) observer.observe(target.name, target.version, e.status, (performance.now() - started) / 1000);

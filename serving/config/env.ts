@@ -30,7 +30,14 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('vigil'),
   OTEL_TRACES_SAMPLER: z
-    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .enum([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ])
     .default('parentbased_traceidratio'),
   /** The ratio for the *traceidratio samplers; vigil's default keeps one trace in ten. */
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(0.1),
@@ -54,7 +61,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Vigil
   if (source === process.env && cached) return cached;
   const result = envSchema.safeParse(source);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}, got ${JSON.stringify(source[String(i.path[0])])}`);
+    const lines = result.error.issues.map(
+      (i) => `${i.path.join('.')}: ${i.message}, got ${JSON.stringify(source[String(i.path[0])])}`,
+    );
     throw new Error(`invalid environment:\n  ${lines.join('\n  ')}`);
   }
   const env = Object.freeze(result.data);

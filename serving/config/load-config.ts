@@ -56,8 +56,13 @@ export function validateConfig(doc: unknown, source: string, baseDir: string): V
   const problems: string[] = [];
   config.deployments.forEach((d, i) => {
     if (d.multiplex) {
-      d.multiplex.models_dir = isAbsolute(d.multiplex.models_dir) ? d.multiplex.models_dir : resolve(baseDir, d.multiplex.models_dir);
-      if (!existsSync(d.multiplex.models_dir)) problems.push(`deployments[${i}].multiplex.models_dir: directory not found, got ${JSON.stringify(d.multiplex.models_dir)}`);
+      d.multiplex.models_dir = isAbsolute(d.multiplex.models_dir)
+        ? d.multiplex.models_dir
+        : resolve(baseDir, d.multiplex.models_dir);
+      if (!existsSync(d.multiplex.models_dir))
+        problems.push(
+          `deployments[${i}].multiplex.models_dir: directory not found, got ${JSON.stringify(d.multiplex.models_dir)}`,
+        );
     }
     const listed = (doc as { deployments?: { versions?: unknown }[] }).deployments?.[i]?.versions !== undefined;
     d.versions.forEach((v, j) => {
@@ -67,7 +72,10 @@ export function validateConfig(doc: unknown, source: string, baseDir: string): V
         // `name:version` refers to a packed artifact (vigil pack), resolved from the registry at start.
         if (key === 'model' && ARTIFACT_REF.test(file) && !existsSync(resolve(baseDir, file))) continue;
         v[key] = isAbsolute(file) ? file : resolve(baseDir, file);
-        if (!existsSync(v[key]!)) problems.push(`deployments[${i}].${listed ? `versions[${j}].${key}` : key}: file not found, got ${JSON.stringify(v[key])}`);
+        if (!existsSync(v[key]!))
+          problems.push(
+            `deployments[${i}].${listed ? `versions[${j}].${key}` : key}: file not found, got ${JSON.stringify(v[key])}`,
+          );
       }
     });
   });

@@ -8,18 +8,24 @@ import { DURATION_BUCKETS } from '../telemetry/buckets.ts';
  */
 
 const positiveInt = (what = 'a positive integer') =>
-  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .positive({ error: `expected ${what}` });
 const nonNegativeInt = () =>
-  z.number({ error: 'expected a non-negative integer' }).int({ error: 'expected a non-negative integer' }).min(0, { error: 'expected a non-negative integer' });
+  z
+    .number({ error: 'expected a non-negative integer' })
+    .int({ error: 'expected a non-negative integer' })
+    .min(0, { error: 'expected a non-negative integer' });
 const positiveNumber = () =>
   z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' });
 const nonNegativeNumber = () =>
   z.number({ error: 'expected a non-negative number' }).min(0, { error: 'expected a non-negative number' });
 
 /** Deployment and version names appear in URLs and metric labels, so they are kept tame. */
-const name = z
-  .string({ error: 'expected a string' })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'expected 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit' });
+const name = z.string({ error: 'expected a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+  error: 'expected 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+});
 
 export const executionProviders = ['auto', 'cpu', 'cuda', 'coreml', 'webgpu'] as const;
 export type ExecutionProviderChoice = (typeof executionProviders)[number];
@@ -56,7 +62,10 @@ export const sloSchema = z
     /** Defaults to `<deployment>-<kind>`. */
     name: name.optional(),
     kind: z.enum(['availability', 'latency'], { error: 'expected availability or latency' }),
-    objective: z.number({ error: 'expected a ratio between 0 and 1, e.g. 0.999' }).gt(0, { error: 'expected a ratio between 0 and 1, e.g. 0.999' }).lt(1, { error: 'expected a ratio between 0 and 1, e.g. 0.999' }),
+    objective: z
+      .number({ error: 'expected a ratio between 0 and 1, e.g. 0.999' })
+      .gt(0, { error: 'expected a ratio between 0 and 1, e.g. 0.999' })
+      .lt(1, { error: 'expected a ratio between 0 and 1, e.g. 0.999' }),
     window: durationText.default('28d'),
     /** Latency SLOs: good = answered within this many milliseconds. Must be a histogram bucket bound. */
     threshold_ms: positiveNumber().optional(),
@@ -64,11 +73,17 @@ export const sloSchema = z
     version: name.optional(),
   })
   .superRefine((s, ctx) => {
-    if (s.kind === 'latency' && s.threshold_ms === undefined) ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'a latency SLO needs threshold_ms' });
+    if (s.kind === 'latency' && s.threshold_ms === undefined)
+      ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'a latency SLO needs threshold_ms' });
     if (s.kind === 'latency' && s.threshold_ms !== undefined && !DURATION_BUCKETS.includes(s.threshold_ms / 1000)) {
-      ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: `must be one of the latency histogram bounds (${DURATION_BUCKETS.map((b) => b * 1000).join(', ')} ms), got ${s.threshold_ms}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['threshold_ms'],
+        message: `must be one of the latency histogram bounds (${DURATION_BUCKETS.map((b) => b * 1000).join(', ')} ms), got ${s.threshold_ms}`,
+      });
     }
-    if (s.kind === 'availability' && s.threshold_ms !== undefined) ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'only latency SLOs take threshold_ms' });
+    if (s.kind === 'availability' && s.threshold_ms !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'only latency SLOs take threshold_ms' });
   });
 
 /**
@@ -77,7 +92,11 @@ export const sloSchema = z
  * `error_rate`. Off by default; every response it touches carries `x-vigil-fault`.
  */
 export const faultInjectionSchema = z.strictObject({
-  error_rate: z.number({ error: 'expected a ratio between 0 and 1' }).min(0, { error: 'expected a ratio between 0 and 1' }).max(1, { error: 'expected a ratio between 0 and 1' }).default(0),
+  error_rate: z
+    .number({ error: 'expected a ratio between 0 and 1' })
+    .min(0, { error: 'expected a ratio between 0 and 1' })
+    .max(1, { error: 'expected a ratio between 0 and 1' })
+    .default(0),
   added_latency_ms: nonNegativeNumber().default(0),
 });
 
@@ -85,9 +104,15 @@ export const faultInjectionSchema = z.strictObject({
 export const versionSchema = z.strictObject({
   version: name,
   /** Path to the .onnx file, relative to the config file. A handler may do without one. */
-  model: z.string({ error: 'expected a path to an .onnx file' }).min(1, { error: 'expected a path to an .onnx file' }).optional(),
+  model: z
+    .string({ error: 'expected a path to an .onnx file' })
+    .min(1, { error: 'expected a path to an .onnx file' })
+    .optional(),
   /** Path to a TypeScript (or JavaScript) module whose default export is defineDeployment({...}). */
-  handler: z.string({ error: 'expected a path to a handler module' }).min(1, { error: 'expected a path to a handler module' }).optional(),
+  handler: z
+    .string({ error: 'expected a path to a handler module' })
+    .min(1, { error: 'expected a path to a handler module' })
+    .optional(),
   /**
    * Share of unpinned traffic, relative to the other versions' weights (percent by convention).
    * Defaults to 100 for the first version and 0 for the others: a new version is deployed dark
@@ -116,22 +141,44 @@ export const autoscalingSchema = z
     look_back_period_s: positiveNumber().default(30),
   })
   .superRefine((a, ctx) => {
-    if (a.max_replicas < a.min_replicas) ctx.addIssue({ code: 'custom', path: ['max_replicas'], message: `must be at least min_replicas (${a.min_replicas}), got ${a.max_replicas}` });
-    if (a.initial_replicas !== undefined && (a.initial_replicas < a.min_replicas || a.initial_replicas > a.max_replicas)) {
-      ctx.addIssue({ code: 'custom', path: ['initial_replicas'], message: `must lie between min_replicas and max_replicas (${a.min_replicas}..${a.max_replicas}), got ${a.initial_replicas}` });
+    if (a.max_replicas < a.min_replicas)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max_replicas'],
+        message: `must be at least min_replicas (${a.min_replicas}), got ${a.max_replicas}`,
+      });
+    if (
+      a.initial_replicas !== undefined &&
+      (a.initial_replicas < a.min_replicas || a.initial_replicas > a.max_replicas)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['initial_replicas'],
+        message: `must lie between min_replicas and max_replicas (${a.min_replicas}..${a.max_replicas}), got ${a.initial_replicas}`,
+      });
     }
   });
 
 /** Shadow traffic: a copy of `percent` of the requests served by other versions also runs on `version`; its answer is compared, never returned. */
 export const mirrorSchema = z.strictObject({
   version: name,
-  percent: z.number({ error: 'expected a percentage from 0 to 100' }).min(0, { error: 'expected a percentage from 0 to 100' }).max(100, { error: 'expected a percentage from 0 to 100' }),
+  percent: z
+    .number({ error: 'expected a percentage from 0 to 100' })
+    .min(0, { error: 'expected a percentage from 0 to 100' })
+    .max(100, { error: 'expected a percentage from 0 to 100' }),
   /** For outputs that are not class scores: answers agree when no element differs by more than this. */
   tolerance: nonNegativeNumber().default(1e-4),
 });
 
 const stepsSchema = z
-  .array(z.number({ error: 'expected a canary weight from 1 to 100' }).int({ error: 'expected a canary weight from 1 to 100' }).min(1, { error: 'expected a canary weight from 1 to 100' }).max(100, { error: 'expected a canary weight from 1 to 100' }), { error: 'expected a list of canary weights, e.g. [5, 25, 50, 100]' })
+  .array(
+    z
+      .number({ error: 'expected a canary weight from 1 to 100' })
+      .int({ error: 'expected a canary weight from 1 to 100' })
+      .min(1, { error: 'expected a canary weight from 1 to 100' })
+      .max(100, { error: 'expected a canary weight from 1 to 100' }),
+    { error: 'expected a list of canary weights, e.g. [5, 25, 50, 100]' },
+  )
   .min(1, { error: 'expected at least one step' })
   .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]!), { error: 'steps must increase' });
 
@@ -145,8 +192,13 @@ export const configRolloutSchema = z.strictObject({
 /** A custom HTTP route served by a handler deployment (like Ray Serve's FastAPI ingress). */
 export const routeSchema = z.strictObject({
   /** e.g. /ocr: the handler receives requests to this path and below it. */
-  prefix: z.string({ error: 'expected a path like /ocr' }).regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, { error: 'expected a path like /ocr' }),
-  methods: z.array(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], { error: 'expected GET, POST, PUT, PATCH or DELETE' })).min(1).default(['POST']),
+  prefix: z
+    .string({ error: 'expected a path like /ocr' })
+    .regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, { error: 'expected a path like /ocr' }),
+  methods: z
+    .array(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], { error: 'expected GET, POST, PUT, PATCH or DELETE' }))
+    .min(1)
+    .default(['POST']),
 });
 
 /**
@@ -155,21 +207,32 @@ export const routeSchema = z.strictObject({
  */
 export const multiplexSchema = z.strictObject({
   /** Directory of .onnx files; a file's name without .onnx is its model id. Relative to the config file. */
-  models_dir: z.string({ error: 'expected a directory of .onnx files' }).min(1, { error: 'expected a directory of .onnx files' }),
+  models_dir: z
+    .string({ error: 'expected a directory of .onnx files' })
+    .min(1, { error: 'expected a directory of .onnx files' }),
   max_models_per_replica: positiveInt().default(3),
 });
 
 const deploymentFields = {
   name,
   /** Shorthand for a single version: `model` and/or `handler` (and `version`) instead of a `versions` list. */
-  model: z.string({ error: 'expected a path to an .onnx file' }).min(1, { error: 'expected a path to an .onnx file' }).optional(),
-  handler: z.string({ error: 'expected a path to a handler module' }).min(1, { error: 'expected a path to a handler module' }).optional(),
+  model: z
+    .string({ error: 'expected a path to an .onnx file' })
+    .min(1, { error: 'expected a path to an .onnx file' })
+    .optional(),
+  handler: z
+    .string({ error: 'expected a path to a handler module' })
+    .min(1, { error: 'expected a path to a handler module' })
+    .optional(),
   route: routeSchema.optional(),
   multiplex: multiplexSchema.optional(),
   /** Deployments this one's handler may call (ctx.handle(name)); checked for unknown names and cycles at start. */
   calls: z.array(name).default([]),
   version: name.optional(),
-  versions: z.array(versionSchema, { error: 'expected a list of versions' }).min(1, { error: 'expected at least one version' }).optional(),
+  versions: z
+    .array(versionSchema, { error: 'expected a list of versions' })
+    .min(1, { error: 'expected at least one version' })
+    .optional(),
   /** Fixed replica count per version; leave it out under autoscaling. */
   num_replicas: positiveInt().optional(),
   autoscaling: autoscalingSchema.optional(),
@@ -180,7 +243,9 @@ const deploymentFields = {
   /** Per deployment version: requests waiting for a replica slot before load is shed with 503. */
   max_queued_requests: nonNegativeInt().default(256),
   batching: batchingSchema.default({ max_batch_size: 8, batch_wait_timeout_ms: 0 }),
-  execution_provider: z.enum(executionProviders, { error: `expected one of ${executionProviders.join(', ')}` }).default('auto'),
+  execution_provider: z
+    .enum(executionProviders, { error: `expected one of ${executionProviders.join(', ')}` })
+    .default('auto'),
   /** ONNX Runtime intra-op threads per replica. 1 suits several replicas on few cores. */
   intra_op_threads: positiveInt().default(1),
   health_check_period_s: positiveNumber().default(10),
@@ -205,30 +270,76 @@ export const deploymentSchema = z
   .strictObject(deploymentFields)
   .superRefine((d, ctx) => {
     if (d.versions && (d.model !== undefined || d.version !== undefined || d.handler !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['versions'], message: 'give either model (and version) or a versions list, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['versions'],
+        message: 'give either model (and version) or a versions list, not both',
+      });
     }
-    if (d.multiplex && (d.model !== undefined || d.handler !== undefined || d.versions?.some((v) => v.model !== undefined || v.handler !== undefined))) {
-      ctx.addIssue({ code: 'custom', path: ['multiplex'], message: 'a multiplexed deployment takes its models from models_dir; leave model and handler out' });
+    if (
+      d.multiplex &&
+      (d.model !== undefined ||
+        d.handler !== undefined ||
+        d.versions?.some((v) => v.model !== undefined || v.handler !== undefined))
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['multiplex'],
+        message: 'a multiplexed deployment takes its models from models_dir; leave model and handler out',
+      });
     }
-    if (!d.multiplex && !d.versions && d.model === undefined && d.handler === undefined) ctx.addIssue({ code: 'custom', path: ['model'], message: 'expected a path to an .onnx file (or a handler, or a versions list)' });
-    if (!d.multiplex) d.versions?.forEach((v, i) => {
-      if (v.model === undefined && v.handler === undefined) ctx.addIssue({ code: 'custom', path: ['versions', i, 'model'], message: 'expected a path to an .onnx file (or a handler)' });
-    });
-    if (d.route && !(d.handler ?? d.versions?.every((v) => v.handler !== undefined))) ctx.addIssue({ code: 'custom', path: ['route'], message: 'a custom route needs a handler on every version' });
-    if (d.autoscaling && d.num_replicas !== undefined) ctx.addIssue({ code: 'custom', path: ['num_replicas'], message: 'leave num_replicas out when autoscaling sets the replica count' });
+    if (!d.multiplex && !d.versions && d.model === undefined && d.handler === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model'],
+        message: 'expected a path to an .onnx file (or a handler, or a versions list)',
+      });
+    if (!d.multiplex)
+      d.versions?.forEach((v, i) => {
+        if (v.model === undefined && v.handler === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['versions', i, 'model'],
+            message: 'expected a path to an .onnx file (or a handler)',
+          });
+      });
+    if (d.route && !(d.handler ?? d.versions?.every((v) => v.handler !== undefined)))
+      ctx.addIssue({ code: 'custom', path: ['route'], message: 'a custom route needs a handler on every version' });
+    if (d.autoscaling && d.num_replicas !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['num_replicas'],
+        message: 'leave num_replicas out when autoscaling sets the replica count',
+      });
     const versions = d.versions?.map((v) => v.version) ?? [d.version ?? 'v1'];
     const seen = new Set<string>();
     d.versions?.forEach((v, i) => {
-      if (seen.has(v.version)) ctx.addIssue({ code: 'custom', path: ['versions', i, 'version'], message: `duplicate version "${v.version}"` });
+      if (seen.has(v.version))
+        ctx.addIssue({ code: 'custom', path: ['versions', i, 'version'], message: `duplicate version "${v.version}"` });
       seen.add(v.version);
     });
     if (d.versions?.every((v, i) => (v.weight ?? (i === 0 ? 100 : 0)) === 0)) {
       ctx.addIssue({ code: 'custom', path: ['versions'], message: 'at least one version needs a weight above 0' });
     }
-    if (d.mirror && !versions.includes(d.mirror.version)) ctx.addIssue({ code: 'custom', path: ['mirror', 'version'], message: `unknown version "${d.mirror.version}"; this deployment has ${versions.join(', ')}` });
-    if (d.rollout && !versions.includes(d.rollout.canary)) ctx.addIssue({ code: 'custom', path: ['rollout', 'canary'], message: `unknown version "${d.rollout.canary}"; this deployment has ${versions.join(', ')}` });
+    if (d.mirror && !versions.includes(d.mirror.version))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mirror', 'version'],
+        message: `unknown version "${d.mirror.version}"; this deployment has ${versions.join(', ')}`,
+      });
+    if (d.rollout && !versions.includes(d.rollout.canary))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollout', 'canary'],
+        message: `unknown version "${d.rollout.canary}"; this deployment has ${versions.join(', ')}`,
+      });
     d.slos.forEach((s, j) => {
-      if (s.version !== undefined && !versions.includes(s.version)) ctx.addIssue({ code: 'custom', path: ['slos', j, 'version'], message: `unknown version "${s.version}"; this deployment has ${versions.join(', ')}` });
+      if (s.version !== undefined && !versions.includes(s.version))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['slos', j, 'version'],
+          message: `unknown version "${s.version}"; this deployment has ${versions.join(', ')}`,
+        });
     });
   })
   .transform(({ model, handler, version, versions, num_replicas, ...rest }) => {
@@ -249,14 +360,21 @@ export const deploymentSchema = z
 
 export const loggingSchema = z.strictObject({
   /** Share of requests logged as one JSON line each; unexpected errors are always logged. */
-  request_sample_rate: z.number({ error: 'expected a number from 0 to 1' }).min(0, { error: 'expected a number from 0 to 1' }).max(1, { error: 'expected a number from 0 to 1' }).default(0.01),
+  request_sample_rate: z
+    .number({ error: 'expected a number from 0 to 1' })
+    .min(0, { error: 'expected a number from 0 to 1' })
+    .max(1, { error: 'expected a number from 0 to 1' })
+    .default(0.01),
 });
 
 export const webhookSchema = z.strictObject({
   name,
   url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
   /** Name of the environment variable that holds the HMAC secret; deliveries are signed when set. */
-  secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' }).optional(),
+  secret_env: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' })
+    .optional(),
 });
 
 export const alertingSchema = z.strictObject({
@@ -302,20 +420,33 @@ export const rolloutAnalysisSchema = z.strictObject({
   /** Canary requests (since the step began) needed before its error rate is judged at all. */
   min_requests: positiveInt().default(50),
   /** Confidence of the Wilson intervals that separate a bad canary from bad luck. */
-  confidence: z.number({ error: 'expected a ratio between 0.5 and 1' }).min(0.5, { error: 'expected a ratio between 0.5 and 1' }).lt(1, { error: 'expected a ratio between 0.5 and 1' }).default(0.99),
+  confidence: z
+    .number({ error: 'expected a ratio between 0.5 and 1' })
+    .min(0.5, { error: 'expected a ratio between 0.5 and 1' })
+    .lt(1, { error: 'expected a ratio between 0.5 and 1' })
+    .default(0.99),
   /** Burn-rate factor that both windows must exceed, the SRE Workbook's fast-burn page. */
   burn_rate_factor: positiveNumber().default(14.4),
   /** The short burn window; the long one is the step so far, up to the step interval. */
   short_window_s: positiveNumber().default(10),
   /** Availability objective used when the deployment declares no availability SLO. */
-  objective: z.number({ error: 'expected a ratio between 0 and 1, e.g. 0.999' }).gt(0, { error: 'expected a ratio between 0 and 1, e.g. 0.999' }).lt(1, { error: 'expected a ratio between 0 and 1, e.g. 0.999' }).default(0.999),
+  objective: z
+    .number({ error: 'expected a ratio between 0 and 1, e.g. 0.999' })
+    .gt(0, { error: 'expected a ratio between 0 and 1, e.g. 0.999' })
+    .lt(1, { error: 'expected a ratio between 0 and 1, e.g. 0.999' })
+    .default(0.999),
   /** The canary fails on latency when its p99 exceeds the stable p99 by both this ratio and min_latency_delta_ms. */
   max_latency_ratio: positiveNumber().default(1.5),
   min_latency_delta_ms: nonNegativeNumber().default(50),
   /** Requests needed on each side before p99s are compared (a p99 of fewer is one outlier). */
   latency_min_requests: positiveInt().default(100),
   /** Output-agreement gate: the least share of mirrored requests whose answers agree; off when absent. */
-  min_agreement: z.number({ error: 'expected a ratio between 0 and 1' }).min(0, { error: 'expected a ratio between 0 and 1' }).max(1, { error: 'expected a ratio between 0 and 1' }).nullable().default(null),
+  min_agreement: z
+    .number({ error: 'expected a ratio between 0 and 1' })
+    .min(0, { error: 'expected a ratio between 0 and 1' })
+    .max(1, { error: 'expected a ratio between 0 and 1' })
+    .nullable()
+    .default(null),
   min_mirror_samples: positiveInt().default(50),
   /** With the agreement gate on, this share of the stable version's traffic is mirrored to the canary. */
   mirror_percent: z.number().min(0).max(100).default(20),
@@ -326,7 +457,11 @@ export const autoscalerSchema = z.strictObject({
   interval_s: positiveNumber().default(1),
   /** Replicas on this node may together use at most this much RSS; default: memory_budget_fraction of the machine. */
   memory_budget_bytes: positiveInt().optional(),
-  memory_budget_fraction: z.number({ error: 'expected a ratio between 0 and 1' }).gt(0, { error: 'expected a ratio between 0 and 1' }).max(1, { error: 'expected a ratio between 0 and 1' }).default(0.8),
+  memory_budget_fraction: z
+    .number({ error: 'expected a ratio between 0 and 1' })
+    .gt(0, { error: 'expected a ratio between 0 and 1' })
+    .max(1, { error: 'expected a ratio between 0 and 1' })
+    .default(0.8),
 });
 
 export const consoleSchema = z.strictObject({
@@ -387,24 +522,44 @@ export type RetentionConfig = z.infer<typeof retentionSchema>;
 export const configSchema = z
   .strictObject(
     {
-    console: consoleSchema.default(consoleSchema.parse({})),
-    logging: loggingSchema.default({ request_sample_rate: 0.01 }),
-    alerting: alertingSchema.default({ webhooks: [] }),
-    slo_engine: sloEngineSchema.default({ burn_windows: defaultBurnWindows, evaluation_interval_s: 5, flush_interval_s: 10, page_for_s: 0, ticket_for_s: 0 }),
-    rollouts: rolloutAnalysisSchema.default(rolloutAnalysisSchema.parse({})),
-    autoscaler: autoscalerSchema.default(autoscalerSchema.parse({})),
-    cluster: clusterSchema.default(clusterSchema.parse({})),
-    retention: retentionSchema.default(retentionSchema.parse({})),
-    deployments: z.array(deploymentSchema, { error: 'expected a list of deployments' }).min(1, { error: 'expected at least one deployment' }),
+      console: consoleSchema.default(consoleSchema.parse({})),
+      logging: loggingSchema.default({ request_sample_rate: 0.01 }),
+      alerting: alertingSchema.default({ webhooks: [] }),
+      slo_engine: sloEngineSchema.default({
+        burn_windows: defaultBurnWindows,
+        evaluation_interval_s: 5,
+        flush_interval_s: 10,
+        page_for_s: 0,
+        ticket_for_s: 0,
+      }),
+      rollouts: rolloutAnalysisSchema.default(rolloutAnalysisSchema.parse({})),
+      autoscaler: autoscalerSchema.default(autoscalerSchema.parse({})),
+      cluster: clusterSchema.default(clusterSchema.parse({})),
+      retention: retentionSchema.default(retentionSchema.parse({})),
+      deployments: z
+        .array(deploymentSchema, { error: 'expected a list of deployments' })
+        .min(1, { error: 'expected at least one deployment' }),
     },
     { error: 'expected a mapping with a "deployments" list' },
   )
   .superRefine((cfg, ctx) => {
     for (const sev of ['page', 'ticket'] as const) {
       cfg.slo_engine.burn_windows[sev].forEach((p, i) => {
-        const seconds = (d: string) => Number(d.slice(0, -1)) * ({ s: 1, m: 60, h: 3600, d: 86400, w: 604800 } as Record<string, number>)[d.slice(-1)]!;
-        if (seconds(p.short) >= seconds(p.long)) ctx.addIssue({ code: 'custom', path: ['slo_engine', 'burn_windows', sev, i, 'short'], message: `must be shorter than long (${p.long}), got ${p.short}` });
-        if (seconds(p.long) > 3 * 86400) ctx.addIssue({ code: 'custom', path: ['slo_engine', 'burn_windows', sev, i, 'long'], message: `alerting windows are kept in memory for at most 3d, got ${p.long}` });
+        const seconds = (d: string) =>
+          Number(d.slice(0, -1)) *
+          ({ s: 1, m: 60, h: 3600, d: 86400, w: 604800 } as Record<string, number>)[d.slice(-1)]!;
+        if (seconds(p.short) >= seconds(p.long))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['slo_engine', 'burn_windows', sev, i, 'short'],
+            message: `must be shorter than long (${p.long}), got ${p.short}`,
+          });
+        if (seconds(p.long) > 3 * 86400)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['slo_engine', 'burn_windows', sev, i, 'long'],
+            message: `alerting windows are kept in memory for at most 3d, got ${p.long}`,
+          });
       });
     }
     const seen = new Set<string>();
@@ -413,26 +568,53 @@ export const configSchema = z
     const names = new Set(cfg.deployments.map((d) => d.name));
     cfg.deployments.forEach((d, i) => {
       d.calls.forEach((c, j) => {
-        if (!names.has(c)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'calls', j], message: `unknown deployment "${c}"` });
-        else if (!d.versions.some((v) => v.handler)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'calls'], message: 'only a handler can call other deployments' });
+        if (!names.has(c))
+          ctx.addIssue({ code: 'custom', path: ['deployments', i, 'calls', j], message: `unknown deployment "${c}"` });
+        else if (!d.versions.some((v) => v.handler))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['deployments', i, 'calls'],
+            message: 'only a handler can call other deployments',
+          });
       });
     });
     const cycle = findCycle(cfg.deployments.map((d) => [d.name, d.calls] as const));
-    if (cycle) ctx.addIssue({ code: 'custom', path: ['deployments'], message: `calls form a cycle: ${cycle.join(' -> ')}` });
+    if (cycle)
+      ctx.addIssue({ code: 'custom', path: ['deployments'], message: `calls form a cycle: ${cycle.join(' -> ')}` });
     cfg.deployments.forEach((d, i) => {
       if (!d.route) return;
       const p = d.route.prefix;
-      if (/^\/(v2|api|metrics)(\/|$)/.test(p)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'route', 'prefix'], message: `${p} is vigil's own; choose another prefix` });
+      if (/^\/(v2|api|metrics)(\/|$)/.test(p))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['deployments', i, 'route', 'prefix'],
+          message: `${p} is vigil's own; choose another prefix`,
+        });
       const other = prefixes.get(p);
-      if (other) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'route', 'prefix'], message: `${p} is already the route of deployment "${other}"` });
+      if (other)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['deployments', i, 'route', 'prefix'],
+          message: `${p} is already the route of deployment "${other}"`,
+        });
       prefixes.set(p, d.name);
     });
     cfg.deployments.forEach((d, i) => {
-      if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'name'], message: `duplicate deployment name "${d.name}"` });
+      if (seen.has(d.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['deployments', i, 'name'],
+          message: `duplicate deployment name "${d.name}"`,
+        });
       seen.add(d.name);
       d.slos.forEach((s, j) => {
         const id = s.name ?? `${d.name}-${s.kind}`;
-        if (sloIds.has(id)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'slos', j, 'name'], message: `duplicate SLO name "${id}"; give each SLO a unique name` });
+        if (sloIds.has(id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['deployments', i, 'slos', j, 'name'],
+            message: `duplicate SLO name "${id}"; give each SLO a unique name`,
+          });
         sloIds.add(id);
       });
     });

@@ -26,7 +26,8 @@ export function consoleSourceHash(): string {
     }
   };
   walk(join(ROOT, 'app'));
-  for (const f of ['next.config.ts', 'package-lock.json']) if (existsSync(join(ROOT, f))) h.update(f).update(readFileSync(join(ROOT, f)));
+  for (const f of ['next.config.ts', 'package-lock.json'])
+    if (existsSync(join(ROOT, f))) h.update(f).update(readFileSync(join(ROOT, f)));
   return h.digest('hex');
 }
 
@@ -51,7 +52,8 @@ function run(args: string[], log: Logger, env: NodeJS.ProcessEnv): Promise<numbe
  */
 export async function ensureBuilt(log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   const hash = consoleSourceHash();
-  const fresh = () => existsSync(join(BUILD_DIR, 'BUILD_ID')) && existsSync(HASH_FILE) && readFileSync(HASH_FILE, 'utf8') === hash;
+  const fresh = () =>
+    existsSync(join(BUILD_DIR, 'BUILD_ID')) && existsSync(HASH_FILE) && readFileSync(HASH_FILE, 'utf8') === hash;
   if (fresh()) return true;
   const deadline = Date.now() + 10 * 60_000;
   for (;;) {
@@ -125,14 +127,22 @@ export class ConsoleProcess {
   private spawn(env: NodeJS.ProcessEnv): void {
     const host = this.o.config.host ?? this.o.host;
     const port = this.o.config.port;
-    const child = spawn(process.execPath, [SERVER_SCRIPT, '--port', String(port), '--host', host], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SERVER_SCRIPT, '--port', String(port), '--host', host], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     const log = this.o.log;
     const relay = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) {
         if (!line.trim()) continue;
         const m = /Local:\s+(\S+)/.exec(line);
-        if (m) log.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` }, `web console listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+        if (m)
+          log.info(
+            { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` },
+            `web console listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+          );
         else log.debug({ component: 'console' }, line.trim());
       }
     };

@@ -13,7 +13,12 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const { values } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' } } });
 const port = Number(values.port ?? 3000);
 const host = values.host ?? '127.0.0.1';
-const trusted = new Set((process.env.VIGIL_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const trusted = new Set(
+  (process.env.VIGIL_TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 const app = next({ dev: false, dir: ROOT, hostname: host, port });
 await app.prepare();
@@ -28,7 +33,11 @@ const server = createServer((req, res) => {
     delete req.headers['x-forwarded-host'];
     delete req.headers['x-forwarded-proto'];
   }
-  req.headers['x-forwarded-for'] = browserAddress(peer, Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor, trusted);
+  req.headers['x-forwarded-for'] = browserAddress(
+    peer,
+    Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor,
+    trusted,
+  );
   const policy = contentSecurityPolicy(randomBytes(16).toString('base64'));
   req.headers['content-security-policy'] = policy;
   res.setHeader('content-security-policy', policy);

@@ -44,7 +44,13 @@ export class Controller {
     private readonly events: ControllerEvents = {},
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.states = pools.map((pool) => ({ pool, backoff: initialBackoff, lastPing: now(), restarts: 0, lastError: undefined }));
+    this.states = pools.map((pool) => ({
+      pool,
+      backoff: initialBackoff,
+      lastPing: now(),
+      restarts: 0,
+      lastError: undefined,
+    }));
   }
 
   start(intervalMs = 1000): void {
@@ -91,7 +97,10 @@ export class Controller {
         this.log.warn({ replica: r.id, deployment: pool.name }, 'replica did not become ready in time; replacing it');
         r.stop('startup_timeout');
       } else if (r.state === 'RUNNING' && r.silenceMs(now) > cfg.health_check_timeout_s * 1000) {
-        this.log.warn({ replica: r.id, deployment: pool.name, silent_ms: Math.round(r.silenceMs(now)) }, 'replica failed its health check; replacing it');
+        this.log.warn(
+          { replica: r.id, deployment: pool.name, silent_ms: Math.round(r.silenceMs(now)) },
+          'replica failed its health check; replacing it',
+        );
         r.stop('health_check');
       }
     }
@@ -117,9 +126,14 @@ export class Controller {
    * least busy. They drain (no new requests; those they hold finish) and stop in finishDrains.
    */
   private scaleDown(pool: VersionPool, live: ReplicaHandle[], count: number): void {
-    const order = [...live].sort((a, b) => (a.state === b.state ? a.ongoing - b.ongoing : a.state === 'STARTING' ? -1 : 1));
+    const order = [...live].sort((a, b) =>
+      a.state === b.state ? a.ongoing - b.ongoing : a.state === 'STARTING' ? -1 : 1,
+    );
     for (const r of order.slice(0, count)) {
-      this.log.info({ replica: r.id, deployment: pool.name, version: pool.version, target: pool.targetReplicas }, 'replica draining (scale down)');
+      this.log.info(
+        { replica: r.id, deployment: pool.name, version: pool.version, target: pool.targetReplicas },
+        'replica draining (scale down)',
+      );
       if (r.state === 'STARTING') r.stop('scale_down');
       else r.beginDrain(this.now());
     }
@@ -132,7 +146,8 @@ export class Controller {
       if (r.state !== 'DRAINING' || r.drainStartedAt === undefined) continue;
       const overdue = now - r.drainStartedAt > pool.deployment.graceful_shutdown_timeout_s * 1000;
       if (r.ongoing === 0 || overdue) {
-        if (overdue && r.ongoing > 0) this.log.warn({ replica: r.id, abandoned: r.ongoing }, 'drain timed out with requests in flight');
+        if (overdue && r.ongoing > 0)
+          this.log.warn({ replica: r.id, abandoned: r.ongoing }, 'drain timed out with requests in flight');
         stopDrained(r);
       }
     }
@@ -148,7 +163,10 @@ export class Controller {
       version: pool.version,
       model: pool.model,
       handler: pool.handler,
-      multiplex: cfg.multiplex && { modelsDir: cfg.multiplex.models_dir, maxModels: cfg.multiplex.max_models_per_replica },
+      multiplex: cfg.multiplex && {
+        modelsDir: cfg.multiplex.models_dir,
+        maxModels: cfg.multiplex.max_models_per_replica,
+      },
       executionProvider: cfg.execution_provider,
       intraOpThreads: cfg.intra_op_threads,
       maxBatchSize: cfg.batching.max_batch_size,
@@ -159,7 +177,10 @@ export class Controller {
     const replica = new ReplicaHandle(replicaId, cfg.name, pool.version, this.spawn(spec));
     this.sockets.expect(replicaId, (link) => replica.attachLink(link));
     pool.addReplica(replica);
-    this.log.info({ replica: replicaId, deployment: cfg.name, version: pool.version, replica_pid: replica.pid }, 'replica starting');
+    this.log.info(
+      { replica: replicaId, deployment: cfg.name, version: pool.version, replica_pid: replica.pid },
+      'replica starting',
+    );
     replica.on('ready', () => {
       state.backoff = recordSuccess();
       this.events.onReplicaReady?.(pool, replica);
@@ -171,14 +192,24 @@ export class Controller {
     });
     replica.on('settled', () => {
       // A draining replica stops as soon as its last request is answered, not at the next tick.
-      if (replica.state === 'DRAINING' && replica.ongoing === 0 && replica.drainStartedAt !== undefined) stopDrained(replica);
+      if (replica.state === 'DRAINING' && replica.ongoing === 0 && replica.drainStartedAt !== undefined)
+        stopDrained(replica);
     });
     replica.on('stopped', (reason) => {
       this.sockets.forget(replicaId);
       if (this.stopping || reason === 'scale_down' || reason === 'shutdown') return;
       state.restarts++;
       state.backoff = recordFailure(state.backoff, this.now());
-      this.log.warn({ replica: replicaId, deployment: cfg.name, reason, restarts: state.restarts, crash_loop: inCrashLoop(state.backoff) }, 'replica stopped; it will be replaced');
+      this.log.warn(
+        {
+          replica: replicaId,
+          deployment: cfg.name,
+          reason,
+          restarts: state.restarts,
+          crash_loop: inCrashLoop(state.backoff),
+        },
+        'replica stopped; it will be replaced',
+      );
       this.events.onReplicaStopped?.(pool, replica, reason);
       // Replace at once (or after the back-off) instead of waiting for the next tick.
       setImmediate(() => this.reconcile());

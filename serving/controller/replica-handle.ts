@@ -2,12 +2,30 @@ import type { Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { VigilError } from '../errors.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
-import type { CallMessage, CallResultMessage, CancelMessage, ChunkAckMessage, InferMessage, ModelsMessage, ReadyMessage, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
+import type {
+  CallMessage,
+  CallResultMessage,
+  CancelMessage,
+  ChunkAckMessage,
+  InferMessage,
+  ModelsMessage,
+  ReadyMessage,
+  ReplicaStats,
+  ReplicaToPrimary,
+  ResultMessage,
+} from '../transport/messages.ts';
 import { isReplicaMessage } from '../transport/messages.ts';
 import type { ReplicaLink } from '../transport/replica-socket.ts';
 
 export type ReplicaState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
-export type StopReason = 'crash' | 'health_check' | 'load_failed' | 'startup_timeout' | 'link_lost' | 'scale_down' | 'shutdown';
+export type StopReason =
+  | 'crash'
+  | 'health_check'
+  | 'load_failed'
+  | 'startup_timeout'
+  | 'link_lost'
+  | 'scale_down'
+  | 'shutdown';
 
 interface Pending {
   resolve(result: ResultMessage): void;
@@ -97,15 +115,22 @@ export class ReplicaHandle extends EventEmitter<{
   }
 
   /** Sends a request; resolves with the replica's answer or rejects with a VigilError. */
-  infer(payload: Omit<InferMessage, 'type' | 'id'>, stream?: { onChunk: StreamSink; signal?: AbortSignal }): Promise<ResultMessage> {
+  infer(
+    payload: Omit<InferMessage, 'type' | 'id'>,
+    stream?: { onChunk: StreamSink; signal?: AbortSignal },
+  ): Promise<ResultMessage> {
     if (this.state === 'STOPPED') return Promise.reject(new VigilError('VIGIL_ERR_REPLICA_LOST'));
     const id = this.nextId++;
     this.ongoing++;
     this.sent++;
     // The client went away: tell the replica, so the handler's signal aborts and its stream stops.
-    stream?.signal?.addEventListener('abort', () => {
-      if (this.pending.has(id)) this.sendFrame({ type: 'vigil:cancel', id });
-    }, { once: true });
+    stream?.signal?.addEventListener(
+      'abort',
+      () => {
+        if (this.pending.has(id)) this.sendFrame({ type: 'vigil:cancel', id });
+      },
+      { once: true },
+    );
     return new Promise<ResultMessage>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onChunk: stream?.onChunk });
       try {
@@ -192,8 +217,7 @@ export class ReplicaHandle extends EventEmitter<{
         if (msg.ok) {
           this.succeeded++;
           p.resolve(msg);
-        }
-        else p.reject(new VigilError(msg.code, msg.message.replace(/^[^:]*: /, '')));
+        } else p.reject(new VigilError(msg.code, msg.message.replace(/^[^:]*: /, '')));
         this.emit('settled');
         return;
       }

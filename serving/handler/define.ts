@@ -106,9 +106,18 @@ export interface HandlerResponse {
 
 const RESPONSE = Symbol.for('vigil.handler.response');
 
-export function respond(body: Uint8Array | string, init: { status?: number; contentType?: string } = {}): HandlerResponse {
+export function respond(
+  body: Uint8Array | string,
+  init: { status?: number; contentType?: string } = {},
+): HandlerResponse {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  return { [RESPONSE]: true, status: init.status ?? 200, contentType: init.contentType ?? (typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream'), body: bytes };
+  return {
+    [RESPONSE]: true,
+    status: init.status ?? 200,
+    contentType:
+      init.contentType ?? (typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream'),
+    body: bytes,
+  };
 }
 
 export function isHandlerResponse(v: unknown): v is HandlerResponse {
@@ -132,7 +141,8 @@ export type DefinedDeployment<S = unknown> = DeploymentDefinition<S> & { readonl
 export function defineDeployment<S>(def: DeploymentDefinition<S>): DefinedDeployment<S> {
   if (!def || typeof def !== 'object') throw new TypeError('defineDeployment expects an object');
   const has = (k: keyof DeploymentDefinition<S>) => typeof def[k] === 'function';
-  if (has('handle') === has('handleBatch')) throw new TypeError('defineDeployment needs exactly one of handle(request, ctx) or handleBatch(requests, ctx)');
+  if (has('handle') === has('handleBatch'))
+    throw new TypeError('defineDeployment needs exactly one of handle(request, ctx) or handleBatch(requests, ctx)');
   if (has('handleBatch') && !(Number.isInteger(def.batch?.max_batch_size) && def.batch!.max_batch_size >= 1)) {
     throw new TypeError('handleBatch needs batch: { max_batch_size: <positive integer> }');
   }

@@ -68,7 +68,11 @@ export class ChunkWriter {
   private begin(): void {
     if (this.started) return;
     this.started = true;
-    this.res.writeHead(200, { 'content-type': this.sse ? 'text/event-stream' : 'application/x-ndjson', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    this.res.writeHead(200, {
+      'content-type': this.sse ? 'text/event-stream' : 'application/x-ndjson',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
     this.res.flushHeaders();
   }
 }

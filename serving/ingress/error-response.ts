@@ -19,11 +19,21 @@ export function sendError(res: ServerResponse, err: VigilError, extraHeaders: Re
     return;
   }
   const body = JSON.stringify({ error: err.message, code: err.code });
-  res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...err.headers, ...extraHeaders });
+  res.writeHead(err.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...err.headers,
+    ...extraHeaders,
+  });
   res.end(body);
 }
 
-export function sendJson(res: ServerResponse, status: number, doc: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  doc: unknown,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify(doc);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);

@@ -59,7 +59,13 @@ export function createIngress(ctx: IngressContext): Server {
 }
 
 /** Dispatches a request; sets scope.route to its template (a bounded label, never raw input). */
-function handle(req: IncomingMessage, res: ServerResponse, ctx: IngressContext, scope: RequestScope, fail: (err: unknown) => void): void {
+function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: IngressContext,
+  scope: RequestScope,
+  fail: (err: unknown) => void,
+): void {
   const path = (req.url ?? '/').split('?')[0]!;
   const method = req.method ?? 'GET';
   const m = MODEL_ROUTE.exec(path);
@@ -88,7 +94,8 @@ function handle(req: IncomingMessage, res: ServerResponse, ctx: IngressContext, 
     const route = custom.deployment.config.route!;
     scope.route = custom.subPath === '' ? route.prefix : `${route.prefix}/*`;
     scope.inference = true;
-    if (!(route.methods as string[]).includes(method)) throw new VigilError('VIGIL_ERR_METHOD_NOT_ALLOWED', `use ${route.methods.join(' or ')}`);
+    if (!(route.methods as string[]).includes(method))
+      throw new VigilError('VIGIL_ERR_METHOD_NOT_ALLOWED', `use ${route.methods.join(' or ')}`);
     if (ctx.isDraining()) throw new VigilError('VIGIL_ERR_SHUTTING_DOWN');
     ctx.trackInference(1);
     res.on('close', () => ctx.trackInference(-1));
@@ -111,7 +118,10 @@ function handle(req: IncomingMessage, res: ServerResponse, ctx: IngressContext, 
     case 'GET /metrics': {
       const openMetrics = wantsOpenMetrics(req.headers.accept);
       ctx.telemetry.metrics.render(openMetrics).then((body) => {
-        res.writeHead(200, { 'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+        res.writeHead(200, {
+          'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
+          'content-length': Buffer.byteLength(body),
+        });
         res.end(body);
       }, fail);
       return;

@@ -31,20 +31,35 @@ export function modelMetadata(res: ServerResponse, deployment: Deployment, versi
     platform: 'onnxruntime',
     inputs: pool.signature.inputs,
     outputs: pool.signature.outputs,
-    parameters: { version: pool.version, execution_provider: pool.provider, batchable: pool.batchable, max_batch_size: pool.deployment.batching.max_batch_size },
+    parameters: {
+      version: pool.version,
+      execution_provider: pool.provider,
+      batchable: pool.batchable,
+      max_batch_size: pool.deployment.batching.max_batch_size,
+    },
   });
 }
 
 /** GET /v2/models/{name}[/versions/{v}]/ready */
 export function modelReady(res: ServerResponse, deployment: Deployment, version?: string): void {
   // Without a version: ready when every version that takes traffic can serve it.
-  const pools = version !== undefined ? [deployment.pick({ version })] : [...deployment.pools.values()].filter((p) => deployment.weightOf(p.version) > 0);
+  const pools =
+    version !== undefined
+      ? [deployment.pick({ version })]
+      : [...deployment.pools.values()].filter((p) => deployment.weightOf(p.version) > 0);
   const ready = pools.every((p) => p.running().length > 0 || (p.scalesFromZero && !p.retired));
   sendJson(res, ready ? 200 : 503, { name: deployment.name, ready });
 }
 
 /** POST /v2/models/{name}[/versions/{v}]/infer, JSON or binary tensor data. */
-export async function infer(req: IncomingMessage, res: ServerResponse, router: DeploymentRouter, name: string, version: string | undefined, scope: RequestScope): Promise<void> {
+export async function infer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  router: DeploymentRouter,
+  name: string,
+  version: string | undefined,
+  scope: RequestScope,
+): Promise<void> {
   const deployment = router.get(name);
   scope.deployment = deployment.name;
   const pinned = version ?? singleHeader(req, VERSION_HEADER);
@@ -56,27 +71,50 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
 
   const headerLength = req.headers['inference-header-content-length'];
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (headerLength === undefined ? !(contentType === '' || contentType === 'application/json') : !(contentType === '' || contentType === 'application/octet-stream' || contentType === 'application/json')) {
-    throw new VigilError('VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE', `"${contentType.slice(0, 80)}"; send application/json, or application/octet-stream with Inference-Header-Content-Length`);
+  if (
+    headerLength === undefined
+      ? !(contentType === '' || contentType === 'application/json')
+      : !(contentType === '' || contentType === 'application/octet-stream' || contentType === 'application/json')
+  ) {
+    throw new VigilError(
+      'VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE',
+      `"${contentType.slice(0, 80)}"; send application/json, or application/octet-stream with Inference-Header-Content-Length`,
+    );
   }
   const deadline = deadlineFor(req, pool);
   const jsonLength = headerLength === undefined ? undefined : Number(headerLength);
   const alignAt = Number.isSafeInteger(jsonLength) ? jsonLength! : 0;
-  const body = await readBody(req, pool.deployment.max_request_body_bytes, alignAt, { at: deadline, code: 'VIGIL_ERR_DEADLINE_EXCEEDED' });
+  const body = await readBody(req, pool.deployment.max_request_body_bytes, alignAt, {
+    at: deadline,
+    code: 'VIGIL_ERR_DEADLINE_EXCEEDED',
+  });
   const request = parseInferRequest(body, jsonLength);
-  const signature = pool.signature ?? (await pool.ensureSignature(request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000)));
+  const signature =
+    pool.signature ??
+    (await pool.ensureSignature(
+      request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000),
+    ));
   // A handler takes whatever tensors it is given and checks them itself.
   if (pool.kind === 'model') validateAgainstSignature(request, signature);
 
   // The protocol's own timeout parameter (microseconds, as Triton defines it) can only shorten it.
-  const effectiveDeadline = request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000);
+  const effectiveDeadline =
+    request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000);
   await injectFault(res, pool, effectiveDeadline);
-  if (effectiveDeadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
+  if (effectiveDeadline <= Date.now())
+    throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
   scope.admittedAt = performance.now();
-  const call = { inputs: request.inputs, outputs: request.outputs?.map((o) => o.name), deadline: effectiveDeadline, traceparent: scope.traceparent(), modelId: multiplexedModel(req, deployment) };
+  const call = {
+    inputs: request.inputs,
+    outputs: request.outputs?.map((o) => o.name),
+    deadline: effectiveDeadline,
+    traceparent: scope.traceparent(),
+    modelId: multiplexedModel(req, deployment),
+  };
   const primary = pool.infer(call);
   const mirror = deployment.mirror;
-  if (shouldMirror(mirror, pool, pinned !== undefined)) runShadow(deployment.pools.get(mirror.version)!, call, primary, mirror, deployment.mirrorStats);
+  if (shouldMirror(mirror, pool, pinned !== undefined))
+    runShadow(deployment.pools.get(mirror.version)!, call, primary, mirror, deployment.mirrorStats);
   const outcome = await primary;
   scope.queueWaitMs = outcome.queueWaitMs;
   scope.stats = outcome.result.stats;
@@ -92,10 +130,21 @@ export async function infer(req: IncomingMessage, res: ServerResponse, router: D
   const binary = new Set<string>();
   if (request.outputs) for (const o of request.outputs) if (o.binary) binary.add(o.name);
   if (!request.outputs && request.binaryOutputs) for (const o of outcome.result.outputs) binary.add(o.name);
-  const encoded = encodeInferResponse({ modelName: deployment.name, modelVersion: pool.version, id: request.id, outputs: outcome.result.outputs, binaryOutputs: binary });
+  const encoded = encodeInferResponse({
+    modelName: deployment.name,
+    modelVersion: pool.version,
+    id: request.id,
+    outputs: outcome.result.outputs,
+    binaryOutputs: binary,
+  });
   // The version and the batch the request ran in are cheap to expose and save guesswork when
   // debugging a canary or a batching setting.
-  res.writeHead(200, { ...encoded.headers, 'content-length': encoded.body.length, 'x-vigil-version': pool.version, 'x-vigil-batch-size': String(outcome.result.stats.batchSize) });
+  res.writeHead(200, {
+    ...encoded.headers,
+    'content-length': encoded.body.length,
+    'x-vigil-version': pool.version,
+    'x-vigil-batch-size': String(outcome.result.stats.batchSize),
+  });
   res.end(encoded.body);
 }
 
@@ -104,12 +153,21 @@ function multiplexedModel(req: IncomingMessage, deployment: Deployment): string 
   const id = singleHeader(req, MODEL_ID_HEADER);
   const multiplex = deployment.config.multiplex;
   if (!multiplex) {
-    if (id !== undefined) throw new VigilError('VIGIL_ERR_MISSING_MODEL_ID', `"${deployment.name}" is not multiplexed; leave ${MODEL_ID_HEADER} out`);
+    if (id !== undefined)
+      throw new VigilError(
+        'VIGIL_ERR_MISSING_MODEL_ID',
+        `"${deployment.name}" is not multiplexed; leave ${MODEL_ID_HEADER} out`,
+      );
     return undefined;
   }
-  if (id === undefined) throw new VigilError('VIGIL_ERR_MISSING_MODEL_ID', `"${deployment.name}" serves several models; name one with ${MODEL_ID_HEADER}`);
+  if (id === undefined)
+    throw new VigilError(
+      'VIGIL_ERR_MISSING_MODEL_ID',
+      `"${deployment.name}" serves several models; name one with ${MODEL_ID_HEADER}`,
+    );
   assertModelId(id);
-  if (!modelExists(join(multiplex.models_dir, `${id}.onnx`))) throw new VigilError('VIGIL_ERR_UNKNOWN_MODEL_ID', `"${deployment.name}" has no model "${id}"`);
+  if (!modelExists(join(multiplex.models_dir, `${id}.onnx`)))
+    throw new VigilError('VIGIL_ERR_UNKNOWN_MODEL_ID', `"${deployment.name}" has no model "${id}"`);
   return id;
 }
 
@@ -141,7 +199,10 @@ export function deadlineFor(req: IncomingMessage, pool: VersionPool): number {
   if (raw === undefined) return fallback;
   const ms = Number(raw);
   if (typeof raw !== 'string' || !Number.isFinite(ms) || ms <= 0) {
-    throw new VigilError('VIGIL_ERR_BAD_TIMEOUT', `${TIMEOUT_HEADER} must be a positive number of milliseconds, got ${JSON.stringify(raw).slice(0, 40)}`);
+    throw new VigilError(
+      'VIGIL_ERR_BAD_TIMEOUT',
+      `${TIMEOUT_HEADER} must be a positive number of milliseconds, got ${JSON.stringify(raw).slice(0, 40)}`,
+    );
   }
   return Math.min(fallback, now + ms);
 }

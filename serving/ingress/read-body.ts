@@ -15,7 +15,10 @@ export function readBody(req: IncomingMessage, limit: number, alignAt = 0, deadl
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new VigilError('VIGIL_ERR_BODY_TOO_LARGE', `${declared} bytes declared, limit is ${limit}`));
   }
-  const reading = Number.isSafeInteger(declared) && declared > 0 ? readKnownLength(req, declared, alignAt) : readUnknownLength(req, limit);
+  const reading =
+    Number.isSafeInteger(declared) && declared > 0
+      ? readKnownLength(req, declared, alignAt)
+      : readUnknownLength(req, limit);
   return deadline ? withDeadline(req, reading, deadline) : reading;
 }
 
@@ -31,12 +34,15 @@ export interface BodyDeadline {
 
 function withDeadline(req: IncomingMessage, reading: Promise<Buffer>, deadline: BodyDeadline): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      // Stop taking the rest: the caller answers with `connection: close`, and anything still
-      // arriving is dropped rather than buffered.
-      req.pause();
-      reject(new VigilError(deadline.code, 'the request body was still arriving'));
-    }, Math.max(0, deadline.at - Date.now()));
+    const timer = setTimeout(
+      () => {
+        // Stop taking the rest: the caller answers with `connection: close`, and anything still
+        // arriving is dropped rather than buffered.
+        req.pause();
+        reject(new VigilError(deadline.code, 'the request body was still arriving'));
+      },
+      Math.max(0, deadline.at - Date.now()),
+    );
     reading.then(
       (body) => {
         clearTimeout(timer);
@@ -95,7 +101,8 @@ function readKnownLength(req: IncomingMessage, length: number, alignAt: number):
       if (failed) return;
       // A body shorter than its Content-Length means the client went away; node reports that as
       // an aborted request, but be explicit rather than parse a half-filled buffer.
-      if (size !== length) reject(new VigilError('VIGIL_ERR_INVALID_REQUEST', `body ended after ${size} of ${length} bytes`));
+      if (size !== length)
+        reject(new VigilError('VIGIL_ERR_INVALID_REQUEST', `body ended after ${size} of ${length} bytes`));
       else resolve(body);
     });
     req.on('error', (err) => {

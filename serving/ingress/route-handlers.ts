@@ -8,7 +8,10 @@ import { readBody } from './read-body.ts';
 import { ChunkWriter } from './chunk-writer.ts';
 
 /** The deployment whose custom route (route.prefix) covers this path, if any. */
-export function matchCustomRoute(router: DeploymentRouter, path: string): { deployment: Deployment; subPath: string } | undefined {
+export function matchCustomRoute(
+  router: DeploymentRouter,
+  path: string,
+): { deployment: Deployment; subPath: string } | undefined {
   for (const d of router.deployments.values()) {
     const prefix = d.config.route?.prefix;
     if (!prefix) continue;
@@ -24,18 +27,31 @@ export function matchCustomRoute(router: DeploymentRouter, path: string): { depl
  * backpressure, deadlines, fault injection), and its answer comes back as JSON or as the bytes
  * and content type it chose. The span's http.route is the route prefix.
  */
-export async function serveCustomRoute(req: IncomingMessage, res: ServerResponse, deployment: Deployment, subPath: string, scope: RequestScope): Promise<void> {
+export async function serveCustomRoute(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deployment: Deployment,
+  subPath: string,
+  scope: RequestScope,
+): Promise<void> {
   scope.deployment = deployment.name;
-  const pool = deployment.pick({ version: singleHeader(req, VERSION_HEADER), routingKey: singleHeader(req, ROUTING_KEY_HEADER) });
+  const pool = deployment.pick({
+    version: singleHeader(req, VERSION_HEADER),
+    routingKey: singleHeader(req, ROUTING_KEY_HEADER),
+  });
   scope.pool = pool;
   scope.version = pool.version;
   res.setHeader('x-vigil-version', pool.version);
   const deadline = deadlineFor(req, pool);
-  const body = await readBody(req, pool.deployment.max_request_body_bytes, 0, { at: deadline, code: 'VIGIL_ERR_DEADLINE_EXCEEDED' });
+  const body = await readBody(req, pool.deployment.max_request_body_bytes, 0, {
+    at: deadline,
+    code: 'VIGIL_ERR_DEADLINE_EXCEEDED',
+  });
   const url = new URL(req.url ?? '/', 'http://vigil');
   const data = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
   await injectFault(res, pool, deadline);
-  if (deadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
+  if (deadline <= Date.now())
+    throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
   scope.admittedAt = performance.now();
   const stream = new ChunkWriter(req, res, scope);
   let outcome;
@@ -44,7 +60,12 @@ export async function serveCustomRoute(req: IncomingMessage, res: ServerResponse
       inputs: [{ name: 'body', datatype: 'UINT8', shape: [data.length], data }],
       deadline,
       traceparent: scope.traceparent(),
-      request: { method: req.method ?? 'POST', path: subPath, query: Object.fromEntries(url.searchParams), contentType: req.headers['content-type'] ?? '' },
+      request: {
+        method: req.method ?? 'POST',
+        path: subPath,
+        query: Object.fromEntries(url.searchParams),
+        contentType: req.headers['content-type'] ?? '',
+      },
       stream: { onChunk: (chunk, ack) => stream.write(chunk, ack), signal: stream.signal },
     });
   } catch (err) {
@@ -64,7 +85,11 @@ export async function serveCustomRoute(req: IncomingMessage, res: ServerResponse
     return;
   }
   const bytes = r.outputs.find((t) => t.name === 'body');
-  if (!bytes || !(bytes.data instanceof Uint8Array)) throw new VigilError('VIGIL_ERR_HANDLER_FAILED', 'a custom route answers with a value or bytes, not tensors');
-  res.writeHead(r.status ?? 200, { 'content-type': r.contentType ?? 'application/octet-stream', 'content-length': bytes.data.byteLength });
+  if (!bytes || !(bytes.data instanceof Uint8Array))
+    throw new VigilError('VIGIL_ERR_HANDLER_FAILED', 'a custom route answers with a value or bytes, not tensors');
+  res.writeHead(r.status ?? 200, {
+    'content-type': r.contentType ?? 'application/octet-stream',
+    'content-length': bytes.data.byteLength,
+  });
   res.end(bytes.data);
 }

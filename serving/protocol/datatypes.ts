@@ -3,11 +3,34 @@
  * ONNX Runtime tensor type. One table, so that parsing, validation, the replica and the response
  * encoder agree.
  */
-export const datatypes = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
+export const datatypes = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+] as const;
 export type Datatype = (typeof datatypes)[number];
 
 export type NumericArray =
-  | Uint8Array | Uint16Array | Uint32Array | BigUint64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Float32Array
+  | Float64Array;
 export type TensorData = NumericArray | string[];
 
 /** A tensor as it travels inside vigil: flat row-major data plus its shape. */
@@ -30,8 +53,20 @@ interface DatatypeInfo {
 }
 
 type ArrayCtor = new (n: number) => NumericArray;
-const numeric = (ctor: ArrayCtor, size: number, ort: string, json: DatatypeInfo['json'], min?: number, max?: number): DatatypeInfo => ({
-  size, ort, json, min, max, create: (n) => new ctor(n),
+const numeric = (
+  ctor: ArrayCtor,
+  size: number,
+  ort: string,
+  json: DatatypeInfo['json'],
+  min?: number,
+  max?: number,
+): DatatypeInfo => ({
+  size,
+  ort,
+  json,
+  min,
+  max,
+  create: (n) => new ctor(n),
 });
 
 export const datatypeInfo: Record<Datatype, DatatypeInfo> = {

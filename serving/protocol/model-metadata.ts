@@ -21,22 +21,36 @@ export function validateAgainstSignature(request: InferRequest, signature: Model
   for (const input of request.inputs) {
     const spec = byName.get(input.name);
     if (!spec) {
-      throw new VigilError('VIGIL_ERR_UNKNOWN_INPUT', `"${input.name}"; the model's inputs are ${signature.inputs.map((s) => s.name).join(', ')}`);
+      throw new VigilError(
+        'VIGIL_ERR_UNKNOWN_INPUT',
+        `"${input.name}"; the model's inputs are ${signature.inputs.map((s) => s.name).join(', ')}`,
+      );
     }
     if (spec.datatype !== input.datatype) {
-      throw new VigilError('VIGIL_ERR_WRONG_DATATYPE', `input "${input.name}" is ${spec.datatype}, got ${input.datatype}`);
+      throw new VigilError(
+        'VIGIL_ERR_WRONG_DATATYPE',
+        `input "${input.name}" is ${spec.datatype}, got ${input.datatype}`,
+      );
     }
     if (!shapeMatches(spec.shape, input.shape)) {
-      throw new VigilError('VIGIL_ERR_WRONG_SHAPE', `input "${input.name}" expects [${spec.shape.join(',')}] (-1 = any), got [${input.shape.join(',')}]`);
+      throw new VigilError(
+        'VIGIL_ERR_WRONG_SHAPE',
+        `input "${input.name}" expects [${spec.shape.join(',')}] (-1 = any), got [${input.shape.join(',')}]`,
+      );
     }
   }
   for (const spec of signature.inputs) {
-    if (!request.inputs.some((i) => i.name === spec.name)) throw new VigilError('VIGIL_ERR_MISSING_INPUT', `"${spec.name}"`);
+    if (!request.inputs.some((i) => i.name === spec.name))
+      throw new VigilError('VIGIL_ERR_MISSING_INPUT', `"${spec.name}"`);
   }
   if (request.outputs) {
     const outputs = new Set(signature.outputs.map((o) => o.name));
     for (const o of request.outputs) {
-      if (!outputs.has(o.name)) throw new VigilError('VIGIL_ERR_UNKNOWN_OUTPUT', `"${o.name}"; the model's outputs are ${[...outputs].join(', ')}`);
+      if (!outputs.has(o.name))
+        throw new VigilError(
+          'VIGIL_ERR_UNKNOWN_OUTPUT',
+          `"${o.name}"; the model's outputs are ${[...outputs].join(', ')}`,
+        );
     }
   }
 }

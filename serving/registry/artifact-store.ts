@@ -50,10 +50,18 @@ export interface PackRequest {
  * by hash and records name:version. Packing the same files under the same name again is a no-op;
  * different files under an existing name:version are refused: versions are immutable.
  */
-export async function packArtifact(db: Db, dir: string, req: PackRequest): Promise<{ artifact: Artifact; created: boolean }> {
-  if (!parseArtifactRef(`${req.name}:${req.version}`)) throw new ArtifactError(`--name and --version must be 1-63 letters, digits, ".", "_" or "-", got ${JSON.stringify(`${req.name}:${req.version}`)}`);
+export async function packArtifact(
+  db: Db,
+  dir: string,
+  req: PackRequest,
+): Promise<{ artifact: Artifact; created: boolean }> {
+  if (!parseArtifactRef(`${req.name}:${req.version}`))
+    throw new ArtifactError(
+      `--name and --version must be 1-63 letters, digits, ".", "_" or "-", got ${JSON.stringify(`${req.name}:${req.version}`)}`,
+    );
   if (!existsSync(req.modelPath)) throw new ArtifactError(`model file not found: ${req.modelPath}`);
-  if (req.handlerPath && !existsSync(req.handlerPath)) throw new ArtifactError(`handler file not found: ${req.handlerPath}`);
+  if (req.handlerPath && !existsSync(req.handlerPath))
+    throw new ArtifactError(`handler file not found: ${req.handlerPath}`);
   let signature;
   try {
     // Loaded here only: the primary never needs ONNX Runtime otherwise.
@@ -63,21 +71,39 @@ export async function packArtifact(db: Db, dir: string, req: PackRequest): Promi
     signature = readSignature(session);
     await session.release();
   } catch (err) {
-    throw new ArtifactError(`${req.modelPath} is not an ONNX model ONNX Runtime can load: ${String((err as Error).message).split('\n')[0]!.slice(0, 200)}`);
+    throw new ArtifactError(
+      `${req.modelPath} is not an ONNX model ONNX Runtime can load: ${String((err as Error).message)
+        .split('\n')[0]!
+        .slice(0, 200)}`,
+    );
   }
   const sha = await sha256File(req.modelPath);
   const handlerSha = req.handlerPath ? await sha256File(req.handlerPath) : null;
-  const [existing] = await db.select().from(artifacts).where(and(eq(artifacts.name, req.name), eq(artifacts.version, req.version)));
+  const [existing] = await db
+    .select()
+    .from(artifacts)
+    .where(and(eq(artifacts.name, req.name), eq(artifacts.version, req.version)));
   if (existing) {
     if (existing.sha256 === sha && existing.handlerSha256 === handlerSha) return { artifact: existing, created: false };
-    throw new ArtifactError(`${req.name}:${req.version} already exists with other contents (model sha256 ${existing.sha256.slice(0, 12)}…); versions are immutable, pack a new version`);
+    throw new ArtifactError(
+      `${req.name}:${req.version} already exists with other contents (model sha256 ${existing.sha256.slice(0, 12)}…); versions are immutable, pack a new version`,
+    );
   }
   await store(dir, req.modelPath, sha, '.onnx');
   if (req.handlerPath && handlerSha) await store(dir, req.handlerPath, handlerSha, '.ts');
   const size = (await stat(req.modelPath)).size;
   const [row] = await db
     .insert(artifacts)
-    .values({ name: req.name, version: req.version, sha256: sha, sizeBytes: size, handlerSha256: handlerSha, inputs: signature.inputs, outputs: signature.outputs, createdBy: req.createdBy })
+    .values({
+      name: req.name,
+      version: req.version,
+      sha256: sha,
+      sizeBytes: size,
+      handlerSha256: handlerSha,
+      inputs: signature.inputs,
+      outputs: signature.outputs,
+      createdBy: req.createdBy,
+    })
     .returning();
   return { artifact: row!, created: true };
 }
@@ -85,7 +111,10 @@ export async function packArtifact(db: Db, dir: string, req: PackRequest): Promi
 export async function getArtifact(db: Db, ref: string): Promise<Artifact | undefined> {
   const parsed = parseArtifactRef(ref);
   if (!parsed) return undefined;
-  const [row] = await db.select().from(artifacts).where(and(eq(artifacts.name, parsed.name), eq(artifacts.version, parsed.version)));
+  const [row] = await db
+    .select()
+    .from(artifacts)
+    .where(and(eq(artifacts.name, parsed.name), eq(artifacts.version, parsed.version)));
   return row;
 }
 
@@ -94,17 +123,27 @@ export function listArtifacts(db: Db): Promise<Artifact[]> {
 }
 
 /** The files of `name:version`, after checking that they still have the hashes recorded at pack time. */
-export async function resolveArtifact(db: Db, dir: string, ref: string): Promise<{ modelPath: string; handlerPath: string | undefined; artifact: Artifact }> {
+export async function resolveArtifact(
+  db: Db,
+  dir: string,
+  ref: string,
+): Promise<{ modelPath: string; handlerPath: string | undefined; artifact: Artifact }> {
   const artifact = await getArtifact(db, ref);
   if (!artifact) throw new ArtifactError(`no artifact ${ref}; \`vigil models list\` shows what is packed`);
   const modelPath = fileFor(dir, artifact.sha256, '.onnx');
   if (!existsSync(modelPath)) throw new ArtifactError(`artifact ${ref}: its file ${modelPath} is missing`);
   const actual = await sha256File(modelPath);
-  if (actual !== artifact.sha256) throw new ArtifactError(`artifact ${ref} is corrupted: ${modelPath} has sha256 ${actual}, expected ${artifact.sha256}; pack it again`);
+  if (actual !== artifact.sha256)
+    throw new ArtifactError(
+      `artifact ${ref} is corrupted: ${modelPath} has sha256 ${actual}, expected ${artifact.sha256}; pack it again`,
+    );
   let handlerPath: string | undefined;
   if (artifact.handlerSha256) {
     handlerPath = fileFor(dir, artifact.handlerSha256, '.ts');
-    if (!existsSync(handlerPath) || (await sha256File(handlerPath)) !== artifact.handlerSha256) throw new ArtifactError(`artifact ${ref} is corrupted: its handler ${handlerPath} is missing or changed; pack it again`);
+    if (!existsSync(handlerPath) || (await sha256File(handlerPath)) !== artifact.handlerSha256)
+      throw new ArtifactError(
+        `artifact ${ref} is corrupted: its handler ${handlerPath} is missing or changed; pack it again`,
+      );
   }
   return { modelPath, handlerPath, artifact };
 }
@@ -132,7 +171,10 @@ export async function removeArtifact(db: Db, dir: string, ref: string): Promise<
   const file = canonicalPath(path);
   const active = await db.select().from(deploymentVersions).where(eq(deploymentVersions.state, 'active'));
   const users = active.filter((u) => canonicalPath(u.model) === file);
-  if (users.length) throw new ArtifactError(`${ref} is in use by ${users.map((u) => `${u.deployment}/${u.version}`).join(', ')}; retire those versions first`);
+  if (users.length)
+    throw new ArtifactError(
+      `${ref} is in use by ${users.map((u) => `${u.deployment}/${u.version}`).join(', ')}; retire those versions first`,
+    );
   await db.delete(artifacts).where(eq(artifacts.id, artifact.id));
   const shared = await db.select({ id: artifacts.id }).from(artifacts).where(eq(artifacts.sha256, artifact.sha256));
   if (shared.length === 0) await unlink(path).catch(() => undefined);

@@ -9,7 +9,9 @@ import { resolveArtifact } from './artifact-store.ts';
  * config; the loaded one stays frozen. Any problem is an ArtifactError naming the reference.
  */
 export async function resolveConfigArtifacts(config: VigilConfig, db: Db, dir: string): Promise<VigilConfig> {
-  const refs = config.deployments.some((d) => d.versions.some((v) => v.model !== undefined && ARTIFACT_REF.test(v.model) && !v.model.startsWith('/')));
+  const refs = config.deployments.some((d) =>
+    d.versions.some((v) => v.model !== undefined && ARTIFACT_REF.test(v.model) && !v.model.startsWith('/')),
+  );
   if (!refs) return config;
   const copy = structuredClone(config) as VigilConfig;
   for (const d of copy.deployments) {

@@ -6,7 +6,11 @@ import type { ExecutionProviderChoice } from '../config/schema.ts';
  * CUDA then WebGPU (Dawn over Vulkan) on Linux x64, and always ends with CPU, so that a missing
  * driver degrades to a slower replica with a logged warning instead of a replica that never starts.
  */
-export function providerCandidates(choice: ExecutionProviderChoice, platform: NodeJS.Platform = process.platform, arch: string = process.arch): string[] {
+export function providerCandidates(
+  choice: ExecutionProviderChoice,
+  platform: NodeJS.Platform = process.platform,
+  arch: string = process.arch,
+): string[] {
   if (choice === 'cpu') return ['cpu'];
   if (choice !== 'auto') return [choice, 'cpu'];
   if (platform === 'darwin') return ['coreml', 'webgpu', 'cpu'];

@@ -1,6 +1,17 @@
 import { pathToFileURL } from 'node:url';
 import { isVigilError, VigilError } from '../errors.ts';
-import { isDefinedDeployment, isHandlerResponse, type DefinedDeployment, type DeploymentHandle, type HandlerContext, type HandlerLogger, type HandlerRequest, type HandlerSpan, type ModelSession, type SetupContext } from '../handler/define.ts';
+import {
+  isDefinedDeployment,
+  isHandlerResponse,
+  type DefinedDeployment,
+  type DeploymentHandle,
+  type HandlerContext,
+  type HandlerLogger,
+  type HandlerRequest,
+  type HandlerSpan,
+  type ModelSession,
+  type SetupContext,
+} from '../handler/define.ts';
 import type { CallMessage, CallResultMessage } from '../transport/messages.ts';
 import type { Tensor } from '../protocol/datatypes.ts';
 import type { OnnxRunner } from './onnx-runner.ts';
@@ -10,10 +21,16 @@ import type { DeploymentRunner, RunItem, RunResult, RunnerInfo } from './runner.
 export type Caller = (call: Omit<CallMessage, 'type' | 'id'>) => Promise<CallResultMessage>;
 
 /** Opens the handler's span for one request (or batch); its traceparent parents the calls it makes. */
-export type HandlerSpanFactory = (parentTraceparent: string | undefined, deployment: string) => { span: HandlerSpan; traceparent: string | undefined; end(error?: string): void };
+export type HandlerSpanFactory = (
+  parentTraceparent: string | undefined,
+  deployment: string,
+) => { span: HandlerSpan; traceparent: string | undefined; end(error?: string): void };
 
 /** Opens a span for an outgoing call under the request's trace; its traceparent goes with the call. */
-export type CallSpan = (parentTraceparent: string | undefined, deployment: string) => { traceparent: string | undefined; end(error?: string): void };
+export type CallSpan = (
+  parentTraceparent: string | undefined,
+  deployment: string,
+) => { traceparent: string | undefined; end(error?: string): void };
 
 export interface HandlerRunnerOptions {
   caller: Caller;
@@ -64,8 +81,15 @@ export class HandlerRunner implements DeploymentRunner {
   /** Imports the module, checks its default export, and runs setup once. */
   static async create(o: HandlerRunnerOptions): Promise<HandlerRunner> {
     const mod = (await import(pathToFileURL(o.handler).href)) as { default?: unknown };
-    if (!isDefinedDeployment(mod.default)) throw new Error(`${o.handler}: the default export must be defineDeployment({...}) from 'vigil/handler'`);
-    const base = { deployment: o.deployment, version: o.version, replicaId: o.replicaId, model: o.model && sessionOf(o.model), log: o.log };
+    if (!isDefinedDeployment(mod.default))
+      throw new Error(`${o.handler}: the default export must be defineDeployment({...}) from 'vigil/handler'`);
+    const base = {
+      deployment: o.deployment,
+      version: o.version,
+      replicaId: o.replicaId,
+      model: o.model && sessionOf(o.model),
+      log: o.log,
+    };
     const state = await mod.default.setup?.(base);
     return new HandlerRunner(mod.default, { ...base, state }, o.model, o.caller, o.callSpan, o.handlerSpan);
   }
@@ -75,12 +99,25 @@ export class HandlerRunner implements DeploymentRunner {
   }
 
   /** The context of one call: the shared setup state plus this request's deadline and call handles. */
-  private contextFor(deadline: number, traceparent: string | undefined, span: HandlerSpan = NO_SPAN): HandlerContext<unknown> {
-    return { ...this.base, deadline, span, handle: (deployment, options) => this.handleTo(deployment, options?.version, deadline, traceparent) };
+  private contextFor(
+    deadline: number,
+    traceparent: string | undefined,
+    span: HandlerSpan = NO_SPAN,
+  ): HandlerContext<unknown> {
+    return {
+      ...this.base,
+      deadline,
+      span,
+      handle: (deployment, options) => this.handleTo(deployment, options?.version, deadline, traceparent),
+    };
   }
 
   /** Runs `work` inside the handler's span; calls it makes are the span's children. */
-  private async traced<T>(traceparent: string | undefined, deadline: number, work: (ctx: HandlerContext<unknown>) => Promise<T>): Promise<T> {
+  private async traced<T>(
+    traceparent: string | undefined,
+    deadline: number,
+    work: (ctx: HandlerContext<unknown>) => Promise<T>,
+  ): Promise<T> {
     const s = this.handlerSpan(traceparent, this.base.deployment);
     try {
       const result = await work(this.contextFor(deadline, s.traceparent, s.span));
@@ -92,16 +129,32 @@ export class HandlerRunner implements DeploymentRunner {
     }
   }
 
-  private handleTo(deployment: string, version: string | undefined, deadline: number, traceparent: string | undefined): DeploymentHandle {
+  private handleTo(
+    deployment: string,
+    version: string | undefined,
+    deadline: number,
+    traceparent: string | undefined,
+  ): DeploymentHandle {
     return {
       call: async (input, options) => {
         // A stage whose deadline has passed is not started: the answer could only be late.
-        if (deadline <= Date.now()) throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', `no time left to call "${deployment}"`);
+        if (deadline <= Date.now())
+          throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', `no time left to call "${deployment}"`);
         const span = this.callSpan(traceparent, deployment);
-        const request = isTensorMap(input) ? undefined : { method: 'POST', path: options?.path ?? '', query: {}, contentType: options?.contentType ?? (input instanceof Uint8Array ? 'application/octet-stream' : 'application/json') };
+        const request = isTensorMap(input)
+          ? undefined
+          : {
+              method: 'POST',
+              path: options?.path ?? '',
+              query: {},
+              contentType:
+                options?.contentType ?? (input instanceof Uint8Array ? 'application/octet-stream' : 'application/json'),
+            };
         const inputs: Tensor[] = request
           ? [bytesTensor(input instanceof Uint8Array ? input : new TextEncoder().encode(JSON.stringify(input ?? null)))]
-          : Object.entries(input as Record<string, Omit<Tensor, 'name'>>).map(([name, t]) => ({ name, ...t }) as Tensor);
+          : Object.entries(input as Record<string, Omit<Tensor, 'name'>>).map(
+              ([name, t]) => ({ name, ...t }) as Tensor,
+            );
         const r = await this.caller({ deployment, version, inputs, request, deadline, traceparent: span.traceparent });
         span.end(r.ok ? undefined : r.code);
         if (!r.ok) throw new VigilError(r.code, r.message.replace(/^[^:]*: /, ''));
@@ -118,10 +171,16 @@ export class HandlerRunner implements DeploymentRunner {
     if (this.def.handleBatch) {
       try {
         const deadline = Math.min(...items.map((i) => i.deadline ?? Number.POSITIVE_INFINITY));
-        const values = await this.traced(items[0]?.traceparent, deadline, async (ctx) => this.def.handleBatch!(requests, ctx));
+        const values = await this.traced(items[0]?.traceparent, deadline, async (ctx) =>
+          this.def.handleBatch!(requests, ctx),
+        );
         if (!Array.isArray(values) || values.length !== items.length) {
           const got = Array.isArray(values) ? `${values.length} results` : typeof values;
-          return items.map(() => this.failure(new VigilError('VIGIL_ERR_HANDLER_FAILED', `handleBatch returned ${got} for ${items.length} requests`)));
+          return items.map(() =>
+            this.failure(
+              new VigilError('VIGIL_ERR_HANDLER_FAILED', `handleBatch returned ${got} for ${items.length} requests`),
+            ),
+          );
         }
         return values.map(toResult);
       } catch (err) {
@@ -131,7 +190,9 @@ export class HandlerRunner implements DeploymentRunner {
     return Promise.all(
       requests.map(async (r, i) => {
         try {
-          return toResult(await this.traced(items[i]!.traceparent, r.deadline, async (ctx) => this.def.handle!(r, ctx)));
+          return toResult(
+            await this.traced(items[i]!.traceparent, r.deadline, async (ctx) => this.def.handle!(r, ctx)),
+          );
         } catch (err) {
           return this.failure(err);
         }
@@ -147,7 +208,11 @@ export class HandlerRunner implements DeploymentRunner {
   private failure(err: unknown): RunResult {
     if (isVigilError(err)) return { ok: false, code: err.code, message: err.message };
     this.base.log.error({ err }, 'handler threw');
-    return { ok: false, code: 'VIGIL_ERR_HANDLER_FAILED', message: 'the deployment handler threw an error: see the replica log' };
+    return {
+      ok: false,
+      code: 'VIGIL_ERR_HANDLER_FAILED',
+      message: 'the deployment handler threw an error: see the replica log',
+    };
   }
 
   async close(): Promise<void> {
@@ -181,9 +246,12 @@ function toRequest(item: RunItem): HandlerRequest {
 
 /** A handler's return value as a result: tensors, bytes with a status, or a JSON value. */
 function toResult(value: unknown): RunResult {
-  if (typeof value === 'object' && value !== null && Symbol.asyncIterator in value) return { ok: true, outputs: [], stream: value as AsyncIterable<unknown> };
-  if (isHandlerResponse(value)) return { ok: true, outputs: [bytesTensor(value.body)], status: value.status, contentType: value.contentType };
-  if (value instanceof Uint8Array) return { ok: true, outputs: [bytesTensor(value)], status: 200, contentType: 'application/octet-stream' };
+  if (typeof value === 'object' && value !== null && Symbol.asyncIterator in value)
+    return { ok: true, outputs: [], stream: value as AsyncIterable<unknown> };
+  if (isHandlerResponse(value))
+    return { ok: true, outputs: [bytesTensor(value.body)], status: value.status, contentType: value.contentType };
+  if (value instanceof Uint8Array)
+    return { ok: true, outputs: [bytesTensor(value)], status: 200, contentType: 'application/octet-stream' };
   if (Array.isArray(value) && value.length > 0 && value.every(isTensor)) return { ok: true, outputs: value };
   return { ok: true, outputs: [], json: value === undefined ? null : value };
 }
@@ -198,7 +266,10 @@ const NO_SPAN: HandlerSpan = { traceId: undefined, setAttribute() {}, addEvent()
 function isTensorMap(v: unknown): boolean {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return false;
   const values = Object.values(v);
-  return values.length > 0 && values.every((t) => typeof t === 'object' && t !== null && 'datatype' in t && 'shape' in t && 'data' in t);
+  return (
+    values.length > 0 &&
+    values.every((t) => typeof t === 'object' && t !== null && 'datatype' in t && 'shape' in t && 'data' in t)
+  );
 }
 
 function isTensor(v: unknown): v is Tensor {

@@ -46,18 +46,24 @@ export class MultiplexRunner implements DeploymentRunner {
 
   batchKey(item: RunItem): string {
     let key = `${item.modelId ?? ''}|`;
-    for (const t of [...item.inputs].sort((a, b) => (a.name < b.name ? -1 : 1))) key += `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')};`;
+    for (const t of [...item.inputs].sort((a, b) => (a.name < b.name ? -1 : 1)))
+      key += `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')};`;
     return key;
   }
 
   async runBatch(items: RunItem[]): Promise<RunResult[]> {
     const id = items[0]?.modelId;
-    if (id === undefined || !MODEL_ID.test(id)) return items.map(() => ({ ok: false, code: 'VIGIL_ERR_MISSING_MODEL_ID', message: 'send x-vigil-model-id' }));
+    if (id === undefined || !MODEL_ID.test(id))
+      return items.map(() => ({ ok: false, code: 'VIGIL_ERR_MISSING_MODEL_ID', message: 'send x-vigil-model-id' }));
     let entry: Entry;
     try {
       entry = await this.acquire(id);
     } catch (err) {
-      return items.map(() => ({ ok: false, code: 'VIGIL_ERR_UNKNOWN_MODEL_ID', message: `model "${id}" could not be loaded: ${String((err as Error).message).slice(0, 200)}` }));
+      return items.map(() => ({
+        ok: false,
+        code: 'VIGIL_ERR_UNKNOWN_MODEL_ID',
+        message: `model "${id}" could not be loaded: ${String((err as Error).message).slice(0, 200)}`,
+      }));
     }
     try {
       return await (await entry.runner).runBatch(items);
@@ -110,5 +116,9 @@ export class MultiplexRunner implements DeploymentRunner {
 }
 
 export function assertModelId(id: string): void {
-  if (!MODEL_ID.test(id)) throw new VigilError('VIGIL_ERR_UNKNOWN_MODEL_ID', `"${id.slice(0, 60)}" is not a model id (letters, digits, ".", "_" and "-")`);
+  if (!MODEL_ID.test(id))
+    throw new VigilError(
+      'VIGIL_ERR_UNKNOWN_MODEL_ID',
+      `"${id.slice(0, 60)}" is not a model id (letters, digits, ".", "_" and "-")`,
+    );
 }

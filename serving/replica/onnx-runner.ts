@@ -41,7 +41,9 @@ export class OnnxRunner implements DeploymentRunner {
           options.warn(`execution provider ${provider} failed to load; trying the next one`, {
             provider,
             next: candidates[candidates.indexOf(provider) + 1],
-            error: String((err as Error).message ?? err).split('\n')[0]?.slice(0, 300),
+            error: String((err as Error).message ?? err)
+              .split('\n')[0]
+              ?.slice(0, 300),
           });
         }
       }
@@ -52,7 +54,8 @@ export class OnnxRunner implements DeploymentRunner {
   batchKey(item: RunItem): string {
     if (!this.info.batchable) return `solo:${Math.random()}`;
     let key = '';
-    for (const t of [...item.inputs].sort((a, b) => (a.name < b.name ? -1 : 1))) key += `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')};`;
+    for (const t of [...item.inputs].sort((a, b) => (a.name < b.name ? -1 : 1)))
+      key += `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')};`;
     return key;
   }
 
@@ -61,7 +64,8 @@ export class OnnxRunner implements DeploymentRunner {
     let outputs: Record<string, ort.Tensor>;
     const rows = items.map((i) => i.inputs[0]!.shape[0]!);
     try {
-      if (items.some((i) => i.inputs.length !== items[0]!.inputs.length)) throw new Error('items have different inputs');
+      if (items.some((i) => i.inputs.length !== items[0]!.inputs.length))
+        throw new Error('items have different inputs');
       outputs = await this.session.run(concatInputs(items));
     } catch {
       // One bad item must not fail its neighbours: run each alone so only the culprit fails.
@@ -78,9 +82,21 @@ export class OnnxRunner implements DeploymentRunner {
       const feeds: Record<string, ort.Tensor> = {};
       for (const t of item.inputs) feeds[t.name] = toOrt(t);
       const out = await this.session.run(feeds);
-      return { ok: true, outputs: select(Object.entries(out).map(([name, t]) => fromOrt(name, t)), item.outputs) };
+      return {
+        ok: true,
+        outputs: select(
+          Object.entries(out).map(([name, t]) => fromOrt(name, t)),
+          item.outputs,
+        ),
+      };
     } catch (err) {
-      return { ok: false, code: 'VIGIL_ERR_INFERENCE_FAILED', message: String((err as Error).message ?? err).split('\n')[0]!.slice(0, 500) };
+      return {
+        ok: false,
+        code: 'VIGIL_ERR_INFERENCE_FAILED',
+        message: String((err as Error).message ?? err)
+          .split('\n')[0]!
+          .slice(0, 500),
+      };
     }
   }
 
@@ -93,7 +109,8 @@ export function readSignature(session: ort.InferenceSession): ModelSignature {
   const spec = (meta: ort.InferenceSession.ValueMetadata): TensorSpec => {
     if (!meta.isTensor) throw new Error(`model value "${meta.name}" is not a tensor; vigil serves tensor models only`);
     const datatype = datatypeFromOrt(meta.type);
-    if (!datatype) throw new Error(`model value "${meta.name}" has type ${meta.type}, which the inference protocol cannot carry`);
+    if (!datatype)
+      throw new Error(`model value "${meta.name}" has type ${meta.type}, which the inference protocol cannot carry`);
     return { name: meta.name, datatype, shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
   };
   return { inputs: session.inputMetadata.map(spec), outputs: session.outputMetadata.map(spec) };
@@ -121,14 +138,23 @@ function concatInputs(items: RunItem[]): Record<string, ort.Tensor> {
     // The batcher groups by batchKey, but a batch that cannot be concatenated exactly must fail
     // here (and fall back to single runs) rather than run with padded or misaligned rows.
     for (const t of parts) {
-      if (!t || t.datatype !== first.datatype || t.shape.slice(1).join('x') !== inner || t.data.length !== elementCount(t.shape)) {
+      if (
+        !t ||
+        t.datatype !== first.datatype ||
+        t.shape.slice(1).join('x') !== inner ||
+        t.data.length !== elementCount(t.shape)
+      ) {
         throw new Error('items in this batch are not compatible');
       }
     }
     const rows = parts.reduce((n, t) => n + t!.shape[0]!, 0);
     const shape = [rows, ...first.shape.slice(1)];
     if (first.datatype === 'BYTES') {
-      feeds[first.name] = new ort.Tensor('string', parts.flatMap((t) => t!.data as string[]), shape);
+      feeds[first.name] = new ort.Tensor(
+        'string',
+        parts.flatMap((t) => t!.data as string[]),
+        shape,
+      );
       continue;
     }
     const data = datatypeInfo[first.datatype].create(elementCount(shape)) as NumericArray;

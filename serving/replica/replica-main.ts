@@ -8,7 +8,17 @@ import type { ExecutionProviderChoice } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { STREAM_WINDOW } from '../transport/messages.ts';
-import type { CallMessage, CallResultMessage, ErrorResultMessage, InferMessage, PrimaryToReplica, ReplicaSpec, ReplicaStats, ReplicaToPrimary, ResultMessage } from '../transport/messages.ts';
+import type {
+  CallMessage,
+  CallResultMessage,
+  ErrorResultMessage,
+  InferMessage,
+  PrimaryToReplica,
+  ReplicaSpec,
+  ReplicaStats,
+  ReplicaToPrimary,
+  ResultMessage,
+} from '../transport/messages.ts';
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { EventLoopLag } from '../telemetry/event-loop-lag.ts';
 import { startTracing } from '../telemetry/tracing.ts';
@@ -23,14 +33,20 @@ import { connectToPrimary } from '../transport/replica-socket.ts';
 const env = readEnv();
 const spec = JSON.parse(env.VIGIL_REPLICA_SPEC ?? '{}') as ReplicaSpec;
 const tracing = startTracing(env, 'replica');
-const log = createLogger({ role: 'replica', replica: spec.replicaId, deployment: spec.deployment, version: spec.version });
+const log = createLogger({
+  role: 'replica',
+  replica: spec.replicaId,
+  deployment: spec.deployment,
+  version: spec.version,
+});
 
 /** Frames to the primary's socket once connected; IPC until then (and for control messages). */
 let sendFrame: ((msg: Record<string, unknown> & { type: string }) => void) | undefined;
 
 function send(msg: ReplicaToPrimary): void {
   // Results and stream chunks share the socket, so a stream's last chunk precedes its result.
-  if (sendFrame && (msg.type === 'vigil:result' || msg.type === 'vigil:chunk')) sendFrame(msg as unknown as Record<string, unknown> & { type: string });
+  if (sendFrame && (msg.type === 'vigil:result' || msg.type === 'vigil:chunk'))
+    sendFrame(msg as unknown as Record<string, unknown> & { type: string });
   else if (process.connected) process.send!(msg);
 }
 
@@ -46,7 +62,13 @@ const handlerLog = {
 function stats(): ReplicaStats {
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
-  return { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, cpuUserSeconds: cpu.user / 1e6, cpuSystemSeconds: cpu.system / 1e6, eventLoopLagSeconds: lag.p99Seconds() };
+  return {
+    rssBytes: mem.rss,
+    heapUsedBytes: mem.heapUsed,
+    cpuUserSeconds: cpu.user / 1e6,
+    cpuSystemSeconds: cpu.system / 1e6,
+    eventLoopLagSeconds: lag.p99Seconds(),
+  };
 }
 
 interface QueuedInfer extends BatchItem {
@@ -60,11 +82,18 @@ process.on('message', (raw: PrimaryToReplica) => onMessage(raw));
 
 async function main(): Promise<void> {
   const started = performance.now();
-  sendFrame = await connectToPrimary(spec.socketPath, spec.replicaId, (msg) => onMessage(msg as unknown as PrimaryToReplica));
+  sendFrame = await connectToPrimary(spec.socketPath, spec.replicaId, (msg) =>
+    onMessage(msg as unknown as PrimaryToReplica),
+  );
   let runner: DeploymentRunner;
   try {
     const loadModel = (path: string) =>
-      OnnxRunner.create({ model: path, executionProvider: spec.executionProvider as ExecutionProviderChoice, intraOpThreads: spec.intraOpThreads, warn: (message, fields) => log.warn(fields, message) });
+      OnnxRunner.create({
+        model: path,
+        executionProvider: spec.executionProvider as ExecutionProviderChoice,
+        intraOpThreads: spec.intraOpThreads,
+        warn: (message, fields) => log.warn(fields, message),
+      });
     const model = spec.model ? await loadModel(spec.model) : undefined;
     if (spec.multiplex) {
       runner = new MultiplexRunner({
@@ -75,7 +104,17 @@ async function main(): Promise<void> {
         onChange: (e) => send({ type: 'vigil:models', ...e }),
       });
     } else if (spec.handler) {
-      runner = await HandlerRunner.create({ caller: callPrimary, callSpan, handlerSpan, handler: spec.handler, model, deployment: spec.deployment, version: spec.version, replicaId: spec.replicaId, log: handlerLog });
+      runner = await HandlerRunner.create({
+        caller: callPrimary,
+        callSpan,
+        handlerSpan,
+        handler: spec.handler,
+        model,
+        deployment: spec.deployment,
+        version: spec.version,
+        replicaId: spec.replicaId,
+        log: handlerLog,
+      });
     } else {
       runner = model!;
       await warmUp(runner, spec.warmup, (message, fields) => log.warn(fields, message));
@@ -88,10 +127,16 @@ async function main(): Promise<void> {
   }
   activeRunner = runner;
   const loadSeconds = (performance.now() - started) / 1000;
-  log.info({ provider: runner.info.provider, load_seconds: loadSeconds, batchable: runner.info.batchable }, 'replica ready');
+  log.info(
+    { provider: runner.info.provider, load_seconds: loadSeconds, batchable: runner.info.batchable },
+    'replica ready',
+  );
 
   // A handler with handleBatch sets its own batch size; a model uses the deployment's batching.
-  const handlerBatch = runner instanceof HandlerRunner ? { max: runner.maxBatchSize, waitMs: runner.batchWaitMs ?? spec.batchWaitTimeoutMs } : undefined;
+  const handlerBatch =
+    runner instanceof HandlerRunner
+      ? { max: runner.maxBatchSize, waitMs: runner.batchWaitMs ?? spec.batchWaitTimeoutMs }
+      : undefined;
   const concurrentHandler = runner.info.kind === 'handler' && !runner.info.batchable;
   const batcher = new Batcher<QueuedInfer>({
     maxBatchSize: runner.info.batchable ? (handlerBatch?.max ?? spec.maxBatchSize) : 1,
@@ -121,7 +166,15 @@ async function main(): Promise<void> {
       send({ type: 'vigil:pong', id: raw.id, stats: stats() });
     }
   };
-  send({ type: 'vigil:ready', kind: runner.info.kind, signature: runner.info.signature, provider: runner.info.provider, batchable: runner.info.batchable, loadSeconds, stats: stats() });
+  send({
+    type: 'vigil:ready',
+    kind: runner.info.kind,
+    signature: runner.info.signature,
+    provider: runner.info.provider,
+    batchable: runner.info.batchable,
+    loadSeconds,
+    stats: stats(),
+  });
 }
 
 /** Per request: the AbortController behind request.signal, until the request is answered. */
@@ -135,7 +188,11 @@ const streams = new Map<number, { ack(seq: number): void; wake(): void }>();
  * A cancel (the client left) aborts request.signal and returns the iterator, so the handler's
  * finally blocks run. A throw mid-stream ends the stream with an error result.
  */
-async function pumpStream(item: QueuedInfer, iterable: AsyncIterable<unknown>, stats: ResultMessage['stats']): Promise<void> {
+async function pumpStream(
+  item: QueuedInfer,
+  iterable: AsyncIterable<unknown>,
+  stats: ResultMessage['stats'],
+): Promise<void> {
   const id = item.msg.id;
   const signal = cancels.get(id)?.signal;
   const it = iterable[Symbol.asyncIterator]();
@@ -165,7 +222,14 @@ async function pumpStream(item: QueuedInfer, iterable: AsyncIterable<unknown>, s
     send({ type: 'vigil:result', id, ok: true, outputs: [], stats, chunks: seq });
   } catch (err) {
     if (!(err instanceof VigilError)) log.error({ err }, 'handler stream threw');
-    send(errorResult(id, err instanceof VigilError ? err : new VigilError('VIGIL_ERR_HANDLER_FAILED', 'the stream failed: see the replica log')));
+    send(
+      errorResult(
+        id,
+        err instanceof VigilError
+          ? err
+          : new VigilError('VIGIL_ERR_HANDLER_FAILED', 'the stream failed: see the replica log'),
+      ),
+    );
   } finally {
     streams.delete(id);
     cancels.delete(id);
@@ -191,7 +255,11 @@ function handlerSpan(parent: string | undefined, deployment: string) {
   const none = { span: { traceId: undefined, setAttribute() {}, addEvent() {} }, traceparent: parent, end() {} };
   if (!parent || !tracing.enabled) return none;
   const parentCtx = propagation.extract(ROOT_CONTEXT, { traceparent: parent });
-  const span = tracing.tracer.startSpan('vigil.handler', { attributes: { 'vigil.deployment': deployment, 'vigil.replica': spec.replicaId } }, parentCtx);
+  const span = tracing.tracer.startSpan(
+    'vigil.handler',
+    { attributes: { 'vigil.deployment': deployment, 'vigil.replica': spec.replicaId } },
+    parentCtx,
+  );
   const carrier: Record<string, string> = {};
   propagation.inject(trace.setSpan(parentCtx, span), carrier);
   return {
@@ -209,10 +277,17 @@ function handlerSpan(parent: string | undefined, deployment: string) {
 }
 
 /** A CLIENT span per outgoing call, under the request's trace, whose context travels with the call. */
-function callSpan(parent: string | undefined, deployment: string): { traceparent: string | undefined; end(error?: string): void } {
+function callSpan(
+  parent: string | undefined,
+  deployment: string,
+): { traceparent: string | undefined; end(error?: string): void } {
   if (!parent || !tracing.enabled) return { traceparent: parent, end() {} };
   const parentCtx = propagation.extract(ROOT_CONTEXT, { traceparent: parent });
-  const span = tracing.tracer.startSpan(`vigil.call ${deployment}`, { kind: SpanKind.CLIENT, attributes: { 'vigil.deployment': spec.deployment, 'vigil.target': deployment } }, parentCtx);
+  const span = tracing.tracer.startSpan(
+    `vigil.call ${deployment}`,
+    { kind: SpanKind.CLIENT, attributes: { 'vigil.deployment': spec.deployment, 'vigil.target': deployment } },
+    parentCtx,
+  );
   const carrier: Record<string, string> = {};
   propagation.inject(trace.setSpan(parentCtx, span), carrier);
   return {
@@ -229,14 +304,25 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
   const live: QueuedInfer[] = [];
   for (const item of batch) {
     // The primary has already answered 504 for these; running them would only waste the core.
-    if (item.msg.deadline <= now) send(errorResult(item.msg.id, new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'expired in the replica batcher')));
+    if (item.msg.deadline <= now)
+      send(errorResult(item.msg.id, new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'expired in the replica batcher')));
     else live.push(item);
   }
   if (live.length === 0) return;
   const start = performance.now();
   let results;
   try {
-    results = await runner.runBatch(live.map((i) => ({ inputs: i.msg.inputs, outputs: i.msg.outputs, request: i.msg.request, deadline: i.msg.deadline, traceparent: i.msg.traceparent, signal: signalFor(i.msg.id), modelId: i.msg.modelId })));
+    results = await runner.runBatch(
+      live.map((i) => ({
+        inputs: i.msg.inputs,
+        outputs: i.msg.outputs,
+        request: i.msg.request,
+        deadline: i.msg.deadline,
+        traceparent: i.msg.traceparent,
+        signal: signalFor(i.msg.id),
+        modelId: i.msg.modelId,
+      })),
+    );
   } catch (err) {
     log.error({ err }, 'runner failed a whole batch');
     for (const item of live) send(errorResult(item.msg.id, new VigilError('VIGIL_ERR_INTERNAL')));
@@ -250,12 +336,23 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
   live.forEach((item, i) => {
     const r = results[i]!;
     if (r.ok && r.stream) {
-      void pumpStream(item, r.stream, { batchWaitMs: start - item.enqueuedAt, inferenceMs, batchSize, batchLead: false });
+      void pumpStream(item, r.stream, {
+        batchWaitMs: start - item.enqueuedAt,
+        inferenceMs,
+        batchSize,
+        batchLead: false,
+      });
       return;
     }
     cancels.delete(item.msg.id);
     if (r.ok) {
-      const msg: ResultMessage = { type: 'vigil:result', id: item.msg.id, ok: true, outputs: r.outputs, stats: { batchWaitMs: start - item.enqueuedAt, inferenceMs, batchSize, batchLead: lead } };
+      const msg: ResultMessage = {
+        type: 'vigil:result',
+        id: item.msg.id,
+        ok: true,
+        outputs: r.outputs,
+        stats: { batchWaitMs: start - item.enqueuedAt, inferenceMs, batchSize, batchLead: lead },
+      };
       if (r.json !== undefined) msg.json = r.json;
       if (r.status !== undefined) msg.status = r.status;
       if (r.contentType !== undefined) msg.contentType = r.contentType;
@@ -276,9 +373,17 @@ function recordSpans(items: QueuedInfer[], start: number, end: number, batchSize
   for (const item of items) {
     if (!item.msg.traceparent) continue;
     const parent = propagation.extract(ROOT_CONTEXT, { traceparent: item.msg.traceparent });
-    const attributes = { 'vigil.deployment': spec.deployment, 'vigil.version': spec.version, 'vigil.replica': spec.replicaId, 'vigil.batch_size': batchSize, 'vigil.provider': provider };
+    const attributes = {
+      'vigil.deployment': spec.deployment,
+      'vigil.version': spec.version,
+      'vigil.replica': spec.replicaId,
+      'vigil.batch_size': batchSize,
+      'vigil.provider': provider,
+    };
     const batch = tracing.tracer.startSpan('vigil.batch', { startTime: item.enqueuedAt, attributes }, parent);
-    tracing.tracer.startSpan('vigil.inference', { startTime: start, attributes }, trace.setSpan(parent, batch)).end(end);
+    tracing.tracer
+      .startSpan('vigil.inference', { startTime: start, attributes }, trace.setSpan(parent, batch))
+      .end(end);
     batch.end(end);
   }
 }

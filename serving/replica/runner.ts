@@ -46,7 +46,13 @@ export interface ReplyMeta {
   contentType?: string;
 }
 
-export type RunResult = ({ ok: true; outputs: Tensor[]; /** A handler's streamed answer, sent as chunks by the replica. */ stream?: AsyncIterable<unknown> } & ReplyMeta) | { ok: false; code: ErrorCode; message: string };
+export type RunResult =
+  | ({
+      ok: true;
+      outputs: Tensor[] /** A handler's streamed answer, sent as chunks by the replica. */;
+      stream?: AsyncIterable<unknown>;
+    } & ReplyMeta)
+  | { ok: false; code: ErrorCode; message: string };
 
 export interface DeploymentRunner {
   readonly info: RunnerInfo;

@@ -14,7 +14,11 @@ const ENDED_SESSIONS_KEEP_MS = 30 * DAY_MS;
  * When each table's rows expire, as of `now`. SLI buckets are kept at least a day past the
  * longest SLO window, whatever the configuration says, so no error budget loses its history.
  */
-export function retentionCutoffs(config: RetentionConfig, now: Date, longestSloWindowSeconds: number): RetentionCutoffs {
+export function retentionCutoffs(
+  config: RetentionConfig,
+  now: Date,
+  longestSloWindowSeconds: number,
+): RetentionCutoffs {
   const ago = (ms: number) => new Date(now.getTime() - ms);
   const sliKeepMs = Math.max(parseDuration(config.sli_buckets) * 1000, longestSloWindowSeconds * 1000 + DAY_MS);
   return {

@@ -73,12 +73,15 @@ export function analyzeCanary(input: AnalysisInput): CanaryAnalysis {
   const canary = numbersOf(input.canaryLong);
   const stable = numbersOf(input.stable);
   const checks = [errorBurnRateCheck(input), latencyCheck(input, canary.p99Ms, stable.p99Ms)];
-  if (input.thresholds.minAgreement !== null) checks.push(agreementCheck(input.agreement, input.thresholds.minAgreement, input.thresholds.minMirrorSamples));
+  if (input.thresholds.minAgreement !== null)
+    checks.push(agreementCheck(input.agreement, input.thresholds.minAgreement, input.thresholds.minMirrorSamples));
 
   const failed = checks.filter((c) => c.outcome === 'fail');
   const waiting = checks.filter((c) => c.outcome === 'inconclusive');
-  if (failed.length > 0) return { verdict: 'fail', checks, summary: failed.map((c) => c.detail).join('; '), canary, stable };
-  if (waiting.length > 0) return { verdict: 'inconclusive', checks, summary: waiting.map((c) => c.detail).join('; '), canary, stable };
+  if (failed.length > 0)
+    return { verdict: 'fail', checks, summary: failed.map((c) => c.detail).join('; '), canary, stable };
+  if (waiting.length > 0)
+    return { verdict: 'inconclusive', checks, summary: waiting.map((c) => c.detail).join('; '), canary, stable };
   return { verdict: 'pass', checks, summary: passSummary(canary, stable, input.agreement), canary, stable };
 }
 
@@ -87,10 +90,15 @@ export function analyzeCanary(input: AnalysisInput): CanaryAnalysis {
  * approximation it stays inside [0, 1] and behaves at 0 or n events, which is exactly where a
  * young canary lives. With no trials nothing is known: [0, 1].
  */
-export function wilsonInterval(successesOrEvents: number, trials: number, confidence: number): { lower: number; upper: number } {
+export function wilsonInterval(
+  successesOrEvents: number,
+  trials: number,
+  confidence: number,
+): { lower: number; upper: number } {
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must lie in (0, 1), got ${confidence}`);
   if (trials <= 0) return { lower: 0, upper: 1 };
-  if (successesOrEvents < 0 || successesOrEvents > trials) throw new RangeError(`events must lie in [0, ${trials}], got ${successesOrEvents}`);
+  if (successesOrEvents < 0 || successesOrEvents > trials)
+    throw new RangeError(`events must lie in [0, ${trials}], got ${successesOrEvents}`);
   const z = normalQuantile(1 - (1 - confidence) / 2);
   const z2 = z * z;
   const p = successesOrEvents / trials;
@@ -131,7 +139,12 @@ function errorBurnRateCheck(input: AnalysisInput): AnalysisCheck {
   const { canaryLong, canaryShort, stable, thresholds: t } = input;
   const base = { name: 'error_burn_rate' as const, threshold: t.burnRateFactor };
   if (canaryLong.requests < t.minRequests) {
-    return { ...base, outcome: 'inconclusive', value: null, detail: `waiting for ${t.minRequests} canary requests, have ${canaryLong.requests}` };
+    return {
+      ...base,
+      outcome: 'inconclusive',
+      value: null,
+      detail: `waiting for ${t.minRequests} canary requests, have ${canaryLong.requests}`,
+    };
   }
   const budget = 1 - t.objective;
   const burnLong = ratio(canaryLong.errors, canaryLong.requests) / budget;
@@ -140,7 +153,9 @@ function errorBurnRateCheck(input: AnalysisInput): AnalysisCheck {
   // deployment), the baseline is the budget burning at the page factor: the bare budget (0.1%)
   // would roll back a healthy canary for one error in its first ~100 requests.
   const stableKnown = stable.requests >= t.minRequests;
-  const baseline = stableKnown ? wilsonInterval(stable.errors, stable.requests, t.confidence).upper : budget * t.burnRateFactor;
+  const baseline = stableKnown
+    ? wilsonInterval(stable.errors, stable.requests, t.confidence).upper
+    : budget * t.burnRateFactor;
   const canaryLower = wilsonInterval(canaryLong.errors, canaryLong.requests, t.confidence).lower;
   // The burn rate alone would roll back a healthy canary for one unlucky error in 50 requests.
   // Requiring the canary's lower bound to clear the stable's upper bound means a rollback needs a
@@ -165,7 +180,13 @@ function latencyCheck(input: AnalysisInput, canaryP99Ms: number | null, stableP9
   const { canaryLong, stable, thresholds: t } = input;
   const base = { name: 'latency_p99' as const };
   if (canaryLong.requests < t.latencyMinRequests || canaryP99Ms === null) {
-    return { ...base, outcome: 'inconclusive', value: null, threshold: null, detail: `waiting for ${t.latencyMinRequests} canary requests to compare p99, have ${canaryLong.requests}` };
+    return {
+      ...base,
+      outcome: 'inconclusive',
+      value: null,
+      threshold: null,
+      detail: `waiting for ${t.latencyMinRequests} canary requests to compare p99, have ${canaryLong.requests}`,
+    };
   }
   if (stable.requests < t.latencyMinRequests || stableP99Ms === null) {
     return {
@@ -188,11 +209,20 @@ function latencyCheck(input: AnalysisInput, canaryP99Ms: number | null, stableP9
   return { ...base, outcome: failing ? 'fail' : 'pass', value: canaryP99Ms, threshold: limitMs, detail };
 }
 
-function agreementCheck(agreement: AnalysisInput['agreement'], minAgreement: number, minSamples: number): AnalysisCheck {
+function agreementCheck(
+  agreement: AnalysisInput['agreement'],
+  minAgreement: number,
+  minSamples: number,
+): AnalysisCheck {
   const base = { name: 'output_agreement' as const, threshold: minAgreement };
   const compared = agreement?.compared ?? 0;
   if (!agreement || compared < minSamples || compared === 0) {
-    return { ...base, outcome: 'inconclusive', value: null, detail: `waiting for ${minSamples} mirrored comparisons, have ${compared}` };
+    return {
+      ...base,
+      outcome: 'inconclusive',
+      value: null,
+      detail: `waiting for ${minSamples} mirrored comparisons, have ${compared}`,
+    };
   }
   const share = agreement.agreed / compared;
   const detail = `canary agreed with stable on ${percent(share)} of mirrored requests (${agreement.agreed}/${compared}); limit: >= ${percent(minAgreement)}`;
@@ -201,12 +231,20 @@ function agreementCheck(agreement: AnalysisInput['agreement'], minAgreement: num
 
 function numbersOf(s: WindowSummary): VersionNumbers {
   const p99 = quantileFromBuckets(s.latencyCounts, 0.99);
-  return { requests: s.requests, errors: s.errors, errorRatio: s.requests > 0 ? s.errors / s.requests : null, p99Ms: p99 === null ? null : p99 * 1000 };
+  return {
+    requests: s.requests,
+    errors: s.errors,
+    errorRatio: s.requests > 0 ? s.errors / s.requests : null,
+    p99Ms: p99 === null ? null : p99 * 1000,
+  };
 }
 
 function passSummary(canary: VersionNumbers, stable: VersionNumbers, agreement: AnalysisInput['agreement']): string {
   const side = (v: VersionNumbers) => `${countsText(v)}, p99 ${v.p99Ms === null ? 'n/a' : ms(v.p99Ms)}`;
-  const agreed = agreement && agreement.compared > 0 ? `; agreement ${percent(agreement.agreed / agreement.compared)} (${agreement.agreed}/${agreement.compared})` : '';
+  const agreed =
+    agreement && agreement.compared > 0
+      ? `; agreement ${percent(agreement.agreed / agreement.compared)} (${agreement.agreed}/${agreement.compared})`
+      : '';
   return `canary error ratio ${side(canary)} vs stable ${side(stable)}${agreed}`;
 }
 
@@ -244,15 +282,28 @@ function ms(x: number): string {
  * 1.2e-9): the z of a confidence level, without a statistics dependency for one function.
  */
 function normalQuantile(p: number): number {
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
+    2.506628277459239,
+  ];
+  const b = [
+    -5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1,
+  ];
+  const c = [
+    -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-  const tail = (q: number) => (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  const tail = (q: number) =>
+    (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+    ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
   const pLow = 0.02425;
   if (p < pLow) return tail(Math.sqrt(-2 * Math.log(p)));
   if (p > 1 - pLow) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  );
 }

@@ -132,7 +132,8 @@ export class LiveWindow implements RequestWindow {
 
   constructor(options: LiveWindowOptions = {}) {
     const retention = options.retentionSeconds ?? 600;
-    if (!Number.isInteger(retention) || retention < 1) throw new RangeError(`retentionSeconds must be a positive integer, got ${retention}`);
+    if (!Number.isInteger(retention) || retention < 1)
+      throw new RangeError(`retentionSeconds must be a positive integer, got ${retention}`);
     this.retentionSeconds = retention;
     if (options.trackChanges) this.changed = new Map();
   }
@@ -169,7 +170,15 @@ export class LiveWindow implements RequestWindow {
     for (const [ring, c] of this.changed) {
       for (const second of c.seconds) {
         const s = ring.second(second);
-        if (s.requests > 0) out.push({ deployment: c.deployment, version: c.version, second, requests: s.requests, errors: s.errors, latencyCounts: s.latencyCounts });
+        if (s.requests > 0)
+          out.push({
+            deployment: c.deployment,
+            version: c.version,
+            second,
+            requests: s.requests,
+            errors: s.errors,
+            latencyCounts: s.latencyCounts,
+          });
       }
     }
     this.changed = new Map();

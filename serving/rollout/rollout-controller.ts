@@ -159,8 +159,21 @@ export class RolloutController {
         apply();
         this.restartStep(a);
         a.mirrorBaseline = this.mirrorOf(d, a.row.canaryVersion);
-        this.o.log.info({ rollout: a.row.id, deployment: name, canary: a.row.canaryVersion, step: a.row.stepIndex, weight: a.row.canaryWeight, status: a.row.status, epoch: this.o.leadership.epoch }, 'rollout resumed by this leader; its current step starts over');
-      }).catch((err) => this.o.log.error({ err, deployment: name }, 'could not resume the rollout; the next leader tick retries'));
+        this.o.log.info(
+          {
+            rollout: a.row.id,
+            deployment: name,
+            canary: a.row.canaryVersion,
+            step: a.row.stepIndex,
+            weight: a.row.canaryWeight,
+            status: a.row.status,
+            epoch: this.o.leadership.epoch,
+          },
+          'rollout resumed by this leader; its current step starts over',
+        );
+      }).catch((err) =>
+        this.o.log.error({ err, deployment: name }, 'could not resume the rollout; the next leader tick retries'),
+      );
     }
     this.o.afterChange?.();
   }
@@ -170,7 +183,12 @@ export class RolloutController {
     await withTransaction(this.o.db, async (tx) => {
       await this.o.leadership.fence(tx);
       await updateRollout(tx, row.id, row.status, { status: 'Aborted', reason });
-      await recordAudit(tx, { actor: 'vigil', action: 'rollout.abort', target: `deployment/${row.deployment}`, after: { rollout: row.id, reason } });
+      await recordAudit(tx, {
+        actor: 'vigil',
+        action: 'rollout.abort',
+        target: `deployment/${row.deployment}`,
+        after: { rollout: row.id, reason },
+      });
     });
     this.o.log.warn({ rollout: row.id, deployment: row.deployment, reason }, 'rollout aborted');
   }
@@ -193,10 +211,19 @@ export class RolloutController {
   startRollout(req: StartRollout): Promise<Rollout> {
     return this.serialised(req.deployment, async () => {
       const d = this.o.router.get(req.deployment);
-      if (!d.pools.has(req.version)) throw new VigilError('VIGIL_ERR_UNKNOWN_VERSION', `deployment "${d.name}" has no version "${req.version.slice(0, 100)}"`);
-      if (this.active.has(d.name)) throw new VigilError('VIGIL_ERR_ROLLOUT_ACTIVE', `rollout ${this.active.get(d.name)!.row.id} of "${d.name}"`);
+      if (!d.pools.has(req.version))
+        throw new VigilError(
+          'VIGIL_ERR_UNKNOWN_VERSION',
+          `deployment "${d.name}" has no version "${req.version.slice(0, 100)}"`,
+        );
+      if (this.active.has(d.name))
+        throw new VigilError('VIGIL_ERR_ROLLOUT_ACTIVE', `rollout ${this.active.get(d.name)!.row.id} of "${d.name}"`);
       const stable = [...d.split.entries].sort((a, b) => b.weight - a.weight)[0]!.version;
-      if (stable === req.version) throw new VigilError('VIGIL_ERR_CONFLICT', `version "${req.version}" already takes the most traffic of "${d.name}"; a canary must be another version`);
+      if (stable === req.version)
+        throw new VigilError(
+          'VIGIL_ERR_CONFLICT',
+          `version "${req.version}" already takes the most traffic of "${d.name}"; a canary must be another version`,
+        );
       const objective = this.o.objectiveFor(d.name, req.version) ?? this.o.analysis.objective;
       const settings: RolloutSettings = { ...settingsFromConfig(this.o.analysis, objective), ...req.overrides };
       const before = this.o.state.rows(d);
@@ -221,14 +248,43 @@ export class RolloutController {
         }
         // The canary starts its replicas with weight 0; it gets its first step once one runs.
         const change: StateChange = { ...this.splitFor(d, inserted, 0), activate: [req.version] };
-        if (settings.minAgreement !== null) change.mirror = { version: req.version, percent: settings.mirrorPercent, tolerance: d.mirror?.tolerance ?? 1e-4 };
+        if (settings.minAgreement !== null)
+          change.mirror = {
+            version: req.version,
+            percent: settings.mirrorPercent,
+            tolerance: d.mirror?.tolerance ?? 1e-4,
+          };
         const apply = await this.o.state.write(tx, d, change);
-        await recordAudit(tx, { actor: req.actor, action: 'rollout.start', target: `deployment/${d.name}`, before: { versions: before }, after: { rollout: inserted.id, canary: req.version, stable, steps: req.steps, interval_seconds: req.intervalSeconds, settings } });
+        await recordAudit(tx, {
+          actor: req.actor,
+          action: 'rollout.start',
+          target: `deployment/${d.name}`,
+          before: { versions: before },
+          after: {
+            rollout: inserted.id,
+            canary: req.version,
+            stable,
+            steps: req.steps,
+            interval_seconds: req.intervalSeconds,
+            settings,
+          },
+        });
         return { row: inserted, apply };
       });
       apply();
       this.track(d, row);
-      this.o.log.info({ rollout: row.id, deployment: d.name, canary: req.version, stable, steps: req.steps, interval_s: req.intervalSeconds, by: req.actor }, 'rollout started');
+      this.o.log.info(
+        {
+          rollout: row.id,
+          deployment: d.name,
+          canary: req.version,
+          stable,
+          steps: req.steps,
+          interval_s: req.intervalSeconds,
+          by: req.actor,
+        },
+        'rollout started',
+      );
       this.o.afterChange?.();
       return row;
     });
@@ -243,12 +299,20 @@ export class RolloutController {
       switch (action) {
         case 'pause':
         case 'resume': {
-          const [from, to]: [RolloutStatus, RolloutStatus] = action === 'pause' ? ['Progressing', 'Paused'] : ['Paused', 'Progressing'];
-          if (a.row.status !== from) throw new VigilError('VIGIL_ERR_CONFLICT', `rollout ${a.row.id} is ${a.row.status}, not ${from}`);
+          const [from, to]: [RolloutStatus, RolloutStatus] =
+            action === 'pause' ? ['Progressing', 'Paused'] : ['Paused', 'Progressing'];
+          if (a.row.status !== from)
+            throw new VigilError('VIGIL_ERR_CONFLICT', `rollout ${a.row.id} is ${a.row.status}, not ${from}`);
           const row = await withTransaction(this.o.db, async (tx) => {
             const updated = await updateRollout(tx, a.row.id, from, { status: to, reason: `${action}d by ${actor}` });
             if (!updated) throw new VigilError('VIGIL_ERR_CONFLICT', `rollout ${a.row.id} changed meanwhile`);
-            await recordAudit(tx, { actor, action: `rollout.${action}`, target: `deployment/${d.name}`, before: { status: from }, after: { rollout: a.row.id, status: to } });
+            await recordAudit(tx, {
+              actor,
+              action: `rollout.${action}`,
+              target: `deployment/${d.name}`,
+              before: { status: from },
+              after: { rollout: a.row.id, status: to },
+            });
             return updated;
           });
           a.row = row;
@@ -258,9 +322,21 @@ export class RolloutController {
           return row;
         }
         case 'promote':
-          return this.finish(d, a, 'Promoted', `promoted by ${actor} at step ${a.row.stepIndex + 1}/${a.row.steps.length} (canary weight ${a.row.canaryWeight}%)`, actor);
+          return this.finish(
+            d,
+            a,
+            'Promoted',
+            `promoted by ${actor} at step ${a.row.stepIndex + 1}/${a.row.steps.length} (canary weight ${a.row.canaryWeight}%)`,
+            actor,
+          );
         case 'abort':
-          return this.finish(d, a, 'Aborted', `aborted by ${actor} at step ${a.row.stepIndex + 1}/${a.row.steps.length} (canary weight ${a.row.canaryWeight}%)`, actor);
+          return this.finish(
+            d,
+            a,
+            'Aborted',
+            `aborted by ${actor} at step ${a.row.stepIndex + 1}/${a.row.steps.length} (canary weight ${a.row.canaryWeight}%)`,
+            actor,
+          );
       }
     });
   }
@@ -277,7 +353,13 @@ export class RolloutController {
     this.ticking = true;
     try {
       if (this.active.size > 0) await this.o.window.refresh?.(this.now());
-      await Promise.all([...this.active.keys()].map((name) => this.serialised(name, () => this.judge(name)).catch((err) => this.o.log.error({ err, deployment: name }, 'rollout analysis failed; it will be retried'))));
+      await Promise.all(
+        [...this.active.keys()].map((name) =>
+          this.serialised(name, () => this.judge(name)).catch((err) =>
+            this.o.log.error({ err, deployment: name }, 'rollout analysis failed; it will be retried'),
+          ),
+        ),
+      );
     } finally {
       this.ticking = false;
     }
@@ -288,14 +370,23 @@ export class RolloutController {
     if (a?.row.status !== 'Progressing' || !this.o.leadership.isLeader) return;
     const d = this.o.router.get(name);
     const canary = d.pools.get(a.row.canaryVersion)!;
-    const canaryReady = this.o.versionRunning ? this.o.versionRunning(d, a.row.canaryVersion) : canary.running().length > 0;
+    const canaryReady = this.o.versionRunning
+      ? this.o.versionRunning(d, a.row.canaryVersion)
+      : canary.running().length > 0;
     const now = this.now();
     a.unreadySince = canaryReady ? undefined : (a.unreadySince ?? now);
     // A canary that cannot keep a replica running (a model that fails to load, a crash loop) is a
     // failed canary: with traffic it is failing requests, without it the rollout would wait forever.
-    const unreadyLimitMs = a.row.canaryWeight > 0 ? CANARY_UNREADY_MS : (canary.deployment.startup_timeout_s * 1000 + CANARY_UNREADY_MS);
+    const unreadyLimitMs =
+      a.row.canaryWeight > 0 ? CANARY_UNREADY_MS : canary.deployment.startup_timeout_s * 1000 + CANARY_UNREADY_MS;
     if (a.unreadySince !== undefined && now - a.unreadySince > unreadyLimitMs) {
-      await this.finish(d, a, 'RolledBack', `canary ${a.row.canaryVersion} has had no running replica for ${Math.round((now - a.unreadySince) / 1000)} s at weight ${a.row.canaryWeight}% (it fails to start or keeps crashing; see vigil status)`, CONTROLLER);
+      await this.finish(
+        d,
+        a,
+        'RolledBack',
+        `canary ${a.row.canaryVersion} has had no running replica for ${Math.round((now - a.unreadySince) / 1000)} s at weight ${a.row.canaryWeight}% (it fails to start or keeps crashing; see vigil status)`,
+        CONTROLLER,
+      );
       return;
     }
     // The first step begins once a canary replica runs, so no request waits on a cold canary.
@@ -306,7 +397,18 @@ export class RolloutController {
     }
     const analysis = this.analyse(d, a, now);
     a.lastAnalysis = analysis;
-    const decision = decideRollout({ status: 'Progressing', steps: a.row.steps, stepIndex: a.row.stepIndex, stepStartedAt: a.stepStartedAt, intervalMs: a.row.intervalSeconds * 1000, canaryReady }, analysis, now);
+    const decision = decideRollout(
+      {
+        status: 'Progressing',
+        steps: a.row.steps,
+        stepIndex: a.row.stepIndex,
+        stepStartedAt: a.stepStartedAt,
+        intervalMs: a.row.intervalSeconds * 1000,
+        canaryReady,
+      },
+      analysis,
+      now,
+    );
     a.lastDecision = decision;
     switch (decision.kind) {
       case 'hold':
@@ -336,51 +438,133 @@ export class RolloutController {
       canaryLong: w.summary(d.name, canaryVersion, longSince, now),
       canaryShort: w.summary(d.name, canaryVersion, shortSince, now),
       stable: w.summary(d.name, stableVersion, now - STABLE_BASELINE_MS, now),
-      agreement: { compared: Math.max(0, mirror.compared - a.mirrorBaseline.compared), agreed: Math.max(0, mirror.agreed - a.mirrorBaseline.agreed) },
+      agreement: {
+        compared: Math.max(0, mirror.compared - a.mirrorBaseline.compared),
+        agreed: Math.max(0, mirror.agreed - a.mirrorBaseline.agreed),
+      },
       thresholds: a.settings,
       windows: { longSeconds: (now - longSince) / 1000, shortSeconds: (now - shortSince) / 1000 },
     });
   }
 
   /** Persists, then applies, the canary weight of step `stepIndex`. */
-  private async moveTo(d: Deployment, a: ActiveRollout, stepIndex: number, reason: string, analysis?: CanaryAnalysis): Promise<void> {
+  private async moveTo(
+    d: Deployment,
+    a: ActiveRollout,
+    stepIndex: number,
+    reason: string,
+    analysis?: CanaryAnalysis,
+  ): Promise<void> {
     const weight = a.row.steps[stepIndex]!;
     const { row, apply } = await withTransaction(this.o.db, async (tx) => {
       await this.o.leadership.fence(tx);
-      const updated = await updateRollout(tx, a.row.id, 'Progressing', { stepIndex, canaryWeight: weight, reason, analysis: analysis ? toJson(analysis) : a.row.analysis });
+      const updated = await updateRollout(tx, a.row.id, 'Progressing', {
+        stepIndex,
+        canaryWeight: weight,
+        reason,
+        analysis: analysis ? toJson(analysis) : a.row.analysis,
+      });
       if (!updated) throw new VigilError('VIGIL_ERR_CONFLICT', `rollout ${a.row.id} changed meanwhile`);
       const apply = await this.o.state.write(tx, d, this.splitFor(d, updated, weight));
-      await recordAudit(tx, { actor: CONTROLLER, action: 'rollout.step', target: `deployment/${d.name}`, before: { step: a.row.stepIndex, canary_weight: a.row.canaryWeight }, after: { rollout: a.row.id, step: stepIndex, canary_weight: weight, reason, epoch: this.o.leadership.epoch } });
+      await recordAudit(tx, {
+        actor: CONTROLLER,
+        action: 'rollout.step',
+        target: `deployment/${d.name}`,
+        before: { step: a.row.stepIndex, canary_weight: a.row.canaryWeight },
+        after: { rollout: a.row.id, step: stepIndex, canary_weight: weight, reason, epoch: this.o.leadership.epoch },
+      });
       return { row: updated, apply };
     });
     apply();
     a.row = row;
     this.restartStep(a);
-    this.o.log.info({ rollout: row.id, deployment: d.name, step: `${stepIndex + 1}/${row.steps.length}`, canary_weight: weight, reason }, 'rollout step');
+    this.o.log.info(
+      {
+        rollout: row.id,
+        deployment: d.name,
+        step: `${stepIndex + 1}/${row.steps.length}`,
+        canary_weight: weight,
+        reason,
+      },
+      'rollout step',
+    );
   }
 
   /** Ends a rollout: Promoted makes the canary stable; RolledBack and Aborted send all traffic back. */
-  private async finish(d: Deployment, a: ActiveRollout, status: 'Promoted' | 'RolledBack' | 'Aborted', reason: string, actor: string, analysis?: CanaryAnalysis): Promise<Rollout> {
+  private async finish(
+    d: Deployment,
+    a: ActiveRollout,
+    status: 'Promoted' | 'RolledBack' | 'Aborted',
+    reason: string,
+    actor: string,
+    analysis?: CanaryAnalysis,
+  ): Promise<Rollout> {
     const { canaryVersion: canary, stableVersion: stable } = a.row;
     const promoted = status === 'Promoted';
     const change: StateChange = promoted
-      ? { split: [{ version: canary, weight: 100 }, { version: stable, weight: 0 }], retire: [stable], activate: [canary] }
-      : { split: [{ version: stable, weight: 100 }, { version: canary, weight: 0 }], retire: [canary], activate: [stable] };
+      ? {
+          split: [
+            { version: canary, weight: 100 },
+            { version: stable, weight: 0 },
+          ],
+          retire: [stable],
+          activate: [canary],
+        }
+      : {
+          split: [
+            { version: stable, weight: 100 },
+            { version: canary, weight: 0 },
+          ],
+          retire: [canary],
+          activate: [stable],
+        };
     if (d.mirror?.version === canary && a.settings.minAgreement !== null) change.mirror = null;
     const before = { status: a.row.status, step: a.row.stepIndex, canary_weight: a.row.canaryWeight };
     const byController = actor === CONTROLLER;
     const { row, apply } = await withTransaction(this.o.db, async (tx) => {
       // The controller's decisions are the leader's and fenced; a person's abort or promote is not.
       if (byController) await this.o.leadership.fence(tx);
-      const updated = await updateRollout(tx, a.row.id, a.row.status, { status, reason, canaryWeight: promoted ? 100 : 0, analysis: analysis ? toJson(analysis) : a.row.analysis });
+      const updated = await updateRollout(tx, a.row.id, a.row.status, {
+        status,
+        reason,
+        canaryWeight: promoted ? 100 : 0,
+        analysis: analysis ? toJson(analysis) : a.row.analysis,
+      });
       if (!updated) throw new VigilError('VIGIL_ERR_CONFLICT', `rollout ${a.row.id} changed meanwhile`);
       const apply = await this.o.state.write(tx, d, change);
       const action = promoted ? 'rollout.promote' : status === 'RolledBack' ? 'rollout.rollback' : 'rollout.abort';
-      await recordAudit(tx, { actor, action, target: `deployment/${d.name}`, before, after: { rollout: a.row.id, status, reason, stable: promoted ? canary : stable, retired: promoted ? stable : canary, ...(byController ? { epoch: this.o.leadership.epoch } : {}) } });
+      await recordAudit(tx, {
+        actor,
+        action,
+        target: `deployment/${d.name}`,
+        before,
+        after: {
+          rollout: a.row.id,
+          status,
+          reason,
+          stable: promoted ? canary : stable,
+          retired: promoted ? stable : canary,
+          ...(byController ? { epoch: this.o.leadership.epoch } : {}),
+        },
+      });
       if (status === 'RolledBack') {
         const alert = this.rollbackAlert(updated);
         // Stored as an alert too, so the console's on-call page shows it with its runbook.
-        await upsertAlertState(tx, { fingerprint: alert.fingerprint!, source: 'vigil', name: alert.labels.alertname!, severity: 'page', labels: alert.labels, annotations: alert.annotations, state: 'firing', startsAt: new Date(alert.startsAt), endsAt: new Date(alert.endsAt!) }, { details: { rollout: updated.id } });
+        await upsertAlertState(
+          tx,
+          {
+            fingerprint: alert.fingerprint!,
+            source: 'vigil',
+            name: alert.labels.alertname!,
+            severity: 'page',
+            labels: alert.labels,
+            annotations: alert.annotations,
+            state: 'firing',
+            startsAt: new Date(alert.startsAt),
+            endsAt: new Date(alert.endsAt!),
+          },
+          { details: { rollout: updated.id } },
+        );
         for (const w of this.rollbackWebhooks(alert)) await enqueueWebhook(tx, w);
       }
       return { row: updated, apply };
@@ -397,7 +581,13 @@ export class RolloutController {
   /** The alert a rollback raises: names the canary, the reason and the runbook. */
   private rollbackAlert(row: Rollout): WebhookAlert {
     const base = this.o.externalUrl.replace(/\/$/, '');
-    const labels = { alertname: 'VigilCanaryRolledBack', severity: 'page', deployment: row.deployment, version: row.canaryVersion, rollout_id: String(row.id) };
+    const labels = {
+      alertname: 'VigilCanaryRolledBack',
+      severity: 'page',
+      deployment: row.deployment,
+      version: row.canaryVersion,
+      rollout_id: String(row.id),
+    };
     const startsAt = new Date(this.now());
     const alert: WebhookAlert = {
       status: 'firing',
@@ -441,7 +631,15 @@ export class RolloutController {
   }
 
   private track(d: Deployment, row: Rollout): void {
-    const a: ActiveRollout = { row, settings: row.settings as unknown as RolloutSettings, stepStartedAt: this.now(), mirrorBaseline: this.mirrorOf(d, row.canaryVersion), lastAnalysis: undefined, lastDecision: undefined, unreadySince: undefined };
+    const a: ActiveRollout = {
+      row,
+      settings: row.settings as unknown as RolloutSettings,
+      stepStartedAt: this.now(),
+      mirrorBaseline: this.mirrorOf(d, row.canaryVersion),
+      lastAnalysis: undefined,
+      lastDecision: undefined,
+      unreadySince: undefined,
+    };
     this.adopt(a, row);
     this.active.set(d.name, a);
   }
@@ -485,7 +683,10 @@ export class RolloutController {
   private serialised<T>(deployment: string, work: () => Promise<T>): Promise<T> {
     const prev = this.queues.get(deployment) ?? Promise.resolve();
     const next = prev.then(work, work);
-    this.queues.set(deployment, next.catch(() => undefined));
+    this.queues.set(
+      deployment,
+      next.catch(() => undefined),
+    );
     return next;
   }
 }

@@ -32,7 +32,10 @@ export function decideRollout(view: RolloutView, analysis: CanaryAnalysis | unde
   const step = `step ${view.stepIndex + 1}/${view.steps.length} at ${view.steps[view.stepIndex]}%`;
   const elapsedMs = now - view.stepStartedAt;
   if (elapsedMs < view.intervalMs) {
-    return { kind: 'hold', reason: `${step}: ${wholeSeconds(elapsedMs)} s of ${wholeSeconds(view.intervalMs)} s elapsed` };
+    return {
+      kind: 'hold',
+      reason: `${step}: ${wholeSeconds(elapsedMs)} s of ${wholeSeconds(view.intervalMs)} s elapsed`,
+    };
   }
   if (!analysis) return { kind: 'hold', reason: `${step}: no analysis yet` };
   if (analysis.verdict === 'inconclusive') return { kind: 'hold', reason: `${step}: ${analysis.summary}` };
@@ -41,7 +44,12 @@ export function decideRollout(view: RolloutView, analysis: CanaryAnalysis | unde
   if (last) return { kind: 'promote', reason: `${step} passed: ${analysis.summary}` };
   const next = view.stepIndex + 1;
   const weight = view.steps[next]!;
-  return { kind: 'advance', stepIndex: next, weight, reason: `${step} passed, going to ${weight}%: ${analysis.summary}` };
+  return {
+    kind: 'advance',
+    stepIndex: next,
+    weight,
+    reason: `${step} passed, going to ${weight}%: ${analysis.summary}`,
+  };
 }
 
 /** Rounded down, so a hold never claims a second that has not fully passed. */

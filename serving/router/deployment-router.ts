@@ -60,8 +60,13 @@ export class Deployment {
    */
   setSplit(entries: readonly { version: string; weight: number }[]): TrafficSplit {
     for (const e of entries) {
-      if (!this.pools.has(e.version)) throw new VigilError('VIGIL_ERR_UNKNOWN_VERSION', `deployment "${this.name}" has no version "${e.version}"`);
-      if (!Number.isInteger(e.weight) || e.weight < 0) throw new VigilError('VIGIL_ERR_INVALID_BODY', `weight of "${e.version}" must be a non-negative integer, got ${e.weight}`);
+      if (!this.pools.has(e.version))
+        throw new VigilError('VIGIL_ERR_UNKNOWN_VERSION', `deployment "${this.name}" has no version "${e.version}"`);
+      if (!Number.isInteger(e.weight) || e.weight < 0)
+        throw new VigilError(
+          'VIGIL_ERR_INVALID_BODY',
+          `weight of "${e.version}" must be a non-negative integer, got ${e.weight}`,
+        );
     }
     const split = makeSplit(entries);
     if (split.total <= 0) throw new VigilError('VIGIL_ERR_INVALID_BODY', 'at least one version needs a weight above 0');
@@ -73,7 +78,11 @@ export class Deployment {
   pick(request: RouteRequest = {}, random: () => number = Math.random): VersionPool {
     if (request.version !== undefined) {
       const pool = this.pools.get(request.version);
-      if (!pool) throw new VigilError('VIGIL_ERR_UNKNOWN_VERSION', `deployment "${this.name}" has no version "${request.version.slice(0, 100)}"`);
+      if (!pool)
+        throw new VigilError(
+          'VIGIL_ERR_UNKNOWN_VERSION',
+          `deployment "${this.name}" has no version "${request.version.slice(0, 100)}"`,
+        );
       return pool;
     }
     const split = this.currentSplit;

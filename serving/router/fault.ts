@@ -6,8 +6,13 @@ import type { VersionPool } from './version-pool.ts';
  * calls between deployments): the added latency (within the deadline), then the injected error.
  * The ingress applies the same setting to client requests and marks their responses.
  */
-export async function applyFault(pool: VersionPool, deadline: number, random: () => number = Math.random): Promise<void> {
+export async function applyFault(
+  pool: VersionPool,
+  deadline: number,
+  random: () => number = Math.random,
+): Promise<void> {
   const { errorRate, addedLatencyMs } = pool.fault;
-  if (addedLatencyMs > 0) await new Promise((r) => setTimeout(r, Math.min(addedLatencyMs, Math.max(0, deadline - Date.now()))));
+  if (addedLatencyMs > 0)
+    await new Promise((r) => setTimeout(r, Math.min(addedLatencyMs, Math.max(0, deadline - Date.now()))));
   if (errorRate > 0 && random() < errorRate) throw new VigilError('VIGIL_ERR_FAULT_INJECTED');
 }

@@ -19,7 +19,14 @@ export interface MirrorTotals {
   maxAbsDiff: number;
 }
 
-const emptyTotals = (): MirrorTotals => ({ compared: 0, agreed: 0, rows: 0, rowsAgreeing: 0, errors: 0, maxAbsDiff: 0 });
+const emptyTotals = (): MirrorTotals => ({
+  compared: 0,
+  agreed: 0,
+  rows: 0,
+  rowsAgreeing: 0,
+  errors: 0,
+  maxAbsDiff: 0,
+});
 
 /**
  * Shadow traffic: for a share of requests served by another version, the same inputs also run on
@@ -46,7 +53,8 @@ export class MirrorStats {
       if (comparison) {
         t.rows += comparison.rows;
         t.rowsAgreeing += comparison.rowsAgreeing;
-        if (comparison.maxAbsDiff !== null && comparison.maxAbsDiff > t.maxAbsDiff) t.maxAbsDiff = comparison.maxAbsDiff;
+        if (comparison.maxAbsDiff !== null && comparison.maxAbsDiff > t.maxAbsDiff)
+          t.maxAbsDiff = comparison.maxAbsDiff;
       }
     }
     this.onResult?.(version, result);
@@ -54,12 +62,30 @@ export class MirrorStats {
 }
 
 /** Whether this request should also run on the mirror version. */
-export function shouldMirror(mirror: MirrorConfig | undefined, primary: VersionPool, pinned: boolean, random: () => number = Math.random): mirror is MirrorConfig {
-  return mirror !== undefined && !pinned && mirror.version !== primary.version && mirror.percent > 0 && random() * 100 < mirror.percent;
+export function shouldMirror(
+  mirror: MirrorConfig | undefined,
+  primary: VersionPool,
+  pinned: boolean,
+  random: () => number = Math.random,
+): mirror is MirrorConfig {
+  return (
+    mirror !== undefined &&
+    !pinned &&
+    mirror.version !== primary.version &&
+    mirror.percent > 0 &&
+    random() * 100 < mirror.percent
+  );
 }
 
 /** Sends the shadow call and records the comparison once both answers are in. */
-export function runShadow(shadow: VersionPool, call: InferCall, primary: Promise<{ result: ResultMessage }>, mirror: MirrorConfig, stats: MirrorStats, random: () => number = Math.random): void {
+export function runShadow(
+  shadow: VersionPool,
+  call: InferCall,
+  primary: Promise<{ result: ResultMessage }>,
+  mirror: MirrorConfig,
+  stats: MirrorStats,
+  random: () => number = Math.random,
+): void {
   // The candidate's fault injection applies to shadow calls too, so a game day can show what a
   // failing or slow candidate does to the agreement figure (nothing reaches the client either way).
   const shadowCall = applyFault(shadow, call.deadline, random).then(() =>
@@ -71,7 +97,8 @@ export function runShadow(shadow: VersionPool, call: InferCall, primary: Promise
     if (p.status === 'rejected') return;
     if (s.status === 'rejected') return stats.record(mirror.version, 'error');
     const comparison = compareOutputs(p.value.result.outputs, s.value.result.outputs, mirror.tolerance);
-    const result: MirrorResult = comparison.kind === 'incomparable' ? 'incomparable' : comparison.agree ? 'agree' : 'disagree';
+    const result: MirrorResult =
+      comparison.kind === 'incomparable' ? 'incomparable' : comparison.agree ? 'agree' : 'disagree';
     stats.record(mirror.version, result, comparison);
   });
 }

@@ -29,7 +29,11 @@ const ROWS_LISTED = 5;
  * Compares the shadow outputs with the primary ones, matched by name. Outputs only the shadow
  * has are ignored: clients read outputs by name, so an added output changes nothing they see.
  */
-export function compareOutputs(primary: readonly Tensor[], shadow: readonly Tensor[], tolerance: number): OutputComparison {
+export function compareOutputs(
+  primary: readonly Tensor[],
+  shadow: readonly Tensor[],
+  tolerance: number,
+): OutputComparison {
   const byName = new Map(shadow.map((t) => [t.name, t]));
   const pairs: Array<[Tensor, Tensor]> = [];
   for (const p of primary) {
@@ -51,9 +55,12 @@ export function isClassifierOutput(t: Tensor): boolean {
 
 function whyIncomparable(p: Tensor, s: Tensor | undefined): string | null {
   if (s === undefined) return `output '${p.name}' is missing from the shadow answer`;
-  if (s.datatype !== p.datatype) return `output '${p.name}' is ${p.datatype} in the primary answer but ${s.datatype} in the shadow answer`;
-  if (!sameShape(p.shape, s.shape)) return `output '${p.name}' has shape [${p.shape.join(', ')}] in the primary answer but [${s.shape.join(', ')}] in the shadow answer`;
-  if (p.data.length !== s.data.length) return `output '${p.name}' holds ${p.data.length} elements in the primary answer but ${s.data.length} in the shadow answer`;
+  if (s.datatype !== p.datatype)
+    return `output '${p.name}' is ${p.datatype} in the primary answer but ${s.datatype} in the shadow answer`;
+  if (!sameShape(p.shape, s.shape))
+    return `output '${p.name}' has shape [${p.shape.join(', ')}] in the primary answer but [${s.shape.join(', ')}] in the shadow answer`;
+  if (p.data.length !== s.data.length)
+    return `output '${p.name}' holds ${p.data.length} elements in the primary answer but ${s.data.length} in the shadow answer`;
   return null;
 }
 

@@ -8,7 +8,11 @@ export interface Choosable {
  * still have room under `maxOngoing` and take the less loaded one. Cheaper than a full scan,
  * and it avoids the herd that "always the least loaded" causes when load figures lag.
  */
-export function choosePow2<T extends Choosable>(replicas: readonly T[], maxOngoing: number, random: () => number = Math.random): T | undefined {
+export function choosePow2<T extends Choosable>(
+  replicas: readonly T[],
+  maxOngoing: number,
+  random: () => number = Math.random,
+): T | undefined {
   const open: T[] = [];
   for (const r of replicas) if (r.ongoing < maxOngoing) open.push(r);
   if (open.length === 0) return undefined;

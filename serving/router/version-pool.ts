@@ -79,7 +79,10 @@ export class VersionPool {
     readonly versionConfig: VersionConfig,
   ) {
     this.queue = new AdmissionQueue(deployment.max_queued_requests);
-    this.fault = { errorRate: versionConfig.fault_injection.error_rate, addedLatencyMs: versionConfig.fault_injection.added_latency_ms };
+    this.fault = {
+      errorRate: versionConfig.fault_injection.error_rate,
+      addedLatencyMs: versionConfig.fault_injection.added_latency_ms,
+    };
     this.targetReplicas = versionConfig.num_replicas;
   }
 
@@ -148,18 +151,26 @@ export class VersionPool {
     if (this.signature) return this.signature;
     // Only a cold start from zero waits; otherwise (replicas still loading, or failing to load)
     // the answer is a fast 503, as before the first replica is ready.
-    if (!this.scalesFromZero || this.retired) throw new VigilError('VIGIL_ERR_NOT_READY', `"${this.name}" has not loaded its model yet`);
+    if (!this.scalesFromZero || this.retired)
+      throw new VigilError('VIGIL_ERR_NOT_READY', `"${this.name}" has not loaded its model yet`);
     if (this.live().length === 0) this.onDemand?.();
-    if (!this.hasHope()) throw new VigilError('VIGIL_ERR_NOT_READY', `deployment "${this.name}" version "${this.version}" has not loaded its model`);
+    if (!this.hasHope())
+      throw new VigilError(
+        'VIGIL_ERR_NOT_READY',
+        `deployment "${this.name}" version "${this.version}" has not loaded its model`,
+      );
     await new Promise<void>((resolve, reject) => {
       const wake = () => {
         clearTimeout(timer);
         resolve();
       };
-      const timer = setTimeout(() => {
-        this.signatureWaiters = this.signatureWaiters.filter((w) => w !== wake);
-        reject(new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'expired waiting for a replica to start'));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.signatureWaiters = this.signatureWaiters.filter((w) => w !== wake);
+          reject(new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'expired waiting for a replica to start'));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       this.signatureWaiters.push(wake);
     });
     return this.signature!;
@@ -202,16 +213,35 @@ export class VersionPool {
         attempts++;
         this.dispatched++;
         const queueWaitMs = performance.now() - enqueuedAt;
-        replica.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline, traceparent: call.traceparent, request: call.request, modelId: call.modelId }, stream).then(
-          (result) => {
-            this.drainRate.record();
-            finish(undefined, { result, replica, queueWaitMs, attempts });
-          },
-          (err: VigilError) => {
-            if (!done && err.code === 'VIGIL_ERR_REPLICA_LOST' && attempts === 1 && !streamed && Date.now() < call.deadline) admit();
-            else finish(err);
-          },
-        );
+        replica
+          .infer(
+            {
+              inputs: call.inputs,
+              outputs: call.outputs,
+              deadline: call.deadline,
+              traceparent: call.traceparent,
+              request: call.request,
+              modelId: call.modelId,
+            },
+            stream,
+          )
+          .then(
+            (result) => {
+              this.drainRate.record();
+              finish(undefined, { result, replica, queueWaitMs, attempts });
+            },
+            (err: VigilError) => {
+              if (
+                !done &&
+                err.code === 'VIGIL_ERR_REPLICA_LOST' &&
+                attempts === 1 &&
+                !streamed &&
+                Date.now() < call.deadline
+              )
+                admit();
+              else finish(err);
+            },
+          );
       };
 
       const admit = (): void => {
@@ -219,19 +249,34 @@ export class VersionPool {
         const replica = this.queue.length === 0 ? this.choose(call.modelId) : undefined;
         if (replica) return send(replica);
         if (!this.hasHope() && this.scalesFromZero && !this.retired) this.onDemand?.();
-        if (!this.hasHope()) return finish(new VigilError('VIGIL_ERR_NOT_READY', `deployment "${this.name}" version "${this.version}" has no running or starting replica`));
+        if (!this.hasHope())
+          return finish(
+            new VigilError(
+              'VIGIL_ERR_NOT_READY',
+              `deployment "${this.name}" version "${this.version}" has no running or starting replica`,
+            ),
+          );
         if (this.queue.full) {
           const retryAfter = this.drainRate.retryAfterSeconds(this.queue.length + 1);
-          return finish(new VigilError('VIGIL_ERR_OVERLOADED', `${this.queue.length} requests already queued`, { 'retry-after': String(retryAfter) }));
+          return finish(
+            new VigilError('VIGIL_ERR_OVERLOADED', `${this.queue.length} requests already queued`, {
+              'retry-after': String(retryAfter),
+            }),
+          );
         }
         waiter = { cancelled: false, grant: send, fail: (err) => finish(err), modelId: call.modelId };
         this.queue.push(waiter);
       };
 
-      const timer = setTimeout(() => {
-        if (waiter) this.queue.cancel(waiter);
-        finish(new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', waiter ? 'expired while queued' : 'expired while running'));
-      }, Math.max(0, call.deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          if (waiter) this.queue.cancel(waiter);
+          finish(
+            new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', waiter ? 'expired while queued' : 'expired while running'),
+          );
+        },
+        Math.max(0, call.deadline - Date.now()),
+      );
 
       admit();
     });
@@ -244,7 +289,10 @@ export class VersionPool {
   private choose(modelId: string | undefined): ReplicaHandle | undefined {
     const running = this.replicas.filter(isRunning);
     if (modelId !== undefined) {
-      const warm = choosePow2(running.filter((r) => r.loadedModels.has(modelId)), this.deployment.max_ongoing_requests);
+      const warm = choosePow2(
+        running.filter((r) => r.loadedModels.has(modelId)),
+        this.deployment.max_ongoing_requests,
+      );
       if (warm) return warm;
     }
     return choosePow2(running, this.deployment.max_ongoing_requests);
@@ -268,7 +316,11 @@ export class VersionPool {
    * takes well under a deadline. In a crash loop with a long back-off it fails fast instead.
    */
   private hasHope(): boolean {
-    return this.replacementImminent || this.replicas.some((r) => r.state === 'RUNNING' || r.state === 'STARTING') || (this.scalesFromZero && !this.retired && this.targetReplicas > 0);
+    return (
+      this.replacementImminent ||
+      this.replicas.some((r) => r.state === 'RUNNING' || r.state === 'STARTING') ||
+      (this.scalesFromZero && !this.retired && this.targetReplicas > 0)
+    );
   }
 }
 

@@ -73,12 +73,21 @@ A bad event is a **5xx answer**: model or handler failures (500), injected fault
 Every change made here is written to the audit log (\`GET /api/v1/audit\`), and each step you run
 from this runbook is recorded with it.`,
     steps: [
-      note('Find the SLO, the deployment and the version that burns: GET /api/v1/slos/{slo_id} (per-version burn) and `vigil status`'),
-      note('Look at the 5xx codes and the rejection reasons (vigil_requests_total by code, vigil_rejected_requests_total by reason) and pick the matching runbook in the table above'),
+      note(
+        'Find the SLO, the deployment and the version that burns: GET /api/v1/slos/{slo_id} (per-version burn) and `vigil status`',
+      ),
+      note(
+        'Look at the 5xx codes and the rejection reasons (vigil_requests_total by code, vigil_rejected_requests_total by reason) and pick the matching runbook in the table above',
+      ),
       action('If a rollout is in progress and the canary burns: pause it to look', { type: 'pause_rollout' }),
       action('If the canary is the cause: roll it back (the stable version takes 100%)', { type: 'rollback_rollout' }),
-      action('If requests are shed (503 VIGIL_ERR_OVERLOADED) on a fixed-size version: add replicas', { type: 'scale' }),
-      action('Once mitigated and the burn rate falls: silence the alert for an hour while the long windows recover', { type: 'silence_alert', duration: '1h' }),
+      action('If requests are shed (503 VIGIL_ERR_OVERLOADED) on a fixed-size version: add replicas', {
+        type: 'scale',
+      }),
+      action('Once mitigated and the burn rate falls: silence the alert for an hour while the long windows recover', {
+        type: 'silence_alert',
+        duration: '1h',
+      }),
       note('Check the budget left (budget_remaining) and, if it is spent, hold risky rollouts until it recovers'),
     ],
   },
@@ -116,13 +125,22 @@ back by the rollout analysis, but a smaller regression can still burn a tight SL
 Traces (when \`OTEL_EXPORTER_OTLP_ENDPOINT\` is set) split one slow request into \`vigil.queue\`,
 \`vigil.batch\` and \`vigil.inference\`; the exemplars on \`vigil_request_duration_seconds\` carry their trace ids.`,
     steps: [
-      note('Find the deployment and version: GET /api/v1/slos/{slo_id} (per-version burn), then compare vigil_queue_wait_seconds with vigil_inference_duration_seconds'),
+      note(
+        'Find the deployment and version: GET /api/v1/slos/{slo_id} (per-version burn), then compare vigil_queue_wait_seconds with vigil_inference_duration_seconds',
+      ),
       action('If requests queue (vigil_queued_requests > 0) on a fixed-size version: add replicas', { type: 'scale' }),
       action('If a rollout is in progress and the canary is slower: pause it', { type: 'pause_rollout' }),
       action('If the canary is the cause: roll it back', { type: 'rollback_rollout' }),
-      note('If one replica is slow (event-loop lag, fallen back to CPU), restart it; compare PROVIDER in `vigil status`'),
-      action('Restart a slow replica (it drains, then the controller starts a replacement)', { type: 'restart_replica' }),
-      action('Once mitigated: silence the alert for an hour while the windows recover', { type: 'silence_alert', duration: '1h' }),
+      note(
+        'If one replica is slow (event-loop lag, fallen back to CPU), restart it; compare PROVIDER in `vigil status`',
+      ),
+      action('Restart a slow replica (it drains, then the controller starts a replacement)', {
+        type: 'restart_replica',
+      }),
+      action('Once mitigated: silence the alert for an hour while the windows recover', {
+        type: 'silence_alert',
+        duration: '1h',
+      }),
     ],
   },
   {
@@ -180,9 +198,15 @@ one version), or add the fixed model as a new version with a \`rollout\` block n
 versions re-seeds the split from the file, so check its weights first).`,
     steps: [
       note('Confirm the stable version is healthy: `vigil status`, its error rate and latency'),
-      note('Read which check failed: `vigil rollout status DEPLOYMENT` (reason) and analysis.checks in GET /api/v1/deployments/{name}/rollout'),
-      action('If the stable version is short of replicas now that it takes all the traffic: scale it', { type: 'scale' }),
-      note('Mirror the canary (PUT /api/v1/deployments/{name}/mirror) to look at it without client traffic; DELETE .../mirror when done'),
+      note(
+        'Read which check failed: `vigil rollout status DEPLOYMENT` (reason) and analysis.checks in GET /api/v1/deployments/{name}/rollout',
+      ),
+      action('If the stable version is short of replicas now that it takes all the traffic: scale it', {
+        type: 'scale',
+      }),
+      note(
+        'Mirror the canary (PUT /api/v1/deployments/{name}/mirror) to look at it without client traffic; DELETE .../mirror when done',
+      ),
       note('Fix the model, then start the rollout again: `vigil rollout start DEPLOYMENT --version VERSION`'),
     ],
   },
@@ -223,13 +247,21 @@ climbs over hours, which a replica restart resets.
 An autoscaled version never grows past \`autoscaler.memory_budget_bytes\` (80% of the machine by
 default), but fixed-count versions and other processes on the machine are not held to it.`,
     steps: [
-      note('Which version, and why: `vigil status --json` (restarts, crashLoop, lastError) and the `replica stopped; it will be replaced` log lines (reason)'),
-      note('For reason crash: check the kernel log for an OOM kill of the replica pid, and vigil_replica_memory_bytes{kind="rss"} per replica'),
+      note(
+        'Which version, and why: `vigil status --json` (restarts, crashLoop, lastError) and the `replica stopped; it will be replaced` log lines (reason)',
+      ),
+      note(
+        'For reason crash: check the kernel log for an OOM kill of the replica pid, and vigil_replica_memory_bytes{kind="rss"} per replica',
+      ),
       action('If the crash-looping version is a rollout canary: roll it back', { type: 'rollback_rollout' }),
-      action('If the crash-looping version takes traffic and another version is healthy: move the traffic', { type: 'set_weight' }),
+      action('If the crash-looping version takes traffic and another version is healthy: move the traffic', {
+        type: 'set_weight',
+      }),
       action('If replicas are OOM-killed: run fewer of them so they fit in memory', { type: 'scale' }),
       action('If one replica leaks memory or hangs: restart it', { type: 'restart_replica' }),
-      note('Make the fix last in vigil.yaml (num_replicas, batching.max_batch_size, startup_timeout_s, health_check_timeout_s): counts set through the API last until restart'),
+      note(
+        'Make the fix last in vigil.yaml (num_replicas, batching.max_batch_size, startup_timeout_s, health_check_timeout_s): counts set through the API last until restart',
+      ),
     ],
   },
   {
@@ -269,11 +301,17 @@ Clients should honour \`Retry-After\`.
   weights (409 \`VIGIL_ERR_ROLLOUT_ACTIVE\` otherwise: pause, promote or abort it first).
 - Raising \`max_queued_requests\` trades shedding for latency and deadlines: it rarely helps.`,
     steps: [
-      note('Confirm: vigil_rejected_requests_total{reason="overload"}, vigil_queued_requests and the QUEUED column of `vigil status`'),
-      note('Check that the replicas you have are RUNNING (vigil_target_replicas vs vigil_replicas{state="RUNNING"}); if they crash, follow replica-crash-loop'),
+      note(
+        'Confirm: vigil_rejected_requests_total{reason="overload"}, vigil_queued_requests and the QUEUED column of `vigil status`',
+      ),
+      note(
+        'Check that the replicas you have are RUNNING (vigil_target_replicas vs vigil_replicas{state="RUNNING"}); if they crash, follow replica-crash-loop',
+      ),
       action('Add replicas to the overloaded version (fixed-size versions only)', { type: 'scale' }),
       action('Or move traffic to a version with spare capacity', { type: 'set_weight' }),
-      action('If a rollout is in progress, pause it so no step adds load to a version that cannot take it', { type: 'pause_rollout' }),
+      action('If a rollout is in progress, pause it so no step adds load to a version that cannot take it', {
+        type: 'pause_rollout',
+      }),
       note('Make the capacity last: num_replicas, or autoscaling.max_replicas, in vigil.yaml'),
     ],
   },
@@ -310,9 +348,16 @@ A GPU provider that fails (\`execution provider cuda failed to load; trying the 
 failure: the replica falls back to CPU, runs slower, and says so in the PROVIDER column.`,
     steps: [
       note('Read the error: `vigil status --json` (lastError) and the `model load failed` log line'),
-      action('If the failing version is a rollout canary: roll it back now rather than waiting 30 s', { type: 'rollback_rollout' }),
-      action('If the failing version has traffic and another version loads: give that version the traffic', { type: 'set_weight' }),
-      action('Stop the restart loop of a dark (weight 0) version that cannot load: scale it to 0 replicas', { type: 'scale', replicas: 0 }),
+      action('If the failing version is a rollout canary: roll it back now rather than waiting 30 s', {
+        type: 'rollback_rollout',
+      }),
+      action('If the failing version has traffic and another version loads: give that version the traffic', {
+        type: 'set_weight',
+      }),
+      action('Stop the restart loop of a dark (weight 0) version that cannot load: scale it to 0 replicas', {
+        type: 'scale',
+        replicas: 0,
+      }),
       note('Fix the model file, warmup.shapes or startup_timeout_s in vigil.yaml, then restart vigil'),
     ],
   },
@@ -325,7 +370,11 @@ function contentOf(r: SeedRunbook): RunbookContent {
     tags: r.tags,
     alertNames: r.alertNames,
     // Validated like an API save, so a seed can never hold an action the API would refuse.
-    steps: r.steps.map((s) => ({ title: s.title, kind: s.kind, action: s.kind === 'action' ? actionSpec.parse(s.action) : null })),
+    steps: r.steps.map((s) => ({
+      title: s.title,
+      kind: s.kind,
+      action: s.kind === 'action' ? actionSpec.parse(s.action) : null,
+    })),
   };
 }
 
@@ -343,7 +392,13 @@ export async function seedRunbooks(db: Db): Promise<void> {
     await withTransaction(db, async (tx) => {
       // Taken slug (an operator's own runbook, or a node sharing the database that seeded first): leave it.
       const created = await insertRunbook(tx, r.slug, contentOf(r));
-      if (created) await recordAudit(tx, { actor: 'vigil', action: SEED_AUDIT_ACTION, target, after: { title: r.title, steps: r.steps.length } });
+      if (created)
+        await recordAudit(tx, {
+          actor: 'vigil',
+          action: SEED_AUDIT_ACTION,
+          target,
+          after: { title: r.title, steps: r.steps.length },
+        });
     });
   }
 }

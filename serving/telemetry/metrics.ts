@@ -93,11 +93,14 @@ export interface BatchObservation {
   inferenceSeconds: number;
 }
 
-
 /** vigil's Prometheus metrics, in one OpenMetrics registry (see exposition.ts for why). */
 export class VigilMetrics {
   // The typings omit the constructor's content-type argument that prom-client 15 accepts.
-  readonly registry = new (client.Registry as unknown as new (contentType: string) => client.Registry<client.OpenMetricsContentType>)(client.Registry.OPENMETRICS_CONTENT_TYPE);
+  readonly registry = new (
+    client.Registry as unknown as new (
+      contentType: string,
+    ) => client.Registry<client.OpenMetricsContentType>
+  )(client.Registry.OPENMETRICS_CONTENT_TYPE);
   /** The primary's own event-loop lag. */
   readonly lag = new EventLoopLag();
 
@@ -120,7 +123,12 @@ export class VigilMetrics {
 
   constructor(pools: () => VersionPool[], traffic?: TrafficView) {
     const registers = [this.registry];
-    this.requests = new client.Counter({ name: 'vigil_requests_total', help: 'Inference requests answered, by HTTP status code.', labelNames: ['deployment', 'version', 'code'], registers });
+    this.requests = new client.Counter({
+      name: 'vigil_requests_total',
+      help: 'Inference requests answered, by HTTP status code.',
+      labelNames: ['deployment', 'version', 'code'],
+      registers,
+    });
     this.duration = new client.Histogram({
       name: 'vigil_request_duration_seconds',
       help: 'End-to-end request duration measured at the router, from the first byte read to the last byte written.',
@@ -129,13 +137,52 @@ export class VigilMetrics {
       enableExemplars: true,
       registers,
     });
-    this.queueWait = new client.Histogram({ name: 'vigil_queue_wait_seconds', help: 'Time a request waited in the router queue for a replica slot.', labelNames: ['deployment', 'version'], buckets: DURATION_BUCKETS, registers });
-    this.inference = new client.Histogram({ name: 'vigil_inference_duration_seconds', help: 'Duration of one session run (one batch) in a replica.', labelNames: ['deployment', 'version', 'provider'], buckets: DURATION_BUCKETS, registers });
-    this.batchSize = new client.Histogram({ name: 'vigil_batch_size', help: 'Rows per session run.', labelNames: ['deployment', 'version'], buckets: BATCH_BUCKETS, registers });
-    this.rejected = new client.Counter({ name: 'vigil_rejected_requests_total', help: 'Requests refused before or instead of inference, by reason.', labelNames: ['deployment', 'reason'], registers });
-    this.restarts = new client.Counter({ name: 'vigil_replica_restarts_total', help: 'Replicas replaced after they stopped unexpectedly, by reason.', labelNames: ['deployment', 'reason'], registers });
-    this.modelLoad = new client.Histogram({ name: 'vigil_model_load_seconds', help: 'Time from replica start to READY: model load plus warm-up.', labelNames: ['deployment', 'version'], buckets: LOAD_BUCKETS, registers });
-    this.coldStarts = new client.Counter({ name: 'vigil_cold_starts_total', help: 'Replica starts that loaded a model from scratch.', labelNames: ['deployment', 'version'], registers });
+    this.queueWait = new client.Histogram({
+      name: 'vigil_queue_wait_seconds',
+      help: 'Time a request waited in the router queue for a replica slot.',
+      labelNames: ['deployment', 'version'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.inference = new client.Histogram({
+      name: 'vigil_inference_duration_seconds',
+      help: 'Duration of one session run (one batch) in a replica.',
+      labelNames: ['deployment', 'version', 'provider'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.batchSize = new client.Histogram({
+      name: 'vigil_batch_size',
+      help: 'Rows per session run.',
+      labelNames: ['deployment', 'version'],
+      buckets: BATCH_BUCKETS,
+      registers,
+    });
+    this.rejected = new client.Counter({
+      name: 'vigil_rejected_requests_total',
+      help: 'Requests refused before or instead of inference, by reason.',
+      labelNames: ['deployment', 'reason'],
+      registers,
+    });
+    this.restarts = new client.Counter({
+      name: 'vigil_replica_restarts_total',
+      help: 'Replicas replaced after they stopped unexpectedly, by reason.',
+      labelNames: ['deployment', 'reason'],
+      registers,
+    });
+    this.modelLoad = new client.Histogram({
+      name: 'vigil_model_load_seconds',
+      help: 'Time from replica start to READY: model load plus warm-up.',
+      labelNames: ['deployment', 'version'],
+      buckets: LOAD_BUCKETS,
+      registers,
+    });
+    this.coldStarts = new client.Counter({
+      name: 'vigil_cold_starts_total',
+      help: 'Replica starts that loaded a model from scratch.',
+      labelNames: ['deployment', 'version'],
+      registers,
+    });
 
     new client.Gauge({
       name: 'vigil_ongoing_requests',
@@ -144,7 +191,11 @@ export class VigilMetrics {
       registers,
       collect() {
         this.reset();
-        for (const p of pools()) this.set({ deployment: p.name, version: p.version }, p.replicas.reduce((n, r) => n + r.ongoing, 0));
+        for (const p of pools())
+          this.set(
+            { deployment: p.name, version: p.version },
+            p.replicas.reduce((n, r) => n + r.ongoing, 0),
+          );
       },
     });
     new client.Gauge({
@@ -165,13 +216,25 @@ export class VigilMetrics {
       collect() {
         this.reset();
         for (const p of pools()) {
-          for (const state of STATES) this.set({ deployment: p.name, version: p.version, state }, p.replicas.filter((r) => r.state === state).length);
+          for (const state of STATES)
+            this.set(
+              { deployment: p.name, version: p.version, state },
+              p.replicas.filter((r) => r.state === state).length,
+            );
         }
       },
     });
     /** Every live replica that has reported stats, with its bounded label set. */
-    const perReplica = (fn: (stats: NonNullable<ReplicaHandle['stats']>, labels: { deployment: string; version: string; replica: string }) => void) => {
-      for (const p of pools()) for (const r of p.replicas) if (r.state !== 'STOPPED' && r.stats) fn(r.stats, { deployment: p.name, version: p.version, replica: String(r.slot) });
+    const perReplica = (
+      fn: (
+        stats: NonNullable<ReplicaHandle['stats']>,
+        labels: { deployment: string; version: string; replica: string },
+      ) => void,
+    ) => {
+      for (const p of pools())
+        for (const r of p.replicas)
+          if (r.state !== 'STOPPED' && r.stats)
+            fn(r.stats, { deployment: p.name, version: p.version, replica: String(r.slot) });
     };
     new client.Gauge({
       name: 'vigil_replica_memory_bytes',
@@ -211,13 +274,50 @@ export class VigilMetrics {
         perReplica((stats, labels) => this.set({ process: 'replica', ...labels }, stats.eventLoopLagSeconds));
       },
     });
-    this.mirror = new client.Counter({ name: 'vigil_mirror_requests_total', help: 'Shadow (mirrored) requests by how their answer compared with the one the client got: agree, disagree, incomparable or error.', labelNames: ['deployment', 'version', 'result'], registers });
-    this.rollouts = new client.Counter({ name: 'vigil_rollouts_total', help: 'Finished rollouts by outcome: Promoted, RolledBack or Aborted.', labelNames: ['deployment', 'outcome'], registers });
-    this.streamFirstChunk = new client.Histogram({ name: 'vigil_stream_first_chunk_seconds', help: 'Streamed answers: time from the request to its first chunk.', labelNames: ['deployment', 'version'], buckets: DURATION_BUCKETS, registers });
-    this.streamDuration = new client.Histogram({ name: 'vigil_stream_duration_seconds', help: 'Streamed answers: time from the request to the end of the stream.', labelNames: ['deployment', 'version'], buckets: DURATION_BUCKETS, registers });
-    this.streamChunks = new client.Counter({ name: 'vigil_stream_chunks_total', help: 'Chunks sent in streamed answers.', labelNames: ['deployment', 'version'], registers });
-    this.modelLoads = new client.Counter({ name: 'vigil_multiplex_loads_total', help: 'Models loaded by multiplexed replicas (a load on first use, or again after eviction).', labelNames: ['deployment', 'version'], registers });
-    this.modelEvictions = new client.Counter({ name: 'vigil_multiplex_evictions_total', help: 'Models released by multiplexed replicas to stay within max_models_per_replica.', labelNames: ['deployment', 'version'], registers });
+    this.mirror = new client.Counter({
+      name: 'vigil_mirror_requests_total',
+      help: 'Shadow (mirrored) requests by how their answer compared with the one the client got: agree, disagree, incomparable or error.',
+      labelNames: ['deployment', 'version', 'result'],
+      registers,
+    });
+    this.rollouts = new client.Counter({
+      name: 'vigil_rollouts_total',
+      help: 'Finished rollouts by outcome: Promoted, RolledBack or Aborted.',
+      labelNames: ['deployment', 'outcome'],
+      registers,
+    });
+    this.streamFirstChunk = new client.Histogram({
+      name: 'vigil_stream_first_chunk_seconds',
+      help: 'Streamed answers: time from the request to its first chunk.',
+      labelNames: ['deployment', 'version'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.streamDuration = new client.Histogram({
+      name: 'vigil_stream_duration_seconds',
+      help: 'Streamed answers: time from the request to the end of the stream.',
+      labelNames: ['deployment', 'version'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.streamChunks = new client.Counter({
+      name: 'vigil_stream_chunks_total',
+      help: 'Chunks sent in streamed answers.',
+      labelNames: ['deployment', 'version'],
+      registers,
+    });
+    this.modelLoads = new client.Counter({
+      name: 'vigil_multiplex_loads_total',
+      help: 'Models loaded by multiplexed replicas (a load on first use, or again after eviction).',
+      labelNames: ['deployment', 'version'],
+      registers,
+    });
+    this.modelEvictions = new client.Counter({
+      name: 'vigil_multiplex_evictions_total',
+      help: 'Models released by multiplexed replicas to stay within max_models_per_replica.',
+      labelNames: ['deployment', 'version'],
+      registers,
+    });
     new client.Gauge({
       name: 'vigil_multiplex_models_loaded',
       help: 'Models a multiplexed replica holds loaded.',
@@ -225,7 +325,11 @@ export class VigilMetrics {
       registers,
       collect() {
         this.reset();
-        for (const p of pools()) if (p.deployment.multiplex) for (const r of p.replicas) if (r.state !== 'STOPPED') this.set({ deployment: p.name, version: p.version, replica: String(r.slot) }, r.loadedModels.size);
+        for (const p of pools())
+          if (p.deployment.multiplex)
+            for (const r of p.replicas)
+              if (r.state !== 'STOPPED')
+                this.set({ deployment: p.name, version: p.version, replica: String(r.slot) }, r.loadedModels.size);
       },
     });
     if (traffic) {
@@ -236,7 +340,8 @@ export class VigilMetrics {
         registers,
         collect() {
           this.reset();
-          for (const d of traffic.deployments()) for (const v of d.pools.keys()) this.set({ deployment: d.name, version: v }, d.weightOf(v));
+          for (const d of traffic.deployments())
+            for (const v of d.pools.keys()) this.set({ deployment: d.name, version: v }, d.weightOf(v));
         },
       });
       new client.Gauge({
@@ -246,7 +351,9 @@ export class VigilMetrics {
         registers,
         collect() {
           this.reset();
-          for (const p of pools()) if (p.deployment.autoscaling) this.set({ deployment: p.name, version: p.version }, traffic.memoryCapped(p) ? 1 : 0);
+          for (const p of pools())
+            if (p.deployment.autoscaling)
+              this.set({ deployment: p.name, version: p.version }, traffic.memoryCapped(p) ? 1 : 0);
         },
       });
     }
@@ -260,22 +367,65 @@ export class VigilMetrics {
         for (const p of pools()) this.set({ deployment: p.name, version: p.version }, p.targetReplicas);
       },
     });
-    const info = new client.Gauge({ name: 'vigil_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node_version', 'onnxruntime_version'], registers });
+    const info = new client.Gauge({
+      name: 'vigil_build_info',
+      help: 'Build information; always 1.',
+      labelNames: ['version', 'node_version', 'onnxruntime_version'],
+      registers,
+    });
     info.set({ version: VIGIL_VERSION, node_version: process.version, onnxruntime_version: ORT_VERSION }, 1);
     client.collectDefaultMetrics({ register: this.registry });
     // prom-client names these gauges with a _total suffix, which the conventions (and promtool)
     // reserve for counters; the active handle and request counts are not worth a lint failure.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      this.registry.removeSingleMetric(name);
   }
 
   /** The node's place in the cluster: leader or not, its epoch, refused stale writes, state sync. */
   observeCluster(view: () => ClusterView): void {
     const registers = [this.registry];
-    new client.Gauge({ name: 'vigil_leader', help: '1 on the node that runs the singletons (SLO alerting, rollouts, webhooks), else 0.', registers, collect() { this.set(view().isLeader ? 1 : 0); } });
-    new client.Gauge({ name: 'vigil_leader_epoch', help: 'The leadership epoch this node holds, or last held (0: never).', registers, collect() { this.set(view().epoch); } });
-    new client.Counter({ name: 'vigil_leader_fenced_writes_total', help: 'Leader writes this node made after losing the leadership, refused by the epoch compare-and-set.', registers, collect() { this.reset(); this.inc(view().fencedWrites); } });
-    new client.Gauge({ name: 'vigil_state_in_sync', help: '1 while this node receives state changes from the database; 0 from a lost connection until the whole state is reloaded.', registers, collect() { this.set(view().inSync ? 1 : 0); } });
-    new client.Counter({ name: 'vigil_state_resyncs_total', help: 'Times this node reloaded the whole shared state after losing its subscription to changes.', registers, collect() { this.reset(); this.inc(view().resyncs); } });
+    new client.Gauge({
+      name: 'vigil_leader',
+      help: '1 on the node that runs the singletons (SLO alerting, rollouts, webhooks), else 0.',
+      registers,
+      collect() {
+        this.set(view().isLeader ? 1 : 0);
+      },
+    });
+    new client.Gauge({
+      name: 'vigil_leader_epoch',
+      help: 'The leadership epoch this node holds, or last held (0: never).',
+      registers,
+      collect() {
+        this.set(view().epoch);
+      },
+    });
+    new client.Counter({
+      name: 'vigil_leader_fenced_writes_total',
+      help: 'Leader writes this node made after losing the leadership, refused by the epoch compare-and-set.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(view().fencedWrites);
+      },
+    });
+    new client.Gauge({
+      name: 'vigil_state_in_sync',
+      help: '1 while this node receives state changes from the database; 0 from a lost connection until the whole state is reloaded.',
+      registers,
+      collect() {
+        this.set(view().inSync ? 1 : 0);
+      },
+    });
+    new client.Counter({
+      name: 'vigil_state_resyncs_total',
+      help: 'Times this node reloaded the whole shared state after losing its subscription to changes.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(view().resyncs);
+      },
+    });
   }
 
   observeRequest(o: RequestObservation): void {
@@ -297,7 +447,13 @@ export class VigilMetrics {
     this.coldStarts.inc({ deployment, version });
   }
 
-  observeModels(deployment: string, version: string, loaded: boolean, evicted: boolean, loadSeconds: number | undefined): void {
+  observeModels(
+    deployment: string,
+    version: string,
+    loaded: boolean,
+    evicted: boolean,
+    loadSeconds: number | undefined,
+  ): void {
     if (loaded) {
       this.modelLoads.inc({ deployment, version });
       if (loadSeconds !== undefined) this.modelLoad.observe({ deployment, version }, loadSeconds);
@@ -305,7 +461,13 @@ export class VigilMetrics {
     if (evicted) this.modelEvictions.inc({ deployment, version });
   }
 
-  observeStream(deployment: string, version: string, firstChunkSeconds: number | undefined, durationSeconds: number, chunks: number): void {
+  observeStream(
+    deployment: string,
+    version: string,
+    firstChunkSeconds: number | undefined,
+    durationSeconds: number,
+    chunks: number,
+  ): void {
     const labels = { deployment, version };
     if (firstChunkSeconds !== undefined) this.streamFirstChunk.observe(labels, firstChunkSeconds);
     this.streamDuration.observe(labels, durationSeconds);

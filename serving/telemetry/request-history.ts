@@ -30,7 +30,13 @@ export interface WindowTotals {
   cpuSeconds: number;
 }
 
-const emptyBucket = (): RequestBucket => ({ total: 0, errors: 0, latency: new Array(DURATION_BUCKETS.length + 1).fill(0), latencySum: 0, cpuSeconds: 0 });
+const emptyBucket = (): RequestBucket => ({
+  total: 0,
+  errors: 0,
+  latency: new Array(DURATION_BUCKETS.length + 1).fill(0),
+  latencySum: 0,
+  cpuSeconds: 0,
+});
 
 function addInto(into: RequestBucket, b: Omit<RequestBucket, 'latency'> & { latency: readonly number[] }): void {
   into.total += b.total;
@@ -107,7 +113,12 @@ export class RequestHistory {
 
   /** Totals over the buckets that start after now - windowMs, optionally for one deployment. */
   totals(now: number, windowMs: number, deployment?: string): WindowTotals {
-    const out: WindowTotals = { requests: 0, errors: 0, latency: new Array(DURATION_BUCKETS.length + 1).fill(0), cpuSeconds: 0 };
+    const out: WindowTotals = {
+      requests: 0,
+      errors: 0,
+      latency: new Array(DURATION_BUCKETS.length + 1).fill(0),
+      cpuSeconds: 0,
+    };
     const from = now - windowMs;
     for (const [key, perKey] of this.keys) {
       if (deployment !== undefined && !key.startsWith(`${deployment}\u0000`)) continue;
@@ -124,7 +135,22 @@ export class RequestHistory {
   }
 
   /** Per deployment version, one point per bucket from now - rangeMs to now, empty buckets included. */
-  series(now: number, rangeMs: number, deployment?: string): Array<{ deployment: string; version: string; points: Array<{ t: number; requests: number; errors: number; p50: number | null; p95: number | null; p99: number | null }> }> {
+  series(
+    now: number,
+    rangeMs: number,
+    deployment?: string,
+  ): Array<{
+    deployment: string;
+    version: string;
+    points: Array<{
+      t: number;
+      requests: number;
+      errors: number;
+      p50: number | null;
+      p95: number | null;
+      p99: number | null;
+    }>;
+  }> {
     const last = Math.floor(now / this.bucketMs) * this.bucketMs;
     const first = last - Math.ceil(rangeMs / this.bucketMs) * this.bucketMs + this.bucketMs;
     const out = [];
@@ -156,7 +182,17 @@ export class RequestHistory {
     for (const [key, perKey] of this.pending) {
       const [deployment, version] = key.split('\u0000') as [string, string];
       for (const [start, b] of perKey) {
-        rows.push({ deployment, version, bucketStart: start, bucketSeconds: this.bucketMs / 1000, total: b.total, errors: b.errors, latencyCounts: b.latency, latencySumSeconds: b.latencySum, cpuSeconds: b.cpuSeconds });
+        rows.push({
+          deployment,
+          version,
+          bucketStart: start,
+          bucketSeconds: this.bucketMs / 1000,
+          total: b.total,
+          errors: b.errors,
+          latencyCounts: b.latency,
+          latencySumSeconds: b.latencySum,
+          cpuSeconds: b.cpuSeconds,
+        });
       }
     }
     this.pending = new Map();
@@ -164,15 +200,30 @@ export class RequestHistory {
   }
 
   restore(rows: readonly HistoryRow[]): void {
-    for (const r of rows) addInto(this.bucketOf(this.pending, `${r.deployment}\u0000${r.version}`, r.bucketStart), { total: r.total, errors: r.errors, latency: r.latencyCounts, latencySum: r.latencySumSeconds, cpuSeconds: r.cpuSeconds });
+    for (const r of rows)
+      addInto(this.bucketOf(this.pending, `${r.deployment}\u0000${r.version}`, r.bucketStart), {
+        total: r.total,
+        errors: r.errors,
+        latency: r.latencyCounts,
+        latencySum: r.latencySumSeconds,
+        cpuSeconds: r.cpuSeconds,
+      });
   }
 
   /** Rows read back from the database at start (not pending: they are stored already). */
   load(rows: Iterable<HistoryRow>): void {
-    for (const r of rows) addInto(this.bucketOf(this.keys, `${r.deployment}\u0000${r.version}`, r.bucketStart), { total: r.total, errors: r.errors, latency: r.latencyCounts, latencySum: r.latencySumSeconds, cpuSeconds: r.cpuSeconds });
+    for (const r of rows)
+      addInto(this.bucketOf(this.keys, `${r.deployment}\u0000${r.version}`, r.bucketStart), {
+        total: r.total,
+        errors: r.errors,
+        latency: r.latencyCounts,
+        latencySum: r.latencySumSeconds,
+        cpuSeconds: r.cpuSeconds,
+      });
   }
 
   prune(now: number): void {
-    for (const perKey of this.keys.values()) for (const start of perKey.keys()) if (start < now - this.retainMs) perKey.delete(start);
+    for (const perKey of this.keys.values())
+      for (const start of perKey.keys()) if (start < now - this.retainMs) perKey.delete(start);
   }
 }

@@ -1,4 +1,13 @@
-import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import {
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -64,7 +73,13 @@ export class RequestScope {
   observeStream(firstChunkAt: number | undefined, chunks: number): void {
     if (!this.telemetry.recordMetrics || !this.deployment || !this.version) return;
     const now = performance.now();
-    this.telemetry.metrics.observeStream(this.deployment, this.version, firstChunkAt === undefined ? undefined : (firstChunkAt - this.started) / 1000, (now - this.started) / 1000, chunks);
+    this.telemetry.metrics.observeStream(
+      this.deployment,
+      this.version,
+      firstChunkAt === undefined ? undefined : (firstChunkAt - this.started) / 1000,
+      (now - this.started) / 1000,
+      chunks,
+    );
   }
 
   constructor(
@@ -78,7 +93,12 @@ export class RequestScope {
       method,
       {
         kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': method, 'url.path': (req.url ?? '/').split('?')[0], 'url.scheme': 'http', 'server.port': telemetry.port() },
+        attributes: {
+          'http.request.method': method,
+          'url.path': (req.url ?? '/').split('?')[0],
+          'url.scheme': 'http',
+          'server.port': telemetry.port(),
+        },
       },
       parent,
     );
@@ -118,7 +138,14 @@ export class RequestScope {
       this.span.end();
     }
 
-    if (this.inference && this.deployment && this.version && this.pool) this.telemetry.recordSli?.(this.deployment, this.version, status, durationMs / 1000, sampled ? sc.traceId : undefined);
+    if (this.inference && this.deployment && this.version && this.pool)
+      this.telemetry.recordSli?.(
+        this.deployment,
+        this.version,
+        status,
+        durationMs / 1000,
+        sampled ? sc.traceId : undefined,
+      );
     if (this.inference && this.telemetry.recordMetrics) {
       metrics.observeRequest({
         deployment,
@@ -130,13 +157,28 @@ export class RequestScope {
         traceId: sampled ? sc.traceId : undefined,
       });
       if (this.stats?.batchLead && this.pool) {
-        metrics.observeBatch({ deployment, version, provider: this.provider ?? 'unknown', batchSize: this.stats.batchSize, inferenceSeconds: this.stats.inferenceMs / 1000 });
+        metrics.observeBatch({
+          deployment,
+          version,
+          provider: this.provider ?? 'unknown',
+          batchSize: this.stats.batchSize,
+          inferenceSeconds: this.stats.inferenceMs / 1000,
+        });
       }
     }
 
     if (this.telemetry.requestLogSampleRate > 0 && Math.random() < this.telemetry.requestLogSampleRate) {
       log.info(
-        { trace_id: trace.isSpanContextValid(sc) ? sc.traceId : undefined, span_id: sampled ? sc.spanId : undefined, route: this.route, deployment, version, status, code: this.code, duration_ms: Math.round(durationMs * 1000) / 1000 },
+        {
+          trace_id: trace.isSpanContextValid(sc) ? sc.traceId : undefined,
+          span_id: sampled ? sc.spanId : undefined,
+          route: this.route,
+          deployment,
+          version,
+          status,
+          code: this.code,
+          duration_ms: Math.round(durationMs * 1000) / 1000,
+        },
         'request',
       );
     }
@@ -145,7 +187,11 @@ export class RequestScope {
   private recordQueueSpan(deployment: string, version: string): void {
     if (this.admittedAt === undefined || this.queueWaitMs === undefined) return;
     this.telemetry.tracing.tracer
-      .startSpan('vigil.queue', { startTime: this.admittedAt, attributes: { 'vigil.deployment': deployment, 'vigil.version': version } }, this.context)
+      .startSpan(
+        'vigil.queue',
+        { startTime: this.admittedAt, attributes: { 'vigil.deployment': deployment, 'vigil.version': version } },
+        this.context,
+      )
       .end(this.admittedAt + this.queueWaitMs);
   }
 }

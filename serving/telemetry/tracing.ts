@@ -54,7 +54,11 @@ export function startTracing(env: VigilEnv, role: 'primary' | 'replica'): Tracin
     return { enabled, tracer: trace.getTracer('vigil', VIGIL_VERSION), shutdown: async () => {} };
   }
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME, 'service.version': VIGIL_VERSION, 'vigil.process': role }),
+    resource: resourceFromAttributes({
+      'service.name': env.OTEL_SERVICE_NAME,
+      'service.version': VIGIL_VERSION,
+      'vigil.process': role,
+    }),
     sampler: samplerFromEnv(env),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 1000 })],
   });

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/client.ts';
-import { loadDeploymentState, saveDeploymentState, type FileSeed, type StoredDeploymentState, type VersionStateRow } from '../../db/queries/deployment-state.ts';
+import {
+  loadDeploymentState,
+  saveDeploymentState,
+  type FileSeed,
+  type StoredDeploymentState,
+  type VersionStateRow,
+} from '../../db/queries/deployment-state.ts';
 import type { Rollout } from '../../db/schema/index.ts';
 import type { MirrorConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
@@ -41,14 +47,22 @@ const hash = (doc: unknown) => createHash('sha256').update(JSON.stringify(doc)).
 export function fileSeedOf(d: Deployment): FileSeed {
   const c = d.config;
   return {
-    split: hash({ versions: c.versions.map((v) => ({ version: v.version, artifact: v.model ?? v.handler ?? null, weight: v.weight })), mirror: c.mirror ?? null }),
+    split: hash({
+      versions: c.versions.map((v) => ({
+        version: v.version,
+        artifact: v.model ?? v.handler ?? null,
+        weight: v.weight,
+      })),
+      mirror: c.mirror ?? null,
+    }),
     fault: Object.fromEntries(c.versions.map((v) => [v.version, hash(v.fault_injection)])),
     replicas: Object.fromEntries(c.versions.map((v) => [v.version, hash(v.num_replicas)])),
   };
 }
 
 function sameSeed(a: FileSeed, b: FileSeed): boolean {
-  const same = (x: Record<string, string>, y: Record<string, string>) => Object.keys(x).length === Object.keys(y).length && Object.entries(x).every(([k, v]) => y[k] === v);
+  const same = (x: Record<string, string>, y: Record<string, string>) =>
+    Object.keys(x).length === Object.keys(y).length && Object.entries(x).every(([k, v]) => y[k] === v);
   return a.split === b.split && same(a.fault, b.fault) && same(a.replicas, b.replicas);
 }
 
@@ -107,10 +121,23 @@ export class DeploymentState {
             fromFile.push(`${v.version} num_replicas`);
           }
         }
-        if (!stored.seed || !sameSeed(stored.seed, seed)) this.applied.set(d.name, await saveDeploymentState(db, d.name, this.rows(d), d.mirror ?? null, seed));
-        this.log.info({ deployment: d.name, split: this.describeSplit(d), revision: this.applied.get(d.name), from_vigil_yaml: fromFile }, 'deployment state restored from the database');
+        if (!stored.seed || !sameSeed(stored.seed, seed))
+          this.applied.set(d.name, await saveDeploymentState(db, d.name, this.rows(d), d.mirror ?? null, seed));
+        this.log.info(
+          {
+            deployment: d.name,
+            split: this.describeSplit(d),
+            revision: this.applied.get(d.name),
+            from_vigil_yaml: fromFile,
+          },
+          'deployment state restored from the database',
+        );
       } else {
-        if (stored) this.log.info({ deployment: d.name, stored: stored.versions.map((v) => v.version), configured: [...d.pools.keys()] }, "vigil.yaml changed this deployment's versions, weights or mirror; its state is seeded from vigil.yaml");
+        if (stored)
+          this.log.info(
+            { deployment: d.name, stored: stored.versions.map((v) => v.version), configured: [...d.pools.keys()] },
+            "vigil.yaml changed this deployment's versions, weights or mirror; its state is seeded from vigil.yaml",
+          );
         for (const p of d.pools.values()) this.setActive(p, true);
         this.applied.set(d.name, await saveDeploymentState(db, d.name, this.rows(d), d.mirror ?? null, seed));
       }
@@ -132,7 +159,16 @@ export class DeploymentState {
       if ((this.applied.get(deployment.name) ?? -1) >= revision) return;
       this.applied.set(deployment.name, revision);
       this.applyRows(deployment, rows, mirror ?? undefined);
-      this.log.info({ deployment: deployment.name, revision, split: this.describeSplit(deployment), retired: rows.filter((r) => r.state === 'retired').map((r) => r.version), mirror }, 'deployment state changed');
+      this.log.info(
+        {
+          deployment: deployment.name,
+          revision,
+          split: this.describeSplit(deployment),
+          retired: rows.filter((r) => r.state === 'retired').map((r) => r.version),
+          mirror,
+        },
+        'deployment state changed',
+      );
       this.onApplied();
     };
   }
@@ -147,7 +183,10 @@ export class DeploymentState {
     const stored = await loadDeploymentState(db, name);
     if (!stored || stored.revision <= (this.applied.get(name) ?? -1)) return false;
     this.applyStored(d, stored);
-    this.log.info({ deployment: name, revision: stored.revision, split: this.describeSplit(d) }, 'deployment state changed elsewhere; applied');
+    this.log.info(
+      { deployment: name, revision: stored.revision, split: this.describeSplit(d) },
+      'deployment state changed elsewhere; applied',
+    );
     this.onApplied();
     return true;
   }
@@ -160,14 +199,30 @@ export class DeploymentState {
   /** The rows describing a deployment now, or after `change`. */
   rows(d: Deployment, change: StateChange = {}): VersionStateRow[] {
     const split = change.split ?? d.split.entries.map((e) => ({ version: e.version, weight: e.weight }));
-    const order = [...split.map((e) => e.version), ...[...d.pools.keys()].filter((v) => !split.some((e) => e.version === v))];
+    const order = [
+      ...split.map((e) => e.version),
+      ...[...d.pools.keys()].filter((v) => !split.some((e) => e.version === v)),
+    ];
     return order.map((version, position) => {
       const pool = d.pools.get(version)!;
-      const retired = change.retire?.includes(version) ? true : change.activate?.includes(version) ? false : pool.retired;
+      const retired = change.retire?.includes(version)
+        ? true
+        : change.activate?.includes(version)
+          ? false
+          : pool.retired;
       const fault = change.fault?.[version] ?? pool.fault;
       const replicas = change.replicas && version in change.replicas ? change.replicas[version]! : pool.manualReplicas;
       const autoscaleTarget = change.autoscale?.[version] ?? pool.clusterAutoscaleTarget;
-      return { version, model: pool.artifact, weight: split.find((e) => e.version === version)?.weight ?? 0, position, state: retired ? 'retired' : 'active', fault: { ...fault }, replicas, autoscaleTarget };
+      return {
+        version,
+        model: pool.artifact,
+        weight: split.find((e) => e.version === version)?.weight ?? 0,
+        position,
+        state: retired ? 'retired' : 'active',
+        fault: { ...fault },
+        replicas,
+        autoscaleTarget,
+      };
     });
   }
 
@@ -182,10 +237,25 @@ export class DeploymentState {
 
   private applyStored(d: Deployment, stored: StoredDeploymentState): void {
     this.applied.set(d.name, stored.revision);
-    this.applyRows(d, stored.versions.map((v) => ({ version: v.version, weight: v.weight, state: v.state, fault: v.fault, replicas: v.replicas, autoscaleTarget: v.autoscaleTarget })), stored.mirror ?? undefined);
+    this.applyRows(
+      d,
+      stored.versions.map((v) => ({
+        version: v.version,
+        weight: v.weight,
+        state: v.state,
+        fault: v.fault,
+        replicas: v.replicas,
+        autoscaleTarget: v.autoscaleTarget,
+      })),
+      stored.mirror ?? undefined,
+    );
   }
 
-  private applyRows(d: Deployment, rows: readonly Pick<VersionStateRow, 'version' | 'weight' | 'state' | 'fault' | 'replicas' | 'autoscaleTarget'>[], mirror: MirrorConfig | undefined): void {
+  private applyRows(
+    d: Deployment,
+    rows: readonly Pick<VersionStateRow, 'version' | 'weight' | 'state' | 'fault' | 'replicas' | 'autoscaleTarget'>[],
+    mirror: MirrorConfig | undefined,
+  ): void {
     // A version another node's vigil.yaml has and this one's has not (a config change rolling
     // out) is left out here; the nodes agree again once they run the same file.
     const known = rows.filter((r) => d.pools.has(r.version));
@@ -205,7 +275,8 @@ export class DeploymentState {
   private setManualReplicas(pool: VersionPool, replicas: number | null): void {
     if (pool.manualReplicas === replicas) return;
     pool.manualReplicas = replicas;
-    if (!pool.retired && !pool.deployment.autoscaling) pool.targetReplicas = replicas ?? pool.versionConfig.num_replicas;
+    if (!pool.retired && !pool.deployment.autoscaling)
+      pool.targetReplicas = replicas ?? pool.versionConfig.num_replicas;
   }
 
   private setActive(pool: VersionPool, active: boolean): void {

@@ -24,7 +24,12 @@ const padTo = (n: number) => (n + PAD - 1) & ~(PAD - 1);
 const ZEROS = Buffer.alloc(PAD);
 
 /** The message fields that hold tensors, by message type. */
-const TENSOR_FIELD: Record<string, string> = { 'vigil:infer': 'inputs', 'vigil:result': 'outputs', 'vigil:call': 'inputs', 'vigil:call-result': 'outputs' };
+const TENSOR_FIELD: Record<string, string> = {
+  'vigil:infer': 'inputs',
+  'vigil:result': 'outputs',
+  'vigil:call': 'inputs',
+  'vigil:call-result': 'outputs',
+};
 
 /** Encodes a message as a list of buffers to write in order (tensor memory is not copied). */
 export function encodeFrame(msg: { type: string } & Record<string, unknown>): Buffer[] {
@@ -34,7 +39,9 @@ export function encodeFrame(msg: { type: string } & Record<string, unknown>): Bu
   const metas: TensorMeta[] = [];
   let dataBytes = 0;
   for (const t of tensors) {
-    const bytes = Array.isArray(t.data) ? tensorBytes(t) : Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const bytes = Array.isArray(t.data)
+      ? tensorBytes(t)
+      : Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     metas.push({ name: t.name, datatype: t.datatype, shape: t.shape, bytes: bytes.length });
     parts.push(bytes);
     const pad = padTo(bytes.length) - bytes.length;
@@ -127,7 +134,11 @@ function viewTensor(bytes: Buffer, m: TensorMeta): Tensor['data'] {
   }
   const info = datatypeInfo[m.datatype];
   const count = elementCount(m.shape);
-  const Ctor = (info.create(0) as NumericArray).constructor as new (buffer: ArrayBufferLike, offset: number, length: number) => NumericArray;
+  const Ctor = (info.create(0) as NumericArray).constructor as new (
+    buffer: ArrayBufferLike,
+    offset: number,
+    length: number,
+  ) => NumericArray;
   if (bytes.byteOffset % info.size === 0) return new Ctor(bytes.buffer, bytes.byteOffset, count);
   const copy = info.create(count) as NumericArray;
   new Uint8Array(copy.buffer).set(bytes);

@@ -140,7 +140,16 @@ export interface CallMessage {
 }
 
 export type CallResultMessage =
-  | { type: 'vigil:call-result'; id: number; ok: true; outputs: Tensor[]; json?: unknown; status?: number; contentType?: string; version: string }
+  | {
+      type: 'vigil:call-result';
+      id: number;
+      ok: true;
+      outputs: Tensor[];
+      json?: unknown;
+      status?: number;
+      contentType?: string;
+      version: string;
+    }
   | { type: 'vigil:call-result'; id: number; ok: false; code: ErrorCode; message: string };
 
 /**
@@ -181,8 +190,21 @@ export interface ModelsMessage {
   loadSeconds?: number;
 }
 
-export type ReplicaToPrimary = ModelsMessage | ResultMessage | ErrorResultMessage | PongMessage | ReadyMessage | LoadFailedMessage | CallMessage | ChunkMessage;
+export type ReplicaToPrimary =
+  | ModelsMessage
+  | ResultMessage
+  | ErrorResultMessage
+  | PongMessage
+  | ReadyMessage
+  | LoadFailedMessage
+  | CallMessage
+  | ChunkMessage;
 
 export function isReplicaMessage(msg: unknown): msg is ReplicaToPrimary {
-  return typeof msg === 'object' && msg !== null && typeof (msg as { type?: unknown }).type === 'string' && (msg as { type: string }).type.startsWith('vigil:');
+  return (
+    typeof msg === 'object' &&
+    msg !== null &&
+    typeof (msg as { type?: unknown }).type === 'string' &&
+    (msg as { type: string }).type.startsWith('vigil:')
+  );
 }

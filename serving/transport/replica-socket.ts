@@ -96,7 +96,11 @@ export class ReplicaSocketServer {
 }
 
 /** The replica's end: connects, says hello, and hands frames to `onMessage`. */
-export function connectToPrimary(path: string, replicaId: string, onMessage: (msg: FrameMessage) => void): Promise<(msg: FrameMessage) => void> {
+export function connectToPrimary(
+  path: string,
+  replicaId: string,
+  onMessage: (msg: FrameMessage) => void,
+): Promise<(msg: FrameMessage) => void> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     socket.setNoDelay(true);

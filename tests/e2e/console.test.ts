@@ -19,13 +19,21 @@ import { CLS_MODEL, REPO_ROOT, startVigil, VIGIL_BIN, waitFor, type RunningVigil
  */
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = haveProgram('chromium', 'the console browser test drives Debian Chromium');
-const SHOTS = process.env.VIGIL_UPDATE_SCREENSHOTS === '1' ? join(REPO_ROOT, 'docs/screenshots') : mkdtempSync(join(tmpdir(), 'vigil-screenshots-'));
+const SHOTS =
+  process.env.VIGIL_UPDATE_SCREENSHOTS === '1'
+    ? join(REPO_ROOT, 'docs/screenshots')
+    : mkdtempSync(join(tmpdir(), 'vigil-screenshots-'));
 const OPERATOR = { name: 'ops', password: 'operator-password-42' };
 const VIEWER = { name: 'watcher', password: 'viewer-password-42' };
 
 function addUser(dataDir: string, user: { name: string; password: string }, role: string): void {
   // VIGIL_PORT=1: no node answers there, so the CLI writes to the embedded database directly.
-  const r = spawnSync(process.execPath, [VIGIL_BIN, 'user', 'add', user.name, '--role', role], { cwd: REPO_ROOT, input: `${user.password}\n`, env: { ...process.env, VIGIL_DATA_DIR: dataDir, VIGIL_PORT: '1' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [VIGIL_BIN, 'user', 'add', user.name, '--role', role], {
+    cwd: REPO_ROOT,
+    input: `${user.password}\n`,
+    env: { ...process.env, VIGIL_DATA_DIR: dataDir, VIGIL_PORT: '1' },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`vigil user add failed: ${r.stderr}`);
 }
 
@@ -62,10 +70,22 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
     );
     consoleUrl = `http://127.0.0.1:${consolePort}`;
     // The first start builds the console (tens of seconds on two cores); then it answers.
-    await waitFor(async () => (await fetch(`${consoleUrl}/login`).catch(() => undefined))?.status === 200, 240_000, 'the console to answer');
+    await waitFor(
+      async () => (await fetch(`${consoleUrl}/login`).catch(() => undefined))?.status === 200,
+      240_000,
+      'the console to answer',
+    );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   }, 300_000);
 
@@ -94,26 +114,43 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
 
     // --- 2. N inference requests: 30 to the stable version, 10 pinned to the failing canary
     const body = jsonInferBody(clsInput(3));
-    const send = (headers: Record<string, string>) => fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then(async (r) => {
-      await r.arrayBuffer();
-      return r.status;
-    });
+    const send = (headers: Record<string, string>) =>
+      fetch(`${vigil.url}/v2/models/cls/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      }).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      });
     const statuses = [];
     for (let i = 0; i < 30; i++) statuses.push(await send({}));
     for (let i = 0; i < 10; i++) statuses.push(await send({ 'x-vigil-version': 'v2' }));
     expect(statuses.filter((s) => s === 200)).toHaveLength(30);
     expect(statuses.filter((s) => s === 500)).toHaveLength(10);
     await ops.goto(`${consoleUrl}/executive`);
-    await expect.poll(async () => (await ops.getByTestId('requests-1h').textContent())?.replace(/[^\d]/g, ''), { timeout: 15_000 }).toBe('40');
+    await expect
+      .poll(async () => (await ops.getByTestId('requests-1h').textContent())?.replace(/[^\d]/g, ''), {
+        timeout: 15_000,
+      })
+      .toBe('40');
     expect(await ops.getByTestId('success-rate-1h').textContent()).toContain('75.00');
     await ops.screenshot({ path: join(SHOTS, 'executive.png'), fullPage: true });
 
     // --- 3. a rollout of the fault-injected canary, under load, rolls itself back
-    const started = await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollouts`, { version: 'v2', steps: [20, 50, 100], interval: '60s' });
+    const started = await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollouts`, {
+      version: 'v2',
+      steps: [20, 50, 100],
+      interval: '60s',
+    });
     expect(started.status).toBe(201);
     const load = startLoad(vigil.url, { concurrency: 2, pauseMs: 20 });
     try {
-      await waitFor(async () => (await getJson(`${vigil.url}/api/v1/rollouts/${started.body.id}`)).status === 'RolledBack', 90_000, 'the canary to be rolled back');
+      await waitFor(
+        async () => (await getJson(`${vigil.url}/api/v1/rollouts/${started.body.id}`)).status === 'RolledBack',
+        90_000,
+        'the canary to be rolled back',
+      );
     } finally {
       await load.stop();
     }
@@ -123,11 +160,16 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
     const alert = ops.getByTestId('alert-VigilCanaryRolledBack');
     await alert.waitFor({ timeout: 15_000 });
     expect(await alert.textContent()).toContain('v2');
-    await expect.poll(async () => alert.locator('a[href*="/runbooks/canary-rolled-back"]').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => alert.locator('a[href*="/runbooks/canary-rolled-back"]').count(), { timeout: 10_000 })
+      .toBeGreaterThan(0);
     await ops.screenshot({ path: join(SHOTS, 'oncall.png'), fullPage: true });
 
     // --- 5. a runbook action: scale cls v1 to 2 replicas, confirmed, through the console
-    const runbooks = (await getJson(`${vigil.url}/api/v1/runbooks`)).runbooks as Array<{ slug: string; steps: Array<{ position: number; kind: string; action: { type: string } | null }> }>;
+    const runbooks = (await getJson(`${vigil.url}/api/v1/runbooks`)).runbooks as Array<{
+      slug: string;
+      steps: Array<{ position: number; kind: string; action: { type: string } | null }>;
+    }>;
     const withScale = runbooks.find((r) => r.steps.some((s) => s.action?.type === 'scale'))!;
     expect(withScale).toBeDefined();
     const step = withScale.steps.find((s) => s.action?.type === 'scale')!;
@@ -137,13 +179,21 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
     if (await replicasInput.count()) await replicasInput.fill('2');
     const versionInput = ops.locator('[data-testid="param-version"]');
     if ((await versionInput.count()) && !(await versionInput.inputValue())) await versionInput.fill('v1');
-    await ops.getByTestId('preview-action').click().catch(() => undefined);
+    await ops
+      .getByTestId('preview-action')
+      .click()
+      .catch(() => undefined);
     await ops.getByText(/from 1 to 2 replicas/).waitFor({ timeout: 10_000 });
     await ops.screenshot({ path: join(SHOTS, 'runbook-confirm.png'), fullPage: true });
     await ops.getByTestId('confirm-action').click();
-    await ops.getByText(/succeeded/i).first().waitFor({ timeout: 10_000 });
+    await ops
+      .getByText(/succeeded/i)
+      .first()
+      .waitFor({ timeout: 10_000 });
     await ops.goto(`${consoleUrl}/deployments`);
-    await expect.poll(async () => (await ops.getByTestId('replicas-cls-v1').textContent())?.trim(), { timeout: 15_000 }).toMatch(/^2\b/);
+    await expect
+      .poll(async () => (await ops.getByTestId('replicas-cls-v1').textContent())?.trim(), { timeout: 15_000 })
+      .toMatch(/^2\b/);
     await ops.screenshot({ path: join(SHOTS, 'deployments.png'), fullPage: true });
     await ops.goto(`${consoleUrl}/audit?action=deployment.scale`);
     const row = ops.locator('tr', { hasText: 'deployment.scale' }).filter({ hasText: OPERATOR.name });
@@ -166,12 +216,17 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
     const viewer = await login(VIEWER);
     await viewer.goto(`${consoleUrl}/deployments`);
     await viewer.getByTestId('deployment-cls').waitFor();
-    for (const label of ['Pause', 'Resume', 'Promote', 'Roll back', 'Scale', 'Set weights']) expect(await viewer.getByRole('button', { name: label, exact: true }).count()).toBe(0);
+    for (const label of ['Pause', 'Resume', 'Promote', 'Roll back', 'Scale', 'Set weights'])
+      expect(await viewer.getByRole('button', { name: label, exact: true }).count()).toBe(0);
     await viewer.goto(`${consoleUrl}/runbooks/${withScale.slug}`);
     expect(await viewer.getByTestId(`run-step-${step.position}`).count()).toBe(0);
     const forced = await viewer.evaluate(async () => {
       const csrf = document.querySelector('meta[name="vigil-csrf"]')?.getAttribute('content') ?? '';
-      const res = await fetch('/api/v1/deployments/cls/versions/v1/replicas', { method: 'PUT', headers: { 'content-type': 'application/json', 'x-vigil-csrf': csrf }, body: JSON.stringify({ replicas: 3 }) });
+      const res = await fetch('/api/v1/deployments/cls/versions/v1/replicas', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-vigil-csrf': csrf },
+        body: JSON.stringify({ replicas: 3 }),
+      });
       return { status: res.status, body: await res.json() };
     });
     expect(forced.status).toBe(403);
@@ -200,7 +255,16 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
 
     // A browser that sends its own X-Forwarded-For is recorded under its socket address.
     const form = new URLSearchParams({ username: OPERATOR.name, password: 'not-the-password' });
-    const login = await fetch(`${consoleUrl}/api/login`, { method: 'POST', redirect: 'manual', headers: { origin: consoleUrl, 'x-forwarded-for': '6.6.6.6', 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    const login = await fetch(`${consoleUrl}/api/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        origin: consoleUrl,
+        'x-forwarded-for': '6.6.6.6',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: form,
+    });
     expect(login.status).toBe(303);
     const audit = await getJson(`${vigil.url}/api/v1/audit?action=auth.login_failed&target=user/${OPERATOR.name}`);
     const addresses = audit.entries.map((e: { after: { address: string } }) => e.after.address);
@@ -210,7 +274,12 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
     // Parallel guesses through the console get no more checks than the limit allows.
     const burst = await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        fetch(`${consoleUrl}/api/login`, { method: 'POST', redirect: 'manual', headers: { origin: consoleUrl, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: VIEWER.name, password: `guess-${i}-password` }) }),
+        fetch(`${consoleUrl}/api/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { origin: consoleUrl, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ username: VIEWER.name, password: `guess-${i}-password` }),
+        }),
       ),
     );
     const outcomes = burst.map((r) => new URL(r.headers.get('location') ?? '', consoleUrl).searchParams.get('error'));

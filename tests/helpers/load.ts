@@ -10,16 +10,27 @@ export interface LoadResult {
  * Closed-loop load: `concurrency` workers each send one cls request after another until stop()
  * is called. Every response is recorded, so a test can check what clients actually saw.
  */
-export function startLoad(url: string, opts: { concurrency?: number; headers?: () => Record<string, string>; pauseMs?: number } = {}) {
+export function startLoad(
+  url: string,
+  opts: { concurrency?: number; headers?: () => Record<string, string>; pauseMs?: number } = {},
+) {
   const results: LoadResult[] = [];
   let running = true;
   const body = jsonInferBody(clsInput(7));
   const worker = async () => {
     while (running) {
       try {
-        const res = await fetch(`${url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...opts.headers?.() }, body });
+        const res = await fetch(`${url}/v2/models/cls/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...opts.headers?.() },
+          body,
+        });
         await res.arrayBuffer();
-        results.push({ status: res.status, version: res.headers.get('x-vigil-version'), fault: res.headers.get('x-vigil-fault') });
+        results.push({
+          status: res.status,
+          version: res.headers.get('x-vigil-version'),
+          fault: res.headers.get('x-vigil-fault'),
+        });
       } catch {
         results.push({ status: 0, version: null, fault: null });
       }
@@ -45,7 +56,11 @@ export async function getJson<T = any>(url: string): Promise<T> {
 }
 
 export async function sendJsonTo(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }

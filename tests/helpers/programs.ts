@@ -14,6 +14,8 @@ export function haveProgram(name: string, why: string): boolean {
   }
   if (found) return true;
   if (process.env.CI) throw new Error(`${name} is required under CI (${why}); .ci/run should have installed it`);
-  console.warn(`skipping: ${name} is not installed (${why}); install it with: apt-get install ${name === 'promtool' ? 'prometheus' : name}`);
+  console.warn(
+    `skipping: ${name} is not installed (${why}); install it with: apt-get install ${name === 'promtool' ? 'prometheus' : name}`,
+  );
   return false;
 }

@@ -27,14 +27,23 @@ export async function directRun(data: Float32Array, rows = 1): Promise<Float32Ar
 }
 
 export function jsonInferBody(data: Float32Array, rows = 1, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ ...extra, inputs: [{ name: 'x', shape: [rows, 3, 48, 192], datatype: 'FP32', data: Array.from(data) }] });
+  return JSON.stringify({
+    ...extra,
+    inputs: [{ name: 'x', shape: [rows, 3, 48, 192], datatype: 'FP32', data: Array.from(data) }],
+  });
 }
 
 /** A request in the binary tensor data extension; returns the body and its headers. */
-export function binaryInferBody(data: Float32Array, rows = 1, binaryOutput = false): { body: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
+export function binaryInferBody(
+  data: Float32Array,
+  rows = 1,
+  binaryOutput = false,
+): { body: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
   const header = Buffer.from(
     JSON.stringify({
-      inputs: [{ name: 'x', shape: [rows, 3, 48, 192], datatype: 'FP32', parameters: { binary_data_size: data.byteLength } }],
+      inputs: [
+        { name: 'x', shape: [rows, 3, 48, 192], datatype: 'FP32', parameters: { binary_data_size: data.byteLength } },
+      ],
       ...(binaryOutput ? { outputs: [{ name: CLS_OUTPUT, parameters: { binary_data: true } }] } : {}),
     }),
   );
@@ -45,12 +54,20 @@ export function binaryInferBody(data: Float32Array, rows = 1, binaryOutput = fal
 }
 
 /** POSTs a JSON inference; returns status, headers and the parsed body. */
-export async function inferJson(url: string, data: Float32Array, opts: { rows?: number; headers?: Record<string, string>; model?: string } = {}) {
+export async function inferJson(
+  url: string,
+  data: Float32Array,
+  opts: { rows?: number; headers?: Record<string, string>; model?: string } = {},
+) {
   const res = await fetch(`${url}/v2/models/${opts.model ?? 'cls'}/infer`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...opts.headers },
     body: jsonInferBody(data, opts.rows ?? 1),
   });
-  const body = (await res.json()) as { outputs?: Array<{ name: string; shape: number[]; data: number[] }>; error?: string; code?: string };
+  const body = (await res.json()) as {
+    outputs?: Array<{ name: string; shape: number[]; data: number[] }>;
+    error?: string;
+    code?: string;
+  };
   return { status: res.status, headers: res.headers, body };
 }

@@ -55,10 +55,7 @@ async function openTestPglite(options: OpenTestDatabaseOptions = {}): Promise<Te
   return { ...database, dataDir, dispose };
 }
 
-async function openTestPostgres(
-  adminUrl: string,
-  options: OpenTestDatabaseOptions = {},
-): Promise<TestDatabase> {
+async function openTestPostgres(adminUrl: string, options: OpenTestDatabaseOptions = {}): Promise<TestDatabase> {
   const name = `vigil_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   const url = new URL(adminUrl);
@@ -103,7 +100,9 @@ export async function queryRows<T extends Record<string, unknown>>(db: Db, query
  * A fresh, migrated Postgres database for processes the test starts (vigil nodes): its URL and
  * the function that drops it. Undefined without VIGIL_TEST_DATABASE_URL.
  */
-export async function freshPostgresUrl(): Promise<{ url: string; adminUrl: string; dispose(): Promise<void> } | undefined> {
+export async function freshPostgresUrl(): Promise<
+  { url: string; adminUrl: string; dispose(): Promise<void> } | undefined
+> {
   const adminUrl = process.env.VIGIL_TEST_DATABASE_URL;
   if (!adminUrl) return undefined;
   const database = await openTestPostgres(adminUrl, { migrate: true });

@@ -31,7 +31,15 @@ export interface StatusDoc {
       dispatched: number;
       restarts: number;
       provider: string | null;
-      replicas: Array<{ id: string; state: string; pid: number | null; ongoing: number; sent: number; succeeded: number; provider: string }>;
+      replicas: Array<{
+        id: string;
+        state: string;
+        pid: number | null;
+        ongoing: number;
+        sent: number;
+        succeeded: number;
+        provider: string;
+      }>;
     }>;
   }>;
 }
@@ -56,7 +64,10 @@ export function writeConfig(doc: unknown): string {
 }
 
 /** Starts `vigil start` on port 0 with a config and waits until it is ready (or `waitReady: false`). */
-export async function startVigil(config: unknown, opts: { waitReady?: boolean; env?: Record<string, string>; dataDir?: string } = {}): Promise<RunningVigil> {
+export async function startVigil(
+  config: unknown,
+  opts: { waitReady?: boolean; env?: Record<string, string>; dataDir?: string } = {},
+): Promise<RunningVigil> {
   const file = writeConfig(config);
   // Each vigil gets its own embedded database unless a test shares one on purpose.
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vigil-data-'));
@@ -66,7 +77,9 @@ export async function startVigil(config: unknown, opts: { waitReady?: boolean; e
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on('exit', (code, signal) => res({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    proc.on('exit', (code, signal) => res({ code, signal })),
+  );
   const port = await new Promise<number>((res, rej) => {
     let buf = '';
     const onData = (chunk: Buffer) => {
@@ -106,7 +119,8 @@ export async function startVigil(config: unknown, opts: { waitReady?: boolean; e
       return (await (await fetch(`${url}/api/v1/status`)).json()) as StatusDoc;
     },
   };
-  if (opts.waitReady !== false) await waitFor(async () => (await fetch(`${url}/v2/health/ready`)).ok, 30_000, 'vigil to become ready');
+  if (opts.waitReady !== false)
+    await waitFor(async () => (await fetch(`${url}/v2/health/ready`)).ok, 30_000, 'vigil to become ready');
   return vigil;
 }
 

@@ -7,7 +7,15 @@ import { clsDeployment, startVigil, waitFor, type RunningVigil } from '../helper
 interface VersionDoc {
   target_replicas: number;
   replicas: { state: string }[];
-  autoscaling: { target: number; desired: number | null; reason: string | null; capped_by: string | null; cap_detail: string | null; min: number; max: number } | null;
+  autoscaling: {
+    target: number;
+    desired: number | null;
+    reason: string | null;
+    capped_by: string | null;
+    cap_detail: string | null;
+    min: number;
+    max: number;
+  } | null;
 }
 
 function autoscaled(autoscaling: Record<string, unknown>): Record<string, unknown> {
@@ -15,7 +23,8 @@ function autoscaled(autoscaling: Record<string, unknown>): Record<string, unknow
   return { ...base, autoscaling };
 }
 
-const version = async (v: RunningVigil) => (await getJson<{ versions: VersionDoc[] }>(`${v.url}/api/v1/deployments/cls`)).versions[0]!;
+const version = async (v: RunningVigil) =>
+  (await getJson<{ versions: VersionDoc[] }>(`${v.url}/api/v1/deployments/cls`)).versions[0]!;
 const live = (v: VersionDoc) => v.replicas.filter((r) => r.state === 'STARTING' || r.state === 'RUNNING').length;
 
 describe('autoscaling', () => {
@@ -26,15 +35,31 @@ describe('autoscaling', () => {
   });
 
   it('scales from zero: the first request waits for a cold start and succeeds, then the version scales back to zero', async () => {
-    vigil = await startVigil({ deployments: [autoscaled({ min_replicas: 0, max_replicas: 2, upscale_delay_s: 1, downscale_delay_s: 2, look_back_period_s: 2 })] });
+    vigil = await startVigil({
+      deployments: [
+        autoscaled({
+          min_replicas: 0,
+          max_replicas: 2,
+          upscale_delay_s: 1,
+          downscale_delay_s: 2,
+          look_back_period_s: 2,
+        }),
+      ],
+    });
     const idle = await version(vigil);
     expect(idle.target_replicas).toBe(0);
     expect(live(idle)).toBe(0);
     const res = await inferJson(vigil.url, clsInput(1), { headers: { 'x-vigil-timeout-ms': '30000' } });
     expect(res.status).toBe(200);
     expect((await version(vigil)).target_replicas).toBeGreaterThanOrEqual(1);
-    await waitFor(async () => live(await version(vigil!)) === 0 && (await version(vigil!)).target_replicas === 0, 20_000, 'the scale back to zero');
-    const audit = await getJson<{ entries: { actor: string; after: { target: number; reason: string } }[] }>(`${vigil.url}/api/v1/audit?action=autoscale`);
+    await waitFor(
+      async () => live(await version(vigil!)) === 0 && (await version(vigil!)).target_replicas === 0,
+      20_000,
+      'the scale back to zero',
+    );
+    const audit = await getJson<{ entries: { actor: string; after: { target: number; reason: string } }[] }>(
+      `${vigil.url}/api/v1/audit?action=autoscale`,
+    );
     const targets = audit.entries.map((e) => e.after.target).reverse();
     expect(targets[0]).toBe(1);
     expect(targets.at(-1)).toBe(0);
@@ -43,10 +68,25 @@ describe('autoscaling', () => {
   });
 
   it('scales up under load after the delay, within max_replicas', async () => {
-    vigil = await startVigil({ deployments: [autoscaled({ min_replicas: 1, max_replicas: 2, target_ongoing_requests: 1, upscale_delay_s: 1, downscale_delay_s: 600, look_back_period_s: 2 })] });
+    vigil = await startVigil({
+      deployments: [
+        autoscaled({
+          min_replicas: 1,
+          max_replicas: 2,
+          target_ongoing_requests: 1,
+          upscale_delay_s: 1,
+          downscale_delay_s: 600,
+          look_back_period_s: 2,
+        }),
+      ],
+    });
     const load = startLoad(vigil.url, { concurrency: 6 });
     await waitFor(async () => (await version(vigil!)).target_replicas === 2, 20_000, 'the scale-up');
-    await waitFor(async () => (await version(vigil!)).replicas.filter((r) => r.state === 'RUNNING').length === 2, 20_000, 'the second replica');
+    await waitFor(
+      async () => (await version(vigil!)).replicas.filter((r) => r.state === 'RUNNING').length === 2,
+      20_000,
+      'the second replica',
+    );
     const results = await load.stop();
     expect(results.filter((r) => r.status !== 200)).toEqual([]);
     const samples = parseSamples((await scrape(vigil.url)).text);
@@ -57,10 +97,22 @@ describe('autoscaling', () => {
   it('never starts a replica past the memory budget, and says why', async () => {
     vigil = await startVigil({
       autoscaler: { memory_budget_bytes: 1 },
-      deployments: [autoscaled({ min_replicas: 1, max_replicas: 3, target_ongoing_requests: 1, upscale_delay_s: 1, look_back_period_s: 2 })],
+      deployments: [
+        autoscaled({
+          min_replicas: 1,
+          max_replicas: 3,
+          target_ongoing_requests: 1,
+          upscale_delay_s: 1,
+          look_back_period_s: 2,
+        }),
+      ],
     });
     const load = startLoad(vigil.url, { concurrency: 6 });
-    await waitFor(async () => (await version(vigil!)).autoscaling?.capped_by === 'memory_budget', 20_000, 'the memory cap');
+    await waitFor(
+      async () => (await version(vigil!)).autoscaling?.capped_by === 'memory_budget',
+      20_000,
+      'the memory cap',
+    );
     // Hold the load a little longer: the cap must stay in force.
     await new Promise((r) => setTimeout(r, 2500));
     const v = await version(vigil);

@@ -1,13 +1,24 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clsDeployment, REPO_ROOT, startVigil, VIGIL_BIN, writeConfig, type RunningVigil } from '../helpers/vigil-process.ts';
+import {
+  clsDeployment,
+  REPO_ROOT,
+  startVigil,
+  VIGIL_BIN,
+  writeConfig,
+  type RunningVigil,
+} from '../helpers/vigil-process.ts';
 
 const run = promisify(execFile);
 
 async function vigilCli(args: string[], env: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [VIGIL_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [VIGIL_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      timeout: 30_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -17,7 +28,9 @@ async function vigilCli(args: string[], env: Record<string, string> = {}) {
 
 describe('vigil start with a bad config', () => {
   it('names the path and the value, exits non-zero and starts nothing', async () => {
-    const file = writeConfig({ deployments: [clsDeployment({ max_ongoing_requests: -1, batching: { max_batch_size: 'big' }, colour: 'red' })] });
+    const file = writeConfig({
+      deployments: [clsDeployment({ max_ongoing_requests: -1, batching: { max_batch_size: 'big' }, colour: 'red' })],
+    });
     const res = await vigilCli(['start', '-c', file, '--port', '0']);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('deployments[0].max_ongoing_requests: expected a positive integer, got -1');
@@ -76,16 +89,40 @@ describe('vigil rollout and vigil weights', () => {
   let vigil: RunningVigil;
   beforeAll(async () => {
     const { model, ...base } = clsDeployment();
-    vigil = await startVigil({ deployments: [{ ...base, versions: [{ version: 'v1', model }, { version: 'v2', model }] }] });
+    vigil = await startVigil({
+      deployments: [
+        {
+          ...base,
+          versions: [
+            { version: 'v1', model },
+            { version: 'v2', model },
+          ],
+        },
+      ],
+    });
   });
   afterAll(async () => {
     await vigil?.stop();
   });
 
   it('starts, shows, pauses and aborts a rollout, as the issue spells the command', async () => {
-    const started = await vigilCli(['rollout', 'start', 'cls', '--version', 'v2', '--steps', '5,25,50,100', '--interval', '30s', '--url', vigil.url]);
+    const started = await vigilCli([
+      'rollout',
+      'start',
+      'cls',
+      '--version',
+      'v2',
+      '--steps',
+      '5,25,50,100',
+      '--interval',
+      '30s',
+      '--url',
+      vigil.url,
+    ]);
     expect(started.code).toBe(0);
-    expect(started.stdout).toMatch(/rollout \d+ of cls: Progressing, canary v2 at 0% \(step 1\/4 of 5,25,50,100, every 30s\), stable v1/);
+    expect(started.stdout).toMatch(
+      /rollout \d+ of cls: Progressing, canary v2 at 0% \(step 1\/4 of 5,25,50,100, every 30s\), stable v1/,
+    );
     const status = await vigilCli(['rollout', 'status', 'cls', '--url', vigil.url]);
     expect(status.stdout).toContain('last decision:');
     expect((await vigilCli(['rollout', 'pause', 'cls', '--url', vigil.url])).stdout).toContain(': Paused,');
@@ -102,7 +139,11 @@ describe('vigil rollout and vigil weights', () => {
     expect(set.code).toBe(0);
     expect(set.stdout.trim()).toBe('cls: v2=30 v1=70');
     expect((await vigilCli(['rollout', 'start', 'cls', '--url', vigil.url])).code).toBe(2);
-    expect((await vigilCli(['rollout', 'start', 'cls', '--version', 'v2', '--steps', '5,abc', '--url', vigil.url])).code).toBe(2);
-    expect((await vigilCli(['weights', 'set', 'cls', 'v1', '--url', vigil.url])).stderr).toContain('expected VERSION=WEIGHT');
+    expect(
+      (await vigilCli(['rollout', 'start', 'cls', '--version', 'v2', '--steps', '5,abc', '--url', vigil.url])).code,
+    ).toBe(2);
+    expect((await vigilCli(['weights', 'set', 'cls', 'v1', '--url', vigil.url])).stderr).toContain(
+      'expected VERSION=WEIGHT',
+    );
   });
 });

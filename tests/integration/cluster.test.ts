@@ -16,7 +16,8 @@ import { CLS_MODEL, clsDeployment, startVigil, waitFor, type RunningVigil } from
  * cut off by Postgres catching up. Needs VIGIL_TEST_DATABASE_URL (.ci/run sets it).
  */
 const adminUrl = process.env.VIGIL_TEST_DATABASE_URL;
-if (!adminUrl) console.log('skipping the multi-node tests: VIGIL_TEST_DATABASE_URL is not set (they need a real Postgres)');
+if (!adminUrl)
+  console.log('skipping the multi-node tests: VIGIL_TEST_DATABASE_URL is not set (they need a real Postgres)');
 
 interface ClusterDoc {
   node: { name: string; instance: string; leader: boolean; epoch: number; in_sync: boolean };
@@ -36,7 +37,16 @@ function config() {
   return {
     slo_engine: { evaluation_interval_s: 1, flush_interval_s: 1 },
     rollouts: { min_requests: 20, latency_min_requests: 20, short_window_s: 5 },
-    deployments: [{ ...base, versions: [{ version: 'v1', model: CLS_MODEL, weight: 100 }, { version: 'v2', model: CLS_MODEL, weight: 0 }], slos: [{ kind: 'availability', objective: 0.99, window: '1h' }] }],
+    deployments: [
+      {
+        ...base,
+        versions: [
+          { version: 'v1', model: CLS_MODEL, weight: 100 },
+          { version: 'v2', model: CLS_MODEL, weight: 0 },
+        ],
+        slos: [{ kind: 'availability', objective: 0.99, window: '1h' }],
+      },
+    ],
   };
 }
 
@@ -52,15 +62,21 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
   const node = (name: string) => nodes.get(name)!;
   const alive = () => [...nodes.entries()].filter(([, v]) => v.proc.exitCode === null && v.proc.signalCode === null);
   const deployment = (v: RunningVigil) => getJson<DeploymentDoc>(`${v.url}/api/v1/deployments/cls`);
-  const splitOf = async (v: RunningVigil) => Object.fromEntries((await deployment(v)).split.map((e) => [e.version, e.weight]));
-  const metric = async (v: RunningVigil, name: string) => sampleValue(parseSamples((await scrape(v.url)).text), name, {});
+  const splitOf = async (v: RunningVigil) =>
+    Object.fromEntries((await deployment(v)).split.map((e) => [e.version, e.weight]));
+  const metric = async (v: RunningVigil, name: string) =>
+    sampleValue(parseSamples((await scrape(v.url)).text), name, {});
   const leaderName = async () => {
     for (const [name, v] of alive()) if ((await cluster(v)).node.leader) return name;
     return undefined;
   };
   const body = jsonInferBody(clsInput(5));
   async function infer(v: RunningVigil, headers: Record<string, string> = {}) {
-    const res = await fetch(`${v.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const res = await fetch(`${v.url}/v2/models/cls/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
     await res.arrayBuffer();
     sent.total++;
     if (res.status >= 500) sent.bad++;
@@ -71,7 +87,12 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
     expect(res.status).toBe(200);
   }
   async function waitSplit(weights: Record<string, number>, timeoutMs = 10_000) {
-    for (const [name, v] of alive()) await waitFor(async () => JSON.stringify(await splitOf(v)) === JSON.stringify(weights), timeoutMs, `${name} to route ${JSON.stringify(weights)}`);
+    for (const [name, v] of alive())
+      await waitFor(
+        async () => JSON.stringify(await splitOf(v)) === JSON.stringify(weights),
+        timeoutMs,
+        `${name} to route ${JSON.stringify(weights)}`,
+      );
   }
 
   beforeAll(async () => {
@@ -89,18 +110,27 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([...nodes.values()].map((v) => {
-      // A stopped (SIGSTOP) process cannot handle SIGTERM.
-      v.proc.kill('SIGCONT');
-      return v.stop();
-    }));
+    await Promise.all(
+      [...nodes.values()].map((v) => {
+        // A stopped (SIGSTOP) process cannot handle SIGTERM.
+        v.proc.kill('SIGCONT');
+        return v.stop();
+      }),
+    );
     await db?.dispose();
     await admin?.unsafe(`drop role if exists "${roleC}"`);
     await admin?.end({ timeout: 5 });
   }, 60_000);
 
   it('elects one leader, and every node lists the three nodes and agrees who leads', async () => {
-    await waitFor(async () => (await Promise.all(alive().map(([, v]) => cluster(v)))).every((c) => c.nodes.filter((n) => n.healthy).length === 3), 15_000, 'every node to see three healthy nodes');
+    await waitFor(
+      async () =>
+        (await Promise.all(alive().map(([, v]) => cluster(v)))).every(
+          (c) => c.nodes.filter((n) => n.healthy).length === 3,
+        ),
+      15_000,
+      'every node to see three healthy nodes',
+    );
     const docs = await Promise.all(alive().map(([, v]) => cluster(v)));
     expect(docs.filter((d) => d.node.leader)).toHaveLength(1);
     const leader = docs.find((d) => d.node.leader)!;
@@ -124,8 +154,11 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
         }
       }),
     );
-    for (const r of reached) expect(r.ms, `${r.name} applied the new split after ${r.ms.toFixed(0)} ms`).toBeLessThan(1000);
-    console.log(`a weight change reached every node's routing in ${reached.map((r) => `${r.name} ${r.ms.toFixed(0)} ms`).join(', ')}`);
+    for (const r of reached)
+      expect(r.ms, `${r.name} applied the new split after ${r.ms.toFixed(0)} ms`).toBeLessThan(1000);
+    console.log(
+      `a weight change reached every node's routing in ${reached.map((r) => `${r.name} ${r.ms.toFixed(0)} ms`).join(', ')}`,
+    );
     // Routing follows: node-c now sends unpinned requests to both versions.
     const versions = new Set<string>();
     for (let i = 0; i < 30; i++) versions.add((await infer(node('node-c'))).headers.get('x-vigil-version')!);
@@ -135,8 +168,19 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
   });
 
   it('shares fault injection, and sums the SLO numbers of every node', async () => {
-    expect((await sendJsonTo('PUT', `${node('node-a').url}/api/v1/deployments/cls/versions/v2/fault-injection`, { error_rate: 1 })).status).toBe(200);
-    for (const [name, v] of alive()) await waitFor(async () => (await deployment(v)).versions.find((x) => x.version === 'v2')!.fault_injection.error_rate === 1, 5000, `${name} to inject faults into v2`);
+    expect(
+      (
+        await sendJsonTo('PUT', `${node('node-a').url}/api/v1/deployments/cls/versions/v2/fault-injection`, {
+          error_rate: 1,
+        })
+      ).status,
+    ).toBe(200);
+    for (const [name, v] of alive())
+      await waitFor(
+        async () => (await deployment(v)).versions.find((x) => x.version === 'v2')!.fault_injection.error_rate === 1,
+        5000,
+        `${name} to inject faults into v2`,
+      );
     for (let i = 0; i < 12; i++) expect((await infer(node('node-a'))).status).toBe(200);
     for (let i = 0; i < 8; i++) expect((await infer(node('node-b'))).status).toBe(200);
     for (let i = 0; i < 5; i++) {
@@ -148,16 +192,32 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
     for (const [name, v] of alive()) {
       await waitFor(
         async () => {
-          const slo = (await getJson<{ slos: { id: string; events: { good: number; total: number } | null }[] }>(`${v.url}/api/v1/slos`)).slos.find((s) => s.id === 'cls-availability')!;
+          const slo = (
+            await getJson<{ slos: { id: string; events: { good: number; total: number } | null }[] }>(
+              `${v.url}/api/v1/slos`,
+            )
+          ).slos.find((s) => s.id === 'cls-availability')!;
           return slo.events?.total === sent.total && slo.events.good === sent.total - sent.bad;
         },
         15_000,
         `${name}'s SLO to count ${sent.total} requests, ${sent.bad} bad`,
       );
-      await waitFor(async () => (await getJson<{ deployments: { requests_1h: number }[] }>(`${v.url}/api/v1/console/summary`)).deployments[0]!.requests_1h === sent.total, 15_000, `${name}'s console to count ${sent.total} requests`);
+      await waitFor(
+        async () =>
+          (await getJson<{ deployments: { requests_1h: number }[] }>(`${v.url}/api/v1/console/summary`)).deployments[0]!
+            .requests_1h === sent.total,
+        15_000,
+        `${name}'s console to count ${sent.total} requests`,
+      );
     }
     expect(sent.bad).toBe(5);
-    expect((await sendJsonTo('PUT', `${node('node-b').url}/api/v1/deployments/cls/versions/v2/fault-injection`, { error_rate: 0 })).status).toBe(200);
+    expect(
+      (
+        await sendJsonTo('PUT', `${node('node-b').url}/api/v1/deployments/cls/versions/v2/fault-injection`, {
+          error_rate: 0,
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('keeps serving when Postgres cuts a node off, and catches up with what it missed', async () => {
@@ -165,7 +225,11 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
     // No new logins for node-c, then every connection it has is ended.
     await admin.unsafe(`alter role "${roleC}" nologin`);
     await admin`select pg_terminate_backend(pid) from pg_stat_activity where usename = ${roleC}`;
-    await waitFor(async () => (await metric(c, 'vigil_state_in_sync')) === 0, 10_000, 'node-c to notice it lost its subscription');
+    await waitFor(
+      async () => (await metric(c, 'vigil_state_in_sync')) === 0,
+      10_000,
+      'node-c to notice it lost its subscription',
+    );
     // A change node-c cannot hear about.
     await setWeights(node('node-a'), { v1: 80, v2: 20 });
     await waitFor(async () => (await splitOf(node('node-b'))).v2 === 20, 5000, 'node-b to apply the change');
@@ -183,13 +247,21 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
 
   it('moves leadership within 10 s when the leader dies, and a rollout started before goes on to the end', async () => {
     // One node, and only one, believes it leads (a node cut off just before may take a moment to notice it does not).
-    await waitFor(async () => (await Promise.all(alive().map(([, v]) => cluster(v)))).filter((c) => c.node.leader).length === 1, 5000, 'exactly one node to believe it leads');
+    await waitFor(
+      async () => (await Promise.all(alive().map(([, v]) => cluster(v)))).filter((c) => c.node.leader).length === 1,
+      5000,
+      'exactly one node to believe it leads',
+    );
     const leader = (await leaderName())!;
     const followers = alive().filter(([name]) => name !== leader);
     // Traffic only reaches the followers: the leader judges the canary on counts that other nodes shared.
     const loads = followers.map(([, v]) => startLoad(v.url, { concurrency: 1, pauseMs: 10 }));
     try {
-      const started = await sendJsonTo('POST', `${followers[0]![1].url}/api/v1/deployments/cls/rollouts`, { version: 'v2', steps: [30, 100], interval: '3s' });
+      const started = await sendJsonTo('POST', `${followers[0]![1].url}/api/v1/deployments/cls/rollouts`, {
+        version: 'v2',
+        steps: [30, 100],
+        interval: '3s',
+      });
       expect(started.status).toBe(201);
       const rolloutUrl = `${followers[0]![1].url}/api/v1/rollouts/${started.body.id}`;
       await waitFor(async () => (await getJson(rolloutUrl)).canaryWeight === 30, 20_000, 'the first step');
@@ -202,10 +274,18 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
       expect(movedMs).toBeLessThan(10_000);
       expect(newLeader).not.toBe(leader);
       expect((await cluster(node(newLeader!))).node.epoch).toBeGreaterThan(before);
-      await waitFor(async () => (await getJson(rolloutUrl)).status === 'Promoted', 60_000, 'the rollout to be promoted by the new leader');
+      await waitFor(
+        async () => (await getJson(rolloutUrl)).status === 'Promoted',
+        60_000,
+        'the rollout to be promoted by the new leader',
+      );
       await waitSplit({ v2: 100, v1: 0 });
       // The first step was the old leader's decision, the rest the new one's.
-      const steps = (await getJson<{ entries: { after: { canary_weight: number; epoch: number } }[] }>(`${node(newLeader!).url}/api/v1/audit?action=rollout.step`)).entries;
+      const steps = (
+        await getJson<{ entries: { after: { canary_weight: number; epoch: number } }[] }>(
+          `${node(newLeader!).url}/api/v1/audit?action=rollout.step`,
+        )
+      ).entries;
       expect(steps.find((e) => e.after.canary_weight === 30)!.after.epoch).toBe(before);
       expect(steps.find((e) => e.after.canary_weight === 100)!.after.epoch).toBeGreaterThan(before);
       console.log(`leadership moved ${movedMs.toFixed(0)} ms after the leader was killed`);
@@ -229,7 +309,11 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
     node(stale).proc.kill('SIGCONT');
     // Its first leader write after waking (the renewal) is refused by the epoch compare-and-set.
     // (Counted from before the pause: a node cut off earlier in this file may have been fenced then.)
-    await waitFor(async () => (await metric(node(stale), 'vigil_leader_fenced_writes_total')) > fencedBefore, 10_000, 'the stale leader to be fenced');
+    await waitFor(
+      async () => (await metric(node(stale), 'vigil_leader_fenced_writes_total')) > fencedBefore,
+      10_000,
+      'the stale leader to be fenced',
+    );
     expect(node(stale).lines.some((l) => l.includes('leader write refused'))).toBe(true);
     expect(await metric(node(stale), 'vigil_leader')).toBe(0);
     expect((await cluster(node(stale))).leader!.epoch).toBe(newEpoch);
@@ -244,13 +328,38 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
 describe.skipIf(!adminUrl)('autoscaling across nodes', () => {
   let db: Awaited<ReturnType<typeof freshPostgresUrl>>;
   const nodes: RunningVigil[] = [];
-  const version = async (v: RunningVigil) => (await getJson<{ versions: Array<{ target_replicas: number; replicas: { state: string }[]; dispatched: number }> }>(`${v.url}/api/v1/deployments/cls`)).versions[0]!;
+  const version = async (v: RunningVigil) =>
+    (
+      await getJson<{
+        versions: Array<{ target_replicas: number; replicas: { state: string }[]; dispatched: number }>;
+      }>(`${v.url}/api/v1/deployments/cls`)
+    ).versions[0]!;
 
   beforeAll(async () => {
     db = await freshPostgresUrl();
     const { num_replicas: _fixed, ...base } = clsDeployment();
-    const config = { deployments: [{ ...base, autoscaling: { min_replicas: 1, max_replicas: 3, target_ongoing_requests: 1, upscale_delay_s: 1, downscale_delay_s: 3, look_back_period_s: 2 } }] };
-    nodes.push(...(await Promise.all(['auto-a', 'auto-b'].map((name) => startVigil(config, { env: { DATABASE_URL: db!.url, VIGIL_NODE_NAME: name } })))));
+    const config = {
+      deployments: [
+        {
+          ...base,
+          autoscaling: {
+            min_replicas: 1,
+            max_replicas: 3,
+            target_ongoing_requests: 1,
+            upscale_delay_s: 1,
+            downscale_delay_s: 3,
+            look_back_period_s: 2,
+          },
+        },
+      ],
+    };
+    nodes.push(
+      ...(await Promise.all(
+        ['auto-a', 'auto-b'].map((name) =>
+          startVigil(config, { env: { DATABASE_URL: db!.url, VIGIL_NODE_NAME: name } }),
+        ),
+      )),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -264,19 +373,31 @@ describe.skipIf(!adminUrl)('autoscaling across nodes', () => {
     // Only one node gets requests; the leader adds both nodes' load and gives each node its share.
     const load = startLoad(busy.url, { concurrency: 6 });
     try {
-      await waitFor(async () => (await version(idle)).target_replicas >= 2, 30_000, 'the idle node to scale up with the cluster');
+      await waitFor(
+        async () => (await version(idle)).target_replicas >= 2,
+        30_000,
+        'the idle node to scale up with the cluster',
+      );
     } finally {
       await load.stop();
     }
     expect((await version(idle)).dispatched).toBe(0);
     expect((await version(busy)).target_replicas).toBe((await version(idle)).target_replicas);
-    const decisions = (await getJson<{ entries: { actor: string; after: { target: number; per: string; epoch: number } }[] }>(`${idle.url}/api/v1/audit?action=autoscale`)).entries;
+    const decisions = (
+      await getJson<{ entries: { actor: string; after: { target: number; per: string; epoch: number } }[] }>(
+        `${idle.url}/api/v1/audit?action=autoscale`,
+      )
+    ).entries;
     expect(decisions.length).toBeGreaterThan(0);
     for (const d of decisions) expect(d).toMatchObject({ actor: 'vigil/autoscaler', after: { per: 'node' } });
     // One decision per change for the cluster, not one per node: every row carries the leader's epoch.
     expect(new Set(decisions.map((d) => d.after.epoch)).size).toBe(1);
     // Idle again: after the downscale delay both nodes go back to min_replicas.
-    await waitFor(async () => (await version(idle)).target_replicas === 1 && (await version(busy)).target_replicas === 1, 30_000, 'both nodes to scale back down');
+    await waitFor(
+      async () => (await version(idle)).target_replicas === 1 && (await version(busy)).target_replicas === 1,
+      30_000,
+      'both nodes to scale back down',
+    );
   });
 });
 
@@ -287,7 +408,11 @@ describe('the embedded database is one node', () => {
     try {
       const second = startVigil({ deployments: [clsDeployment()] }, { dataDir, waitReady: false });
       await expect(second).rejects.toThrow(/vigil exited with 1 before listening/);
-      await expect(second).rejects.toThrow(new RegExp(`PGlite data directory .* is in use by process ${first.proc.pid}.*use Postgres to share a database between processes`));
+      await expect(second).rejects.toThrow(
+        new RegExp(
+          `PGlite data directory .* is in use by process ${first.proc.pid}.*use Postgres to share a database between processes`,
+        ),
+      );
       // The first node is untouched.
       expect((await cluster(first)).nodes).toHaveLength(1);
     } finally {

@@ -29,10 +29,20 @@ const config = {
   ],
 };
 
-async function call(url: string, method: string, path: string, opts: { token?: string; csrf?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+async function call(
+  url: string,
+  method: string,
+  path: string,
+  opts: { token?: string; csrf?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const res = await fetch(`${url}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.csrf ? { 'x-vigil-csrf': opts.csrf } : {}), ...opts.headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      ...(opts.csrf ? { 'x-vigil-csrf': opts.csrf } : {}),
+      ...opts.headers,
+    },
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
   });
   const text = await res.text();
@@ -51,13 +61,30 @@ describe('console users, sessions and numbers', () => {
     await vigil?.stop();
   });
 
-  const login = (username: string, password: string) => call(vigil.url, 'POST', '/api/v1/sessions', { body: { username, password } });
+  const login = (username: string, password: string) =>
+    call(vigil.url, 'POST', '/api/v1/sessions', { body: { username, password } });
 
   it('logs users in with argon2-hashed passwords and records every attempt', async () => {
-    expect((await call(vigil.url, 'POST', '/api/v1/users', { body: { username: 'alice', password: 'short', role: 'operator' } })).body.code).toBe('VIGIL_ERR_INVALID_BODY');
-    expect((await call(vigil.url, 'POST', '/api/v1/users', { body: { username: 'alice', password: 'alice-password-1', role: 'operator' } })).status).toBe(201);
+    expect(
+      (
+        await call(vigil.url, 'POST', '/api/v1/users', {
+          body: { username: 'alice', password: 'short', role: 'operator' },
+        })
+      ).body.code,
+    ).toBe('VIGIL_ERR_INVALID_BODY');
+    expect(
+      (
+        await call(vigil.url, 'POST', '/api/v1/users', {
+          body: { username: 'alice', password: 'alice-password-1', role: 'operator' },
+        })
+      ).status,
+    ).toBe(201);
     // The CLI goes through the running node (its embedded database is that process's).
-    const cli = spawnSync(process.execPath, [VIGIL_BIN, 'user', 'add', 'vera', '--role', 'viewer', '--url', vigil.url], { cwd: REPO_ROOT, input: 'vera-password-12\n', encoding: 'utf8' });
+    const cli = spawnSync(
+      process.execPath,
+      [VIGIL_BIN, 'user', 'add', 'vera', '--role', 'viewer', '--url', vigil.url],
+      { cwd: REPO_ROOT, input: 'vera-password-12\n', encoding: 'utf8' },
+    );
     expect(cli.stderr).toBe('');
     expect(cli.status).toBe(0);
 
@@ -71,11 +98,15 @@ describe('console users, sessions and numbers', () => {
     expect((await login('alice', 'wrong-password-1')).body.code).toBe('VIGIL_ERR_LOGIN_FAILED');
     expect((await login('nobody', 'whatever-password')).body.code).toBe('VIGIL_ERR_LOGIN_FAILED');
     const audit = (await getJson(`${vigil.url}/api/v1/audit?target=user/alice`)).entries as Array<{ action: string }>;
-    expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['auth.login', 'auth.login_failed', 'user.create']));
+    expect(audit.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['auth.login', 'auth.login_failed', 'user.create']),
+    );
   });
 
   it('locks a username after five failed logins, even with the right password', async () => {
-    await call(vigil.url, 'POST', '/api/v1/users', { body: { username: 'bob', password: 'bob-password-123', role: 'viewer' } });
+    await call(vigil.url, 'POST', '/api/v1/users', {
+      body: { username: 'bob', password: 'bob-password-123', role: 'viewer' },
+    });
     for (let i = 0; i < 5; i++) expect((await login('bob', `wrong-${i}-password`)).status).toBe(401);
     const limited = await login('bob', 'bob-password-123');
     expect(limited.status).toBe(429);
@@ -88,26 +119,46 @@ describe('console users, sessions and numbers', () => {
   it('needs the CSRF token for changes made with a session, and checks the role', async () => {
     const op = (await login('alice', 'alice-password-1')).body;
     const path = '/api/v1/deployments/cls/versions/v1/replicas';
-    expect((await call(vigil.url, 'PUT', path, { token: op.token, body: { replicas: 1 } })).body.code).toBe('VIGIL_ERR_CSRF');
-    expect((await call(vigil.url, 'PUT', path, { token: op.token, csrf: 'not-the-token', body: { replicas: 1 } })).body.code).toBe('VIGIL_ERR_CSRF');
-    expect((await call(vigil.url, 'PUT', path, { token: op.token, csrf: op.csrf_token, body: { replicas: 1 } })).status).toBe(200);
+    expect((await call(vigil.url, 'PUT', path, { token: op.token, body: { replicas: 1 } })).body.code).toBe(
+      'VIGIL_ERR_CSRF',
+    );
+    expect(
+      (await call(vigil.url, 'PUT', path, { token: op.token, csrf: 'not-the-token', body: { replicas: 1 } })).body.code,
+    ).toBe('VIGIL_ERR_CSRF');
+    expect(
+      (await call(vigil.url, 'PUT', path, { token: op.token, csrf: op.csrf_token, body: { replicas: 1 } })).status,
+    ).toBe(200);
     const viewer = (await login('vera', 'vera-password-12')).body;
-    const refused = await call(vigil.url, 'PUT', path, { token: viewer.token, csrf: viewer.csrf_token, body: { replicas: 1 } });
+    const refused = await call(vigil.url, 'PUT', path, {
+      token: viewer.token,
+      csrf: viewer.csrf_token,
+      body: { replicas: 1 },
+    });
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe('VIGIL_ERR_FORBIDDEN');
     // A console call without a session is never trusted as a loopback caller.
-    expect((await call(vigil.url, 'PUT', path, { headers: { 'x-vigil-console': '1' }, body: { replicas: 1 } })).status).toBe(401);
+    expect(
+      (await call(vigil.url, 'PUT', path, { headers: { 'x-vigil-console': '1' }, body: { replicas: 1 } })).status,
+    ).toBe(401);
     // Logging out ends the session.
-    expect((await call(vigil.url, 'DELETE', '/api/v1/sessions/current', { token: viewer.token, csrf: viewer.csrf_token })).status).toBe(204);
+    expect(
+      (await call(vigil.url, 'DELETE', '/api/v1/sessions/current', { token: viewer.token, csrf: viewer.csrf_token }))
+        .status,
+    ).toBe(204);
     expect((await call(vigil.url, 'GET', '/api/v1/sessions/current', { token: viewer.token })).status).toBe(401);
   });
 
   it('counts every request per minute, with errors, latency and CPU, and keeps them across a restart', async () => {
     const body = jsonInferBody(clsInput(5));
-    const send = (headers: Record<string, string> = {}) => fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then(async (r) => {
-      await r.arrayBuffer();
-      return r.status;
-    });
+    const send = (headers: Record<string, string> = {}) =>
+      fetch(`${vigil.url}/v2/models/cls/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      }).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      });
     const statuses = [];
     for (let i = 0; i < 12; i++) statuses.push(await send());
     for (let i = 0; i < 4; i++) statuses.push(await send({ 'x-vigil-version': 'v2' }));
@@ -120,12 +171,18 @@ describe('console users, sessions and numbers', () => {
     expect(hour.cost_per_1k_usd).toBeNull(); // no price configured: no made-up number
     expect(summary.deployments[0]).toMatchObject({ name: 'cls', requests_1h: 16 });
     const series = await getJson(`${vigil.url}/api/v1/console/series?range=15m`);
-    const sent = series.series.flatMap((s: { points: { requests: number }[] }) => s.points).reduce((n: number, p: { requests: number }) => n + p.requests, 0);
+    const sent = series.series
+      .flatMap((s: { points: { requests: number }[] }) => s.points)
+      .reduce((n: number, p: { requests: number }) => n + p.requests, 0);
     expect(sent).toBe(16);
     expect((await fetch(`${vigil.url}/api/v1/console/series?range=2y`)).status).toBe(400);
 
     // CPU time arrives with the replicas' health reports (every 2 s, sampled every 5 s).
-    await waitFor(async () => (await getJson(`${vigil.url}/api/v1/console/summary`)).windows[0].cpu_seconds > 0, 20_000, 'replica CPU time to be credited');
+    await waitFor(
+      async () => (await getJson(`${vigil.url}/api/v1/console/summary`)).windows[0].cpu_seconds > 0,
+      20_000,
+      'replica CPU time to be credited',
+    );
 
     await vigil.stop();
     vigil = await startVigil(config, { dataDir });
@@ -138,18 +195,40 @@ describe('console users, sessions and numbers', () => {
     const v1 = runtime.deployments[0].versions.find((v: { version: string }) => v.version === 'v1');
     const replica = v1.replicas[0];
     expect(replica.state).toBe('RUNNING');
-    await waitFor(async () => (await getJson(`${vigil.url}/api/v1/console/runtime`)).deployments[0].versions[0].replicas[0].rss_bytes > 0, 10_000, 'replica stats');
-    const restarted = await call(vigil.url, 'POST', `/api/v1/deployments/cls/versions/v1/replicas/${replica.id}/restart`);
+    await waitFor(
+      async () =>
+        (await getJson(`${vigil.url}/api/v1/console/runtime`)).deployments[0].versions[0].replicas[0].rss_bytes > 0,
+      10_000,
+      'replica stats',
+    );
+    const restarted = await call(
+      vigil.url,
+      'POST',
+      `/api/v1/deployments/cls/versions/v1/replicas/${replica.id}/restart`,
+    );
     expect(restarted.status).toBe(202);
-    await waitFor(async () => {
-      const v = (await getJson(`${vigil.url}/api/v1/console/runtime`)).deployments[0].versions.find((x: { version: string }) => x.version === 'v1');
-      return v.replicas.some((r: { id: string; state: string }) => r.id !== replica.id && r.state === 'RUNNING') && !v.replicas.some((r: { id: string }) => r.id === replica.id);
-    }, 30_000, 'the replacement replica');
-    const after = (await getJson(`${vigil.url}/api/v1/console/runtime`)).deployments[0].versions.find((x: { version: string }) => x.version === 'v1');
+    await waitFor(
+      async () => {
+        const v = (await getJson(`${vigil.url}/api/v1/console/runtime`)).deployments[0].versions.find(
+          (x: { version: string }) => x.version === 'v1',
+        );
+        return (
+          v.replicas.some((r: { id: string; state: string }) => r.id !== replica.id && r.state === 'RUNNING') &&
+          !v.replicas.some((r: { id: string }) => r.id === replica.id)
+        );
+      },
+      30_000,
+      'the replacement replica',
+    );
+    const after = (await getJson(`${vigil.url}/api/v1/console/runtime`)).deployments[0].versions.find(
+      (x: { version: string }) => x.version === 'v1',
+    );
     expect(after.restarts).toBe(0);
     const audit = (await getJson(`${vigil.url}/api/v1/audit?action=replica.restart`)).entries;
     expect(audit[0]).toMatchObject({ actor: 'local', target: 'deployment/cls/v1' });
-    expect((await call(vigil.url, 'POST', '/api/v1/deployments/cls/versions/v1/replicas/nope/restart')).body.code).toBe('VIGIL_ERR_NO_SUCH_RESOURCE');
+    expect((await call(vigil.url, 'POST', '/api/v1/deployments/cls/versions/v1/replicas/nope/restart')).body.code).toBe(
+      'VIGIL_ERR_NO_SUCH_RESOURCE',
+    );
   });
 });
 
@@ -165,7 +244,17 @@ describe.each(openTestDatabases())('request rollups on $name', ({ open }) => {
   it('adds flushes and nodes together, latency buckets element by element', async () => {
     const at = Date.UTC(2026, 10, 23, 12, 0, 0);
     const latency = (i: number, n: number) => DURATION_BUCKETS.map((_, j) => (j === i ? n : 0)).concat(0);
-    const row = (total: number, errors: number, l: number[], cpu: number) => ({ deployment: 'cls', version: 'v1', bucketStart: at, bucketSeconds: 60, total, errors, latencyCounts: l, latencySumSeconds: total * 0.01, cpuSeconds: cpu });
+    const row = (total: number, errors: number, l: number[], cpu: number) => ({
+      deployment: 'cls',
+      version: 'v1',
+      bucketStart: at,
+      bucketSeconds: 60,
+      total,
+      errors,
+      latencyCounts: l,
+      latencySumSeconds: total * 0.01,
+      cpuSeconds: cpu,
+    });
     await addRequestRollups(database.db, [row(3, 1, latency(4, 3), 0.5)]);
     await addRequestRollups(database.db, [row(2, 0, latency(6, 2), 0.25)]);
     await addRequestRollups(database.db, [row(1, 1, latency(4, 1), 0)], 'node-b');

@@ -23,12 +23,7 @@ import {
   type AlertInput,
 } from '../../db/queries/alerts.ts';
 import { listAudit, recordAudit } from '../../db/queries/audit.ts';
-import {
-  claimDueWebhooks,
-  enqueueWebhook,
-  markDelivered,
-  markFailed,
-} from '../../db/queries/outbox.ts';
+import { claimDueWebhooks, enqueueWebhook, markDelivered, markFailed } from '../../db/queries/outbox.ts';
 import { addSliCounts, sliBucketsBetween, sliTotalsSince, type SliCounts } from '../../db/queries/sli-buckets.ts';
 import { deleteSlo, getSlo, listSlos, upsertSlo } from '../../db/queries/slos.ts';
 import { createApiToken, findToken, revokeApiToken } from '../../db/queries/tokens.ts';
@@ -60,9 +55,7 @@ describe.each(kinds)('data layer on $name', ({ name, open }) => {
       entries: unknown[];
     };
     const appliedCount = async () =>
-      (
-        await queryRows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`)
-      )[0]?.n;
+      (await queryRows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`))[0]?.n;
 
     it('creates every table in the schema', async () => {
       const expected = (Object.values(schema) as unknown[])
@@ -347,7 +340,13 @@ describe.each(kinds)('data layer on $name', ({ name, open }) => {
 
     it('commits with the transaction and lists newest first with filters', async () => {
       await withTransaction(db, async (tx) => {
-        await recordAudit(tx, { actor: 'alice', action: 'slo.create', target: 'slo/a', after: { objective: 0.99 }, at: at(1) });
+        await recordAudit(tx, {
+          actor: 'alice',
+          action: 'slo.create',
+          target: 'slo/a',
+          after: { objective: 0.99 },
+          at: at(1),
+        });
         await recordAudit(tx, { actor: 'bob', action: 'rollout.pause', target: 'deployment/cls', at: at(2) });
       });
       await recordAudit(db, {
@@ -432,7 +431,16 @@ describe('db/migrations', () => {
       // drizzle-kit prefixes --out with './', so it must be relative.
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        [bin, 'generate', '--dialect', 'postgresql', '--schema', './db/schema/index.ts', '--out', relative(process.cwd(), dir)],
+        [
+          bin,
+          'generate',
+          '--dialect',
+          'postgresql',
+          '--schema',
+          './db/schema/index.ts',
+          '--out',
+          relative(process.cwd(), dir),
+        ],
         { cwd: process.cwd() },
       );
       expect(stdout).toContain('No schema changes');
@@ -495,26 +503,30 @@ describe('PGlite data directory across processes', () => {
 
   /** Runs the child script; a child still running after 10 s is killed and reported. */
   function runChild(args: string[]) {
-    return new Promise<{ code: number | null; signal: string | null; timedOut: boolean; stdout: string; stderr: string }>(
-      (resolve, reject) => {
-        const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        let timedOut = false;
-        proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        const timer = setTimeout(() => {
-          timedOut = true;
-          proc.kill('SIGKILL');
-        }, 10_000);
-        proc.on('error', reject);
-        proc.on('close', (code, signal) => {
-          clearTimeout(timer);
-          resolve({ code, signal, timedOut, stdout, stderr });
-        });
-      },
-    );
+    return new Promise<{
+      code: number | null;
+      signal: string | null;
+      timedOut: boolean;
+      stdout: string;
+      stderr: string;
+    }>((resolve, reject) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      let timedOut = false;
+      proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => {
+        timedOut = true;
+        proc.kill('SIGKILL');
+      }, 10_000);
+      proc.on('error', reject);
+      proc.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, timedOut, stdout, stderr });
+      });
+    });
   }
 });

@@ -13,14 +13,21 @@ const log = pino({ level: 'silent' });
 
 /** One node's view of the shared state: its own router (from its vigil.yaml) over the same database. */
 function nodeView(versions: Array<Record<string, unknown>>) {
-  const config = validateConfig({ deployments: [{ name: 'cls', versions: versions.map((v) => ({ model: MODEL, ...v })) }] }, 'vigil.yaml', repoRoot);
+  const config = validateConfig(
+    { deployments: [{ name: 'cls', versions: versions.map((v) => ({ model: MODEL, ...v })) }] },
+    'vigil.yaml',
+    repoRoot,
+  );
   const router = new DeploymentRouter(config.deployments);
   const state = new DeploymentState(router, log, (p) => p.versionConfig.num_replicas);
   const d = router.get('cls');
   return { router, state, d, split: () => Object.fromEntries(d.split.entries.map((e) => [e.version, e.weight])) };
 }
 
-const FILE = [{ version: 'v1', weight: 100 }, { version: 'v2', weight: 0, num_replicas: 2 }];
+const FILE = [
+  { version: 'v1', weight: 100 },
+  { version: 'v2', weight: 0, num_replicas: 2 },
+];
 
 // Which wins at start, vigil.yaml or the database, and how nodes apply each other's changes.
 describe.each(openTestDatabases())('shared deployment state on $name', ({ open }) => {
@@ -37,7 +44,16 @@ describe.each(openTestDatabases())('shared deployment state on $name', ({ open }
     const first = nodeView(FILE);
     await first.state.seed(db, []);
     expect(first.split()).toEqual({ v1: 100, v2: 0 });
-    const apply = await withTransaction(db, (tx) => first.state.write(tx, first.d, { split: [{ version: 'v1', weight: 70 }, { version: 'v2', weight: 30 }], fault: { v2: { errorRate: 0.25, addedLatencyMs: 0 } }, replicas: { v1: 3 } }));
+    const apply = await withTransaction(db, (tx) =>
+      first.state.write(tx, first.d, {
+        split: [
+          { version: 'v1', weight: 70 },
+          { version: 'v2', weight: 30 },
+        ],
+        fault: { v2: { errorRate: 0.25, addedLatencyMs: 0 } },
+        replicas: { v1: 3 },
+      }),
+    );
     apply();
     // A restart, or another node, with the same file: the database wins.
     const again = nodeView(FILE);
@@ -56,12 +72,18 @@ describe.each(openTestDatabases())('shared deployment state on $name', ({ open }
     await same.state.seed(db, []);
     expect(same.d.pools.get('v1')!.targetReplicas).toBe(3);
     // The file changed v1's replica count: the hand-set count gives way to it.
-    const replicasChanged = nodeView([{ ...FILE[0]!, num_replicas: 2 }, { ...FILE[1]!, fault_injection: { error_rate: 0.5 } }]);
+    const replicasChanged = nodeView([
+      { ...FILE[0]!, num_replicas: 2 },
+      { ...FILE[1]!, fault_injection: { error_rate: 0.5 } },
+    ]);
     await replicasChanged.state.seed(db, []);
     expect(replicasChanged.d.pools.get('v1')!.targetReplicas).toBe(2);
     expect(replicasChanged.split()).toEqual({ v1: 70, v2: 30 });
     // The file changed the weights: the split is seeded from the file again.
-    const weightsChanged = nodeView([{ ...FILE[0]!, num_replicas: 2, weight: 90 }, { ...FILE[1]!, weight: 10, fault_injection: { error_rate: 0.5 } }]);
+    const weightsChanged = nodeView([
+      { ...FILE[0]!, num_replicas: 2, weight: 90 },
+      { ...FILE[1]!, weight: 10, fault_injection: { error_rate: 0.5 } },
+    ]);
     await weightsChanged.state.seed(db, []);
     expect(weightsChanged.split()).toEqual({ v1: 90, v2: 10 });
   });
@@ -72,7 +94,15 @@ describe.each(openTestDatabases())('shared deployment state on $name', ({ open }
     const b = nodeView(FILE);
     await a.state.seed(db, []);
     await b.state.seed(db, []);
-    const apply = await withTransaction(db, (tx) => a.state.write(tx, a.d, { split: [{ version: 'v2', weight: 40 }, { version: 'v1', weight: 60 }], replicas: { v2: 5 } }));
+    const apply = await withTransaction(db, (tx) =>
+      a.state.write(tx, a.d, {
+        split: [
+          { version: 'v2', weight: 40 },
+          { version: 'v1', weight: 60 },
+        ],
+        replicas: { v2: 5 },
+      }),
+    );
     apply();
     expect(await b.state.reload(db, 'cls')).toBe(true);
     expect(b.split()).toEqual({ v2: 40, v1: 60 });
@@ -80,7 +110,15 @@ describe.each(openTestDatabases())('shared deployment state on $name', ({ open }
     // A second notice of the same change applies nothing.
     expect(await b.state.reload(db, 'cls')).toBe(false);
     // b changes it again; a's late reload of its own change must not undo b's.
-    const applyB = await withTransaction(db, (tx) => b.state.write(tx, b.d, { split: [{ version: 'v1', weight: 100 }, { version: 'v2', weight: 0 }], retire: ['v2'] }));
+    const applyB = await withTransaction(db, (tx) =>
+      b.state.write(tx, b.d, {
+        split: [
+          { version: 'v1', weight: 100 },
+          { version: 'v2', weight: 0 },
+        ],
+        retire: ['v2'],
+      }),
+    );
     applyB();
     expect(await a.state.reload(db, 'cls')).toBe(true);
     expect(a.split()).toEqual({ v1: 100, v2: 0 });

@@ -11,9 +11,20 @@ describe('TypeScript handlers', () => {
   beforeAll(async () => {
     vigil = await startVigil({
       deployments: [
-        { name: 'echo', handler: fixture('echo.ts'), route: { prefix: '/echo', methods: ['POST', 'PUT'] }, execution_provider: 'cpu' },
+        {
+          name: 'echo',
+          handler: fixture('echo.ts'),
+          route: { prefix: '/echo', methods: ['POST', 'PUT'] },
+          execution_provider: 'cpu',
+        },
         { name: 'batched', handler: fixture('batched.ts'), route: { prefix: '/batched' }, max_ongoing_requests: 32 },
-        { name: 'classify', model: CLS_MODEL, handler: fixture('classify.ts'), route: { prefix: '/classify' }, execution_provider: 'cpu' },
+        {
+          name: 'classify',
+          model: CLS_MODEL,
+          handler: fixture('classify.ts'),
+          route: { prefix: '/classify' },
+          execution_provider: 'cpu',
+        },
       ],
     });
   });
@@ -21,7 +32,8 @@ describe('TypeScript handlers', () => {
     await vigil?.stop();
   });
 
-  const post = (path: string, body: string = '', headers: Record<string, string> = {}, method = 'POST') => fetch(`${vigil.url}${path}`, { method, headers, body });
+  const post = (path: string, body: string = '', headers: Record<string, string> = {}, method = 'POST') =>
+    fetch(`${vigil.url}${path}`, { method, headers, body });
 
   it('gives the handler the raw body, content type, sub-path and query, and runs setup once per replica', async () => {
     const answers = [];
@@ -31,7 +43,16 @@ describe('TypeScript handlers', () => {
       expect(res.headers.get('x-vigil-version')).toBe('v1');
       answers.push((await res.json()) as Record<string, unknown>);
     }
-    expect(answers[3]).toMatchObject({ method: 'POST', path: '/items/3', query: { lang: 'en' }, contentType: 'text/plain', text: 'hello 3', bytes: 7, setups: 1, hasModel: false });
+    expect(answers[3]).toMatchObject({
+      method: 'POST',
+      path: '/items/3',
+      query: { lang: 'en' },
+      contentType: 'text/plain',
+      text: 'hello 3',
+      bytes: 7,
+      setups: 1,
+      hasModel: false,
+    });
     expect(new Set(answers.map((a) => a.pid)).size).toBe(1);
     expect((await post('/echo', 'x', {}, 'PUT')).status).toBe(200);
     expect((await fetch(`${vigil.url}/echo`)).status).toBe(405);
@@ -59,12 +80,16 @@ describe('TypeScript handlers', () => {
     const res = await post('/echo/exit');
     expect(res.status).toBe(503);
     let after: { pid: number; setups: number } | undefined;
-    await waitFor(async () => {
-      const r = await post('/echo/x');
-      if (r.status !== 200) return false;
-      after = (await r.json()) as { pid: number; setups: number };
-      return true;
-    }, 30_000, 'the replacement replica');
+    await waitFor(
+      async () => {
+        const r = await post('/echo/x');
+        if (r.status !== 200) return false;
+        after = (await r.json()) as { pid: number; setups: number };
+        return true;
+      },
+      30_000,
+      'the replacement replica',
+    );
     expect(after!.pid).not.toBe(before.pid);
     expect(after!.setups).toBe(1);
   });
@@ -94,6 +119,8 @@ describe('TypeScript handlers', () => {
     const samples = parseSamples((await scrape(vigil.url)).text);
     expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'echo', version: 'v1', code: '500' })).toBe(1);
     expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'echo', version: 'v1', code: '201' })).toBe(1);
-    expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'batched', version: 'v1', code: '200' })).toBe(24);
+    expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'batched', version: 'v1', code: '200' })).toBe(
+      24,
+    );
   });
 });

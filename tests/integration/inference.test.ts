@@ -42,18 +42,28 @@ describe('inference over the Open Inference Protocol', () => {
     const expected = await directRun(input);
 
     const req = binaryInferBody(input);
-    const res = await fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: req.headers, body: req.body });
+    const res = await fetch(`${vigil.url}/v2/models/cls/infer`, {
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+    });
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { outputs: Array<{ data: number[] }> };
     expectSameFloats(doc.outputs[0]!.data, expected);
 
     const reqBin = binaryInferBody(input, 1, true);
-    const resBin = await fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: reqBin.headers, body: reqBin.body });
+    const resBin = await fetch(`${vigil.url}/v2/models/cls/infer`, {
+      method: 'POST',
+      headers: reqBin.headers,
+      body: reqBin.body,
+    });
     expect(resBin.status).toBe(200);
     expect(resBin.headers.get('content-type')).toBe('application/octet-stream');
     const headerLength = Number(resBin.headers.get('inference-header-content-length'));
     const raw = Buffer.from(await resBin.arrayBuffer());
-    const header = JSON.parse(raw.subarray(0, headerLength).toString()) as { outputs: Array<{ name: string; parameters: { binary_data_size: number } }> };
+    const header = JSON.parse(raw.subarray(0, headerLength).toString()) as {
+      outputs: Array<{ name: string; parameters: { binary_data_size: number } }>;
+    };
     expect(header.outputs[0]!.parameters.binary_data_size).toBe(8);
     const floats = new Float32Array(raw.buffer.slice(raw.byteOffset + headerLength, raw.byteOffset + headerLength + 8));
     expectSameFloats(floats, expected);

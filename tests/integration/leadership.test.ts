@@ -9,7 +9,14 @@ import { openTestDatabases, type TestDatabase } from '../helpers/test-db.ts';
 import { waitFor } from '../helpers/vigil-process.ts';
 
 const log = pino({ level: 'silent' });
-const rollout = (deployment: string) => ({ deployment, stableVersion: 'v1', canaryVersion: 'v2', steps: [10, 100], intervalSeconds: 30, startedBy: 'test' });
+const rollout = (deployment: string) => ({
+  deployment,
+  stableVersion: 'v1',
+  canaryVersion: 'v2',
+  steps: [10, 100],
+  intervalSeconds: 30,
+  startedBy: 'test',
+});
 
 /** A leader write as the rollout controller makes one: fence first, then the change, in one transaction. */
 function leaderWrite(database: TestDatabase, leader: Leadership, id: number, reason: string) {
@@ -29,7 +36,15 @@ describe.skipIf(!pg)('leader election and fencing on Postgres', () => {
   let admin: postgres.Sql;
   const electors: PostgresLeaderElection[] = [];
   const elector = (instance: string, renewIntervalMs: number) => {
-    const e = new PostgresLeaderElection({ url: database.url!, db: database.db, instance, log, renewIntervalMs, leaseMs: 5000, applicationName: `vigil-leader/${instance}` });
+    const e = new PostgresLeaderElection({
+      url: database.url!,
+      db: database.db,
+      instance,
+      log,
+      renewIntervalMs,
+      leaseMs: 5000,
+      applicationName: `vigil-leader/${instance}`,
+    });
     electors.push(e);
     return e;
   };

@@ -18,7 +18,12 @@ describe('/metrics', () => {
       },
       { waitReady: false },
     );
-    await waitFor(async () => (await vigil.status()).deployments[0]!.versions[0]!.replicas.filter((r) => r.state === 'RUNNING').length === 2, 30_000, 'cls replicas');
+    await waitFor(
+      async () =>
+        (await vigil.status()).deployments[0]!.versions[0]!.replicas.filter((r) => r.state === 'RUNNING').length === 2,
+      30_000,
+      'cls replicas',
+    );
   });
   afterAll(async () => {
     await vigil?.stop();
@@ -26,9 +31,21 @@ describe('/metrics', () => {
 
   it('counts exactly the requests sent, by deployment, version and code', async () => {
     const ok = await Promise.all(Array.from({ length: 7 }, (_, i) => inferJson(vigil.url, clsInput(i))));
-    const bad = await Promise.all(Array.from({ length: 3 }, () => fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' })));
-    const unknown = await Promise.all(Array.from({ length: 2 }, (_, i) => inferJson(vigil.url, clsInput(i), { model: `ghost${i}` })));
-    const notReady = await Promise.all(Array.from({ length: 4 }, (_, i) => inferJson(vigil.url, clsInput(i), { model: 'broken' })));
+    const bad = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        fetch(`${vigil.url}/v2/models/cls/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{nope',
+        }),
+      ),
+    );
+    const unknown = await Promise.all(
+      Array.from({ length: 2 }, (_, i) => inferJson(vigil.url, clsInput(i), { model: `ghost${i}` })),
+    );
+    const notReady = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => inferJson(vigil.url, clsInput(i), { model: 'broken' })),
+    );
     expect(ok.map((r) => r.status)).toEqual(Array(7).fill(200));
     expect(bad.map((r) => r.status)).toEqual(Array(3).fill(400));
     expect(unknown.map((r) => r.status)).toEqual([404, 404]);
@@ -37,27 +54,43 @@ describe('/metrics', () => {
     const samples = parseSamples((await scrape(vigil.url)).text);
     expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'cls', version: 'v1', code: '200' })).toBe(7);
     expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'cls', version: 'v1', code: '400' })).toBe(3);
-    expect(sampleValue(samples, 'vigil_requests_total', { deployment: '__unknown__', version: '', code: '404' })).toBe(2);
+    expect(sampleValue(samples, 'vigil_requests_total', { deployment: '__unknown__', version: '', code: '404' })).toBe(
+      2,
+    );
     expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'broken', version: 'v1', code: '503' })).toBe(4);
     expect(sampleValue(samples, 'vigil_rejected_requests_total', { deployment: 'cls', reason: 'invalid' })).toBe(3);
-    expect(sampleValue(samples, 'vigil_rejected_requests_total', { deployment: 'broken', reason: 'not_ready' })).toBe(4);
+    expect(sampleValue(samples, 'vigil_rejected_requests_total', { deployment: 'broken', reason: 'not_ready' })).toBe(
+      4,
+    );
     expect(sampleValue(samples, 'vigil_request_duration_seconds_count', { deployment: 'cls', version: 'v1' })).toBe(10);
     expect(sampleValue(samples, 'vigil_queue_wait_seconds_count', { deployment: 'cls', version: 'v1' })).toBe(7);
     // Each success ran in some batch; the batch histogram counts runs, their rows sum to 7.
     expect(sampleValue(samples, 'vigil_batch_size_sum', { deployment: 'cls', version: 'v1' })).toBe(7);
-    expect(sampleValue(samples, 'vigil_inference_duration_seconds_count', { deployment: 'cls', version: 'v1', provider: 'cpu' })).toBe(sampleValue(samples, 'vigil_batch_size_count', { deployment: 'cls', version: 'v1' }));
+    expect(
+      sampleValue(samples, 'vigil_inference_duration_seconds_count', {
+        deployment: 'cls',
+        version: 'v1',
+        provider: 'cpu',
+      }),
+    ).toBe(sampleValue(samples, 'vigil_batch_size_count', { deployment: 'cls', version: 'v1' }));
   });
 
   it('exposes the replica, process and build families', async () => {
     await new Promise((r) => setTimeout(r, 2500)); // one stats ping
     const samples = parseSamples((await scrape(vigil.url)).text);
     expect(sampleValue(samples, 'vigil_replicas', { deployment: 'cls', version: 'v1', state: 'RUNNING' })).toBe(2);
-    expect(sampleValue(samples, 'vigil_replica_restarts_total', { deployment: 'broken', reason: 'load_failed' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(samples, 'vigil_replica_restarts_total', { deployment: 'broken', reason: 'load_failed' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, 'vigil_cold_starts_total', { deployment: 'cls', version: 'v1' })).toBe(2);
     expect(sampleValue(samples, 'vigil_model_load_seconds_count', { deployment: 'cls', version: 'v1' })).toBe(2);
     for (const replica of ['0', '1']) {
-      expect(sampleValue(samples, 'vigil_replica_memory_bytes', { deployment: 'cls', replica, kind: 'rss' })).toBeGreaterThan(10 * 2 ** 20);
-      expect(sampleValue(samples, 'vigil_replica_cpu_seconds_total', { deployment: 'cls', replica, mode: 'user' })).toBeGreaterThan(0);
+      expect(
+        sampleValue(samples, 'vigil_replica_memory_bytes', { deployment: 'cls', replica, kind: 'rss' }),
+      ).toBeGreaterThan(10 * 2 ** 20);
+      expect(
+        sampleValue(samples, 'vigil_replica_cpu_seconds_total', { deployment: 'cls', replica, mode: 'user' }),
+      ).toBeGreaterThan(0);
     }
     expect(samples.some((s) => s.name === 'vigil_event_loop_lag_seconds' && s.labels.process === 'primary')).toBe(true);
     expect(samples.some((s) => s.name === 'vigil_ongoing_requests')).toBe(true);
@@ -67,15 +100,27 @@ describe('/metrics', () => {
   });
 
   it('adds no series for 1,000 bogus model names', async () => {
-    const before = parseSamples((await scrape(vigil.url)).text).filter((s) => s.name.startsWith('vigil_requests_total') || s.name.startsWith('vigil_rejected')).length;
+    const before = parseSamples((await scrape(vigil.url)).text).filter(
+      (s) => s.name.startsWith('vigil_requests_total') || s.name.startsWith('vigil_rejected'),
+    ).length;
     for (let i = 0; i < 1000; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, (_, j) => fetch(`${vigil.url}/v2/models/bogus-${i + j}/infer`, { method: 'POST', body: '{}' }).then((r) => r.arrayBuffer())));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          fetch(`${vigil.url}/v2/models/bogus-${i + j}/infer`, { method: 'POST', body: '{}' }).then((r) =>
+            r.arrayBuffer(),
+          ),
+        ),
+      );
     }
     const text = (await scrape(vigil.url)).text;
-    const after = parseSamples(text).filter((s) => s.name.startsWith('vigil_requests_total') || s.name.startsWith('vigil_rejected')).length;
+    const after = parseSamples(text).filter(
+      (s) => s.name.startsWith('vigil_requests_total') || s.name.startsWith('vigil_rejected'),
+    ).length;
     expect(after).toBe(before);
     expect(text).not.toContain('bogus-');
-    expect(sampleValue(parseSamples(text), 'vigil_requests_total', { deployment: '__unknown__', code: '404' })).toBe(1002);
+    expect(sampleValue(parseSamples(text), 'vigil_requests_total', { deployment: '__unknown__', code: '404' })).toBe(
+      1002,
+    );
   });
 
   it('speaks OpenMetrics when asked, and the text format otherwise', async () => {
@@ -94,7 +139,11 @@ describe('/metrics', () => {
     const { text } = await scrape(vigil.url);
     let output = '';
     try {
-      output = execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+      output = execFileSync('promtool', ['check', 'metrics'], {
+        input: text,
+        encoding: 'utf8',
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
     } catch (err) {
       const e = err as { stdout: string; stderr: string };
       throw new Error(`promtool found problems:\n${e.stdout}${e.stderr}`);

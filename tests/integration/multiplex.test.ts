@@ -14,14 +14,21 @@ describe('model multiplexing (x-vigil-model-id)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-models-'));
     for (const id of ['alpha', 'beta', 'gamma', 'delta']) copyFileSync(CLS_MODEL, join(dir, `${id}.onnx`));
     const base = { execution_provider: 'cpu', multiplex: { models_dir: dir, max_models_per_replica: 2 } };
-    vigil = await startVigil({ deployments: [{ name: 'one', num_replicas: 1, ...base }, { name: 'two', num_replicas: 2, ...base }] });
+    vigil = await startVigil({
+      deployments: [
+        { name: 'one', num_replicas: 1, ...base },
+        { name: 'two', num_replicas: 2, ...base },
+      ],
+    });
   });
   afterAll(async () => {
     await vigil?.stop();
   });
 
-  const infer = (model: string, id: string | undefined, seed = 1) => inferJson(vigil.url, clsInput(seed), { model, headers: id === undefined ? {} : { 'x-vigil-model-id': id } });
-  const counter = async (name: string, deployment: string) => sampleValue(parseSamples((await scrape(vigil.url)).text), name, { deployment, version: 'v1' });
+  const infer = (model: string, id: string | undefined, seed = 1) =>
+    inferJson(vigil.url, clsInput(seed), { model, headers: id === undefined ? {} : { 'x-vigil-model-id': id } });
+  const counter = async (name: string, deployment: string) =>
+    sampleValue(parseSamples((await scrape(vigil.url)).text), name, { deployment, version: 'v1' });
 
   it('serves the named model with the model’s own numbers, and refuses missing, unknown and malformed ids', async () => {
     const res = await infer('one', 'alpha', 5);
@@ -37,7 +44,9 @@ describe('model multiplexing (x-vigil-model-id)', () => {
   it('keeps at most max_models_per_replica loaded, evicting the least recently used', async () => {
     for (const id of ['alpha', 'beta', 'alpha', 'gamma']) expect((await infer('one', id)).status).toBe(200);
     // alpha was used after beta, so beta is the one evicted when gamma loads.
-    const status = await getJson<{ versions: { replicas: { models: string[] }[] }[] }>(`${vigil.url}/api/v1/deployments/one`);
+    const status = await getJson<{ versions: { replicas: { models: string[] }[] }[] }>(
+      `${vigil.url}/api/v1/deployments/one`,
+    );
     expect(status.versions[0]!.replicas[0]!.models.sort()).toEqual(['alpha', 'gamma']);
     expect(await counter('vigil_multiplex_loads_total', 'one')).toBe(3);
     expect(await counter('vigil_multiplex_evictions_total', 'one')).toBe(1);
@@ -51,7 +60,9 @@ describe('model multiplexing (x-vigil-model-id)', () => {
     // Without the preference, power-of-two choices over two replicas would have loaded it on both.
     expect(await counter('vigil_multiplex_loads_total', 'two')).toBe(1);
     const samples = parseSamples((await scrape(vigil.url)).text);
-    const loaded = samples.filter((s) => s.name === 'vigil_multiplex_models_loaded' && s.labels.deployment === 'two').map((s) => s.value);
+    const loaded = samples
+      .filter((s) => s.name === 'vigil_multiplex_models_loaded' && s.labels.deployment === 'two')
+      .map((s) => s.value);
     expect(loaded.sort()).toEqual([0, 1]);
   });
 });

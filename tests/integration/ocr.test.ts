@@ -10,17 +10,24 @@ import { parse } from 'yaml';
 /** A white page with the given lines in black DejaVu Sans, rendered by sharp (libvips + Pango). */
 async function page(lines: string[], format: 'png' | 'jpeg' = 'png', rotate = 0): Promise<Buffer> {
   const markup = `<span foreground="black" background="white">${lines.join('\n')}</span>`;
-  let img = sharp({ text: { text: markup, font: 'DejaVu Sans 28', dpi: 72, rgba: true } }).flatten({ background: '#ffffff' }).extend({ top: 30, bottom: 30, left: 30, right: 30, background: '#ffffff' });
+  let img = sharp({ text: { text: markup, font: 'DejaVu Sans 28', dpi: 72, rgba: true } })
+    .flatten({ background: '#ffffff' })
+    .extend({ top: 30, bottom: 30, left: 30, right: 30, background: '#ffffff' });
   if (rotate) img = sharp(await img.png().toBuffer()).rotate(rotate, { background: '#ffffff' });
   return format === 'png' ? img.png().toBuffer() : img.jpeg({ quality: 90 }).toBuffer();
 }
 
 /** Whether sharp can draw text here: it needs a system font (Debian: fonts-dejavu-core). */
 async function canRenderText(): Promise<boolean> {
-  const { info } = await sharp({ text: { text: 'x', font: 'DejaVu Sans 20' } }).raw().toBuffer({ resolveWithObject: true }).catch(() => ({ info: { width: 0 } }));
+  const { info } = await sharp({ text: { text: 'x', font: 'DejaVu Sans 20' } })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch(() => ({ info: { width: 0 } }));
   if (info.width > 0) return true;
   if (process.env.CI) throw new Error('sharp cannot render text: install fonts-dejavu-core (.ci/run should have)');
-  console.warn('skipping the OCR test: sharp cannot render text without a system font (apt-get install fonts-dejavu-core)');
+  console.warn(
+    'skipping the OCR test: sharp cannot render text without a system font (apt-get install fonts-dejavu-core)',
+  );
   return false;
 }
 
@@ -46,7 +53,10 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
       d.execution_provider = d.handler ? undefined : 'cpu';
       if (d.execution_provider === undefined) delete d.execution_provider;
     }
-    vigil = await startVigil(doc, { waitReady: true, env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'always_on' } });
+    vigil = await startVigil(doc, {
+      waitReady: true,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'always_on' },
+    });
   }, 120_000);
   afterAll(async () => {
     await vigil?.stop();
@@ -54,9 +64,25 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
   });
 
   const ocr = async (body: Buffer, contentType = 'image/png') => {
-    const res = await fetch(`${vigil.url}/ocr`, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) });
+    const res = await fetch(`${vigil.url}/ocr`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: new Uint8Array(body),
+    });
     const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type'), traceId: res.headers.get('x-vigil-trace-id'), lines: res.status === 200 ? text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line) : [], text };
+    return {
+      status: res.status,
+      type: res.headers.get('content-type'),
+      traceId: res.headers.get('x-vigil-trace-id'),
+      lines:
+        res.status === 200
+          ? text
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l) as Line)
+          : [],
+      text,
+    };
   };
 
   it('reads rendered text back, line by line in reading order, with boxes and confidences', async () => {
@@ -76,8 +102,17 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
     const res = await ocr(await page(['one trace', 'two lines']));
     expect(res.lines).toHaveLength(2);
     const spans = () => receiver.spans.filter((s) => s.traceId === res.traceId);
-    const inferenceOf = (stage: string) => spans().filter((s) => s.name === 'vigil.inference' && s.attributes['vigil.deployment'] === stage);
-    await waitFor(() => inferenceOf('det').length === 1 && inferenceOf('cls').length === 1 && inferenceOf('rec').length === 2 && spans().some((s) => s.kind === 2), 15_000, 'the whole OCR trace');
+    const inferenceOf = (stage: string) =>
+      spans().filter((s) => s.name === 'vigil.inference' && s.attributes['vigil.deployment'] === stage);
+    await waitFor(
+      () =>
+        inferenceOf('det').length === 1 &&
+        inferenceOf('cls').length === 1 &&
+        inferenceOf('rec').length === 2 &&
+        spans().some((s) => s.kind === 2),
+      15_000,
+      'the whole OCR trace',
+    );
     const names = spans().map((s) => s.name);
     expect(names.filter((n) => n === 'vigil.call det')).toHaveLength(1);
     expect(names.filter((n) => n === 'vigil.call cls')).toHaveLength(1);
@@ -101,7 +136,10 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
 
   it('measures every stage as a deployment of its own', async () => {
     const samples = parseSamples((await scrape(vigil.url)).text);
-    for (const stage of ['det', 'cls', 'rec']) expect(sampleValue(samples, 'vigil_requests_total', { deployment: stage, version: 'v1', code: '200' })).toBeGreaterThan(0);
+    for (const stage of ['det', 'cls', 'rec'])
+      expect(
+        sampleValue(samples, 'vigil_requests_total', { deployment: stage, version: 'v1', code: '200' }),
+      ).toBeGreaterThan(0);
     expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'ocr', version: 'v1', code: '200' })).toBe(5);
     expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'ocr', version: 'v1', code: '400' })).toBe(1);
   });

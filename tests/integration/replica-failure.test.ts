@@ -12,7 +12,12 @@ afterEach(async () => {
 async function send(url: string, seed: number): Promise<number | 'hung'> {
   const req = binaryInferBody(clsInput(seed));
   try {
-    const res = await fetch(`${url}/v2/models/cls/infer`, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(`${url}/v2/models/cls/infer`, {
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+      signal: AbortSignal.timeout(15_000),
+    });
     await res.arrayBuffer();
     return res.status;
   } catch {
@@ -22,7 +27,9 @@ async function send(url: string, seed: number): Promise<number | 'hung'> {
 
 describe('replica failure', () => {
   it('replaces a replica killed with SIGKILL under load, with no hung request', async () => {
-    vigil = await startVigil({ deployments: [clsDeployment({ num_replicas: 2, max_ongoing_requests: 4, max_queued_requests: 1000 })] });
+    vigil = await startVigil({
+      deployments: [clsDeployment({ num_replicas: 2, max_ongoing_requests: 4, max_queued_requests: 1000 })],
+    });
     const before = (await vigil.status()).deployments[0]!.versions[0]!.replicas;
     const victim = before[0]!.pid!;
 
@@ -41,15 +48,25 @@ describe('replica failure', () => {
     expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(statuses.length * 0.9);
 
-    await waitFor(async () => {
-      const replicas = (await vigil!.status()).deployments[0]!.versions[0]!.replicas;
-      return replicas.length === 2 && replicas.every((r) => r.state === 'RUNNING') && !replicas.some((r) => r.pid === victim);
-    }, 30_000, 'a replacement replica');
+    await waitFor(
+      async () => {
+        const replicas = (await vigil!.status()).deployments[0]!.versions[0]!.replicas;
+        return (
+          replicas.length === 2 &&
+          replicas.every((r) => r.state === 'RUNNING') &&
+          !replicas.some((r) => r.pid === victim)
+        );
+      },
+      30_000,
+      'a replacement replica',
+    );
     const after = await vigil.status();
     expect(after.deployments[0]!.versions[0]!.restarts).toBe(1);
     const recovered = await Promise.all(Array.from({ length: 10 }, (_, i) => send(vigil!.url, i)));
     expect(recovered).toEqual(Array(10).fill(200));
-    expect(vigil.lines.some((l) => l.includes('replica stopped; it will be replaced') && l.includes('"reason":"crash"'))).toBe(true);
+    expect(
+      vigil.lines.some((l) => l.includes('replica stopped; it will be replaced') && l.includes('"reason":"crash"')),
+    ).toBe(true);
   });
 
   it('answers 503 (not a hang) when a model cannot be loaded, and reports a crash loop', async () => {
@@ -57,7 +74,11 @@ describe('replica failure', () => {
       { deployments: [clsDeployment({ model: new URL('../../package.json', import.meta.url).pathname })] },
       { waitReady: false },
     );
-    await waitFor(async () => (await vigil!.status()).deployments[0]!.versions[0]!.restarts >= 2, 30_000, 'load failures');
+    await waitFor(
+      async () => (await vigil!.status()).deployments[0]!.versions[0]!.restarts >= 2,
+      30_000,
+      'load failures',
+    );
     expect((await fetch(`${vigil.url}/v2/health/ready`)).status).toBe(503);
     const res = await inferJson(vigil.url, clsInput(1));
     expect(res.status).toBe(503);
@@ -69,14 +90,25 @@ describe('replica failure', () => {
 describe('graceful shutdown', () => {
   it('finishes the requests in flight on SIGTERM and exits 0', async () => {
     vigil = await startVigil({
-      deployments: [clsDeployment({ num_replicas: 1, max_ongoing_requests: 1, max_request_body_bytes: 64 << 20, batching: { max_batch_size: 1, batch_wait_timeout_ms: 0 } })],
+      deployments: [
+        clsDeployment({
+          num_replicas: 1,
+          max_ongoing_requests: 1,
+          max_request_body_bytes: 64 << 20,
+          batching: { max_batch_size: 1, batch_wait_timeout_ms: 0 },
+        }),
+      ],
     });
     const big = binaryInferBody(clsInput(1, 200), 200);
     const inFlight = [
       fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: big.headers, body: big.body }),
       ...Array.from({ length: 4 }, (_, i) => inferJson(vigil!.url, clsInput(i))),
     ];
-    await waitFor(async () => (await vigil!.status()).deployments[0]!.versions[0]!.replicas[0]!.ongoing === 1, 10_000, 'work in flight');
+    await waitFor(
+      async () => (await vigil!.status()).deployments[0]!.versions[0]!.replicas[0]!.ongoing === 1,
+      10_000,
+      'work in flight',
+    );
     vigil.proc.kill('SIGTERM');
     const results = await Promise.all(inFlight);
     // Including the 200-row request, which may still be uploading its 22 MB body when SIGTERM

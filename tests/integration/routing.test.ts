@@ -11,7 +11,13 @@ afterEach(async () => {
 describe('dynamic batching', () => {
   it('forms batches under concurrency and returns every result to its own request', async () => {
     vigil = await startVigil({
-      deployments: [clsDeployment({ num_replicas: 1, max_ongoing_requests: 64, batching: { max_batch_size: 8, batch_wait_timeout_ms: 5 } })],
+      deployments: [
+        clsDeployment({
+          num_replicas: 1,
+          max_ongoing_requests: 64,
+          batching: { max_batch_size: 8, batch_wait_timeout_ms: 5 },
+        }),
+      ],
     });
     const seeds = Array.from({ length: 48 }, (_, i) => 1000 + i);
     const results = await Promise.all(seeds.map((s) => inferJson(vigil!.url, clsInput(s))));
@@ -30,7 +36,14 @@ describe('dynamic batching', () => {
 
   it('serves requests of different shapes side by side under batching', async () => {
     vigil = await startVigil({
-      deployments: [clsDeployment({ num_replicas: 1, max_ongoing_requests: 64, batching: { max_batch_size: 8, batch_wait_timeout_ms: 5 }, warmup: { requests: 0 } })],
+      deployments: [
+        clsDeployment({
+          num_replicas: 1,
+          max_ongoing_requests: 64,
+          batching: { max_batch_size: 8, batch_wait_timeout_ms: 5 },
+          warmup: { requests: 0 },
+        }),
+      ],
     });
     // Same model, a different width: [1,3,48,96] cannot be concatenated with [1,3,48,192].
     const narrow = (seed: number) => {
@@ -38,10 +51,14 @@ describe('dynamic batching', () => {
       return fetch(`${vigil!.url}/v2/models/cls/infer`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3, 48, 96], datatype: 'FP32', data: Array.from(data) }] }),
+        body: JSON.stringify({
+          inputs: [{ name: 'x', shape: [1, 3, 48, 96], datatype: 'FP32', data: Array.from(data) }],
+        }),
       });
     };
-    const reqs = Array.from({ length: 24 }, (_, i) => (i % 2 ? narrow(i).then((r) => r.status) : inferJson(vigil!.url, clsInput(i)).then((r) => r.status)));
+    const reqs = Array.from({ length: 24 }, (_, i) =>
+      i % 2 ? narrow(i).then((r) => r.status) : inferJson(vigil!.url, clsInput(i)).then((r) => r.status),
+    );
     expect(await Promise.all(reqs)).toEqual(Array(24).fill(200));
   });
 });
@@ -49,7 +66,14 @@ describe('dynamic batching', () => {
 describe('backpressure', () => {
   it('sheds load with 503 and Retry-After past max_queued_requests, losing and mixing nothing', async () => {
     vigil = await startVigil({
-      deployments: [clsDeployment({ num_replicas: 1, max_ongoing_requests: 1, max_queued_requests: 4, batching: { max_batch_size: 1, batch_wait_timeout_ms: 0 } })],
+      deployments: [
+        clsDeployment({
+          num_replicas: 1,
+          max_ongoing_requests: 1,
+          max_queued_requests: 4,
+          batching: { max_batch_size: 1, batch_wait_timeout_ms: 0 },
+        }),
+      ],
     });
     const seeds = Array.from({ length: 60 }, (_, i) => 5000 + i);
     const results = await Promise.all(seeds.map((s) => inferJson(vigil!.url, clsInput(s))));
@@ -77,16 +101,27 @@ describe('backpressure', () => {
   it('answers 504 for a request whose deadline passes in the queue, without sending it to a replica', async () => {
     vigil = await startVigil({
       deployments: [
-        clsDeployment({ num_replicas: 1, max_ongoing_requests: 1, max_queued_requests: 100, max_request_body_bytes: 64 << 20, batching: { max_batch_size: 1, batch_wait_timeout_ms: 0 } }),
+        clsDeployment({
+          num_replicas: 1,
+          max_ongoing_requests: 1,
+          max_queued_requests: 100,
+          max_request_body_bytes: 64 << 20,
+          batching: { max_batch_size: 1, batch_wait_timeout_ms: 0 },
+        }),
       ],
     });
     // A 256-row request holds the only slot for a few hundred milliseconds.
     const big = binaryInferBody(clsInput(1, 256), 256);
-    const sendBlocker = () => fetch(`${vigil!.url}/v2/models/cls/infer`, { method: 'POST', headers: big.headers, body: big.body });
+    const sendBlocker = () =>
+      fetch(`${vigil!.url}/v2/models/cls/infer`, { method: 'POST', headers: big.headers, body: big.body });
     const slotTaken = async () => (await vigil!.status()).deployments[0]!.versions[0]!.replicas[0]!.ongoing === 1;
     const blocker = sendBlocker();
     await waitFor(slotTaken, 10_000, 'the blocker to reach the replica');
-    const short = await Promise.all(Array.from({ length: 5 }, (_, i) => inferJson(vigil!.url, clsInput(i), { headers: { 'x-vigil-timeout-ms': '20' } })));
+    const short = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        inferJson(vigil!.url, clsInput(i), { headers: { 'x-vigil-timeout-ms': '20' } }),
+      ),
+    );
     for (const r of short) {
       expect(r.status).toBe(504);
       expect(r.body.code).toBe('VIGIL_ERR_DEADLINE_EXCEEDED');
@@ -101,7 +136,10 @@ describe('backpressure', () => {
     const res = await fetch(`${vigil.url}/v2/models/cls/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ parameters: { timeout: 20_000 }, inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32', data: Array.from(clsInput(3)) }] }),
+      body: JSON.stringify({
+        parameters: { timeout: 20_000 },
+        inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32', data: Array.from(clsInput(3)) }],
+      }),
     });
     expect(res.status).toBe(504);
     expect((await blocker2).status).toBe(200);

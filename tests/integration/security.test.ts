@@ -4,7 +4,15 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgresUrl } from '../helpers/test-db.ts';
 import { clsInput, jsonInferBody } from '../helpers/tensors.ts';
-import { CLS_MODEL, clsDeployment, REPO_ROOT, startVigil, VIGIL_BIN, waitFor, type RunningVigil } from '../helpers/vigil-process.ts';
+import {
+  CLS_MODEL,
+  clsDeployment,
+  REPO_ROOT,
+  startVigil,
+  VIGIL_BIN,
+  waitFor,
+  type RunningVigil,
+} from '../helpers/vigil-process.ts';
 
 /**
  * The security findings of the hardening review, each replayed as the attack or fault it was,
@@ -16,10 +24,19 @@ interface Answer {
   body: any;
 }
 
-async function call(url: string, method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function call(
+  url: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const res = await fetch(`${url}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...opts.headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      ...opts.headers,
+    },
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
   });
   const text = await res.text();
@@ -28,11 +45,18 @@ async function call(url: string, method: string, path: string, opts: { token?: s
 
 /** A login as the console makes it on a browser's behalf, from the browser at `address`. */
 function loginFrom(url: string, address: string, username: string, password: string): Promise<Answer> {
-  return call(url, 'POST', '/api/v1/sessions', { body: { username, password }, headers: { 'x-vigil-console': '1', 'x-forwarded-for': address } });
+  return call(url, 'POST', '/api/v1/sessions', {
+    body: { username, password },
+    headers: { 'x-vigil-console': '1', 'x-forwarded-for': address },
+  });
 }
 
 /** Sends raw bytes and returns everything the server answered until it closed the connection. */
-function rawExchange(port: number, head: string, trickle: { bytes: number; everyMs: number }): Promise<{ response: string; closedAfterMs: number }> {
+function rawExchange(
+  port: number,
+  head: string,
+  trickle: { bytes: number; everyMs: number },
+): Promise<{ response: string; closedAfterMs: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const socket = connect(port, '127.0.0.1');
@@ -76,8 +100,14 @@ describe('hardening: one node', () => {
   beforeAll(async () => {
     vigil = await startVigil(faulty, { env: secrets });
     admin = (await call(vigil.url, 'POST', '/api/v1/tokens', { body: { name: 'root', role: 'admin' } })).body.token;
-    for (const [username, password, role] of [['admin', 'admin-password-1', 'admin'], ['ops', 'ops-password-123', 'operator'], ['racer', 'racer-password-1', 'viewer']]) {
-      expect((await call(vigil.url, 'POST', '/api/v1/users', { token: admin, body: { username, password, role } })).status).toBe(201);
+    for (const [username, password, role] of [
+      ['admin', 'admin-password-1', 'admin'],
+      ['ops', 'ops-password-123', 'operator'],
+      ['racer', 'racer-password-1', 'viewer'],
+    ]) {
+      expect(
+        (await call(vigil.url, 'POST', '/api/v1/users', { token: admin, body: { username, password, role } })).status,
+      ).toBe(201);
     }
   }, 60_000);
   afterAll(async () => {
@@ -85,7 +115,9 @@ describe('hardening: one node', () => {
   });
 
   it('1: thirty parallel wrong passwords get at most five checks, and the right one after them is refused', async () => {
-    const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => loginFrom(vigil.url, '203.0.113.10', 'racer', `wrong-password-${i}`)));
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => loginFrom(vigil.url, '203.0.113.10', 'racer', `wrong-password-${i}`)),
+    );
     const statuses = burst.map((a) => a.status);
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(25);
@@ -95,13 +127,15 @@ describe('hardening: one node', () => {
   });
 
   it('7: wrong passwords from one address do not lock the user out elsewhere, and spraying across users is limited', async () => {
-    for (let i = 0; i < 5; i++) expect((await loginFrom(vigil.url, '198.51.100.66', 'admin', `guess-${i}-password`)).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await loginFrom(vigil.url, '198.51.100.66', 'admin', `guess-${i}-password`)).status).toBe(401);
     expect((await loginFrom(vigil.url, '198.51.100.66', 'admin', 'admin-password-1')).status).toBe(429);
     // The admin at their own desk still gets in.
     expect((await loginFrom(vigil.url, '192.0.2.1', 'admin', 'admin-password-1')).status).toBe(201);
     // One password tried against every user from one address: 20, then refused.
     const sprayed = [];
-    for (let i = 0; i < 22; i++) sprayed.push((await loginFrom(vigil.url, '198.51.100.99', `user${i}`, 'Summer2026!pass')).status);
+    for (let i = 0; i < 22; i++)
+      sprayed.push((await loginFrom(vigil.url, '198.51.100.99', `user${i}`, 'Summer2026!pass')).status);
     expect(sprayed.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(sprayed.slice(20)).toEqual([429, 429]);
     const refused = await loginFrom(vigil.url, '198.51.100.99', 'ops', 'ops-password-123');
@@ -111,8 +145,12 @@ describe('hardening: one node', () => {
   it('6: only the console (loopback, marked) can name the browser address; others are counted under their own', async () => {
     await loginFrom(vigil.url, '192.0.2.44', 'ops', 'ops-password-123');
     // Without the console's mark, x-forwarded-for is the caller's claim, and is ignored.
-    await call(vigil.url, 'POST', '/api/v1/sessions', { body: { username: 'ops', password: 'ops-password-123' }, headers: { 'x-forwarded-for': '10.9.9.9' } });
-    const audit = (await call(vigil.url, 'GET', '/api/v1/audit?target=user/ops&action=auth.login', { token: admin })).body.entries as Array<{ after: { address: string } }>;
+    await call(vigil.url, 'POST', '/api/v1/sessions', {
+      body: { username: 'ops', password: 'ops-password-123' },
+      headers: { 'x-forwarded-for': '10.9.9.9' },
+    });
+    const audit = (await call(vigil.url, 'GET', '/api/v1/audit?target=user/ops&action=auth.login', { token: admin }))
+      .body.entries as Array<{ after: { address: string } }>;
     const addresses = audit.map((e) => e.after.address);
     expect(addresses).toContain('192.0.2.44');
     expect(addresses).not.toContain('10.9.9.9');
@@ -121,21 +159,44 @@ describe('hardening: one node', () => {
 
   it('3: an Alertmanager payload cannot resolve or rename an alert vigil raised; its token can do nothing else', async () => {
     const body = jsonInferBody(clsInput(3));
-    const send = () => fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer());
-    const firing = async () => ((await call(vigil.url, 'GET', '/api/v1/alerts?state=firing', { token: admin })).body.alerts as any[]).find((a) => a.source === 'vigil');
-    await waitFor(async () => {
-      for (let i = 0; i < 5; i++) await send();
-      return (await firing()) !== undefined;
-    }, 60_000, 'vigil to raise a burn-rate alert');
+    const send = () =>
+      fetch(`${vigil.url}/v2/models/cls/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      }).then((r) => r.arrayBuffer());
+    const firing = async () =>
+      ((await call(vigil.url, 'GET', '/api/v1/alerts?state=firing', { token: admin })).body.alerts as any[]).find(
+        (a) => a.source === 'vigil',
+      );
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 5; i++) await send();
+        return (await firing()) !== undefined;
+      },
+      60_000,
+      'vigil to raise a burn-rate alert',
+    );
     const own = await firing();
 
-    const created = await call(vigil.url, 'POST', '/api/v1/tokens', { token: admin, body: { name: 'alertmanager', role: 'alert-receiver' } });
+    const created = await call(vigil.url, 'POST', '/api/v1/tokens', {
+      token: admin,
+      body: { name: 'alertmanager', role: 'alert-receiver' },
+    });
     expect(created.body).toMatchObject({ role: 'alert-receiver' });
     const receiver = created.body.token;
     const payload = {
       receiver: 'vigil',
       status: 'resolved',
-      alerts: [{ status: 'resolved', labels: { alertname: 'Renamed', severity: 'none' }, annotations: {}, fingerprint: own.fingerprint, startsAt: new Date().toISOString() }],
+      alerts: [
+        {
+          status: 'resolved',
+          labels: { alertname: 'Renamed', severity: 'none' },
+          annotations: {},
+          fingerprint: own.fingerprint,
+          startsAt: new Date().toISOString(),
+        },
+      ],
     };
     const stored = await call(vigil.url, 'POST', '/api/v1/alerts/alertmanager', { token: receiver, body: payload });
     expect(stored.status).toBe(200);
@@ -157,7 +218,11 @@ describe('hardening: one node', () => {
   }, 90_000);
 
   it('4: bad percent-encoding in a path is a 400 with a code, before authentication', async () => {
-    for (const path of ['/api/v1/slos/%zz', '/api/v1/deployments/%E0%A4%A/versions/v1/replicas', '/v2/models/%/ready']) {
+    for (const path of [
+      '/api/v1/slos/%zz',
+      '/api/v1/deployments/%E0%A4%A/versions/v1/replicas',
+      '/v2/models/%/ready',
+    ]) {
       const res = await fetch(`${vigil.url}${path}`, { headers: { authorization: 'Bearer nonsense' } });
       expect(res.status, path).toBe(400);
       expect((await res.json()).code).toBe('VIGIL_ERR_BAD_URL');
@@ -167,7 +232,9 @@ describe('hardening: one node', () => {
 
   it('8: no replica inherits the webhook secret, the CLI token or the database URL', async () => {
     const status = (await call(vigil.url, 'GET', '/api/v1/status', { token: admin })).body;
-    const pids = status.deployments.flatMap((d: any) => d.versions.flatMap((v: any) => v.replicas.map((r: any) => r.pid))).filter(Boolean);
+    const pids = status.deployments
+      .flatMap((d: any) => d.versions.flatMap((v: any) => v.replicas.map((r: any) => r.pid)))
+      .filter(Boolean);
     expect(pids.length).toBeGreaterThan(0);
     for (const pid of pids) {
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
@@ -207,7 +274,10 @@ describe('hardening: one node', () => {
   }, 40_000);
 
   it('10: an admin can change a role or password, disable a user and end their sessions; the last admin stays', async () => {
-    await call(vigil.url, 'POST', '/api/v1/users', { token: admin, body: { username: 'dana', password: 'dana-password-12', role: 'operator' } });
+    await call(vigil.url, 'POST', '/api/v1/users', {
+      token: admin,
+      body: { username: 'dana', password: 'dana-password-12', role: 'operator' },
+    });
     const dana = (await loginFrom(vigil.url, '192.0.2.7', 'dana', 'dana-password-12')).body;
     expect(dana.token, JSON.stringify(dana)).toMatch(/^vgs_/);
     const me = (token: string) => call(vigil.url, 'GET', '/api/v1/sessions/current', { token });
@@ -217,7 +287,10 @@ describe('hardening: one node', () => {
     expect(demoted.body).toMatchObject({ username: 'dana', role: 'viewer', disabled: false, sessions_ended: 1 });
     expect((await me(dana.token)).status).toBe(401);
 
-    expect((await call(vigil.url, 'PATCH', '/api/v1/users/dana', { token: admin, body: { password: 'dana-new-password' } })).status).toBe(200);
+    expect(
+      (await call(vigil.url, 'PATCH', '/api/v1/users/dana', { token: admin, body: { password: 'dana-new-password' } }))
+        .status,
+    ).toBe(200);
     expect((await loginFrom(vigil.url, '192.0.2.7', 'dana', 'dana-password-12')).status).toBe(401);
     const again = (await loginFrom(vigil.url, '192.0.2.7', 'dana', 'dana-new-password')).body;
     expect((await me(again.token)).body.user.role).toBe('viewer');
@@ -226,23 +299,36 @@ describe('hardening: one node', () => {
     expect(ended.body.sessions_ended).toBe(1);
     expect((await me(again.token)).status).toBe(401);
 
-    expect((await call(vigil.url, 'PATCH', '/api/v1/users/dana', { token: admin, body: { disabled: true } })).body.disabled).toBe(true);
+    expect(
+      (await call(vigil.url, 'PATCH', '/api/v1/users/dana', { token: admin, body: { disabled: true } })).body.disabled,
+    ).toBe(true);
     expect((await loginFrom(vigil.url, '192.0.2.7', 'dana', 'dana-new-password')).status).toBe(401);
 
     const last = await call(vigil.url, 'PATCH', '/api/v1/users/admin', { token: admin, body: { role: 'operator' } });
     expect(last.status).toBe(409);
     expect((await call(vigil.url, 'PATCH', '/api/v1/users/dana', { token: admin, body: {} })).status).toBe(400);
-    expect((await call(vigil.url, 'PATCH', '/api/v1/users/nobody', { token: admin, body: { disabled: true } })).status).toBe(404);
+    expect(
+      (await call(vigil.url, 'PATCH', '/api/v1/users/nobody', { token: admin, body: { disabled: true } })).status,
+    ).toBe(404);
     const ops = (await loginFrom(vigil.url, '192.0.2.8', 'ops', 'ops-password-123')).body.token;
-    expect((await call(vigil.url, 'PATCH', '/api/v1/users/dana', { token: ops, body: { disabled: false } })).status).toBe(403);
+    expect(
+      (await call(vigil.url, 'PATCH', '/api/v1/users/dana', { token: ops, body: { disabled: false } })).status,
+    ).toBe(403);
     // The same through the CLI.
-    const cli = (...args: string[]) => spawnSync(process.execPath, [VIGIL_BIN, 'user', ...args, '--url', vigil.url], { cwd: REPO_ROOT, env: { ...process.env, VIGIL_TOKEN: admin }, encoding: 'utf8' });
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [VIGIL_BIN, 'user', ...args, '--url', vigil.url], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, VIGIL_TOKEN: admin },
+        encoding: 'utf8',
+      });
     const enabled = cli('set', 'dana', '--enable', '--role', 'operator');
     expect(enabled.stderr).toBe('');
     expect(enabled.stdout).toContain('user "dana": role operator, enabled');
     expect((await loginFrom(vigil.url, '192.0.2.7', 'dana', 'dana-new-password')).status).toBe(201);
     expect(cli('logout', 'dana').stdout).toContain('1 session(s) ended');
-    const audit = (await call(vigil.url, 'GET', '/api/v1/audit?target=user/dana', { token: admin })).body.entries.map((e: any) => e.action);
+    const audit = (await call(vigil.url, 'GET', '/api/v1/audit?target=user/dana', { token: admin })).body.entries.map(
+      (e: any) => e.action,
+    );
     expect(audit).toEqual(expect.arrayContaining(['user.update', 'user.logout_everywhere']));
   });
 });
@@ -255,7 +341,13 @@ describe.skipIf(!adminUrl)('hardening: two nodes on one Postgres', () => {
 
   beforeAll(async () => {
     db = await freshPostgresUrl();
-    nodes.push(...(await Promise.all(['sec-a', 'sec-b'].map((name) => startVigil({ deployments: [clsDeployment()] }, { env: { DATABASE_URL: db!.url, VIGIL_NODE_NAME: name } })))));
+    nodes.push(
+      ...(await Promise.all(
+        ['sec-a', 'sec-b'].map((name) =>
+          startVigil({ deployments: [clsDeployment()] }, { env: { DATABASE_URL: db!.url, VIGIL_NODE_NAME: name } }),
+        ),
+      )),
+    );
   }, 120_000);
   afterAll(async () => {
     await Promise.all(nodes.map((n) => n.stop()));

@@ -15,10 +15,20 @@ import { haveProgram } from '../helpers/programs.ts';
 type Scenario = Array<{ total: number; bad: number }>;
 
 function scenario(parts: Array<[minutes: number, total: number, badRatio: number]>): Scenario {
-  return parts.flatMap(([minutes, total, ratio]) => Array.from({ length: minutes }, () => ({ total, bad: Math.round(total * ratio) })));
+  return parts.flatMap(([minutes, total, ratio]) =>
+    Array.from({ length: minutes }, () => ({ total, bad: Math.round(total * ratio) })),
+  );
 }
 
-const SLO: SloDefinition = { id: 'cls-availability', deployment: 'cls', version: null, kind: 'availability', objective: 0.999, windowSeconds: 28 * 86400, latencyThresholdSeconds: null };
+const SLO: SloDefinition = {
+  id: 'cls-availability',
+  deployment: 'cls',
+  version: null,
+  kind: 'availability',
+  objective: 0.999,
+  windowSeconds: 28 * 86400,
+  latencyThresholdSeconds: null,
+};
 
 /** Runs the real engine (fake clock, one evaluation per minute) and returns, per minute, which alerts fire. */
 function runEngine(traffic: Scenario): Array<Record<Severity, boolean>> {
@@ -43,9 +53,29 @@ function cumulative(values: number[]): string {
 
 describe('the SLO engine and Prometheus agree on when alerts fire', () => {
   const cases: Array<[string, Scenario]> = [
-    ['a sudden 20% failure for an hour, then recovery', scenario([[180, 1000, 0], [60, 1000, 0.2], [60, 1000, 0]])],
-    ['a slow 0.4% leak for four hours', scenario([[60, 1200, 0], [240, 1200, 0.004]])],
-    ['a 100% outage for ten minutes', scenario([[120, 600, 0], [10, 600, 1], [50, 600, 0]])],
+    [
+      'a sudden 20% failure for an hour, then recovery',
+      scenario([
+        [180, 1000, 0],
+        [60, 1000, 0.2],
+        [60, 1000, 0],
+      ]),
+    ],
+    [
+      'a slow 0.4% leak for four hours',
+      scenario([
+        [60, 1200, 0],
+        [240, 1200, 0.004],
+      ]),
+    ],
+    [
+      'a 100% outage for ten minutes',
+      scenario([
+        [120, 600, 0],
+        [10, 600, 1],
+        [50, 600, 0],
+      ]),
+    ],
   ];
 
   for (const [name, traffic] of cases) {
@@ -59,14 +89,24 @@ describe('the SLO engine and Prometheus agree on when alerts fire', () => {
       // the engine's exact 10 s buckets. Everywhere else the answers must be identical.
       const times: number[] = [];
       for (let t = 2; t < engine.length; t++) {
-        const changed = (['page', 'ticket'] as const).some((s) => engine[t]![s] !== engine[t - 1]![s] || (t + 1 < engine.length && engine[t + 1]![s] !== engine[t]![s]));
+        const changed = (['page', 'ticket'] as const).some(
+          (s) => engine[t]![s] !== engine[t - 1]![s] || (t + 1 < engine.length && engine[t + 1]![s] !== engine[t]![s]),
+        );
         if (!changed) times.push(t);
       }
       expect(times.length).toBeGreaterThan(engine.length * 0.8);
 
       const rules = buildRuleGroups([SLO]);
-      const alertNames: Record<Severity, string> = { page: 'VigilErrorBudgetBurnPage', ticket: 'VigilErrorBudgetBurnTicket' };
-      const annotations = (sev: Severity) => (rules.groups[1]!.rules.find((r) => 'alert' in r && r.alert === alertNames[sev]) as { annotations: Record<string, string> }).annotations;
+      const alertNames: Record<Severity, string> = {
+        page: 'VigilErrorBudgetBurnPage',
+        ticket: 'VigilErrorBudgetBurnTicket',
+      };
+      const annotations = (sev: Severity) =>
+        (
+          rules.groups[1]!.rules.find((r) => 'alert' in r && r.alert === alertNames[sev]) as {
+            annotations: Record<string, string>;
+          }
+        ).annotations;
       const dir = mkdtempSync(join(tmpdir(), 'vigil-promtool-'));
       writeFileSync(join(dir, 'rules.yml'), renderRules([SLO]));
       const test = {
@@ -76,14 +116,27 @@ describe('the SLO engine and Prometheus agree on when alerts fire', () => {
           {
             interval: '1m',
             input_series: [
-              { series: 'vigil_requests_total{deployment="cls",version="v1",code="200"}', values: cumulative(traffic.map((m) => m.total - m.bad)) },
-              { series: 'vigil_requests_total{deployment="cls",version="v1",code="500"}', values: cumulative(traffic.map((m) => m.bad)) },
+              {
+                series: 'vigil_requests_total{deployment="cls",version="v1",code="200"}',
+                values: cumulative(traffic.map((m) => m.total - m.bad)),
+              },
+              {
+                series: 'vigil_requests_total{deployment="cls",version="v1",code="500"}',
+                values: cumulative(traffic.map((m) => m.bad)),
+              },
             ],
             alert_rule_test: times.flatMap((t) =>
               (['page', 'ticket'] as const).map((sev) => ({
                 eval_time: `${t}m`,
                 alertname: alertNames[sev],
-                exp_alerts: engine[t]![sev] ? [{ exp_labels: { slo_id: SLO.id, deployment: 'cls', slo_kind: 'availability', severity: sev }, exp_annotations: annotations(sev) }] : [],
+                exp_alerts: engine[t]![sev]
+                  ? [
+                      {
+                        exp_labels: { slo_id: SLO.id, deployment: 'cls', slo_kind: 'availability', severity: sev },
+                        exp_annotations: annotations(sev),
+                      },
+                    ]
+                  : [],
               })),
             ),
           },

@@ -7,13 +7,22 @@ import { REPO_ROOT, startVigil, waitFor, type RunningVigil } from '../helpers/vi
 describe('streaming handlers', () => {
   let vigil: RunningVigil;
   beforeAll(async () => {
-    vigil = await startVigil({ deployments: [{ name: 'stream', handler: join(REPO_ROOT, 'tests/fixtures/handlers/stream.ts'), route: { prefix: '/stream' } }] });
+    vigil = await startVigil({
+      deployments: [
+        { name: 'stream', handler: join(REPO_ROOT, 'tests/fixtures/handlers/stream.ts'), route: { prefix: '/stream' } },
+      ],
+    });
   });
   afterAll(async () => {
     await vigil?.stop();
   });
 
-  const progress = async () => (await (await fetch(`${vigil.url}/stream/progress`, { method: 'POST' })).json()) as { produced: number; cancelled: number; finallyRan: number };
+  const progress = async () =>
+    (await (await fetch(`${vigil.url}/stream/progress`, { method: 'POST' })).json()) as {
+      produced: number;
+      cancelled: number;
+      finallyRan: number;
+    };
 
   it('sends Server-Sent Events when the client accepts them, and JSON lines otherwise', async () => {
     const sse = await fetch(`${vigil.url}/stream/tokens`, { method: 'POST', headers: { accept: 'text/event-stream' } });
@@ -27,7 +36,10 @@ describe('streaming handlers', () => {
   it('ends a stream that fails midway with an error event, after the chunks it sent', async () => {
     const res = await fetch(`${vigil.url}/stream/fail`, { method: 'POST' });
     expect(res.status).toBe(200);
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.slice(0, 2)).toEqual([1, 2]);
     expect(lines[2]).toMatchObject({ code: 'VIGIL_ERR_HANDLER_FAILED' });
   });
@@ -56,14 +68,24 @@ describe('streaming handlers', () => {
     expect(still.cancelled).toBe(0);
 
     req.destroy();
-    await waitFor(async () => (await progress()).cancelled === 1 && (await progress()).finallyRan === 1, 10_000, 'the handler to be cancelled');
+    await waitFor(
+      async () => (await progress()).cancelled === 1 && (await progress()).finallyRan === 1,
+      10_000,
+      'the handler to be cancelled',
+    );
     expect((await progress()).produced).toBeLessThan(200);
   });
 
   it('counts time to first chunk, stream duration and chunks', async () => {
     const samples = parseSamples((await scrape(vigil.url)).text);
-    expect(sampleValue(samples, 'vigil_stream_first_chunk_seconds_count', { deployment: 'stream', version: 'v1' })).toBeGreaterThanOrEqual(3);
-    expect(sampleValue(samples, 'vigil_stream_duration_seconds_count', { deployment: 'stream', version: 'v1' })).toBeGreaterThanOrEqual(3);
-    expect(sampleValue(samples, 'vigil_stream_chunks_total', { deployment: 'stream', version: 'v1' })).toBeGreaterThanOrEqual(8);
+    expect(
+      sampleValue(samples, 'vigil_stream_first_chunk_seconds_count', { deployment: 'stream', version: 'v1' }),
+    ).toBeGreaterThanOrEqual(3);
+    expect(
+      sampleValue(samples, 'vigil_stream_duration_seconds_count', { deployment: 'stream', version: 'v1' }),
+    ).toBeGreaterThanOrEqual(3);
+    expect(
+      sampleValue(samples, 'vigil_stream_chunks_total', { deployment: 'stream', version: 'v1' }),
+    ).toBeGreaterThanOrEqual(8);
   });
 });

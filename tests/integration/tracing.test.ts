@@ -11,8 +11,21 @@ describe('traces across the router → replica hop', () => {
     const endpoint = await receiver.start();
     vigil = await startVigil(
       // 'broken' never loads its model, so it answers 503 deterministically.
-      { logging: { request_sample_rate: 1 }, deployments: [clsDeployment({ num_replicas: 1 }), clsDeployment({ name: 'broken', model: `${REPO_ROOT}/package.json` })] },
-      { waitReady: false, env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_SERVICE_NAME: 'vigil-test' } },
+      {
+        logging: { request_sample_rate: 1 },
+        deployments: [
+          clsDeployment({ num_replicas: 1 }),
+          clsDeployment({ name: 'broken', model: `${REPO_ROOT}/package.json` }),
+        ],
+      },
+      {
+        waitReady: false,
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+          OTEL_SERVICE_NAME: 'vigil-test',
+        },
+      },
     );
     await waitFor(async () => (await fetch(`${vigil.url}/v2/models/cls/ready`)).ok, 30_000, 'cls to be ready');
   });
@@ -24,7 +37,11 @@ describe('traces across the router → replica hop', () => {
   const traceOf = (traceId: string) => receiver.spans.filter((s) => s.traceId === traceId);
 
   it('forms one trace: SERVER span, vigil.queue, and the replica’s vigil.batch and vigil.inference', async () => {
-    const res = await fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: jsonInferBody(clsInput(1)) });
+    const res = await fetch(`${vigil.url}/v2/models/cls/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: jsonInferBody(clsInput(1)),
+    });
     expect(res.status).toBe(200);
     const traceId = res.headers.get('x-vigil-trace-id')!;
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
@@ -53,7 +70,11 @@ describe('traces across the router → replica hop', () => {
     const batch = byName('vigil.batch');
     expect(batch.process).toBe('replica');
     expect(batch.parentSpanId).toBe(server.spanId);
-    expect(batch.attributes).toMatchObject({ 'vigil.deployment': 'cls', 'vigil.version': 'v1', 'vigil.provider': 'cpu' });
+    expect(batch.attributes).toMatchObject({
+      'vigil.deployment': 'cls',
+      'vigil.version': 'v1',
+      'vigil.provider': 'cpu',
+    });
     expect(Number(batch.attributes['vigil.batch_size'])).toBeGreaterThanOrEqual(1);
     const inference = byName('vigil.inference');
     expect(inference.process).toBe('replica');
@@ -71,20 +92,32 @@ describe('traces across the router → replica hop', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-vigil-trace-id')).toBe(traceId);
     // The primary and the replica export separately: wait for both sides of the trace.
-    await waitFor(() => traceOf(traceId).some((s) => s.name === 'vigil.inference') && traceOf(traceId).some((s) => s.kind === 2), 15_000, 'both sides of the client trace');
+    await waitFor(
+      () => traceOf(traceId).some((s) => s.name === 'vigil.inference') && traceOf(traceId).some((s) => s.kind === 2),
+      15_000,
+      'both sides of the client trace',
+    );
     const server = traceOf(traceId).find((s) => s.kind === 2)!;
     expect(server.parentSpanId).toBe(parent);
   });
 
   it('marks 5xx server spans as errors with error.type, and 4xx with error.type only', async () => {
-    const bad = await fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+    const bad = await fetch(`${vigil.url}/v2/models/cls/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
     const badTrace = bad.headers.get('x-vigil-trace-id')!;
     await waitFor(() => traceOf(badTrace).length >= 1, 15_000, 'the 400 span');
     expect(traceOf(badTrace)[0]!.attributes['error.type']).toBe('VIGIL_ERR_MALFORMED_JSON');
     expect(traceOf(badTrace)[0]!.attributes['http.response.status_code']).toBe(400);
     expect(traceOf(badTrace)[0]!.attributes['http.route']).toBe('/v2/models/{model}/infer');
 
-    const down = await fetch(`${vigil.url}/v2/models/broken/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: jsonInferBody(clsInput(3)) });
+    const down = await fetch(`${vigil.url}/v2/models/broken/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: jsonInferBody(clsInput(3)),
+    });
     expect(down.status).toBe(503);
     const downTrace = down.headers.get('x-vigil-trace-id')!;
     await waitFor(() => traceOf(downTrace).length >= 1, 15_000, 'the 503 span');
@@ -94,7 +127,9 @@ describe('traces across the router → replica hop', () => {
 
   it('puts trace exemplars on the request duration histogram in OpenMetrics', async () => {
     const { text } = await scrape(vigil.url, 'application/openmetrics-text');
-    const line = text.split('\n').find((l) => l.startsWith('vigil_request_duration_seconds_bucket') && l.includes('# {trace_id="'));
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('vigil_request_duration_seconds_bucket') && l.includes('# {trace_id="'));
     expect(line).toBeDefined();
     const exemplarTrace = /trace_id="([0-9a-f]{32})"/.exec(line!)![1]!;
     expect(receiver.spans.some((s) => s.traceId === exemplarTrace)).toBe(true);
@@ -103,7 +138,12 @@ describe('traces across the router → replica hop', () => {
   it('logs request lines with trace and span ids', () => {
     const lines = vigil.lines.filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l));
     const withTrace = lines.find((l) => l.trace_id === '4bf92f3577b34da6a3ce929d0e0e4736');
-    expect(withTrace).toMatchObject({ deployment: 'cls', version: 'v1', status: 200, route: '/v2/models/{model}/infer' });
+    expect(withTrace).toMatchObject({
+      deployment: 'cls',
+      version: 'v1',
+      status: 200,
+      route: '/v2/models/{model}/infer',
+    });
     expect(withTrace.span_id).toMatch(/^[0-9a-f]{16}$/);
     expect(typeof withTrace.duration_ms).toBe('number');
   });

@@ -60,7 +60,9 @@ describe('decideScale', () => {
     let state = at3;
     let step = decideScale(s, ctx(0, 14), state, 0);
     expect(step.decision).toMatchObject({ target: 3, desired: 7, changed: false, cappedBy: null });
-    expect(step.decision.reason).toBe('holding at 3: scale-up to 7 waits 30 s more (avg 14.0 ongoing over 30 s / target 2 per replica → 7 replicas)');
+    expect(step.decision.reason).toBe(
+      'holding at 3: scale-up to 7 waits 30 s more (avg 14.0 ongoing over 30 s / target 2 per replica → 7 replicas)',
+    );
     state = step.state;
 
     step = decideScale(s, ctx(18_000, 14), state, 18_000);
@@ -74,7 +76,9 @@ describe('decideScale', () => {
 
     step = decideScale(s, ctx(30_000, 14), state, 30_000);
     expect(step.decision).toMatchObject({ target: 7, previousTarget: 3, desired: 7, changed: true });
-    expect(step.decision.reason).toBe('avg 14.0 ongoing over 30 s / target 2 per replica → 7 replicas (was 3, up after 30 s delay)');
+    expect(step.decision.reason).toBe(
+      'avg 14.0 ongoing over 30 s / target 2 per replica → 7 replicas (was 3, up after 30 s delay)',
+    );
     expect(step.state).toEqual({ target: 7, proposal: null });
   });
 
@@ -167,7 +171,9 @@ describe('decideScale', () => {
     const memory: MemoryView = { budgetBytes: 2000 * MiB, usedBytes: 1990 * MiB, perReplicaBytes: undefined };
     const step = decideScale(s, ctx(0, 14, { memory }), at3, 0);
     expect(step.decision).toMatchObject({ target: 4, cappedBy: 'memory_budget' });
-    expect(step.decision.capDetail).toBe('per-replica memory not measured yet; 1990 of 2000 MiB budget in use; starting 1 more to measure it');
+    expect(step.decision.capDetail).toBe(
+      'per-replica memory not measured yet; 1990 of 2000 MiB budget in use; starting 1 more to measure it',
+    );
   });
 
   it('scales from zero at once when a request is queued, ignoring the upscale delay', () => {
@@ -197,7 +203,12 @@ describe('decideScale', () => {
 
   it('stays at zero without traffic', () => {
     const s = settings({ minReplicas: 0, initialReplicas: 0 });
-    const step = decideScale(s, { samples: [], liveReplicas: 0, queued: 0, memory: roomy }, { target: 0, proposal: null }, 0);
+    const step = decideScale(
+      s,
+      { samples: [], liveReplicas: 0, queued: 0, memory: roomy },
+      { target: 0, proposal: null },
+      0,
+    );
     expect(step.decision).toMatchObject({ target: 0, changed: false });
   });
 
@@ -216,8 +227,14 @@ describe('decideScale', () => {
 
   it('applies changed bounds at once', () => {
     const s = settings({ minReplicas: 2, maxReplicas: 5 });
-    expect(decideScale(s, ctx(0, 100), { target: 9, proposal: null }, 0).decision).toMatchObject({ target: 5, changed: true });
-    expect(decideScale(s, ctx(0, 0, { liveReplicas: 1 }), { target: 1, proposal: null }, 0).decision).toMatchObject({ target: 2, changed: true });
+    expect(decideScale(s, ctx(0, 100), { target: 9, proposal: null }, 0).decision).toMatchObject({
+      target: 5,
+      changed: true,
+    });
+    expect(decideScale(s, ctx(0, 0, { liveReplicas: 1 }), { target: 1, proposal: null }, 0).decision).toMatchObject({
+      target: 2,
+      changed: true,
+    });
   });
 });
 
@@ -249,7 +266,8 @@ describe('decideScale properties', () => {
 
   /** What an increase may reach under the memory rule, for checking. */
   const memoryCeiling = (previous: number, live: number, m: MemoryView) => {
-    const extra = m.perReplicaBytes === undefined ? 1 : Math.max(0, Math.floor((m.budgetBytes - m.usedBytes) / m.perReplicaBytes));
+    const extra =
+      m.perReplicaBytes === undefined ? 1 : Math.max(0, Math.floor((m.budgetBytes - m.usedBytes) / m.perReplicaBytes));
     return Math.max(previous, live + extra);
   };
 
@@ -269,7 +287,12 @@ describe('decideScale properties', () => {
             usedBytes: tick.usedMiB * MiB,
             perReplicaBytes: tick.perReplicaMiB === undefined ? undefined : tick.perReplicaMiB * MiB,
           };
-          const { decision, state: next } = decideScale(s, { samples, liveReplicas: live, queued: tick.queued, memory }, state, now);
+          const { decision, state: next } = decideScale(
+            s,
+            { samples, liveReplicas: live, queued: tick.queued, memory },
+            state,
+            now,
+          );
 
           expect(decision.previousTarget).toBe(state.target);
           expect(decision.changed).toBe(decision.target !== state.target);
@@ -279,7 +302,8 @@ describe('decideScale properties', () => {
           // Below min only when the memory budget held back the climb to min (or the first
           // replica of a scale from zero).
           if (decision.target < s.minReplicas) expect(decision.cappedBy).toBe('memory_budget');
-          if (decision.target > state.target) expect(decision.target).toBeLessThanOrEqual(memoryCeiling(state.target, live, memory));
+          if (decision.target > state.target)
+            expect(decision.target).toBeLessThanOrEqual(memoryCeiling(state.target, live, memory));
           if (decision.cappedBy !== null) expect(decision.capDetail).toEqual(expect.any(String));
           expect(decision.reason.length).toBeGreaterThan(0);
           state = next;
@@ -290,19 +314,34 @@ describe('decideScale properties', () => {
 
   it('never moves a target within bounds before the delay has passed, unless scaling from zero', () => {
     fc.assert(
-      fc.property(settingsArb, fc.double({ min: 0, max: 100, noNaN: true }), fc.integer({ min: 0, max: 10 }), (s, ongoing, target) => {
-        fc.pre(target >= s.minReplicas && target <= s.maxReplicas && target > 0);
-        fc.pre(s.upscaleDelayS > 0 && s.downscaleDelayS > 0);
-        const step = decideScale(s, { samples: [{ at: 0, ongoing }], liveReplicas: target, queued: 0, memory: roomy }, { target, proposal: null }, 0);
-        expect(step.decision.target).toBe(target);
-      }),
+      fc.property(
+        settingsArb,
+        fc.double({ min: 0, max: 100, noNaN: true }),
+        fc.integer({ min: 0, max: 10 }),
+        (s, ongoing, target) => {
+          fc.pre(target >= s.minReplicas && target <= s.maxReplicas && target > 0);
+          fc.pre(s.upscaleDelayS > 0 && s.downscaleDelayS > 0);
+          const step = decideScale(
+            s,
+            { samples: [{ at: 0, ongoing }], liveReplicas: target, queued: 0, memory: roomy },
+            { target, proposal: null },
+            0,
+          );
+          expect(step.decision.target).toBe(target);
+        },
+      ),
     );
   });
 
   it('scales from zero to max(1, min_replicas) at once when memory allows', () => {
     fc.assert(
       fc.property(settingsArb, fc.integer({ min: 1, max: 5 }), (s, queued) => {
-        const step = decideScale(s, { samples: [], liveReplicas: 0, queued, memory: roomy }, { target: 0, proposal: null }, 0);
+        const step = decideScale(
+          s,
+          { samples: [], liveReplicas: 0, queued, memory: roomy },
+          { target: 0, proposal: null },
+          0,
+        );
         expect(step.decision.target).toBe(Math.min(s.maxReplicas, Math.max(1, s.minReplicas)));
       }),
     );

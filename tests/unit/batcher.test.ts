@@ -59,7 +59,10 @@ describe('Batcher with real timers', () => {
 
 describe('Batcher with fake timers', () => {
   beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'], now: 1_000_000 });
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'],
+      now: 1_000_000,
+    });
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -191,7 +194,14 @@ describe('Batcher with fake timers', () => {
         fc.integer({ min: 1, max: 5 }),
         fc.constantFrom(0, 1, 5),
         fc.integer({ min: 0, max: 4 }),
-        fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c'), rows: fc.integer({ min: 1, max: 3 }), gap: fc.integer({ min: 0, max: 4 }) }), { maxLength: 25 }),
+        fc.array(
+          fc.record({
+            key: fc.constantFrom('a', 'b', 'c'),
+            rows: fc.integer({ min: 1, max: 3 }),
+            gap: fc.integer({ min: 0, max: 4 }),
+          }),
+          { maxLength: 25 },
+        ),
         async (maxBatchSize, waitMs, runMs, plan) => {
           const batches: Item[][] = [];
           let running = 0;
@@ -219,7 +229,12 @@ describe('Batcher with fake timers', () => {
           expect(overlapped).toBe(false);
           expect(batcher.pending).toBe(0);
           // Every item exactly once.
-          expect(batches.flat().map((i) => i.id).sort((x, y) => x - y)).toEqual(submitted.map((i) => i.id));
+          expect(
+            batches
+              .flat()
+              .map((i) => i.id)
+              .sort((x, y) => x - y),
+          ).toEqual(submitted.map((i) => i.id));
           const done = new Set<number>();
           for (const batch of batches) {
             expect(batch.length).toBeGreaterThan(0);

@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { burnRate, burnThreshold, DEFAULT_BURN_POLICY, errorBudget, errorRatio, evaluateBurn, policyWindows, type Counts } from '../../slo/burn-rate.ts';
+import {
+  burnRate,
+  burnThreshold,
+  DEFAULT_BURN_POLICY,
+  errorBudget,
+  errorRatio,
+  evaluateBurn,
+  policyWindows,
+  type Counts,
+} from '../../slo/burn-rate.ts';
 import { SliWindow } from '../../slo/sli-window.ts';
 
 const countsAt = (ratios: Record<number, number>, total = 100_000): Map<number, Counts> =>
-  new Map(policyWindows(DEFAULT_BURN_POLICY).map((w) => [w, { good: Math.round(total * (1 - (ratios[w] ?? 0))), total }]));
+  new Map(
+    policyWindows(DEFAULT_BURN_POLICY).map((w) => [w, { good: Math.round(total * (1 - (ratios[w] ?? 0))), total }]),
+  );
 
 describe('burn-rate math (SRE Workbook, chapter 5)', () => {
   it('burn = error ratio / (1 - objective)', () => {
@@ -77,12 +88,31 @@ describe('configurable burn windows', () => {
     const base = { deployments: [{ name: 'a', model: 'm.onnx' }] };
     const defaults = configSchema.parse(base);
     expect(policyFromConfig(defaults.slo_engine.burn_windows, parseDuration)).toEqual(DEFAULT_BURN_POLICY);
-    const custom = configSchema.parse({ ...base, slo_engine: { burn_windows: { page: [{ long: '30m', short: '2m', factor: 20 }], ticket: [{ long: '1d', short: '1h', factor: 2 }] } } });
+    const custom = configSchema.parse({
+      ...base,
+      slo_engine: {
+        burn_windows: {
+          page: [{ long: '30m', short: '2m', factor: 20 }],
+          ticket: [{ long: '1d', short: '1h', factor: 2 }],
+        },
+      },
+    });
     const policy = policyFromConfig(custom.slo_engine.burn_windows, parseDuration);
     expect(policy.page).toEqual([{ longSeconds: 1800, shortSeconds: 120, factor: 20 }]);
     expect(policyWindows(policy)).toEqual([120, 1800, 3600, 86400]);
-    const bad = configSchema.safeParse({ ...base, slo_engine: { burn_windows: { page: [{ long: '5m', short: '1h', factor: 2 }], ticket: [{ long: '7d', short: '1h', factor: 1 }] } } });
+    const bad = configSchema.safeParse({
+      ...base,
+      slo_engine: {
+        burn_windows: {
+          page: [{ long: '5m', short: '1h', factor: 2 }],
+          ticket: [{ long: '7d', short: '1h', factor: 1 }],
+        },
+      },
+    });
     expect(bad.success).toBe(false);
-    expect(bad.error!.issues.map((i) => i.path.join('.'))).toEqual(['slo_engine.burn_windows.page.0.short', 'slo_engine.burn_windows.ticket.0.long']);
+    expect(bad.error!.issues.map((i) => i.path.join('.'))).toEqual([
+      'slo_engine.burn_windows.page.0.short',
+      'slo_engine.burn_windows.ticket.0.long',
+    ]);
   });
 });

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analyzeCanary, quantileFromBuckets, wilsonInterval, type AnalysisInput, type AnalysisThresholds } from '../../serving/rollout/canary-analysis.ts';
+import {
+  analyzeCanary,
+  quantileFromBuckets,
+  wilsonInterval,
+  type AnalysisInput,
+  type AnalysisThresholds,
+} from '../../serving/rollout/canary-analysis.ts';
 import { emptySummary, LiveWindow, type WindowSummary } from '../../serving/rollout/live-window.ts';
 import { decideRollout } from '../../serving/rollout/rollout-policy.ts';
 import { DURATION_BUCKETS } from '../../serving/telemetry/buckets.ts';
@@ -28,7 +34,9 @@ function summary(requests: number, errors: number, latencySeconds = 0.05): Windo
   return s;
 }
 
-function input(parts: Partial<Omit<AnalysisInput, 'thresholds'>> & { thresholds?: Partial<AnalysisThresholds> }): AnalysisInput {
+function input(
+  parts: Partial<Omit<AnalysisInput, 'thresholds'>> & { thresholds?: Partial<AnalysisThresholds> },
+): AnalysisInput {
   const canaryLong = parts.canaryLong ?? summary(0, 0);
   return {
     canaryLong,
@@ -65,17 +73,22 @@ describe('wilsonInterval', () => {
 
   it('contains the point estimate, stays in [0, 1], and widens with confidence', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 100_000 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0.5, max: 0.9999, noNaN: true }), (n, share, conf) => {
-        const x = Math.round(share * n);
-        const { lower, upper } = wilsonInterval(x, n, conf);
-        expect(lower).toBeGreaterThanOrEqual(0);
-        expect(upper).toBeLessThanOrEqual(1);
-        expect(lower).toBeLessThanOrEqual(x / n);
-        expect(upper).toBeGreaterThanOrEqual(x / n);
-        const wider = wilsonInterval(x, n, Math.min(0.99999, conf + (1 - conf) / 2));
-        expect(wider.lower).toBeLessThanOrEqual(lower + 1e-12);
-        expect(wider.upper).toBeGreaterThanOrEqual(upper - 1e-12);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0.5, max: 0.9999, noNaN: true }),
+        (n, share, conf) => {
+          const x = Math.round(share * n);
+          const { lower, upper } = wilsonInterval(x, n, conf);
+          expect(lower).toBeGreaterThanOrEqual(0);
+          expect(upper).toBeLessThanOrEqual(1);
+          expect(lower).toBeLessThanOrEqual(x / n);
+          expect(upper).toBeGreaterThanOrEqual(x / n);
+          const wider = wilsonInterval(x, n, Math.min(0.99999, conf + (1 - conf) / 2));
+          expect(wider.lower).toBeLessThanOrEqual(lower + 1e-12);
+          expect(wider.upper).toBeGreaterThanOrEqual(upper - 1e-12);
+        },
+      ),
     );
   });
 });
@@ -102,20 +115,28 @@ describe('quantileFromBuckets', () => {
   });
 
   it('is monotone in q and stays within [0, largest bound]', () => {
-    const counts = fc.array(fc.integer({ min: 0, max: 50 }), { minLength: DURATION_BUCKETS.length + 1, maxLength: DURATION_BUCKETS.length + 1 });
+    const counts = fc.array(fc.integer({ min: 0, max: 50 }), {
+      minLength: DURATION_BUCKETS.length + 1,
+      maxLength: DURATION_BUCKETS.length + 1,
+    });
     fc.assert(
-      fc.property(counts, fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (c, q1, q2) => {
-        const a = quantileFromBuckets(c, Math.min(q1, q2));
-        const b = quantileFromBuckets(c, Math.max(q1, q2));
-        if (c.every((x) => x === 0)) {
-          expect(a).toBeNull();
-          return;
-        }
-        expect(a).not.toBeNull();
-        expect(a!).toBeLessThanOrEqual(b! + 1e-12);
-        expect(a!).toBeGreaterThanOrEqual(0);
-        expect(b!).toBeLessThanOrEqual(30);
-      }),
+      fc.property(
+        counts,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (c, q1, q2) => {
+          const a = quantileFromBuckets(c, Math.min(q1, q2));
+          const b = quantileFromBuckets(c, Math.max(q1, q2));
+          if (c.every((x) => x === 0)) {
+            expect(a).toBeNull();
+            return;
+          }
+          expect(a).not.toBeNull();
+          expect(a!).toBeLessThanOrEqual(b! + 1e-12);
+          expect(a!).toBeGreaterThanOrEqual(0);
+          expect(b!).toBeLessThanOrEqual(30);
+        },
+      ),
     );
   });
 });
@@ -129,7 +150,9 @@ describe('error_burn_rate', () => {
   });
 
   it('does not roll back a healthy canary for one error in 50 while stable is at 0/450', () => {
-    const a = analyzeCanary(input({ canaryLong: summary(50, 1), canaryShort: summary(50, 1), stable: summary(450, 0) }));
+    const a = analyzeCanary(
+      input({ canaryLong: summary(50, 1), canaryShort: summary(50, 1), stable: summary(450, 0) }),
+    );
     const burn = check(a, 'error_burn_rate')!;
     // The point burn rate alone (20x on both windows) would have rolled it back.
     expect(burn.value).toBeCloseTo(20, 9);
@@ -139,11 +162,20 @@ describe('error_burn_rate', () => {
   });
 
   it('fails at 20% errors once 50 canary requests are in, stable clean', () => {
-    const a = analyzeCanary(input({ canaryLong: summary(50, 10), canaryShort: summary(50, 10), stable: summary(450, 0), windows: { longSeconds: 5, shortSeconds: 10 } }));
+    const a = analyzeCanary(
+      input({
+        canaryLong: summary(50, 10),
+        canaryShort: summary(50, 10),
+        stable: summary(450, 0),
+        windows: { longSeconds: 5, shortSeconds: 10 },
+      }),
+    );
     expect(a.verdict).toBe('fail');
     expect(check(a, 'error_burn_rate')).toMatchObject({ outcome: 'fail', threshold: 14.4 });
     expect(check(a, 'error_burn_rate')!.value).toBeCloseTo(200, 9);
-    expect(a.summary).toContain('canary error ratio 20.0% (10/50, burn rate 200x over 5 s and 200x over 10 s) vs stable 0.0% (0/450)');
+    expect(a.summary).toContain(
+      'canary error ratio 20.0% (10/50, burn rate 200x over 5 s and 200x over 10 s) vs stable 0.0% (0/450)',
+    );
     expect(a.summary).toContain('burn > 14.4x');
     expect(a.canary).toMatchObject({ requests: 50, errors: 10, errorRatio: 0.2 });
     expect(a.stable).toMatchObject({ requests: 450, errors: 0, errorRatio: 0 });
@@ -176,10 +208,14 @@ describe('error_burn_rate', () => {
   });
 
   it('needs the short window to burn too: an error burst that has stopped does not fail', () => {
-    const a = analyzeCanary(input({ canaryLong: summary(200, 40), canaryShort: summary(100, 0), stable: summary(1800, 0) }));
+    const a = analyzeCanary(
+      input({ canaryLong: summary(200, 40), canaryShort: summary(100, 0), stable: summary(1800, 0) }),
+    );
     expect(check(a, 'error_burn_rate')!.outcome).toBe('pass');
     // ...and an empty short window counts as burn 0, not NaN
-    const idle = analyzeCanary(input({ canaryLong: summary(200, 40), canaryShort: summary(0, 0), stable: summary(1800, 0) }));
+    const idle = analyzeCanary(
+      input({ canaryLong: summary(200, 40), canaryShort: summary(0, 0), stable: summary(1800, 0) }),
+    );
     expect(check(idle, 'error_burn_rate')!.outcome).toBe('pass');
   });
 
@@ -228,13 +264,21 @@ describe('latency_p99', () => {
     expect(latency.outcome).toBe('pass');
     expect(latency.threshold).toBeCloseTo(a.stable.p99Ms! + 50, 6);
     // the same slowdown with the floor lowered does fail, so the floor is what held it
-    const strict = analyzeCanary(input({ canaryLong: summary(200, 0, 0.005), stable: summary(1000, 0, 0.001), thresholds: { minLatencyDeltaMs: 1 } }));
+    const strict = analyzeCanary(
+      input({
+        canaryLong: summary(200, 0, 0.005),
+        stable: summary(1000, 0, 0.001),
+        thresholds: { minLatencyDeltaMs: 1 },
+      }),
+    );
     expect(check(strict, 'latency_p99')!.outcome).toBe('fail');
   });
 
   it('does not fail on delta alone when the ratio is under the limit', () => {
     // 10 s bucket vs 5 s bucket: +4.95 s but only 1.98x; raise the ratio limit to 2.5
-    const a = analyzeCanary(input({ canaryLong: summary(200, 0, 10), stable: summary(1000, 0, 5), thresholds: { maxLatencyRatio: 2.5 } }));
+    const a = analyzeCanary(
+      input({ canaryLong: summary(200, 0, 10), stable: summary(1000, 0, 5), thresholds: { maxLatencyRatio: 2.5 } }),
+    );
     expect(check(a, 'latency_p99')!.outcome).toBe('pass');
   });
 
@@ -258,17 +302,23 @@ describe('output_agreement', () => {
     const none = analyzeCanary(input({ ...healthy, thresholds: { minAgreement: 0.95 } }));
     expect(check(none, 'output_agreement')!.outcome).toBe('inconclusive');
     expect(none.verdict).toBe('inconclusive');
-    const few = analyzeCanary(input({ ...healthy, agreement: { compared: 49, agreed: 0 }, thresholds: { minAgreement: 0.95 } }));
+    const few = analyzeCanary(
+      input({ ...healthy, agreement: { compared: 49, agreed: 0 }, thresholds: { minAgreement: 0.95 } }),
+    );
     expect(check(few, 'output_agreement')!.outcome).toBe('inconclusive');
     expect(few.summary).toBe('waiting for 50 mirrored comparisons, have 49');
   });
 
   it('fails below minAgreement and passes at it', () => {
-    const bad = analyzeCanary(input({ ...healthy, agreement: { compared: 50, agreed: 40 }, thresholds: { minAgreement: 0.95 } }));
+    const bad = analyzeCanary(
+      input({ ...healthy, agreement: { compared: 50, agreed: 40 }, thresholds: { minAgreement: 0.95 } }),
+    );
     expect(check(bad, 'output_agreement')).toMatchObject({ outcome: 'fail', value: 0.8, threshold: 0.95 });
     expect(bad.verdict).toBe('fail');
     expect(bad.summary).toBe('canary agreed with stable on 80.0% of mirrored requests (40/50); limit: >= 95.0%');
-    const ok = analyzeCanary(input({ ...healthy, agreement: { compared: 100, agreed: 95 }, thresholds: { minAgreement: 0.95 } }));
+    const ok = analyzeCanary(
+      input({ ...healthy, agreement: { compared: 100, agreed: 95 }, thresholds: { minAgreement: 0.95 } }),
+    );
     expect(check(ok, 'output_agreement')!.outcome).toBe('pass');
     expect(ok.verdict).toBe('pass');
   });
@@ -288,7 +338,10 @@ describe('verdict and summary', () => {
     expect(check(a, 'latency_p99')!.outcome).toBe('inconclusive');
     expect(a.verdict).toBe('fail');
     const both = analyzeCanary(input({ canaryLong: summary(200, 100, 2.5), stable: summary(1000, 0, 0.1) }));
-    expect(both.checks.filter((c) => c.outcome === 'fail').map((c) => c.name)).toEqual(['error_burn_rate', 'latency_p99']);
+    expect(both.checks.filter((c) => c.outcome === 'fail').map((c) => c.name)).toEqual([
+      'error_burn_rate',
+      'latency_p99',
+    ]);
     expect(both.summary).toContain('50.0% (100/200');
     expect(both.summary).toContain('canary p99 2485 ms vs stable p99 100 ms');
   });
@@ -296,13 +349,26 @@ describe('verdict and summary', () => {
   it('lists every reason to wait when inconclusive', () => {
     const a = analyzeCanary(input({ canaryLong: summary(10, 0), stable: summary(1000, 0) }));
     expect(a.verdict).toBe('inconclusive');
-    expect(a.summary).toBe('waiting for 50 canary requests, have 10; waiting for 100 canary requests to compare p99, have 10');
+    expect(a.summary).toBe(
+      'waiting for 50 canary requests, have 10; waiting for 100 canary requests to compare p99, have 10',
+    );
   });
 
   it('a healthy canary with everything in passes, and the policy advances on it', () => {
     const a = analyzeCanary(input({ canaryLong: summary(500, 0), stable: summary(5000, 1) }));
     expect(a.verdict).toBe('pass');
-    const d = decideRollout({ status: 'Progressing', steps: [5, 25, 50, 100], stepIndex: 0, stepStartedAt: 0, intervalMs: 30_000, canaryReady: true }, a, 30_000);
+    const d = decideRollout(
+      {
+        status: 'Progressing',
+        steps: [5, 25, 50, 100],
+        stepIndex: 0,
+        stepStartedAt: 0,
+        intervalMs: 30_000,
+        canaryReady: true,
+      },
+      a,
+      30_000,
+    );
     expect(d).toMatchObject({ kind: 'advance', stepIndex: 1, weight: 25 });
   });
 });

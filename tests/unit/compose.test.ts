@@ -57,7 +57,12 @@ function service(name: string): Service {
 function portsOf(s: Service): PortMapping[] {
   return (s.ports ?? []).map((p) => {
     if (typeof p === 'object') {
-      return { hostIp: p.host_ip, host: p.published === undefined ? undefined : Number(p.published), container: Number(p.target), protocol: p.protocol ?? 'tcp' };
+      return {
+        hostIp: p.host_ip,
+        host: p.published === undefined ? undefined : Number(p.published),
+        container: Number(p.target),
+        protocol: p.protocol ?? 'tcp',
+      };
     }
     const [spec, protocol = 'tcp'] = String(p).split('/') as [string, string?];
     const parts = spec.split(':');
@@ -71,13 +76,17 @@ function portsOf(s: Service): PortMapping[] {
 
 /** Ports a service listens on inside the compose network: published container ports and `expose`. */
 function containerPorts(s: Service): Set<number> {
-  return new Set([...portsOf(s).map((p) => p.container), ...(s.expose ?? []).map((e) => Number(String(e).split('/')[0]))]);
+  return new Set([
+    ...portsOf(s).map((p) => p.container),
+    ...(s.expose ?? []).map((e) => Number(String(e).split('/')[0])),
+  ]);
 }
 
 /** Compose's short volume syntax (source:target[:mode]) or long syntax, normalised. */
 function mountsOf(s: Service): Mount[] {
   return (s.volumes ?? []).map((v) => {
-    if (typeof v === 'object') return { type: v.type as Mount['type'], source: v.source, target: v.target, readOnly: v.read_only ?? false };
+    if (typeof v === 'object')
+      return { type: v.type as Mount['type'], source: v.source, target: v.target, readOnly: v.read_only ?? false };
     const [source, target, mode = ''] = v.split(':') as [string, string?, string?];
     if (target === undefined) return { type: 'volume', target: source, readOnly: false };
     const bind = source.startsWith('.') || source.startsWith('/') || source.startsWith('~');
@@ -105,7 +114,8 @@ function hostPathFor(s: Service, target: string): string {
 
 function environment(s: Service): Record<string, string> {
   const env = s.environment ?? {};
-  if (Array.isArray(env)) return Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  if (Array.isArray(env))
+    return Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v ?? '')]));
 }
 
@@ -149,13 +159,19 @@ describe('docker-compose.yml', () => {
           expect(existsSync(repoPath(m.source!)), `${name}: bind mount ${m.source} does not exist`).toBe(true);
           expect(m.readOnly, `${name}: config mount ${m.source} should be read-only`).toBe(true);
         } else if (m.type === 'volume' && m.source) {
-          expect(Object.keys(compose.volumes ?? {}), `${name}: volume ${m.source} is not declared under volumes:`).toContain(m.source);
+          expect(
+            Object.keys(compose.volumes ?? {}),
+            `${name}: volume ${m.source} is not declared under volumes:`,
+          ).toContain(m.source);
         }
       }
       const build = typeof s.build === 'string' ? { context: s.build } : s.build;
       if (build) {
         const context = repoPath(build.context ?? '.');
-        expect(existsSync(join(context, build.dockerfile ?? 'Dockerfile')), `${name}: no Dockerfile in the build context`).toBe(true);
+        expect(
+          existsSync(join(context, build.dockerfile ?? 'Dockerfile')),
+          `${name}: no Dockerfile in the build context`,
+        ).toBe(true);
       }
     }
   });
@@ -166,7 +182,11 @@ describe('docker-compose.yml', () => {
       for (const d of deps) expect(Object.keys(services), `${name} depends on unknown service ${d}`).toContain(d);
       if (!Array.isArray(s.depends_on)) {
         for (const [d, cond] of Object.entries(s.depends_on ?? {})) {
-          if (cond.condition === 'service_healthy') expect(service(d).healthcheck, `${name} waits for ${d} to be healthy, but ${d} has no healthcheck`).toBeDefined();
+          if (cond.condition === 'service_healthy')
+            expect(
+              service(d).healthcheck,
+              `${name} waits for ${d} to be healthy, but ${d} has no healthcheck`,
+            ).toBeDefined();
         }
       }
     }
@@ -186,13 +206,19 @@ describe('docker-compose.yml', () => {
 
   it('has Prometheus scrape the vigil service on the port vigil listens on', () => {
     const prometheus = service('prometheus');
-    const configTarget = (Array.isArray(prometheus.command) ? prometheus.command : [])
-      .find((a) => a.startsWith('--config.file='))
-      ?.slice('--config.file='.length) ?? '/etc/prometheus/prometheus.yml';
-    const config = yamlFile<{ rule_files?: string[]; scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }> }>(hostPathFor(prometheus, configTarget));
+    const configTarget =
+      (Array.isArray(prometheus.command) ? prometheus.command : [])
+        .find((a) => a.startsWith('--config.file='))
+        ?.slice('--config.file='.length) ?? '/etc/prometheus/prometheus.yml';
+    const config = yamlFile<{
+      rule_files?: string[];
+      scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;
+    }>(hostPathFor(prometheus, configTarget));
     for (const pattern of config.rule_files ?? []) {
       const dir = posix.dirname(pattern);
-      expect(statSync(hostPathFor(prometheus, dir)).isDirectory(), `rule_files ${pattern}: ${dir} is not mounted`).toBe(true);
+      expect(statSync(hostPathFor(prometheus, dir)).isDirectory(), `rule_files ${pattern}: ${dir} is not mounted`).toBe(
+        true,
+      );
     }
     const job = config.scrape_configs.find((j) => j.job_name === 'vigil');
     expect(job, 'prometheus.yml has no vigil job').toBeDefined();
@@ -202,26 +228,38 @@ describe('docker-compose.yml', () => {
     for (const t of targets) {
       const [host, port] = t.split(':');
       expect(host, `scrape target ${t} is not a compose service`).toBe('vigil');
-      expect([...containerPorts(service('vigil'))], `scrape target ${t}: vigil does not listen on ${port}`).toContain(Number(port));
+      expect([...containerPorts(service('vigil'))], `scrape target ${t}: vigil does not listen on ${port}`).toContain(
+        Number(port),
+      );
       const cmd = dockerfileCommand();
-      expect(cmd[cmd.indexOf('--port') + 1], `scrape target ${t}: the Dockerfile starts vigil on another port`).toBe(port);
+      expect(cmd[cmd.indexOf('--port') + 1], `scrape target ${t}: the Dockerfile starts vigil on another port`).toBe(
+        port,
+      );
     }
   });
 
   it("mounts the generated dashboards where Grafana's provisioning looks for them", () => {
     const grafana = service('grafana');
-    const dashboardsMount = mountsOf(grafana).find((m) => m.type === 'bind' && repoPath(m.source!) === join(ROOT, 'dashboards', 'grafana'));
+    const dashboardsMount = mountsOf(grafana).find(
+      (m) => m.type === 'bind' && repoPath(m.source!) === join(ROOT, 'dashboards', 'grafana'),
+    );
     expect(dashboardsMount, 'dashboards/grafana is not mounted into grafana').toBeDefined();
     const providersDir = hostPathFor(grafana, '/etc/grafana/provisioning/dashboards');
     const providers = readdirSync(providersDir)
       .filter((f) => /\.ya?ml$/.test(f))
-      .flatMap((f) => yamlFile<{ providers: Array<{ type: string; options: { path: string } }> }>(join(providersDir, f)).providers);
+      .flatMap(
+        (f) =>
+          yamlFile<{ providers: Array<{ type: string; options: { path: string } }> }>(join(providersDir, f)).providers,
+      );
     expect(providers.length).toBeGreaterThan(0);
     expect(providers.map((p) => p.options.path)).toContain(dashboardsMount!.target);
     for (const p of providers) {
       expect(p.type).toBe('file');
       const host = hostPathFor(grafana, p.options.path);
-      expect(statSync(host).isDirectory() && readdirSync(host).some((f) => f.endsWith('.json')), `${p.options.path} holds no dashboards`).toBe(true);
+      expect(
+        statSync(host).isDirectory() && readdirSync(host).some((f) => f.endsWith('.json')),
+        `${p.options.path} holds no dashboards`,
+      ).toBe(true);
     }
     const home = environment(grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH;
     if (home) expect(existsSync(hostPathFor(grafana, home)), `home dashboard ${home} is not mounted`).toBe(true);
@@ -230,7 +268,12 @@ describe('docker-compose.yml', () => {
   it('provisions the Prometheus datasource uid the dashboards default to, at the prometheus service', () => {
     const grafana = service('grafana');
     const dir = hostPathFor(grafana, '/etc/grafana/provisioning/datasources');
-    type Datasource = { uid: string; type: string; url: string; jsonData?: { exemplarTraceIdDestinations?: Array<{ datasourceUid?: string }> } };
+    type Datasource = {
+      uid: string;
+      type: string;
+      url: string;
+      jsonData?: { exemplarTraceIdDestinations?: Array<{ datasourceUid?: string }> };
+    };
     const datasources = readdirSync(dir)
       .filter((f) => /\.ya?ml$/.test(f))
       .flatMap((f) => yamlFile<{ datasources: Datasource[] }>(join(dir, f)).datasources);
@@ -241,7 +284,8 @@ describe('docker-compose.yml', () => {
     expect([...containerPorts(service('prometheus'))]).toContain(Number(url.port));
     const uids = new Set(datasources.map((d) => d.uid));
     for (const dest of prom[0]!.jsonData?.exemplarTraceIdDestinations ?? []) {
-      if (dest.datasourceUid) expect(uids, `exemplar link to unknown datasource ${dest.datasourceUid}`).toContain(dest.datasourceUid);
+      if (dest.datasourceUid)
+        expect(uids, `exemplar link to unknown datasource ${dest.datasourceUid}`).toContain(dest.datasourceUid);
     }
 
     // What Grafana actually loads: the committed JSON in the mounted folder.
@@ -251,16 +295,24 @@ describe('docker-compose.yml', () => {
     for (const f of files) {
       const d = JSON.parse(readFileSync(join(dashboardsDir, f), 'utf8')) as {
         templating: { list: Array<{ name: string; type: string; query: unknown; current?: { value: unknown } }> };
-        panels: Array<{ type: string; datasource?: { uid?: string }; targets?: Array<{ datasource?: { uid?: string } }> }>;
+        panels: Array<{
+          type: string;
+          datasource?: { uid?: string };
+          targets?: Array<{ datasource?: { uid?: string } }>;
+        }>;
       };
       const variable = d.templating.list.find((v) => v.type === 'datasource');
       expect(variable, `${f} has no datasource variable`).toBeDefined();
       expect(variable!.query).toBe('prometheus');
-      expect(variable!.current?.value, `${f}: the datasource variable defaults to another uid than provisioned`).toBe(prom[0]!.uid);
+      expect(variable!.current?.value, `${f}: the datasource variable defaults to another uid than provisioned`).toBe(
+        prom[0]!.uid,
+      );
       for (const p of d.panels.filter((x) => x.type !== 'row')) {
         for (const ref of [p.datasource, ...(p.targets ?? []).map((t) => t.datasource)]) {
           const uid = ref?.uid;
-          expect(uid === `\${${variable!.name}}` || uids.has(uid ?? ''), `${f}: a panel uses datasource ${uid}`).toBe(true);
+          expect(uid === `\${${variable!.name}}` || uids.has(uid ?? ''), `${f}: a panel uses datasource ${uid}`).toBe(
+            true,
+          );
         }
       }
     }
@@ -320,7 +372,9 @@ describe('Dockerfile', () => {
   });
 
   it('has a .dockerignore that keeps the host node_modules, .vigil and .git out of the image', () => {
-    const lines = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split(/\r?\n/).map((l) => l.trim());
+    const lines = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim());
     for (const entry of ['node_modules', '.vigil', '.git']) expect(lines).toContain(entry);
   });
 });
@@ -331,7 +385,10 @@ describe('deploy/compose/prometheus/prometheus.yml', () => {
     const file = join(ROOT, 'deploy', 'compose', 'prometheus', 'prometheus.yml');
     let output: string;
     try {
-      output = execFileSync('promtool', ['check', 'config', '--syntax-only', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      output = execFileSync('promtool', ['check', 'config', '--syntax-only', file], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
       throw new Error(`promtool check config failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);

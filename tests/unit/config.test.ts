@@ -36,7 +36,15 @@ describe('validateConfig', () => {
     expect(config.deployments).toHaveLength(1);
     expect(config.deployments[0]).toEqual({
       name: 'cls',
-      versions: [{ version: 'v1', model: MODEL_ABS, weight: 100, num_replicas: 1, fault_injection: { error_rate: 0, added_latency_ms: 0 } }],
+      versions: [
+        {
+          version: 'v1',
+          model: MODEL_ABS,
+          weight: 100,
+          num_replicas: 1,
+          fault_injection: { error_rate: 0, added_latency_ms: 0 },
+        },
+      ],
       num_replicas: 1,
       max_ongoing_requests: 16,
       max_queued_requests: 256,
@@ -58,7 +66,18 @@ describe('validateConfig', () => {
 
   it('keeps given values and fills only the missing keys of a nested object', () => {
     const config = validateConfig(
-      { deployments: [{ name: 'cls', model: MODEL, num_replicas: 3, execution_provider: 'cpu', batching: { max_batch_size: 4 }, warmup: { requests: 0, shapes: { x: [1, 3, 48, 192] } } }] },
+      {
+        deployments: [
+          {
+            name: 'cls',
+            model: MODEL,
+            num_replicas: 3,
+            execution_provider: 'cpu',
+            batching: { max_batch_size: 4 },
+            warmup: { requests: 0, shapes: { x: [1, 3, 48, 192] } },
+          },
+        ],
+      },
       'test.yaml',
       repoRoot,
     );
@@ -70,12 +89,20 @@ describe('validateConfig', () => {
   });
 
   it('keeps an absolute model path as it is', () => {
-    const config = validateConfig({ deployments: [{ name: 'cls', model: MODEL_ABS }] }, 'test.yaml', '/nonexistent-base');
+    const config = validateConfig(
+      { deployments: [{ name: 'cls', model: MODEL_ABS }] },
+      'test.yaml',
+      '/nonexistent-base',
+    );
     expect(config.deployments[0]!.versions[0]!.model).toBe(MODEL_ABS);
   });
 
   it('returns a deeply frozen result', () => {
-    const config = validateConfig({ deployments: [{ name: 'cls', model: MODEL, warmup: { shapes: { x: [1, 2] } } }] }, 'test.yaml', repoRoot);
+    const config = validateConfig(
+      { deployments: [{ name: 'cls', model: MODEL, warmup: { shapes: { x: [1, 2] } } }] },
+      'test.yaml',
+      repoRoot,
+    );
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.deployments)).toBe(true);
     expect(Object.isFrozen(config.deployments[0])).toBe(true);
@@ -103,33 +130,54 @@ describe('validateConfig', () => {
 
   it('reports non-integers, wrong types and bad enum values, one line each', () => {
     const problems = problemsOf({
-      deployments: [{ name: 'cls', model: MODEL, batching: { max_batch_size: 1.5 }, execution_provider: 'tpu', num_replicas: '2' }],
+      deployments: [
+        { name: 'cls', model: MODEL, batching: { max_batch_size: 1.5 }, execution_provider: 'tpu', num_replicas: '2' },
+      ],
     });
     expect(problems).toHaveLength(3);
     expect(problems).toContain('deployments[0].batching.max_batch_size: expected a positive integer, got 1.5');
-    expect(problems).toContain('deployments[0].execution_provider: expected one of auto, cpu, cuda, coreml, webgpu, got "tpu"');
+    expect(problems).toContain(
+      'deployments[0].execution_provider: expected one of auto, cpu, cuda, coreml, webgpu, got "tpu"',
+    );
     expect(problems).toContain('deployments[0].num_replicas: expected a positive integer, got "2"');
   });
 
   it('reports a missing required key as "got nothing"', () => {
-    expect(problemsOf({ deployments: [{ model: MODEL }] })).toEqual(['deployments[0].name: expected a string, got nothing']);
+    expect(problemsOf({ deployments: [{ model: MODEL }] })).toEqual([
+      'deployments[0].name: expected a string, got nothing',
+    ]);
   });
 
   it('rejects names that cannot appear in URLs and metric labels', () => {
     const [line] = problemsOf({ deployments: [{ name: 'bad name', model: MODEL }] });
     expect(line).toMatch(/^deployments\[0\]\.name: expected 1-63 letters.*, got "bad name"$/);
-    expect(problemsOf({ deployments: [{ name: 'a'.repeat(64), model: MODEL }] })[0]).toMatch(/^deployments\[0\]\.name: /);
+    expect(problemsOf({ deployments: [{ name: 'a'.repeat(64), model: MODEL }] })[0]).toMatch(
+      /^deployments\[0\]\.name: /,
+    );
   });
 
   it('reports unknown keys at every level as "<path>: unknown key"', () => {
-    const problems = problemsOf({ deployments: [{ name: 'cls', model: MODEL, bogus: 1, batching: { max_batch: 3 } }], extra: true });
-    expect(problems.sort()).toEqual(['deployments[0].batching.max_batch: unknown key', 'deployments[0].bogus: unknown key', 'extra: unknown key']);
+    const problems = problemsOf({
+      deployments: [{ name: 'cls', model: MODEL, bogus: 1, batching: { max_batch: 3 } }],
+      extra: true,
+    });
+    expect(problems.sort()).toEqual([
+      'deployments[0].batching.max_batch: unknown key',
+      'deployments[0].bogus: unknown key',
+      'extra: unknown key',
+    ]);
   });
 
   it('reports a duplicate deployment name at the second occurrence', () => {
-    expect(problemsOf({ deployments: [{ name: 'cls', model: MODEL }, { name: 'other', model: MODEL }, { name: 'cls', model: MODEL }] })).toEqual([
-      'deployments[2].name: duplicate deployment name "cls"',
-    ]);
+    expect(
+      problemsOf({
+        deployments: [
+          { name: 'cls', model: MODEL },
+          { name: 'other', model: MODEL },
+          { name: 'cls', model: MODEL },
+        ],
+      }),
+    ).toEqual(['deployments[2].name: duplicate deployment name "cls"']);
   });
 
   it('reports a model file that does not exist, with its resolved path', () => {
@@ -149,7 +197,9 @@ describe('validateConfig', () => {
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as Error).message).toBe('invalid configuration in my.yaml:\n  deployments[0].num_replicas: expected a positive integer, got 0');
+      expect((err as Error).message).toBe(
+        'invalid configuration in my.yaml:\n  deployments[0].num_replicas: expected a positive integer, got 0',
+      );
     }
   });
 });
@@ -196,7 +246,7 @@ describe('loadConfig', () => {
     const file = join(dir, 'vigil.yaml');
     writeFileSync(file, 'deployments:\n  - name: cls\n    model: model.onnx\n    num_replicas: 2\n');
     const config = loadConfig(file);
-    expect(config.deployments[0]!.versions[0]!.model).toBe(join(dir, "model.onnx"));
+    expect(config.deployments[0]!.versions[0]!.model).toBe(join(dir, 'model.onnx'));
     expect(config.deployments[0]!.num_replicas).toBe(2);
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -208,7 +258,9 @@ describe('loadConfig', () => {
       loadConfig(file);
       expect.unreachable();
     } catch (err) {
-      expect((err as ConfigError).problems).toEqual(['deployments[0].max_ongoing_requests: expected a positive integer, got -1']);
+      expect((err as ConfigError).problems).toEqual([
+        'deployments[0].max_ongoing_requests: expected a positive integer, got -1',
+      ]);
     }
   });
 

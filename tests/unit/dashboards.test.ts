@@ -42,7 +42,9 @@ const FAMILIES: Record<string, 'counter' | 'gauge' | 'histogram'> = {
 
 /** Series names a query may select: counters and gauges as named, histograms only through their suffixes. */
 const VIGIL_SERIES = new Set(
-  Object.entries(FAMILIES).flatMap(([name, type]) => (type === 'histogram' ? ['_bucket', '_sum', '_count'].map((s) => name + s) : [name])),
+  Object.entries(FAMILIES).flatMap(([name, type]) =>
+    type === 'histogram' ? ['_bucket', '_sum', '_count'].map((s) => name + s) : [name],
+  ),
 );
 
 /** Recording rules dashboards may use before the rules exist (the panels say "No data" until then). */
@@ -75,10 +77,15 @@ function exprsOf(file: string, d: Dashboard): Expr[] {
   const out: Expr[] = [];
   for (const p of panelsOf(d)) {
     if (isRow(p)) continue;
-    for (const t of p.targets ?? []) out.push({ where: `${file} panel "${p.title}" ${String(t.refId)}`, expr: String(t.expr) });
+    for (const t of p.targets ?? [])
+      out.push({ where: `${file} panel "${p.title}" ${String(t.refId)}`, expr: String(t.expr) });
   }
   for (const v of d.templating?.list ?? []) {
-    if (v.type === 'query') out.push({ where: `${file} variable ${v.name}`, expr: typeof v.query === 'string' ? v.query : String((v.query as { query?: unknown })?.query) });
+    if (v.type === 'query')
+      out.push({
+        where: `${file} variable ${v.name}`,
+        expr: typeof v.query === 'string' ? v.query : String((v.query as { query?: unknown })?.query),
+      });
   }
   return out;
 }
@@ -96,11 +103,21 @@ function substitute(expr: string): string {
 
 describe('generated Grafana dashboards', () => {
   it('match the committed JSON in dashboards/grafana (run `npm run dashboards` after editing dashboards/)', () => {
-    const committed = existsSync(OUTPUT_DIR) ? readdirSync(OUTPUT_DIR).filter((f) => f.endsWith('.json')).sort() : [];
-    expect(committed, 'dashboards/grafana holds other files than the generator writes: run `npm run dashboards`').toEqual(Object.keys(dashboards).sort());
+    const committed = existsSync(OUTPUT_DIR)
+      ? readdirSync(OUTPUT_DIR)
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+      : [];
+    expect(
+      committed,
+      'dashboards/grafana holds other files than the generator writes: run `npm run dashboards`',
+    ).toEqual(Object.keys(dashboards).sort());
     for (const [file, d] of Object.entries(dashboards)) {
       const onDisk = readFileSync(join(OUTPUT_DIR, file), 'utf8');
-      expect(onDisk, `dashboards/grafana/${file} is out of date with dashboards/definitions: run \`npm run dashboards\` and commit the result`).toBe(renderDashboard(d));
+      expect(
+        onDisk,
+        `dashboards/grafana/${file} is out of date with dashboards/definitions: run \`npm run dashboards\` and commit the result`,
+      ).toBe(renderDashboard(d));
     }
   });
 
@@ -109,8 +126,18 @@ describe('generated Grafana dashboards', () => {
     for (const [file, d] of Object.entries(dashboards)) {
       expect(`${d.uid}.json`).toBe(file);
       const vars = new Map<string, VariableModel>((d.templating?.list ?? []).map((v) => [v.name, v]));
-      expect(vars.get('datasource')).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: DEFAULT_DATASOURCE_UID } });
-      expect(vars.get('deployment')).toMatchObject({ type: 'query', multi: true, includeAll: true, datasource: DATASOURCE, query: 'label_values(vigil_requests_total, deployment)' });
+      expect(vars.get('datasource')).toMatchObject({
+        type: 'datasource',
+        query: 'prometheus',
+        current: { value: DEFAULT_DATASOURCE_UID },
+      });
+      expect(vars.get('deployment')).toMatchObject({
+        type: 'query',
+        multi: true,
+        includeAll: true,
+        datasource: DATASOURCE,
+        query: 'label_values(vigil_requests_total, deployment)',
+      });
     }
   });
 
@@ -138,7 +165,10 @@ describe('generated Grafana dashboards', () => {
         expect(UNITS, `${where}: unit ${p.fieldConfig?.defaults.unit}`).toContain(p.fieldConfig?.defaults.unit);
         expect(p.targets?.length, `${where} has no query`).toBeGreaterThan(0);
         for (const t of p.targets ?? []) {
-          expect(t.datasource, `${where} query ${String(t.refId)}: datasource`).toEqual({ type: 'prometheus', uid: '${datasource}' });
+          expect(t.datasource, `${where} query ${String(t.refId)}: datasource`).toEqual({
+            type: 'prometheus',
+            uid: '${datasource}',
+          });
           expect(String(t.expr).trim(), `${where} query ${String(t.refId)} is empty`).toBeTruthy();
         }
       }
@@ -150,9 +180,12 @@ describe('generated Grafana dashboards', () => {
     const unknown: string[] = [];
     for (const [file, d] of Object.entries(dashboards)) {
       for (const { where, expr } of exprsOf(file, d)) {
-        for (const name of expr.match(/\bvigil_[a-z_]+/g) ?? []) if (!VIGIL_SERIES.has(name)) unknown.push(`${where}: ${name}`);
-        for (const name of expr.match(/\b(?:process|nodejs)_[a-z_]+/g) ?? []) if (!defaults.has(name)) unknown.push(`${where}: ${name}`);
-        for (const name of expr.match(/\bslo:[a-z_:]+/g) ?? []) if (!RECORDING_RULES.has(name)) unknown.push(`${where}: ${name}`);
+        for (const name of expr.match(/\bvigil_[a-z_]+/g) ?? [])
+          if (!VIGIL_SERIES.has(name)) unknown.push(`${where}: ${name}`);
+        for (const name of expr.match(/\b(?:process|nodejs)_[a-z_]+/g) ?? [])
+          if (!defaults.has(name)) unknown.push(`${where}: ${name}`);
+        for (const name of expr.match(/\bslo:[a-z_:]+/g) ?? [])
+          if (!RECORDING_RULES.has(name)) unknown.push(`${where}: ${name}`);
       }
     }
     expect(unknown).toEqual([]);
@@ -162,9 +195,13 @@ describe('generated Grafana dashboards', () => {
     for (const [file, d] of Object.entries(dashboards)) {
       for (const { where, expr } of exprsOf(file, d)) {
         for (const m of expr.matchAll(/histogram_quantile\(\s*[\d.]+\s*,\s*sum by \(([^)]*)\)/g)) {
-          expect(m[1]!.split(',').map((s) => s.trim()), `${where}: ${expr}`).toContain('le');
+          expect(
+            m[1]!.split(',').map((s) => s.trim()),
+            `${where}: ${expr}`,
+          ).toContain('le');
         }
-        if (expr.includes('histogram_quantile')) expect(expr, where).toMatch(/histogram_quantile\(\s*[\d.]+\s*,\s*sum by \(/);
+        if (expr.includes('histogram_quantile'))
+          expect(expr, where).toMatch(/histogram_quantile\(\s*[\d.]+\s*,\s*sum by \(/);
       }
     }
   });
@@ -173,7 +210,9 @@ describe('generated Grafana dashboards', () => {
     const metrics = new VigilMetrics(() => [], { deployments: () => [], memoryCapped: () => false });
     metrics.observeCluster(() => ({ isLeader: true, epoch: 1, fencedWrites: 0, inSync: true, resyncs: 0 }));
     try {
-      const registered = new Map(metrics.registry.getMetricsAsArray().map((m) => [m.name, (m as unknown as { type: string }).type]));
+      const registered = new Map(
+        metrics.registry.getMetricsAsArray().map((m) => [m.name, (m as unknown as { type: string }).type]),
+      );
       for (const [name, type] of Object.entries(FAMILIES)) expect(registered.get(name), name).toBe(type);
     } finally {
       metrics.stop();
@@ -182,20 +221,34 @@ describe('generated Grafana dashboards', () => {
 
   it('contain only PromQL that promtool parses', async (ctx) => {
     if (!haveProgram('promtool', "checks the dashboards' PromQL")) return ctx.skip();
-    const exprs = Object.entries(dashboards).flatMap(([file, d]) => exprsOf(file, d)).filter((e) => !e.expr.startsWith('label_values('));
+    const exprs = Object.entries(dashboards)
+      .flatMap(([file, d]) => exprsOf(file, d))
+      .filter((e) => !e.expr.startsWith('label_values('));
     expect(exprs.length).toBeGreaterThan(20);
-    const rules = { groups: [{ name: 'vigil-dashboards', rules: exprs.map((e, i) => ({ record: `vigil:test:expr_${i}`, expr: substitute(e.expr) })) }] };
+    const rules = {
+      groups: [
+        {
+          name: 'vigil-dashboards',
+          rules: exprs.map((e, i) => ({ record: `vigil:test:expr_${i}`, expr: substitute(e.expr) })),
+        },
+      ],
+    };
     const dir = mkdtempSync(join(tmpdir(), 'vigil-dashboards-'));
     const file = join(dir, 'rules.yml');
     writeFileSync(file, stringify(rules));
     let output: string;
     try {
-      output = execFileSync('promtool', ['check', 'rules', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      output = execFileSync('promtool', ['check', 'rules', file], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
       const text = `${e.stdout ?? ''}${e.stderr ?? ''}`;
       const failing = [...new Set([...text.matchAll(/vigil:test:expr_(\d+)/g)].map((m) => Number(m[1])))];
-      const which = failing.map((i) => `  vigil:test:expr_${i} is ${exprs[i]!.where}:\n    ${exprs[i]!.expr.replaceAll('\n', ' ')}`).join('\n');
+      const which = failing
+        .map((i) => `  vigil:test:expr_${i} is ${exprs[i]!.where}:\n    ${exprs[i]!.expr.replaceAll('\n', ' ')}`)
+        .join('\n');
       throw new Error(`promtool rejected a dashboard expression:\n${text}\n${which}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });

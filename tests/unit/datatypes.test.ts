@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { datatypeFromOrt, datatypeInfo, datatypes, elementCount, isDatatype } from '../../serving/protocol/datatypes.ts';
+import {
+  datatypeFromOrt,
+  datatypeInfo,
+  datatypes,
+  elementCount,
+  isDatatype,
+} from '../../serving/protocol/datatypes.ts';
 
 describe('datatypes', () => {
   it('maps every OIP datatype to a distinct ONNX Runtime type and back', () => {

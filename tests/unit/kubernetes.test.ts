@@ -20,13 +20,29 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { sloRulesCommand } from '../../cli/slo-rules.ts';
-import { CONFIG_FILE, HEADER, LOAD_QUERY, MAX_NODES, MEMORY_FILE, OUTPUT_DIR, renderManifests } from '../../deploy/kubernetes/generate.ts';
+import {
+  CONFIG_FILE,
+  HEADER,
+  LOAD_QUERY,
+  MAX_NODES,
+  MEMORY_FILE,
+  OUTPUT_DIR,
+  renderManifests,
+} from '../../deploy/kubernetes/generate.ts';
 import { loadConfig } from '../../serving/config/load-config.ts';
 import { VigilMetrics } from '../../serving/telemetry/metrics.ts';
 import { haveProgram } from '../helpers/programs.ts';
 
 /** The constructor (and so the schema) for each kind the folder may hold. */
-const MODELS = { ConfigMap, Deployment, Service, PodDisruptionBudget, ServiceMonitor, PrometheusRule, ScaledObject } as const;
+const MODELS = {
+  ConfigMap,
+  Deployment,
+  Service,
+  PodDisruptionBudget,
+  ServiceMonitor,
+  PrometheusRule,
+  ScaledObject,
+} as const;
 type Kind = keyof typeof MODELS;
 
 interface Manifest {
@@ -43,12 +59,15 @@ const committedFiles = readdirSync(OUTPUT_DIR, { withFileTypes: true })
   .filter((e) => e.isFile() && /\.(json|ya?ml)$/.test(e.name))
   .map((e) => e.name)
   .sort();
-const committed: Record<string, string> = Object.fromEntries(committedFiles.map((f) => [f, readFileSync(join(OUTPUT_DIR, f), 'utf8')]));
+const committed: Record<string, string> = Object.fromEntries(
+  committedFiles.map((f) => [f, readFileSync(join(OUTPUT_DIR, f), 'utf8')]),
+);
 const manifests: Manifest[] = committedFiles.map((f) => parse(committed[f]!) as Manifest);
 
 function one(kind: Kind, name: string): Manifest {
   const found = manifests.filter((m) => m.kind === kind && m.metadata.name === name);
-  if (found.length !== 1) throw new Error(`expected one ${kind} named ${name} in deploy/kubernetes/, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${kind} named ${name} in deploy/kubernetes/, found ${found.length}`);
   return found[0]!;
 }
 
@@ -132,13 +151,17 @@ describe('deploy/kubernetes', () => {
   it('sizes the node and the console from inputs/measured-memory.json by its formula', () => {
     let bytes = memory.primary_rss_bytes.peak;
     for (const d of config.deployments) {
-      for (const v of d.versions) bytes += (d.autoscaling?.max_replicas ?? v.num_replicas) * memory.replica_rss_bytes[d.name]!.peak;
+      for (const v of d.versions)
+        bytes += (d.autoscaling?.max_replicas ?? v.num_replicas) * memory.replica_rss_bytes[d.name]!.peak;
     }
     const nodeMi = `${Math.ceil((bytes * (1 + memory.headroom)) / 2 ** 20)}Mi`;
     expect(nodeMi).toBe('1072Mi'); // (357,650,432 + 2 × 195,829,760) × 1.5 = 1,123,964,928 B
     expect(nodeContainer.resources?.requests?.memory).toBe(nodeMi);
     expect(nodeContainer.resources?.limits?.memory).toBe(nodeMi);
-    const threads = config.deployments.reduce((n, d) => n + d.versions.reduce((m, v) => m + v.num_replicas * d.intra_op_threads, 0), 0);
+    const threads = config.deployments.reduce(
+      (n, d) => n + d.versions.reduce((m, v) => m + v.num_replicas * d.intra_op_threads, 0),
+      0,
+    );
     expect(nodeContainer.resources?.requests?.cpu).toBe(String(1 + threads));
     expect(nodeContainer.resources?.limits?.cpu).toBeUndefined();
     const consoleMi = `${Math.ceil((memory.console_rss_bytes.peak * (1 + memory.headroom)) / 2 ** 20)}Mi`;
@@ -159,7 +182,9 @@ describe('deploy/kubernetes', () => {
     // Each node is named after its pod and advertises its pod address to the others.
     expect(env(nodeContainer, 'VIGIL_NODE_NAME').valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
     expect(env(nodeContainer, 'POD_IP').valueFrom?.fieldRef?.fieldPath).toBe('status.podIP');
-    expect(env(nodeContainer, 'VIGIL_ADVERTISE_URL').value).toBe(`http://$(POD_IP):${nodeContainer.ports![0]!.containerPort}`);
+    expect(env(nodeContainer, 'VIGIL_ADVERTISE_URL').value).toBe(
+      `http://$(POD_IP):${nodeContainer.ports![0]!.containerPort}`,
+    );
     // Kubernetes expands $(POD_IP) only from a variable defined earlier in the list.
     const names = (nodeContainer.env ?? []).map((e) => e.name);
     expect(names.indexOf('POD_IP')).toBeLessThan(names.indexOf('VIGIL_ADVERTISE_URL'));
@@ -180,7 +205,9 @@ describe('deploy/kubernetes', () => {
     expect(volume.configMap.name).toBe('vigil-config');
     // The image's WORKDIR, so relative model paths resolve as they do in the repository.
     expect(path).toBe('/app/vigil.yaml');
-    expect(nodePod.metadata.annotations['vigil.dev/config-sha256']).toBe(createHash('sha256').update(text).digest('hex'));
+    expect(nodePod.metadata.annotations['vigil.dev/config-sha256']).toBe(
+      createHash('sha256').update(text).digest('hex'),
+    );
   });
 
   it('has a Service and a PodDisruptionBudget that select the node pods, and only them', () => {
@@ -232,7 +259,9 @@ describe('deploy/kubernetes', () => {
     expect(Number(trigger.metadata.threshold)).toBeGreaterThan(0);
     const metrics = new VigilMetrics(() => [], { deployments: () => [], memoryCapped: () => false });
     try {
-      const registered = new Map(metrics.registry.getMetricsAsArray().map((m) => [m.name, (m as unknown as { type: string }).type]));
+      const registered = new Map(
+        metrics.registry.getMetricsAsArray().map((m) => [m.name, (m as unknown as { type: string }).type]),
+      );
       const used = [...LOAD_QUERY.matchAll(/\b(vigil_[a-z_]+)\{/g)].map((m) => m[1]!);
       expect(used).toEqual(['vigil_ongoing_requests', 'vigil_queued_requests']);
       for (const name of used) expect(registered.get(name), name).toBe('gauge');
@@ -244,7 +273,15 @@ describe('deploy/kubernetes', () => {
   });
 
   it('runs the console as its own Deployment, pointed at the node Service', () => {
-    expect(consoleContainer.command).toEqual(['node', 'node_modules/next/dist/bin/next', 'start', '-p', '3000', '-H', '0.0.0.0']);
+    expect(consoleContainer.command).toEqual([
+      'node',
+      'node_modules/next/dist/bin/next',
+      'start',
+      '-p',
+      '3000',
+      '-H',
+      '0.0.0.0',
+    ]);
     const api = new URL(env(consoleContainer, 'VIGIL_API_URL').value!);
     expect(api.hostname).toBe(nodeService.metadata.name);
     expect(nodeService.spec.ports.map((p: { port: number }) => p.port)).toContain(Number(api.port));
@@ -259,7 +296,10 @@ describe('deploy/kubernetes', () => {
     if (!haveProgram('promtool', "checks the manifests' PromQL")) return ctx.skip();
     const dir = mkdtempSync(join(tmpdir(), 'vigil-k8s-promtool-'));
     try {
-      const groups = [...one('PrometheusRule', 'vigil-slos').spec.groups, { name: 'vigil-k8s-scaler', rules: [{ record: 'vigil:test:scaler_load', expr: LOAD_QUERY }] }];
+      const groups = [
+        ...one('PrometheusRule', 'vigil-slos').spec.groups,
+        { name: 'vigil-k8s-scaler', rules: [{ record: 'vigil:test:scaler_load', expr: LOAD_QUERY }] },
+      ];
       const file = join(dir, 'rules.yml');
       writeFileSync(file, stringify({ groups }));
       execFileSync('promtool', ['check', 'rules', file], { stdio: 'pipe' });

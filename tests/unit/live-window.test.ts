@@ -113,17 +113,29 @@ describe('LiveWindow', () => {
   });
 
   it('agrees with a brute-force count over any span within the retention', () => {
-    const event = fc.record({ at: fc.integer({ min: 0, max: 19_999 }), status: fc.constantFrom(200, 404, 500, 503), duration: fc.double({ min: 0, max: 40, noNaN: true }) });
+    const event = fc.record({
+      at: fc.integer({ min: 0, max: 19_999 }),
+      status: fc.constantFrom(200, 404, 500, 503),
+      duration: fc.double({ min: 0, max: 40, noNaN: true }),
+    });
     fc.assert(
-      fc.property(fc.array(event, { maxLength: 60 }), fc.integer({ min: 0, max: 25_000 }), fc.integer({ min: 0, max: 25_000 }), (events, since, now) => {
-        const w = new LiveWindow({ retentionSeconds: 30 });
-        for (const e of [...events].sort((a, b) => a.at - b.at)) w.record('d', 'v', e.status, e.duration, T0 + e.at);
-        const inSpan = events.filter((e) => Math.floor(e.at / 1000) >= Math.floor(since / 1000) && Math.floor(e.at / 1000) <= Math.floor(now / 1000));
-        const s = w.summary('d', 'v', T0 + since, T0 + now);
-        expect(s.requests).toBe(inSpan.length);
-        expect(s.errors).toBe(inSpan.filter((e) => e.status >= 500).length);
-        expect(s.latencyCounts.reduce((a, b) => a + b, 0)).toBe(inSpan.length);
-      }),
+      fc.property(
+        fc.array(event, { maxLength: 60 }),
+        fc.integer({ min: 0, max: 25_000 }),
+        fc.integer({ min: 0, max: 25_000 }),
+        (events, since, now) => {
+          const w = new LiveWindow({ retentionSeconds: 30 });
+          for (const e of [...events].sort((a, b) => a.at - b.at)) w.record('d', 'v', e.status, e.duration, T0 + e.at);
+          const inSpan = events.filter(
+            (e) =>
+              Math.floor(e.at / 1000) >= Math.floor(since / 1000) && Math.floor(e.at / 1000) <= Math.floor(now / 1000),
+          );
+          const s = w.summary('d', 'v', T0 + since, T0 + now);
+          expect(s.requests).toBe(inSpan.length);
+          expect(s.errors).toBe(inSpan.filter((e) => e.status >= 500).length);
+          expect(s.latencyCounts.reduce((a, b) => a + b, 0)).toBe(inSpan.length);
+        },
+      ),
     );
   });
 });

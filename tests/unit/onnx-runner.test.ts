@@ -7,11 +7,18 @@ describe('OnnxRunner with the real classifier', () => {
   let runner: OnnxRunner;
   const warnings: string[] = [];
   beforeAll(async () => {
-    runner = await OnnxRunner.create({ model: CLS_MODEL, executionProvider: 'cpu', intraOpThreads: 1, warn: (m) => warnings.push(m) });
+    runner = await OnnxRunner.create({
+      model: CLS_MODEL,
+      executionProvider: 'cpu',
+      intraOpThreads: 1,
+      warn: (m) => warnings.push(m),
+    });
   });
 
   const item = (seed: number, shape = [1, 3, 48, 192]) => ({
-    inputs: [{ name: 'x', datatype: 'FP32' as const, shape, data: shape.includes(0) ? new Float32Array(0) : clsInput(seed) }],
+    inputs: [
+      { name: 'x', datatype: 'FP32' as const, shape, data: shape.includes(0) ? new Float32Array(0) : clsInput(seed) },
+    ],
   });
 
   it('reads the signature and sees that axis 0 is batchable', () => {
@@ -43,7 +50,12 @@ describe('OnnxRunner with the real classifier', () => {
   });
 
   it('falls back to CPU with a warning when an accelerator is missing', async () => {
-    const fallback = await OnnxRunner.create({ model: CLS_MODEL, executionProvider: 'webgpu', intraOpThreads: 1, warn: (m) => warnings.push(m) });
+    const fallback = await OnnxRunner.create({
+      model: CLS_MODEL,
+      executionProvider: 'webgpu',
+      intraOpThreads: 1,
+      warn: (m) => warnings.push(m),
+    });
     expect(fallback.info.provider).toBe('cpu');
     expect(warnings.some((w) => w.includes('webgpu'))).toBe(true);
     await fallback.close();

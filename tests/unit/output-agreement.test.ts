@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../../serving/protocol/datatypes.ts';
 import { compareOutputs, isClassifierOutput } from '../../serving/router/output-agreement.ts';
 
-const fp32 = (name: string, shape: number[], values: number[]): Tensor => ({ name, datatype: 'FP32', shape, data: Float32Array.from(values) });
+const fp32 = (name: string, shape: number[], values: number[]): Tensor => ({
+  name,
+  datatype: 'FP32',
+  shape,
+  data: Float32Array.from(values),
+});
 
 /** Three rows of four class scores; row tops are classes 2, 0 and 3. */
 const scores = () => fp32('probs', [3, 4], [0.1, 0.2, 0.6, 0.1, 0.7, 0.1, 0.1, 0.1, 0.2, 0.2, 0.1, 0.5]);
@@ -32,8 +37,14 @@ describe('compareOutputs', () => {
   });
 
   it('compares regression outputs by the largest difference, accepting noise below tolerance', () => {
-    const primary = [fp32('y', [2, 1], [1.5, -3.25]), { name: 'count', datatype: 'INT64', shape: [1], data: BigInt64Array.from([7n]) } as Tensor];
-    const noisy = [fp32('y', [2, 1], [1.5 + 1e-6, -3.25]), { name: 'count', datatype: 'INT64', shape: [1], data: BigInt64Array.from([7n]) } as Tensor];
+    const primary = [
+      fp32('y', [2, 1], [1.5, -3.25]),
+      { name: 'count', datatype: 'INT64', shape: [1], data: BigInt64Array.from([7n]) } as Tensor,
+    ];
+    const noisy = [
+      fp32('y', [2, 1], [1.5 + 1e-6, -3.25]),
+      { name: 'count', datatype: 'INT64', shape: [1], data: BigInt64Array.from([7n]) } as Tensor,
+    ];
     const r = compareOutputs(primary, noisy, 1e-4);
     expect(r).toMatchObject({ kind: 'max_abs_diff', rows: 1, rowsAgreeing: 1, agree: true });
     expect(r.maxAbsDiff).toBeGreaterThan(0);
@@ -58,15 +69,27 @@ describe('compareOutputs', () => {
 
   it('reads FP16 outputs as half-precision values, not raw bits', () => {
     // 0x3c00 = 1.0, 0xbc00 = -1.0, 0x4000 = 2.0: as raw bits -1.0 would look largest.
-    const half = (bits: number[]): Tensor => ({ name: 'logits', datatype: 'FP16', shape: [1, 3], data: Uint16Array.from(bits) });
-    expect(compareOutputs([half([0x3c00, 0xbc00, 0x4000])], [half([0x3c00, 0xbc00, 0x4000])], 0)).toMatchObject({ kind: 'top1', agree: true });
+    const half = (bits: number[]): Tensor => ({
+      name: 'logits',
+      datatype: 'FP16',
+      shape: [1, 3],
+      data: Uint16Array.from(bits),
+    });
+    expect(compareOutputs([half([0x3c00, 0xbc00, 0x4000])], [half([0x3c00, 0xbc00, 0x4000])], 0)).toMatchObject({
+      kind: 'top1',
+      agree: true,
+    });
     const r = compareOutputs([half([0x3c00, 0xbc00, 0x4000])], [half([0x4000, 0xbc00, 0x3c00])], 0);
     expect(r).toMatchObject({ kind: 'top1', rowsAgreeing: 0, maxAbsDiff: 1, agree: false });
   });
 
   it('compares BYTES outputs for equality, a difference counting as infinite', () => {
     const text = (s: string): Tensor => ({ name: 'text', datatype: 'BYTES', shape: [1], data: [s] });
-    expect(compareOutputs([text('cat')], [text('cat')], 0)).toMatchObject({ kind: 'max_abs_diff', maxAbsDiff: 0, agree: true });
+    expect(compareOutputs([text('cat')], [text('cat')], 0)).toMatchObject({
+      kind: 'max_abs_diff',
+      maxAbsDiff: 0,
+      agree: true,
+    });
     expect(compareOutputs([text('cat')], [text('dog')], 1e9)).toMatchObject({ maxAbsDiff: Infinity, agree: false });
   });
 
@@ -85,12 +108,19 @@ describe('compareOutputs', () => {
   });
 
   it('ignores outputs only the shadow has', () => {
-    expect(compareOutputs([scores()], [fp32('new', [1], [0]), scores()], 0)).toMatchObject({ kind: 'top1', agree: true });
+    expect(compareOutputs([scores()], [fp32('new', [1], [0]), scores()], 0)).toMatchObject({
+      kind: 'top1',
+      agree: true,
+    });
   });
 
   it('disagrees on NaN in either answer', () => {
     const y = (v: number) => fp32('y', [1], [v]);
-    expect(compareOutputs([y(1)], [y(NaN)], Infinity)).toMatchObject({ kind: 'max_abs_diff', agree: false, rowsAgreeing: 0 });
+    expect(compareOutputs([y(1)], [y(NaN)], Infinity)).toMatchObject({
+      kind: 'max_abs_diff',
+      agree: false,
+      rowsAgreeing: 0,
+    });
     expect(compareOutputs([y(NaN)], [y(NaN)], Infinity)).toMatchObject({ agree: false });
 
     const withNaN = scores();
@@ -101,9 +131,16 @@ describe('compareOutputs', () => {
 
   it('always agrees with itself on finite outputs, and never counts more agreeing rows than rows', () => {
     const finite = fc.float({ noNaN: true, noDefaultInfinity: true });
-    const tensorArb = fc.record({ n: fc.integer({ min: 0, max: 5 }), c: fc.integer({ min: 1, max: 5 }) }).chain(({ n, c }) =>
-      fc.tuple(fc.array(finite, { minLength: n * c, maxLength: n * c }), fc.array(finite, { minLength: n * c, maxLength: n * c })).map(([a, b]) => [fp32('o', [n, c], a), fp32('o', [n, c], b)] as const),
-    );
+    const tensorArb = fc
+      .record({ n: fc.integer({ min: 0, max: 5 }), c: fc.integer({ min: 1, max: 5 }) })
+      .chain(({ n, c }) =>
+        fc
+          .tuple(
+            fc.array(finite, { minLength: n * c, maxLength: n * c }),
+            fc.array(finite, { minLength: n * c, maxLength: n * c }),
+          )
+          .map(([a, b]) => [fp32('o', [n, c], a), fp32('o', [n, c], b)] as const),
+      );
     fc.assert(
       fc.property(tensorArb, ([a, b]) => {
         expect(compareOutputs([a], [a], 0).agree).toBe(true);

@@ -22,19 +22,24 @@ describe('histogramQuantile', () => {
 
   it('is monotonic in q and stays within the bucket bounds of the data', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0.0001, max: 40, noNaN: true }), { minLength: 1, maxLength: 200 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (xs, a, b) => {
-        const counts = new Array(DURATION_BUCKETS.length + 1).fill(0);
-        for (const x of xs) counts[latencyBucketIndex(x)]++;
-        const [lo, hi] = a <= b ? [a, b] : [b, a];
-        const qlo = histogramQuantile(lo, DURATION_BUCKETS, counts)!;
-        const qhi = histogramQuantile(hi, DURATION_BUCKETS, counts)!;
-        expect(qlo).toBeLessThanOrEqual(qhi + 1e-12);
-        // The true quantile's bucket upper bound is never below the estimate.
-        const sorted = [...xs].sort((p, q) => p - q);
-        const trueQ = sorted[Math.max(0, Math.ceil(hi * xs.length) - 1)]!;
-        const bound = DURATION_BUCKETS[latencyBucketIndex(trueQ)] ?? 30;
-        expect(qhi).toBeLessThanOrEqual(bound + 1e-12);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0.0001, max: 40, noNaN: true }), { minLength: 1, maxLength: 200 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (xs, a, b) => {
+          const counts = new Array(DURATION_BUCKETS.length + 1).fill(0);
+          for (const x of xs) counts[latencyBucketIndex(x)]++;
+          const [lo, hi] = a <= b ? [a, b] : [b, a];
+          const qlo = histogramQuantile(lo, DURATION_BUCKETS, counts)!;
+          const qhi = histogramQuantile(hi, DURATION_BUCKETS, counts)!;
+          expect(qlo).toBeLessThanOrEqual(qhi + 1e-12);
+          // The true quantile's bucket upper bound is never below the estimate.
+          const sorted = [...xs].sort((p, q) => p - q);
+          const trueQ = sorted[Math.max(0, Math.ceil(hi * xs.length) - 1)]!;
+          const bound = DURATION_BUCKETS[latencyBucketIndex(trueQ)] ?? 30;
+          expect(qhi).toBeLessThanOrEqual(bound + 1e-12);
+        },
+      ),
     );
   });
 });

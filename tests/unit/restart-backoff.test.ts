@@ -1,10 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { delayForFailures, inCrashLoop, initialBackoff, recordFailure, recordSuccess, type BackoffState } from '../../serving/controller/restart-backoff.ts';
+import {
+  delayForFailures,
+  inCrashLoop,
+  initialBackoff,
+  recordFailure,
+  recordSuccess,
+  type BackoffState,
+} from '../../serving/controller/restart-backoff.ts';
 
 describe('restart back-off', () => {
   it('restarts at once after the first failure, then backs off from 0.5 s doubling to a 30 s cap', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 50].map(delayForFailures)).toEqual([0, 0, 500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 50].map(delayForFailures)).toEqual([
+      0, 0, 500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000,
+    ]);
   });
 
   it('stays at the cap for absurd failure counts', () => {

@@ -3,7 +3,13 @@ import type { CanaryAnalysis } from '../../serving/rollout/canary-analysis.ts';
 import { decideRollout, type RolloutView } from '../../serving/rollout/rollout-policy.ts';
 
 const numbers = { requests: 0, errors: 0, errorRatio: null, p99Ms: null };
-const analysis = (verdict: CanaryAnalysis['verdict'], summary: string): CanaryAnalysis => ({ verdict, checks: [], summary, canary: numbers, stable: numbers });
+const analysis = (verdict: CanaryAnalysis['verdict'], summary: string): CanaryAnalysis => ({
+  verdict,
+  checks: [],
+  summary,
+  canary: numbers,
+  stable: numbers,
+});
 const PASS = analysis('pass', 'canary error ratio 0.0% (0/300) vs stable 0.0% (0/2700)');
 const FAIL = analysis('fail', 'canary error ratio 20.0% (10/50, burn rate 200x)');
 const WAIT = analysis('inconclusive', 'waiting for 50 canary requests, have 12');
@@ -22,7 +28,11 @@ const view = (over: Partial<RolloutView> = {}): RolloutView => ({
 describe('decideRollout', () => {
   it('advances to the next step once the interval has passed and the analysis passes', () => {
     expect(decideRollout(view(), PASS, STARTED + 30_000)).toMatchObject({ kind: 'advance', stepIndex: 2, weight: 50 });
-    expect(decideRollout(view({ stepIndex: 0 }), PASS, STARTED + 45_000)).toMatchObject({ kind: 'advance', stepIndex: 1, weight: 25 });
+    expect(decideRollout(view({ stepIndex: 0 }), PASS, STARTED + 45_000)).toMatchObject({
+      kind: 'advance',
+      stepIndex: 1,
+      weight: 25,
+    });
   });
 
   it('holds until the interval has passed, naming the step, weight and seconds', () => {
@@ -41,7 +51,10 @@ describe('decideRollout', () => {
 
   it('rolls back on a failing analysis on any tick, even early in the step', () => {
     expect(decideRollout(view(), FAIL, STARTED + 2_000)).toEqual({ kind: 'rollback', reason: FAIL.summary });
-    expect(decideRollout(view({ stepIndex: 3 }), FAIL, STARTED + 60_000)).toEqual({ kind: 'rollback', reason: FAIL.summary });
+    expect(decideRollout(view({ stepIndex: 3 }), FAIL, STARTED + 60_000)).toEqual({
+      kind: 'rollback',
+      reason: FAIL.summary,
+    });
   });
 
   it('promotes after the last step passes', () => {
@@ -53,12 +66,21 @@ describe('decideRollout', () => {
   });
 
   it('holds while paused, even on a failing analysis', () => {
-    expect(decideRollout(view({ status: 'Paused' }), FAIL, STARTED + 60_000)).toEqual({ kind: 'hold', reason: 'paused' });
-    expect(decideRollout(view({ status: 'Paused' }), PASS, STARTED + 60_000)).toEqual({ kind: 'hold', reason: 'paused' });
+    expect(decideRollout(view({ status: 'Paused' }), FAIL, STARTED + 60_000)).toEqual({
+      kind: 'hold',
+      reason: 'paused',
+    });
+    expect(decideRollout(view({ status: 'Paused' }), PASS, STARTED + 60_000)).toEqual({
+      kind: 'hold',
+      reason: 'paused',
+    });
   });
 
   it('holds while no canary replica runs, before judging the analysis', () => {
-    expect(decideRollout(view({ canaryReady: false }), PASS, STARTED + 60_000)).toEqual({ kind: 'hold', reason: 'waiting for a running canary replica' });
+    expect(decideRollout(view({ canaryReady: false }), PASS, STARTED + 60_000)).toEqual({
+      kind: 'hold',
+      reason: 'waiting for a running canary replica',
+    });
     expect(decideRollout(view({ canaryReady: false }), FAIL, STARTED + 60_000).kind).toBe('hold');
   });
 });

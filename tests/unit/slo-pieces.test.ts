@@ -38,9 +38,26 @@ describe('alert state machine', () => {
 
 describe('Alertmanager webhook payload', () => {
   it('has every field of version 4 and verifiable signatures', () => {
-    const alert = { status: 'firing' as const, labels: { alertname: 'X', slo_id: 's', severity: 'page' }, annotations: { summary: 'hi' }, startsAt: '2026-01-01T00:00:00Z', endsAt: ZERO_TIME, generatorURL: 'http://v/x', fingerprint: 'abc' };
+    const alert = {
+      status: 'firing' as const,
+      labels: { alertname: 'X', slo_id: 's', severity: 'page' },
+      annotations: { summary: 'hi' },
+      startsAt: '2026-01-01T00:00:00Z',
+      endsAt: ZERO_TIME,
+      generatorURL: 'http://v/x',
+      fingerprint: 'abc',
+    };
     const p = buildWebhookPayload('oncall', 'http://vigil', [alert]);
-    expect(p).toMatchObject({ version: '4', status: 'firing', receiver: 'oncall', truncatedAlerts: 0, externalURL: 'http://vigil', groupLabels: { alertname: 'X', slo_id: 's' }, commonLabels: alert.labels, commonAnnotations: { summary: 'hi' } });
+    expect(p).toMatchObject({
+      version: '4',
+      status: 'firing',
+      receiver: 'oncall',
+      truncatedAlerts: 0,
+      externalURL: 'http://vigil',
+      groupLabels: { alertname: 'X', slo_id: 's' },
+      commonLabels: alert.labels,
+      commonAnnotations: { summary: 'hi' },
+    });
     expect(p.groupKey).toBe('{}:{alertname="X", slo_id="s"}');
     const body = JSON.stringify(p);
     const sig = signPayload('secret', '1700000000', body);
@@ -52,8 +69,26 @@ describe('Alertmanager webhook payload', () => {
 
 describe('OpenSLO v1', () => {
   const slos: SloDefinition[] = [
-    { id: 'cls-availability', deployment: 'cls', version: null, kind: 'availability', objective: 0.999, windowSeconds: 28 * 86400, latencyThresholdSeconds: null, description: null },
-    { id: 'cls-latency', deployment: 'cls', version: 'v2', kind: 'latency', objective: 0.99, windowSeconds: 30 * 86400, latencyThresholdSeconds: 0.2, description: 'fast enough' },
+    {
+      id: 'cls-availability',
+      deployment: 'cls',
+      version: null,
+      kind: 'availability',
+      objective: 0.999,
+      windowSeconds: 28 * 86400,
+      latencyThresholdSeconds: null,
+      description: null,
+    },
+    {
+      id: 'cls-latency',
+      deployment: 'cls',
+      version: 'v2',
+      kind: 'latency',
+      objective: 0.99,
+      windowSeconds: 30 * 86400,
+      latencyThresholdSeconds: 0.2,
+      description: 'fast enough',
+    },
   ];
   it('round-trips through YAML export and import', () => {
     for (const slo of slos) {
@@ -69,9 +104,13 @@ describe('OpenSLO v1', () => {
     delete doc.metadata.annotations;
     expect(fromOpenSlo(doc)).toMatchObject({ kind: 'latency', latencyThresholdSeconds: 0.2, version: null });
     const foreign = { ...toOpenSlo(slos[0]!), metadata: { name: 'x' } };
-    foreign.spec.indicator.spec.ratioMetric.good = { metricSource: { type: 'Datadog', spec: { query: 'sum:requests.ok' } } };
+    foreign.spec.indicator.spec.ratioMetric.good = {
+      metricSource: { type: 'Datadog', spec: { query: 'sum:requests.ok' } },
+    };
     expect(() => fromOpenSlo(foreign)).toThrow(/vigil computes availability and latency/);
-    expect(() => fromOpenSlo({ ...toOpenSlo(slos[0]!), spec: { ...toOpenSlo(slos[0]!).spec, budgetingMethod: 'Timeslices' } })).toThrow(/Occurrences/);
+    expect(() =>
+      fromOpenSlo({ ...toOpenSlo(slos[0]!), spec: { ...toOpenSlo(slos[0]!).spec, budgetingMethod: 'Timeslices' } }),
+    ).toThrow(/Occurrences/);
   });
 });
 

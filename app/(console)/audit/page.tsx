@@ -14,12 +14,23 @@ const FILTERS = ['actor', 'action', 'target'] as const;
 const LIMIT = 200;
 
 /** Who changed what, newest first, filtered by actor, action and target (?actor=&action=&target=). */
-export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function AuditPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const q = await searchParams;
-  const filters = Object.fromEntries(FILTERS.map((k) => [k, typeof q[k] === 'string' ? q[k].trim() : ''])) as Record<(typeof FILTERS)[number], string>;
+  const filters = Object.fromEntries(FILTERS.map((k) => [k, typeof q[k] === 'string' ? q[k].trim() : ''])) as Record<
+    (typeof FILTERS)[number],
+    string
+  >;
   const query = new URLSearchParams({ limit: String(LIMIT) });
   for (const k of FILTERS) if (filters[k]) query.set(k, filters[k]);
-  const [, timeZone, audit] = await Promise.all([requireSession(), readerTimeZone(), apiGet<{ entries: AuditEntry[] }>(`/audit?${query}`)]);
+  const [, timeZone, audit] = await Promise.all([
+    requireSession(),
+    readerTimeZone(),
+    apiGet<{ entries: AuditEntry[] }>(`/audit?${query}`),
+  ]);
   const filtered = FILTERS.some((k) => filters[k]);
   return (
     <>
@@ -28,7 +39,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         {FILTERS.map((k) => (
           <label key={k}>
             {k[0]!.toUpperCase() + k.slice(1)}{' '}
-            <input name={k} defaultValue={filters[k]} placeholder={k === 'action' ? 'rollout.promote' : k === 'target' ? 'deployment/cls' : 'local'} />
+            <input
+              name={k}
+              defaultValue={filters[k]}
+              placeholder={k === 'action' ? 'rollout.promote' : k === 'target' ? 'deployment/cls' : 'local'}
+            />
           </label>
         ))}
         <button type="submit">Filter</button>
@@ -38,11 +53,16 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       {!audit.ok ? (
         <ErrorPanel what="the audit log" failure={audit} />
       ) : audit.data.entries.length === 0 ? (
-        <p className="empty">{filtered ? 'No entry matches these filters.' : 'The audit log is empty: nothing has been changed yet.'}</p>
+        <p className="empty">
+          {filtered ? 'No entry matches these filters.' : 'The audit log is empty: nothing has been changed yet.'}
+        </p>
       ) : (
         <>
           <p className="muted">
-            {audit.data.entries.length === LIMIT ? `The latest ${LIMIT} entries.` : `${audit.data.entries.length} entries.`} Times in {timeZone}.
+            {audit.data.entries.length === LIMIT
+              ? `The latest ${LIMIT} entries.`
+              : `${audit.data.entries.length} entries.`}{' '}
+            Times in {timeZone}.
           </p>
           <table>
             <thead>

@@ -7,8 +7,11 @@ export function NodesTable({ cluster, timeZone }: { cluster: ClusterStatus; time
   return (
     <>
       <p className="muted" data-testid="cluster-summary">
-        {cluster.mode === 'embedded' ? 'Embedded database: this is the only node.' : `${healthy} of ${cluster.nodes.length} nodes healthy on a shared Postgres.`} Leader:{' '}
-        {cluster.leader?.instance ?? 'none'} (epoch {cluster.leader?.epoch ?? 0}). This page is served by <strong>{cluster.node.name}</strong>
+        {cluster.mode === 'embedded'
+          ? 'Embedded database: this is the only node.'
+          : `${healthy} of ${cluster.nodes.length} nodes healthy on a shared Postgres.`}{' '}
+        Leader: {cluster.leader?.instance ?? 'none'} (epoch {cluster.leader?.epoch ?? 0}). This page is served by{' '}
+        <strong>{cluster.node.name}</strong>
         {cluster.node.in_sync ? '' : ', which has lost its subscription to state changes and is catching up'}.
       </p>
       {cluster.nodes.length === 0 ? (
@@ -40,11 +43,15 @@ export function NodesTable({ cluster, timeZone }: { cluster: ClusterStatus; time
                       {n.name}
                     </th>
                     <td>
-                      <span className={`state state-${n.healthy ? 'running' : 'stopped'}`}>{n.stopped ? 'stopped' : n.healthy ? 'healthy' : 'not heard from'}</span>
+                      <span className={`state state-${n.healthy ? 'running' : 'stopped'}`}>
+                        {n.stopped ? 'stopped' : n.healthy ? 'healthy' : 'not heard from'}
+                      </span>
                     </td>
                     <td>{n.leader ? 'leader' : 'follower'}</td>
                     <td>{n.heartbeat_age_seconds.toFixed(1)} s ago</td>
-                    <td>{n.report ? (n.report.draining ? 'draining' : n.report.ready ? 'yes' : 'no') : 'not reported'}</td>
+                    <td>
+                      {n.report ? (n.report.draining ? 'draining' : n.report.ready ? 'yes' : 'no') : 'not reported'}
+                    </td>
                     <td>
                       {sum((v) => v.running)} / {sum((v) => v.target)}
                     </td>

@@ -32,19 +32,28 @@ export default async function DebugPage() {
       {runtime.ok && (
         <p className="muted" data-testid="node-summary">
           Node: {runtime.data.node.ready ? 'ready' : 'not ready'}
-          {runtime.data.node.draining ? ', draining' : ''} · up {formatDuration(runtime.data.node.uptime_seconds)} · primary memory {formatMiB(runtime.data.node.rss_bytes)} · event-loop lag{' '}
+          {runtime.data.node.draining ? ', draining' : ''} · up {formatDuration(runtime.data.node.uptime_seconds)} ·
+          primary memory {formatMiB(runtime.data.node.rss_bytes)} · event-loop lag{' '}
           {formatMs(runtime.data.node.event_loop_lag_ms)}
         </p>
       )}
 
       <section aria-labelledby="nodes-h">
         <h2 id="nodes-h">Nodes</h2>
-        {cluster.ok ? <NodesTable cluster={cluster.data} timeZone={timeZone} /> : <ErrorPanel what="the nodes" failure={cluster} />}
+        {cluster.ok ? (
+          <NodesTable cluster={cluster.data} timeZone={timeZone} />
+        ) : (
+          <ErrorPanel what="the nodes" failure={cluster} />
+        )}
       </section>
 
       <section aria-labelledby="replicas-h">
         <h2 id="replicas-h">Replicas{cluster.ok ? ` on ${cluster.data.node.name}` : ''}</h2>
-        {runtime.ok ? <ReplicaTable runtime={runtime.data} timeZone={timeZone} /> : <ErrorPanel what="replicas" failure={runtime} />}
+        {runtime.ok ? (
+          <ReplicaTable runtime={runtime.data} timeZone={timeZone} />
+        ) : (
+          <ErrorPanel what="replicas" failure={runtime} />
+        )}
       </section>
 
       <section aria-labelledby="queues-h">
@@ -54,24 +63,44 @@ export default async function DebugPage() {
 
       <section aria-labelledby="batches-h">
         <h2 id="batches-h">Batch sizes</h2>
-        {runtime.ok ? <BatchSizes batchSizes={runtime.data.batch_sizes} /> : <ErrorPanel what="batch sizes" failure={runtime} />}
+        {runtime.ok ? (
+          <BatchSizes batchSizes={runtime.data.batch_sizes} />
+        ) : (
+          <ErrorPanel what="batch sizes" failure={runtime} />
+        )}
       </section>
 
       <section aria-labelledby="loads-h">
         <h2 id="loads-h">Model loads and cold starts</h2>
-        {runtime.ok ? <ModelLoads loads={runtime.data.model_loads} /> : <ErrorPanel what="model loads" failure={runtime} />}
+        {runtime.ok ? (
+          <ModelLoads loads={runtime.data.model_loads} />
+        ) : (
+          <ErrorPanel what="model loads" failure={runtime} />
+        )}
       </section>
 
       <section aria-labelledby="traces-h">
         <h2 id="traces-h">Recent traces</h2>
-        {runtime.ok ? <TracesTable runtime={runtime.data} timeZone={timeZone} /> : <ErrorPanel what="traces" failure={runtime} />}
+        {runtime.ok ? (
+          <TracesTable runtime={runtime.data} timeZone={timeZone} />
+        ) : (
+          <ErrorPanel what="traces" failure={runtime} />
+        )}
       </section>
 
       <section aria-labelledby="timeline-h">
         <h2 id="timeline-h">Deployment and rollout timeline</h2>
         {!audit.ok && <ErrorPanel what="the audit log" failure={audit} />}
         {!rollouts.ok && <ErrorPanel what="rollouts" failure={rollouts} />}
-        {audit.ok || rollouts.ok ? <Timeline events={mergeTimeline(audit.ok ? audit.data.entries.filter(isDeploymentChange).slice(0, 50) : [], rollouts.ok ? rollouts.data.rollouts : [])} timeZone={timeZone} /> : null}
+        {audit.ok || rollouts.ok ? (
+          <Timeline
+            events={mergeTimeline(
+              audit.ok ? audit.data.entries.filter(isDeploymentChange).slice(0, 50) : [],
+              rollouts.ok ? rollouts.data.rollouts : [],
+            )}
+            timeZone={timeZone}
+          />
+        ) : null}
       </section>
     </>
   );

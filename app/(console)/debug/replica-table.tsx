@@ -3,7 +3,9 @@ import { formatMiB, formatMs, formatSeconds, formatTime, NO_DATA } from '../../l
 
 /** Every replica of every version, with what its process reports. */
 export function ReplicaTable({ runtime, timeZone }: { runtime: ConsoleRuntime; timeZone: string }) {
-  const rows = runtime.deployments.flatMap((d) => d.versions.flatMap((v) => v.replicas.map((r) => ({ deployment: d.name, version: v.version, r }))));
+  const rows = runtime.deployments.flatMap((d) =>
+    d.versions.flatMap((v) => v.replicas.map((r) => ({ deployment: d.name, version: v.version, r }))),
+  );
   if (rows.length === 0) return <p className="empty">No replicas (every version is scaled to zero or retired).</p>;
   return (
     <div className="table-scroll">

@@ -13,10 +13,18 @@ function TraceId({ id, template }: { id: string; template: string | null }) {
 
 /** The latest sampled requests, newest first. */
 export function TracesTable({ runtime, timeZone }: { runtime: ConsoleRuntime; timeZone: string }) {
-  if (runtime.traces.length === 0) return <p className="empty">No sampled requests yet. Requests are listed here when OpenTelemetry tracing samples them (OTEL_EXPORTER_OTLP_ENDPOINT).</p>;
+  if (runtime.traces.length === 0)
+    return (
+      <p className="empty">
+        No sampled requests yet. Requests are listed here when OpenTelemetry tracing samples them
+        (OTEL_EXPORTER_OTLP_ENDPOINT).
+      </p>
+    );
   return (
     <>
-      {runtime.trace_url_template === null && <p className="muted">No trace UI is configured, so trace ids are not links.</p>}
+      {runtime.trace_url_template === null && (
+        <p className="muted">No trace UI is configured, so trace ids are not links.</p>
+      )}
       <table>
         <thead>
           <tr>

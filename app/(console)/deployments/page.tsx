@@ -53,7 +53,8 @@ function Deployment({ d, operate }: { d: DeploymentStatus; operate: boolean }) {
                     <ul className="replica-list">
                       {v.replicas.map((r) => (
                         <li key={r.id}>
-                          <span className={`state state-${r.state.toLowerCase()}`}>{r.state}</span> {r.id} (pid {r.pid ?? 'none'}, {r.ongoing} ongoing, {formatMiB(r.rss_bytes)})
+                          <span className={`state state-${r.state.toLowerCase()}`}>{r.state}</span> {r.id} (pid{' '}
+                          {r.pid ?? 'none'}, {r.ongoing} ongoing, {formatMiB(r.rss_bytes)})
                           {operate && (r.state === 'RUNNING' || r.state === 'STARTING') && (
                             <ActionButton
                               label="Restart"
@@ -89,13 +90,20 @@ function Deployment({ d, operate }: { d: DeploymentStatus; operate: boolean }) {
           </tbody>
         </table>
       </div>
-      {d.rollout ? <RolloutPanel deployment={d.name} rollout={d.rollout} canOperate={operate} /> : <p className="muted">No rollout in progress.</p>}
+      {d.rollout ? (
+        <RolloutPanel deployment={d.name} rollout={d.rollout} canOperate={operate} />
+      ) : (
+        <p className="muted">No rollout in progress.</p>
+      )}
       {operate &&
         (d.rollout ? (
           <p className="muted">The rollout owns the weights; promote or roll it back to set them by hand.</p>
         ) : (
           <div className="actions">
-            <WeightForm deployment={d.name} versions={d.versions.map((v) => ({ version: v.version, weight: v.weight }))} />
+            <WeightForm
+              deployment={d.name}
+              versions={d.versions.map((v) => ({ version: v.version, weight: v.weight }))}
+            />
           </div>
         ))}
     </section>
@@ -104,7 +112,11 @@ function Deployment({ d, operate }: { d: DeploymentStatus; operate: boolean }) {
 
 /** Every deployment, its versions and replicas, its rollout, and the controls to steer traffic. */
 export default async function DeploymentsPage() {
-  const [session, timeZone, deployments] = await Promise.all([requireSession(), readerTimeZone(), apiGet<{ deployments: DeploymentStatus[] }>('/deployments')]);
+  const [session, timeZone, deployments] = await Promise.all([
+    requireSession(),
+    readerTimeZone(),
+    apiGet<{ deployments: DeploymentStatus[] }>('/deployments'),
+  ]);
   const operate = canOperate(session.user.role);
   return (
     <>

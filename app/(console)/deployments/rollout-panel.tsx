@@ -23,7 +23,9 @@ function asObject(v: unknown): Record<string, unknown> | null {
 
 /** The analysis is loosely typed in the contract; read the fields rollouts.md documents, if present. */
 function AnalysisNumbers({ analysis }: { analysis: Record<string, unknown> }) {
-  const sides = (['canary', 'stable'] as const).map((k) => [k, asObject(analysis[k]) as Side | null] as const).filter(([, v]) => v !== null);
+  const sides = (['canary', 'stable'] as const)
+    .map((k) => [k, asObject(analysis[k]) as Side | null] as const)
+    .filter(([, v]) => v !== null);
   const checks = Array.isArray(analysis.checks) ? (analysis.checks as Check[]) : [];
   return (
     <>
@@ -58,7 +60,9 @@ function AnalysisNumbers({ analysis }: { analysis: Record<string, unknown> }) {
           {checks.map((c, i) => (
             <li key={c.name ?? i} className={c.outcome === 'fail' ? 'hot' : undefined}>
               <strong>{c.name}</strong>: {c.outcome}
-              {typeof c.value === 'number' ? ` (${trimNumber(c.value)}${typeof c.threshold === 'number' ? ` against ${trimNumber(c.threshold)}` : ''})` : ''}
+              {typeof c.value === 'number'
+                ? ` (${trimNumber(c.value)}${typeof c.threshold === 'number' ? ` against ${trimNumber(c.threshold)}` : ''})`
+                : ''}
               {c.detail ? <div className="muted">{c.detail}</div> : null}
             </li>
           ))}
@@ -69,14 +73,23 @@ function AnalysisNumbers({ analysis }: { analysis: Record<string, unknown> }) {
 }
 
 /** The active rollout of a deployment: where it is, what it last decided and why, and its controls. */
-export function RolloutPanel({ deployment, rollout: r, canOperate }: { deployment: string; rollout: ActiveRollout; canOperate: boolean }) {
+export function RolloutPanel({
+  deployment,
+  rollout: r,
+  canOperate,
+}: {
+  deployment: string;
+  rollout: ActiveRollout;
+  canOperate: boolean;
+}) {
   const decision = asObject(r.decision);
   const verdict = decision ? String(decision.verdict ?? decision.kind ?? '') : null;
   const base = `/deployments/${encodeURIComponent(deployment)}/rollout`;
   return (
     <div className="rollout" data-testid={`rollout-${deployment}`}>
       <h3>
-        Rollout #{r.id}: {r.canary} against {r.stable} <span className={`badge badge-${r.status.toLowerCase()}`}>{r.status}</span>
+        Rollout #{r.id}: {r.canary} against {r.stable}{' '}
+        <span className={`badge badge-${r.status.toLowerCase()}`}>{r.status}</span>
       </h3>
       <dl className="inline-dl">
         <dt>Step</dt>
@@ -96,10 +109,35 @@ export function RolloutPanel({ deployment, rollout: r, canOperate }: { deploymen
       {r.analysis ? <AnalysisNumbers analysis={r.analysis} /> : <p className="muted">No analysis of this step yet.</p>}
       {canOperate && (
         <div className="actions">
-          {r.status === 'Progressing' && <ActionButton label="Pause" method="POST" path={`${base}/pause`} confirm={`Pause rollout #${r.id} of ${deployment}: weights stay as they are and the canary is not analysed (nor rolled back) while paused.`} />}
-          {r.status === 'Paused' && <ActionButton label="Resume" method="POST" path={`${base}/resume`} confirm={`Resume rollout #${r.id} of ${deployment}; the current step's interval starts over.`} />}
-          <ActionButton label="Promote" method="POST" path={`${base}/promote`} confirm={`Promote ${r.canary} now: it gets 100% of ${deployment}'s traffic and ${r.stable} is retired.`} />
-          <ActionButton label="Roll back" method="POST" path={`${base}/abort`} danger confirm={`Roll back: ${r.stable} gets 100% of ${deployment}'s traffic and ${r.canary} is retired (rollout aborted).`} />
+          {r.status === 'Progressing' && (
+            <ActionButton
+              label="Pause"
+              method="POST"
+              path={`${base}/pause`}
+              confirm={`Pause rollout #${r.id} of ${deployment}: weights stay as they are and the canary is not analysed (nor rolled back) while paused.`}
+            />
+          )}
+          {r.status === 'Paused' && (
+            <ActionButton
+              label="Resume"
+              method="POST"
+              path={`${base}/resume`}
+              confirm={`Resume rollout #${r.id} of ${deployment}; the current step's interval starts over.`}
+            />
+          )}
+          <ActionButton
+            label="Promote"
+            method="POST"
+            path={`${base}/promote`}
+            confirm={`Promote ${r.canary} now: it gets 100% of ${deployment}'s traffic and ${r.stable} is retired.`}
+          />
+          <ActionButton
+            label="Roll back"
+            method="POST"
+            path={`${base}/abort`}
+            danger
+            confirm={`Roll back: ${r.stable} gets 100% of ${deployment}'s traffic and ${r.canary} is retired (rollout aborted).`}
+          />
         </div>
       )}
     </div>

@@ -16,7 +16,12 @@ export const metadata: Metadata = { title: 'Executive · vigil console' };
 
 /** The service at a glance: volume, success, latency, cost, error budgets. */
 export default async function ExecutivePage() {
-  const [, timeZone, summary, series] = await Promise.all([requireSession(), readerTimeZone(), apiGet<ConsoleSummary>('/console/summary'), getSeries('1h')]);
+  const [, timeZone, summary, series] = await Promise.all([
+    requireSession(),
+    readerTimeZone(),
+    apiGet<ConsoleSummary>('/console/summary'),
+    getSeries('1h'),
+  ]);
   const totals = series.ok ? totalPoints(series.data) : [];
   return (
     <>
@@ -24,14 +29,23 @@ export default async function ExecutivePage() {
 
       <section aria-labelledby="windows-h">
         <h2 id="windows-h">Service level</h2>
-        {summary.ok ? <WindowTiles windows={summary.data.windows} priceConfigured={summary.data.cpu_hour_usd !== null} /> : <ErrorPanel what="the summary" failure={summary} />}
-        {summary.ok && summary.data.cpu_hour_usd !== null ? <p className="muted">Cost uses replica CPU time at ${summary.data.cpu_hour_usd} per CPU-hour.</p> : null}
+        {summary.ok ? (
+          <WindowTiles windows={summary.data.windows} priceConfigured={summary.data.cpu_hour_usd !== null} />
+        ) : (
+          <ErrorPanel what="the summary" failure={summary} />
+        )}
+        {summary.ok && summary.data.cpu_hour_usd !== null ? (
+          <p className="muted">Cost uses replica CPU time at ${summary.data.cpu_hour_usd} per CPU-hour.</p>
+        ) : null}
       </section>
 
       <section aria-labelledby="volume-h">
         <h2 id="volume-h">Request volume</h2>
         <p>
-          Active deployments: <strong data-testid="active-deployments">{summary.ok ? formatCount(summary.data.active_deployments) : 'no data'}</strong>
+          Active deployments:{' '}
+          <strong data-testid="active-deployments">
+            {summary.ok ? formatCount(summary.data.active_deployments) : 'no data'}
+          </strong>
         </p>
         {series.ok ? (
           <>

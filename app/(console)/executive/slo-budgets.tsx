@@ -24,7 +24,8 @@ function exhaustion(s: SloStatus): string {
 
 /** Each SLO's error budget left over its window, and when it runs out at the current burn. */
 export function SloBudgets({ slos }: { slos: SloStatus[] }) {
-  if (slos.length === 0) return <p className="empty">No SLOs are defined (declare them under a deployment in vigil.yaml).</p>;
+  if (slos.length === 0)
+    return <p className="empty">No SLOs are defined (declare them under a deployment in vigil.yaml).</p>;
   return (
     <table>
       <thead>
@@ -52,7 +53,8 @@ export function SloBudgets({ slos }: { slos: SloStatus[] }) {
             <td className={budgetClass(s.error_budget_remaining)}>{budget(s)}</td>
             <td>{exhaustion(s)}</td>
             <td>
-              <span className={`state state-${s.alerts.page}`}>{s.alerts.page}</span> / <span className={`state state-${s.alerts.ticket}`}>{s.alerts.ticket}</span>
+              <span className={`state state-${s.alerts.page}`}>{s.alerts.page}</span> /{' '}
+              <span className={`state state-${s.alerts.ticket}`}>{s.alerts.ticket}</span>
             </td>
           </tr>
         ))}

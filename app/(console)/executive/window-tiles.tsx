@@ -1,7 +1,11 @@
 import type { WindowSummary } from '../../lib/api-types';
 import { formatCount, formatMs, formatPercent, formatUsd } from '../../lib/format';
 
-const WINDOW_NAMES: Record<WindowSummary['window'], string> = { '1h': 'Last hour', '24h': 'Last 24 hours', '7d': 'Last 7 days' };
+const WINDOW_NAMES: Record<WindowSummary['window'], string> = {
+  '1h': 'Last hour',
+  '24h': 'Last 24 hours',
+  '7d': 'Last 7 days',
+};
 
 function cost(w: WindowSummary, priceConfigured: boolean): string {
   if (!priceConfigured) return 'price not configured';

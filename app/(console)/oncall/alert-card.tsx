@@ -30,7 +30,8 @@ function BurnRates({ slo }: { slo: SloStatus }) {
   return (
     <table className="compact">
       <caption>
-        Burn rate of {slo.id} (objective {formatPercent(slo.objective)} over {slo.window}; budget left {formatPercent(slo.error_budget_remaining, 1)})
+        Burn rate of {slo.id} (objective {formatPercent(slo.objective)} over {slo.window}; budget left{' '}
+        {formatPercent(slo.error_budget_remaining, 1)})
       </caption>
       <thead>
         <tr>
@@ -70,7 +71,9 @@ export function AlertCard({ alert: a, slo, runbooks, canOperate, timeZone, now }
       {a.annotations.description && <p>{a.annotations.description}</p>}
       <p className="muted">
         Since {formatTime(a.startsAt, timeZone)} ({formatRelative(a.startsAt, now)})
-        {a.acknowledgedBy ? ` · acknowledged by ${a.acknowledgedBy}${a.acknowledgedAt ? ` at ${formatTime(a.acknowledgedAt, timeZone)}` : ''}` : ''}
+        {a.acknowledgedBy
+          ? ` · acknowledged by ${a.acknowledgedBy}${a.acknowledgedAt ? ` at ${formatTime(a.acknowledgedAt, timeZone)}` : ''}`
+          : ''}
         {silenced ? ` · silenced until ${formatTime(a.silencedUntil, timeZone)}` : ''}
       </p>
       <ul className="labels" aria-label="Labels">
@@ -82,7 +85,11 @@ export function AlertCard({ alert: a, slo, runbooks, canOperate, timeZone, now }
           </li>
         ))}
       </ul>
-      {slo ? <BurnRates slo={slo} /> : a.sloId ? <p className="muted">SLO {a.sloId} is not known to vigil any more.</p> : null}
+      {slo ? (
+        <BurnRates slo={slo} />
+      ) : a.sloId ? (
+        <p className="muted">SLO {a.sloId} is not known to vigil any more.</p>
+      ) : null}
 
       <div className="runbooks">
         <h4>Runbooks</h4>
@@ -91,7 +98,9 @@ export function AlertCard({ alert: a, slo, runbooks, canOperate, timeZone, now }
         ) : runbooks.data.runbooks.length === 0 ? (
           <p className="empty">
             No runbook names {a.name}.{a.annotations.runbook_url ? ' ' : ''}
-            {a.annotations.runbook_url && /^https?:/.test(a.annotations.runbook_url) ? <a href={a.annotations.runbook_url}>External runbook</a> : null}
+            {a.annotations.runbook_url && /^https?:/.test(a.annotations.runbook_url) ? (
+              <a href={a.annotations.runbook_url}>External runbook</a>
+            ) : null}
           </p>
         ) : (
           runbooks.data.runbooks.map((rb) => (
@@ -100,7 +109,11 @@ export function AlertCard({ alert: a, slo, runbooks, canOperate, timeZone, now }
               <ol>
                 {rb.steps.map((s) => (
                   <li key={s.position}>
-                    {s.kind === 'action' && canOperate ? <StepRunner slug={rb.slug} step={s} prefill={prefill} /> : <InlineMarkdown text={s.title} />}
+                    {s.kind === 'action' && canOperate ? (
+                      <StepRunner slug={rb.slug} step={s} prefill={prefill} />
+                    ) : (
+                      <InlineMarkdown text={s.title} />
+                    )}
                   </li>
                 ))}
               </ol>
@@ -111,7 +124,14 @@ export function AlertCard({ alert: a, slo, runbooks, canOperate, timeZone, now }
 
       {canOperate && (
         <div className="actions">
-          {a.acknowledgedBy === null && <ActionButton label="Acknowledge" method="POST" path={`/alerts/${encodeURIComponent(a.fingerprint)}/ack`} confirm={`Acknowledge ${a.name}: you are on it.`} />}
+          {a.acknowledgedBy === null && (
+            <ActionButton
+              label="Acknowledge"
+              method="POST"
+              path={`/alerts/${encodeURIComponent(a.fingerprint)}/ack`}
+              confirm={`Acknowledge ${a.name}: you are on it.`}
+            />
+          )}
           <SilenceButton fingerprint={a.fingerprint} alertName={a.name} silenced={silenced} />
         </div>
       )}

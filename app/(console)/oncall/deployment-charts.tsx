@@ -37,7 +37,10 @@ export function DeploymentCharts({ series }: { series: Series }) {
                 unit="%"
                 times={times}
                 empty={empty}
-                series={versions.map((v) => ({ label: v.version, values: v.points.map((p) => (p.requests > 0 ? (100 * p.errors) / p.requests : null)) }))}
+                series={versions.map((v) => ({
+                  label: v.version,
+                  values: v.points.map((p) => (p.requests > 0 ? (100 * p.errors) / p.requests : null)),
+                }))}
               />
             </div>
           </div>

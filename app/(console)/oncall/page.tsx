@@ -28,7 +28,9 @@ export default async function OncallPage() {
     apiGet<{ runbooks: Runbook[] }>('/runbooks'),
   ]);
   const runbooksFor = (alertName: string): ApiResult<{ runbooks: Runbook[] }> =>
-    allRunbooks.ok ? { ok: true, data: { runbooks: allRunbooks.data.runbooks.filter((r) => r.alert_names.includes(alertName)) } } : allRunbooks;
+    allRunbooks.ok
+      ? { ok: true, data: { runbooks: allRunbooks.data.runbooks.filter((r) => r.alert_names.includes(alertName)) } }
+      : allRunbooks;
   const sloById = new Map(slos.ok ? slos.data.slos.map((s) => [s.id, s]) : []);
   const operate = canOperate(session.user.role);
   const now = new Date();
@@ -82,12 +84,20 @@ export default async function OncallPage() {
 
       <section aria-labelledby="rejected-h">
         <h2 id="rejected-h">Rejected requests</h2>
-        {runtime.ok ? <RejectedTable rejected={runtime.data.rejected} /> : <ErrorPanel what="rejected requests" failure={runtime} />}
+        {runtime.ok ? (
+          <RejectedTable rejected={runtime.data.rejected} />
+        ) : (
+          <ErrorPanel what="rejected requests" failure={runtime} />
+        )}
       </section>
 
       <section aria-labelledby="restarts-h">
         <h2 id="restarts-h">Replica restarts and crash loops</h2>
-        {runtime.ok ? <RestartsTable runtime={runtime.data} /> : <ErrorPanel what="replica restarts" failure={runtime} />}
+        {runtime.ok ? (
+          <RestartsTable runtime={runtime.data} />
+        ) : (
+          <ErrorPanel what="replica restarts" failure={runtime} />
+        )}
       </section>
     </>
   );

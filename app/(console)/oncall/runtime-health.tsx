@@ -8,7 +8,13 @@ export function RejectedTable({ rejected }: { rejected: ConsoleRuntime['rejected
 }
 
 /** Counts per deployment and reason (rejections, restarts): one table shape for both. */
-function ReasonCounts({ rows, countLabel }: { rows: Array<{ deployment: string; reason: string; count: number }>; countLabel: string }) {
+function ReasonCounts({
+  rows,
+  countLabel,
+}: {
+  rows: Array<{ deployment: string; reason: string; count: number }>;
+  countLabel: string;
+}) {
   return (
     <table>
       <thead>
@@ -33,7 +39,9 @@ function ReasonCounts({ rows, countLabel }: { rows: Array<{ deployment: string; 
 
 /** Replica restarts by reason, and the versions that are crash-looping or have restarted. */
 export function RestartsTable({ runtime }: { runtime: ConsoleRuntime }) {
-  const troubled = runtime.deployments.flatMap((d) => d.versions.filter((v) => v.crash_loop || v.restarts > 0).map((v) => ({ deployment: d.name, ...v })));
+  const troubled = runtime.deployments.flatMap((d) =>
+    d.versions.filter((v) => v.crash_loop || v.restarts > 0).map((v) => ({ deployment: d.name, ...v })),
+  );
   return (
     <>
       {runtime.restarts.length === 0 ? (

@@ -11,10 +11,18 @@ import { apiGet } from '../../lib/vigil-api';
 export const metadata: Metadata = { title: 'Runbooks · vigil console' };
 
 /** Every runbook, filtered by one tag (?tag=); the tag list comes from all of them. */
-export default async function RunbooksPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function RunbooksPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const q = await searchParams;
   const tag = typeof q.tag === 'string' && q.tag ? q.tag : null;
-  const [session, timeZone, all] = await Promise.all([requireSession(), readerTimeZone(), apiGet<{ runbooks: Runbook[] }>('/runbooks')]);
+  const [session, timeZone, all] = await Promise.all([
+    requireSession(),
+    readerTimeZone(),
+    apiGet<{ runbooks: Runbook[] }>('/runbooks'),
+  ]);
   const tags = all.ok ? [...new Set(all.data.runbooks.flatMap((r) => r.tags))].sort() : [];
   const shown = all.ok ? all.data.runbooks.filter((r) => tag === null || r.tags.includes(tag)) : [];
   return (

@@ -25,7 +25,13 @@ export async function POST(req: Request): Promise<Response> {
 
   let res: Response;
   try {
-    res = await vigilRequest('/api/v1/sessions', { method: 'POST', token: null, contentType: 'application/json', body: JSON.stringify({ username, password }), clientAddress: clientAddress(req) });
+    res = await vigilRequest('/api/v1/sessions', {
+      method: 'POST',
+      token: null,
+      contentType: 'application/json',
+      body: JSON.stringify({ username, password }),
+      clientAddress: clientAddress(req),
+    });
   } catch {
     return backToLogin('unreachable');
   }

@@ -14,13 +14,23 @@ export async function POST(req: Request): Promise<Response> {
   if (token) {
     const current = await vigilJson<CurrentSession>('/api/v1/sessions/current', { token });
     try {
-      const res = await vigilRequest('/api/v1/sessions/current', { method: 'DELETE', token, csrf: current.ok ? current.data.csrf_token : null });
+      const res = await vigilRequest('/api/v1/sessions/current', {
+        method: 'DELETE',
+        token,
+        csrf: current.ok ? current.data.csrf_token : null,
+      });
       if (!res.ok && res.status !== 401) console.error(`vigil console: logout answered HTTP ${res.status}`);
     } catch {
       console.error('vigil console: logout could not reach vigil; the session ends at its expiry');
     }
   }
   const out = new NextResponse(null, { status: 303, headers: { location: '/login' } });
-  out.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', secure: isHttps(req), path: '/', maxAge: 0 });
+  out.cookies.set(SESSION_COOKIE, '', {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: isHttps(req),
+    path: '/',
+    maxAge: 0,
+  });
   return out;
 }

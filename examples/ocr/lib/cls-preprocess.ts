@@ -36,7 +36,8 @@ export interface ClsDecision {
  * when the '180' label wins with a probability above `threshold`.
  */
 export function clsDecision(probs: Float32Array, index = 0, threshold = 0.9): ClsDecision {
-  const p0 = probs[index * 2], p180 = probs[index * 2 + 1];
+  const p0 = probs[index * 2],
+    p180 = probs[index * 2 + 1];
   if (p0 === undefined || p180 === undefined) throw new Error(`classifier output has no item ${index}`);
   const angle = p180 > p0 ? 180 : 0;
   const score = angle === 180 ? p180 : p0;

@@ -26,14 +26,24 @@ export interface CtcResult {
  * Greedy CTC decoding of one [T,C] probability matrix (row-major, starting at `offset`):
  * take the best class per step, merge runs of the same class, drop blanks.
  */
-export function ctcGreedyDecode(probs: Float32Array, T: number, C: number, dict: readonly string[], offset = 0): CtcResult {
+export function ctcGreedyDecode(
+  probs: Float32Array,
+  T: number,
+  C: number,
+  dict: readonly string[],
+  offset = 0,
+): CtcResult {
   if (dict.length !== C) throw new Error(`dictionary has ${dict.length} classes, the model output has ${C}`);
-  if (offset + T * C > probs.length) throw new Error(`probabilities hold ${probs.length} values, ${T}x${C} from ${offset} needs more`);
+  if (offset + T * C > probs.length)
+    throw new Error(`probabilities hold ${probs.length} values, ${T}x${C} from ${offset} needs more`);
   let text = '';
-  let sum = 0, kept = 0, prev = -1;
+  let sum = 0,
+    kept = 0,
+    prev = -1;
   for (let t = 0; t < T; t++) {
     const row = offset + t * C;
-    let best = 0, bestP = probs[row]!;
+    let best = 0,
+      bestP = probs[row]!;
     for (let c = 1; c < C; c++) {
       const p = probs[row + c]!;
       if (p > bestP) {
@@ -52,6 +62,12 @@ export function ctcGreedyDecode(probs: Float32Array, T: number, C: number, dict:
 }
 
 /** Decode every item of an [N,T,C] output. */
-export function ctcGreedyDecodeBatch(probs: Float32Array, N: number, T: number, C: number, dict: readonly string[]): CtcResult[] {
+export function ctcGreedyDecodeBatch(
+  probs: Float32Array,
+  N: number,
+  T: number,
+  C: number,
+  dict: readonly string[],
+): CtcResult[] {
   return Array.from({ length: N }, (_, i) => ctcGreedyDecode(probs, T, C, dict, i * T * C));
 }

@@ -3,14 +3,7 @@
  * into scored, ordered text quads. Follows PaddleOCR's DBPostProcess with box_type 'quad' and
  * score_mode 'fast', with connected components standing in for cv2.findContours.
  */
-import {
-  minAreaRect,
-  orderClockwise,
-  rectCorners,
-  type Point,
-  type Quad,
-  type RotatedRect,
-} from './geometry.ts';
+import { minAreaRect, orderClockwise, rectCorners, type Point, type Quad, type RotatedRect } from './geometry.ts';
 
 export interface DbPostprocessOptions {
   /** Probability above which a pixel counts as text. */
@@ -61,8 +54,15 @@ const DEFAULTS = {
 };
 
 /** Label the non-zero pixels of a bitmap into connected components by iterative flood fill. */
-export function connectedComponents(bitmap: Uint8Array, width: number, height: number, connectivity: 4 | 8 = 8, maxComponents = Infinity): Component[] {
-  if (bitmap.length < width * height) throw new Error(`bitmap holds ${bitmap.length} pixels, ${width}x${height} needs more`);
+export function connectedComponents(
+  bitmap: Uint8Array,
+  width: number,
+  height: number,
+  connectivity: 4 | 8 = 8,
+  maxComponents = Infinity,
+): Component[] {
+  if (bitmap.length < width * height)
+    throw new Error(`bitmap holds ${bitmap.length} pixels, ${width}x${height} needs more`);
   const seen = new Uint8Array(width * height);
   const stack = new Int32Array(width * height);
   const pixels = new Int32Array(width * height);
@@ -71,13 +71,15 @@ export function connectedComponents(bitmap: Uint8Array, width: number, height: n
   const out: Component[] = [];
   for (let start = 0; start < width * height && out.length < maxComponents; start++) {
     if (!bitmap[start] || seen[start]) continue;
-    let sp = 0, count = 0;
+    let sp = 0,
+      count = 0;
     stack[sp++] = start;
     seen[start] = 1;
     while (sp > 0) {
       const p = stack[--sp]!;
       pixels[count++] = p;
-      const x = p % width, y = (p - x) / width;
+      const x = p % width,
+        y = (p - x) / width;
       for (let dy = -1; dy <= 1; dy++) {
         const ny = y + dy;
         if (ny < 0 || ny >= height) continue;
@@ -94,10 +96,14 @@ export function connectedComponents(bitmap: Uint8Array, width: number, height: n
         }
       }
     }
-    let minX = width, minY = height, maxX = -1, maxY = -1;
+    let minX = width,
+      minY = height,
+      maxX = -1,
+      maxY = -1;
     for (let i = 0; i < count; i++) {
       const p = pixels[i]!;
-      const x = p % width, y = (p - x) / width;
+      const x = p % width,
+        y = (p - x) / width;
       if (y < minY) minY = y;
       if (y > maxY) maxY = y;
       if (x < minX) minX = x;
@@ -107,7 +113,8 @@ export function connectedComponents(bitmap: Uint8Array, width: number, height: n
     rowMax.fill(-1, minY, maxY + 1);
     for (let i = 0; i < count; i++) {
       const p = pixels[i]!;
-      const x = p % width, y = (p - x) / width;
+      const x = p % width,
+        y = (p - x) / width;
       if (x < rowMin[y]!) rowMin[y] = x;
       if (x > rowMax[y]!) rowMax[y] = x;
     }
@@ -138,12 +145,16 @@ export function unclipRect(rect: RotatedRect, ratio: number): RotatedRect {
  * corners truncated to integers, then every pixel inside or on the polygon counts.
  */
 export function boxScore(prob: Float32Array, width: number, height: number, quad: readonly Point[]): number {
-  const xs = quad.map((p) => p[0]), ys = quad.map((p) => p[1]);
+  const xs = quad.map((p) => p[0]),
+    ys = quad.map((p) => p[1]);
   const clampI = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
-  const xmin = clampI(Math.floor(Math.min(...xs)), width - 1), xmax = clampI(Math.ceil(Math.max(...xs)), width - 1);
-  const ymin = clampI(Math.floor(Math.min(...ys)), height - 1), ymax = clampI(Math.ceil(Math.max(...ys)), height - 1);
+  const xmin = clampI(Math.floor(Math.min(...xs)), width - 1),
+    xmax = clampI(Math.ceil(Math.max(...xs)), width - 1);
+  const ymin = clampI(Math.floor(Math.min(...ys)), height - 1),
+    ymax = clampI(Math.ceil(Math.max(...ys)), height - 1);
   const poly = quad.map((p): Point => [Math.trunc(p[0]), Math.trunc(p[1])]);
-  let sum = 0, n = 0;
+  let sum = 0,
+    n = 0;
   for (let y = ymin; y <= ymax; y++) {
     for (let x = xmin; x <= xmax; x++) {
       if (!insideConvex(poly, x, y)) continue;
@@ -156,9 +167,11 @@ export function boxScore(prob: Float32Array, width: number, height: number, quad
 
 /** Inside-or-on test for a convex polygon of either winding. */
 function insideConvex(poly: readonly Point[], x: number, y: number): boolean {
-  let pos = false, neg = false;
+  let pos = false,
+    neg = false;
   for (let i = 0; i < poly.length; i++) {
-    const a = poly[i]!, b = poly[(i + 1) % poly.length]!;
+    const a = poly[i]!,
+      b = poly[(i + 1) % poly.length]!;
     const c = (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0]);
     if (c > 1e-9) pos = true;
     else if (c < -1e-9) neg = true;
@@ -166,7 +179,8 @@ function insideConvex(poly: readonly Point[], x: number, y: number): boolean {
   }
   if (pos || neg) return true;
   // Degenerate polygon (all corners on one line): count only points between its extremes.
-  const xs = poly.map((p) => p[0]), ys = poly.map((p) => p[1]);
+  const xs = poly.map((p) => p[0]),
+    ys = poly.map((p) => p[1]);
   return x >= Math.min(...xs) && x <= Math.max(...xs) && y >= Math.min(...ys) && y <= Math.max(...ys);
 }
 
@@ -178,7 +192,8 @@ export function sortReadingOrder<T extends { quad: readonly Point[] }>(boxes: re
   const out = [...boxes].sort((a, b) => a.quad[0]![1] - b.quad[0]![1] || a.quad[0]![0] - b.quad[0]![0]);
   for (let i = 0; i < out.length - 1; i++) {
     for (let j = i; j >= 0; j--) {
-      const a = out[j]!.quad[0]!, b = out[j + 1]!.quad[0]!;
+      const a = out[j]!.quad[0]!,
+        b = out[j + 1]!.quad[0]!;
       if (Math.abs(b[1] - a[1]) < lineTolerance && b[0] < a[0]) [out[j], out[j + 1]] = [out[j + 1]!, out[j]!];
       else break;
     }
@@ -199,7 +214,8 @@ export function boxesFromProbabilityMap(
   scaleY: number,
   opts: DbPostprocessOptions = {},
 ): TextBox[] {
-  if (prob.length < width * height) throw new Error(`probability map holds ${prob.length} values, ${width}x${height} needs more`);
+  if (prob.length < width * height)
+    throw new Error(`probability map holds ${prob.length} values, ${width}x${height} needs more`);
   const o = { ...DEFAULTS, ...stripUndefined(opts) };
   const destW = opts.originalWidth ?? Math.round(width * scaleX);
   const destH = opts.originalHeight ?? Math.round(height * scaleY);
@@ -217,10 +233,12 @@ export function boxesFromProbabilityMap(
     if (score < o.boxThresh) continue;
     const grown = unclipRect(rect, o.unclipRatio);
     if (Math.min(grown.width, grown.height) < o.minSize + 2) continue;
-    const mapped = rectCorners(grown).map((p): Point => [
-      Math.min(Math.max(Math.round(p[0] * scaleX), 0), destW - 1),
-      Math.min(Math.max(Math.round(p[1] * scaleY), 0), destH - 1),
-    ]);
+    const mapped = rectCorners(grown).map(
+      (p): Point => [
+        Math.min(Math.max(Math.round(p[0] * scaleX), 0), destW - 1),
+        Math.min(Math.max(Math.round(p[1] * scaleY), 0), destH - 1),
+      ],
+    );
     const quad = orderClockwise(mapped);
     const side = (a: Point, b: Point) => Math.trunc(Math.hypot(a[0] - b[0], a[1] - b[1]));
     if (side(quad[0], quad[1]) <= o.minSize || side(quad[0], quad[3]) <= o.minSize) continue;

@@ -46,7 +46,12 @@ function roundHalfEven(v: number): number {
 }
 
 /** The tensor size PaddleOCR resizes an image to: scaled by the side limit, then each side rounded to a multiple of 32 (at least 32). */
-export function detInputSize(width: number, height: number, limitSideLen = 960, limitType: 'max' | 'min' = 'max'): { width: number; height: number } {
+export function detInputSize(
+  width: number,
+  height: number,
+  limitSideLen = 960,
+  limitType: 'max' | 'min' = 'max',
+): { width: number; height: number } {
   let ratio = 1;
   if (limitType === 'max') {
     const longSide = Math.max(width, height);
@@ -55,7 +60,8 @@ export function detInputSize(width: number, height: number, limitSideLen = 960, 
     const shortSide = Math.min(width, height);
     if (shortSide < limitSideLen) ratio = limitSideLen / shortSide;
   }
-  const w = Math.trunc(width * ratio), h = Math.trunc(height * ratio);
+  const w = Math.trunc(width * ratio),
+    h = Math.trunc(height * ratio);
   return { width: Math.max(roundHalfEven(w / 32) * 32, 32), height: Math.max(roundHalfEven(h / 32) * 32, 32) };
 }
 

@@ -64,7 +64,10 @@ export function minAreaRect(points: readonly Point[]): RotatedRect {
     if (len === 0) continue;
     const ux = (b[0] - a[0]) / len;
     const uy = (b[1] - a[1]) / len;
-    let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
+    let minU = Infinity,
+      maxU = -Infinity,
+      minV = Infinity,
+      maxV = -Infinity;
     for (const p of hull) {
       const u = p[0] * ux + p[1] * uy;
       const v = -p[0] * uy + p[1] * ux;
@@ -88,9 +91,14 @@ export function minAreaRect(points: readonly Point[]): RotatedRect {
 
 /** The four corners of a rotated rectangle, unordered. */
 export function rectCorners(r: RotatedRect): Quad {
-  const hw = r.width / 2, hh = r.height / 2;
-  const vx = -r.uy, vy = r.ux;
-  const at = (su: number, sv: number): Point => [r.cx + su * hw * r.ux + sv * hh * vx, r.cy + su * hw * r.uy + sv * hh * vy];
+  const hw = r.width / 2,
+    hh = r.height / 2;
+  const vx = -r.uy,
+    vy = r.ux;
+  const at = (su: number, sv: number): Point => [
+    r.cx + su * hw * r.ux + sv * hh * vx,
+    r.cy + su * hw * r.uy + sv * hh * vy,
+  ];
   return [at(-1, -1), at(1, -1), at(1, 1), at(-1, 1)];
 }
 
@@ -111,7 +119,8 @@ export function orderClockwise(quad: readonly Point[]): Quad {
 export function polygonArea(poly: readonly Point[]): number {
   let s = 0;
   for (let i = 0; i < poly.length; i++) {
-    const a = poly[i]!, b = poly[(i + 1) % poly.length]!;
+    const a = poly[i]!,
+      b = poly[(i + 1) % poly.length]!;
     s += a[0] * b[1] - b[0] * a[1];
   }
   return Math.abs(s) / 2;
@@ -121,7 +130,8 @@ export function polygonArea(poly: readonly Point[]): number {
 export function polygonPerimeter(poly: readonly Point[]): number {
   let s = 0;
   for (let i = 0; i < poly.length; i++) {
-    const a = poly[i]!, b = poly[(i + 1) % poly.length]!;
+    const a = poly[i]!,
+      b = poly[(i + 1) % poly.length]!;
     s += Math.hypot(b[0] - a[0], b[1] - a[1]);
   }
   return s;

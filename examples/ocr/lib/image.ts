@@ -34,7 +34,7 @@ function assertImage(img: RgbImage): void {
   }
 }
 
-const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : Math.min(v , hi));
+const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : Math.min(v, hi));
 
 /**
  * Bilinear sample at a real-valued position with replicated borders, written to `out` at `outOff`.
@@ -43,11 +43,16 @@ function sampleBilinear(img: RgbImage, sx: number, sy: number, out: Uint8Array, 
   const { width: w, height: h, channels: ch, data } = img;
   sx = clamp(sx, 0, w - 1);
   sy = clamp(sy, 0, h - 1);
-  const x0 = Math.floor(sx), y0 = Math.floor(sy);
-  const x1 = Math.min(x0 + 1, w - 1), y1 = Math.min(y0 + 1, h - 1);
-  const fx = sx - x0, fy = sy - y0;
-  const i00 = (y0 * w + x0) * ch, i01 = (y0 * w + x1) * ch;
-  const i10 = (y1 * w + x0) * ch, i11 = (y1 * w + x1) * ch;
+  const x0 = Math.floor(sx),
+    y0 = Math.floor(sy);
+  const x1 = Math.min(x0 + 1, w - 1),
+    y1 = Math.min(y0 + 1, h - 1);
+  const fx = sx - x0,
+    fy = sy - y0;
+  const i00 = (y0 * w + x0) * ch,
+    i01 = (y0 * w + x1) * ch;
+  const i10 = (y1 * w + x0) * ch,
+    i11 = (y1 * w + x1) * ch;
   for (let c = 0; c < ch; c++) {
     const top = data[i00 + c]! + (data[i01 + c]! - data[i00 + c]!) * fx;
     const bottom = data[i10 + c]! + (data[i11 + c]! - data[i10 + c]!) * fx;
@@ -58,9 +63,11 @@ function sampleBilinear(img: RgbImage, sx: number, sy: number, out: Uint8Array, 
 /** Resize to w x h with bilinear interpolation, pixel centres aligned as in cv2.resize(INTER_LINEAR). */
 export function resizeBilinear(img: RgbImage, w: number, h: number): RgbImage {
   assertImage(img);
-  if (!Number.isInteger(w) || !Number.isInteger(h) || w <= 0 || h <= 0) throw new Error(`resize target must be positive integers, got ${w}x${h}`);
+  if (!Number.isInteger(w) || !Number.isInteger(h) || w <= 0 || h <= 0)
+    throw new Error(`resize target must be positive integers, got ${w}x${h}`);
   const out = createImage(w, h, img.channels);
-  const scaleX = img.width / w, scaleY = img.height / h;
+  const scaleX = img.width / w,
+    scaleY = img.height / h;
   for (let y = 0; y < h; y++) {
     const sy = (y + 0.5) * scaleY - 0.5;
     for (let x = 0; x < w; x++) {
@@ -73,10 +80,15 @@ export function resizeBilinear(img: RgbImage, w: number, h: number): RgbImage {
 /** Copy out an axis-aligned region; the box is clipped to the image and must keep at least one pixel. */
 export function crop(img: RgbImage, box: Box): RgbImage {
   assertImage(img);
-  const x0 = clamp(Math.floor(box.x), 0, img.width), y0 = clamp(Math.floor(box.y), 0, img.height);
-  const x1 = clamp(Math.floor(box.x + box.width), 0, img.width), y1 = clamp(Math.floor(box.y + box.height), 0, img.height);
-  if (x1 <= x0 || y1 <= y0) throw new Error(`crop box ${JSON.stringify(box)} lies outside the ${img.width}x${img.height} image`);
-  const w = x1 - x0, h = y1 - y0, ch = img.channels;
+  const x0 = clamp(Math.floor(box.x), 0, img.width),
+    y0 = clamp(Math.floor(box.y), 0, img.height);
+  const x1 = clamp(Math.floor(box.x + box.width), 0, img.width),
+    y1 = clamp(Math.floor(box.y + box.height), 0, img.height);
+  if (x1 <= x0 || y1 <= y0)
+    throw new Error(`crop box ${JSON.stringify(box)} lies outside the ${img.width}x${img.height} image`);
+  const w = x1 - x0,
+    h = y1 - y0,
+    ch = img.channels;
   const out = createImage(w, h, ch);
   for (let y = 0; y < h; y++) {
     const src = ((y0 + y) * img.width + x0) * ch;
@@ -92,7 +104,8 @@ export function rotate180(img: RgbImage): RgbImage {
   const out = createImage(w, h, ch);
   const n = w * h;
   for (let i = 0; i < n; i++) {
-    const src = i * ch, dst = (n - 1 - i) * ch;
+    const src = i * ch,
+      dst = (n - 1 - i) * ch;
     for (let c = 0; c < ch; c++) out.data[dst + c] = img.data[src + c]!;
   }
   return out;
@@ -105,7 +118,8 @@ export function rotate90Ccw(img: RgbImage): RgbImage {
   const out = createImage(h, w, ch);
   for (let y = 0; y < w; y++) {
     for (let x = 0; x < h; x++) {
-      const src = (x * w + (w - 1 - y)) * ch, dst = (y * h + x) * ch;
+      const src = (x * w + (w - 1 - y)) * ch,
+        dst = (y * h + x) * ch;
       for (let c = 0; c < ch; c++) out.data[dst + c] = img.data[src + c]!;
     }
   }
@@ -120,8 +134,14 @@ export function rotate90Ccw(img: RgbImage): RgbImage {
 export function cropQuad(img: RgbImage, quad: readonly Point[], outW: number, outH: number): RgbImage {
   assertImage(img);
   if (quad.length !== 4) throw new Error(`cropQuad needs 4 corners, got ${quad.length}`);
-  if (!Number.isInteger(outW) || !Number.isInteger(outH) || outW <= 0 || outH <= 0) throw new Error(`cropQuad output must be positive integers, got ${outW}x${outH}`);
-  const dst: Point[] = [[0, 0], [outW, 0], [outW, outH], [0, outH]];
+  if (!Number.isInteger(outW) || !Number.isInteger(outH) || outW <= 0 || outH <= 0)
+    throw new Error(`cropQuad output must be positive integers, got ${outW}x${outH}`);
+  const dst: Point[] = [
+    [0, 0],
+    [outW, 0],
+    [outW, outH],
+    [0, outH],
+  ];
   const m = homography(dst, quad);
   const out = createImage(outW, outH, img.channels);
   for (let y = 0; y < outH; y++) {
@@ -169,7 +189,8 @@ export function writeNormalizedChw(
   order: ChannelOrder,
 ): void {
   assertImage(img);
-  if (img.width > planeW || img.height > planeH) throw new Error(`image ${img.width}x${img.height} does not fit a ${planeW}x${planeH} plane`);
+  if (img.width > planeW || img.height > planeH)
+    throw new Error(`image ${img.width}x${img.height} does not fit a ${planeW}x${planeH} plane`);
   if (offset + 3 * planeW * planeH > out.length) throw new Error('tensor buffer too small');
   const { width: w, height: h, channels: ch, data } = img;
   const plane = planeW * planeH;

@@ -24,9 +24,14 @@ export interface RecTensor extends LineTensor {
 }
 
 /** The tensor width for a batch: the widest patch at height 48, bounded by minWidth and maxWidth. */
-export function recBatchWidth(patches: readonly { width: number; height: number }[], opts: RecInputOptions = {}): number {
-  const minWidth = opts.minWidth ?? 320, maxWidth = opts.maxWidth ?? 3200;
-  if (!(minWidth >= 1 && maxWidth >= minWidth)) throw new Error(`need 1 <= minWidth <= maxWidth, got ${minWidth}..${maxWidth}`);
+export function recBatchWidth(
+  patches: readonly { width: number; height: number }[],
+  opts: RecInputOptions = {},
+): number {
+  const minWidth = opts.minWidth ?? 320,
+    maxWidth = opts.maxWidth ?? 3200;
+  if (!(minWidth >= 1 && maxWidth >= minWidth))
+    throw new Error(`need 1 <= minWidth <= maxWidth, got ${minWidth}..${maxWidth}`);
   let w = minWidth;
   for (const p of patches) w = Math.max(w, lineContentWidth(p, REC_HEIGHT, maxWidth));
   return w;

@@ -24,7 +24,14 @@ export function lineContentWidth(patch: { width: number; height: number }, heigh
  * Write one patch into item `index` of an [N,3,height,planeW] tensor: resized to `height`
  * (width kept in proportion, at most planeW), normalised, the rest of the row left as 0.
  */
-export function writeLine(patch: RgbImage, out: Float32Array, index: number, height: number, planeW: number, order: ChannelOrder): void {
+export function writeLine(
+  patch: RgbImage,
+  out: Float32Array,
+  index: number,
+  height: number,
+  planeW: number,
+  order: ChannelOrder,
+): void {
   const w = lineContentWidth(patch, height, planeW);
   const resized = patch.width === w && patch.height === height ? patch : resizeBilinear(patch, w, height);
   writeNormalizedChw(resized, out, index * 3 * height * planeW, planeW, height, LINE_MEAN, LINE_STD, order);

@@ -26,9 +26,19 @@ function prefillFrom(q: Query): Partial<Record<'deployment' | 'version' | 'finge
 }
 
 /** A runbook to follow: its text, its steps (actions run from here), and what was run before. */
-export default async function RunbookPage({ params, searchParams }: { params: Promise<{ slug: string }>; searchParams: Promise<Query> }) {
+export default async function RunbookPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ slug: string }>;
+  searchParams: Promise<Query>;
+}) {
   const [{ slug }, q] = await Promise.all([params, searchParams]);
-  const [session, timeZone, res] = await Promise.all([requireSession(), readerTimeZone(), apiGet<RunbookDetail>(`/runbooks/${encodeURIComponent(slug)}`)]);
+  const [session, timeZone, res] = await Promise.all([
+    requireSession(),
+    readerTimeZone(),
+    apiGet<RunbookDetail>(`/runbooks/${encodeURIComponent(slug)}`),
+  ]);
   const operate = canOperate(session.user.role);
   if (!res.ok) {
     return (
@@ -87,7 +97,11 @@ export default async function RunbookPage({ params, searchParams }: { params: Pr
                 {s.kind === 'action' && s.action ? (
                   <>
                     <div className="muted">{describeAction(s.action)}</div>
-                    {operate ? <StepRunner slug={rb.slug} step={s} prefill={prefill} /> : <div className="muted">Running actions needs the operator role.</div>}
+                    {operate ? (
+                      <StepRunner slug={rb.slug} step={s} prefill={prefill} />
+                    ) : (
+                      <div className="muted">Running actions needs the operator role.</div>
+                    )}
                   </>
                 ) : null}
               </li>

@@ -22,7 +22,8 @@ async function forward(req: Request, { params }: Context): Promise<Response> {
   const token = await sessionToken();
   if (!token) return refuse(401, 'VIGIL_ERR_UNAUTHORIZED', 'not signed in');
   const { path } = await params;
-  if (path.some((seg) => seg === '.' || seg === '..' || seg === '')) return refuse(400, 'VIGIL_ERR_NOT_FOUND', 'bad path');
+  if (path.some((seg) => seg === '.' || seg === '..' || seg === ''))
+    return refuse(400, 'VIGIL_ERR_NOT_FOUND', 'bad path');
   const target = `/api/v1/${path.map(encodeURIComponent).join('/')}${new URL(req.url).search}`;
   const hasBody = req.method !== 'GET' && req.method !== 'DELETE';
   let res: Response;

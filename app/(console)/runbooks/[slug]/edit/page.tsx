@@ -11,7 +11,11 @@ export const metadata: Metadata = { title: 'Edit runbook · vigil console' };
 
 export default async function EditRunbookPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
-  const [session, timeZone, runbook] = await Promise.all([requireSession(), readerTimeZone(), apiGet<RunbookDetail>(`/runbooks/${encodeURIComponent(slug)}`)]);
+  const [session, timeZone, runbook] = await Promise.all([
+    requireSession(),
+    readerTimeZone(),
+    apiGet<RunbookDetail>(`/runbooks/${encodeURIComponent(slug)}`),
+  ]);
   return (
     <>
       <PageHeader title={runbook.ok ? `Edit: ${runbook.data.title}` : 'Edit runbook'} timeZone={timeZone} />

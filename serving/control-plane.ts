@@ -260,10 +260,17 @@ export class ControlPlane {
    * Whether any API token exists; without one the API answers loopback callers only. A token made
    * through another node sharing the database counts at once: until this node has seen one, it
    * asks the database on every such call (only token-less loopback calls ask, and only until
-   * the first token). Once seen, it stays seen until a revocation here finds none left.
+   * the first token). Once seen, it stays seen until a revocation here finds none left. While the
+   * database cannot answer, the last answer stands: a node cut off from Postgres keeps serving
+   * reads, and it can make no change then anyway, since every change is written there first.
    */
   async tokensExist(): Promise<boolean> {
-    if (!this.tokensSeen) this.tokensSeen = await anyActiveToken(this.database.db);
+    if (this.tokensSeen) return true;
+    try {
+      this.tokensSeen = await anyActiveToken(this.database.db);
+    } catch (err) {
+      this.o.log.warn({ err }, 'cannot ask the database whether API tokens exist; going by what this node last saw');
+    }
     return this.tokensSeen;
   }
 

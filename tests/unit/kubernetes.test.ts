@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
@@ -273,15 +273,16 @@ describe('deploy/kubernetes', () => {
   });
 
   it('runs the console as its own Deployment, pointed at the node Service', () => {
+    // What `vigil start` runs: Next.js behind the layer that sets addresses and security headers.
     expect(consoleContainer.command).toEqual([
       'node',
-      'node_modules/next/dist/bin/next',
-      'start',
-      '-p',
+      'serving/console/console-server.mjs',
+      '--port',
       '3000',
-      '-H',
+      '--host',
       '0.0.0.0',
     ]);
+    expect(existsSync(join(OUTPUT_DIR, '../..', consoleContainer.command[1]!))).toBe(true);
     const api = new URL(env(consoleContainer, 'VIGIL_API_URL').value!);
     expect(api.hostname).toBe(nodeService.metadata.name);
     expect(nodeService.spec.ports.map((p: { port: number }) => p.port)).toContain(Number(api.port));

@@ -282,7 +282,7 @@ describe('deploy/kubernetes', () => {
       '--host',
       '0.0.0.0',
     ]);
-    expect(existsSync(join(OUTPUT_DIR, '../..', consoleContainer.command[1]!))).toBe(true);
+    expect(existsSync(join(OUTPUT_DIR, '../..', consoleContainer.command![1]!))).toBe(true);
     const api = new URL(env(consoleContainer, 'VIGIL_API_URL').value!);
     expect(api.hostname).toBe(nodeService.metadata.name);
     expect(nodeService.spec.ports.map((p: { port: number }) => p.port)).toContain(Number(api.port));

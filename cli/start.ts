@@ -11,6 +11,7 @@ function hasSecret(name: string): boolean {
 }
 import { createLogger } from '../serving/logger.ts';
 import { VigilNode } from '../serving/node.ts';
+import { releaseStartupGarbage } from '../serving/memory/release-startup-garbage.ts';
 import { startTracing } from '../serving/telemetry/tracing.ts';
 import { ControlPlane } from '../serving/control-plane.ts';
 import { resolveConfigArtifacts } from '../serving/registry/resolve-config.ts';
@@ -59,6 +60,9 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     await tracing.shutdown();
     process.exit(1);
   }
+  // Opening the database left hundreds of MB of garbage outside the JavaScript heap; free it
+  // before the replicas start, so the node never holds both.
+  await releaseStartupGarbage();
   // The secrets are read; no child process (replicas, the console, its build) needs them, and a
   // child's environment is readable by anything that can read its /proc entry.
   withholdFromChildren([

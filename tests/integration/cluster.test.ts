@@ -296,7 +296,7 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
       for (const l of loads) await l.stop();
     }
     for (const l of loads) expect(l.results.filter((r) => r.status !== 200)).toEqual([]);
-    // Its waits add up to 90 s: on a loaded two-core machine the rollout's steps take their time.
+    // Its waits add up to 105 s: on a loaded two-core machine the rollout's steps take their time.
   }, 120_000);
 
   it('refuses the writes of a leader that was paused (SIGSTOP) and woke up (SIGCONT) after another took over', async () => {

@@ -35,6 +35,7 @@ const analysisOverrides = z.strictObject({
   max_latency_ratio: z.number().positive().optional(),
   min_latency_delta_ms: z.number().min(0).optional(),
   latency_min_requests: z.number().int().positive().optional(),
+  min_excess_share: z.number().gt(0).max(1).optional(),
   min_agreement: z.number().min(0).max(1).nullable().optional(),
   min_mirror_samples: z.number().int().positive().optional(),
   mirror_percent: z.number().min(0).max(100).optional(),
@@ -62,6 +63,7 @@ function overridesFrom(a: z.infer<typeof analysisOverrides>): Partial<RolloutSet
   if (a.short_window_s !== undefined) o.shortWindowS = a.short_window_s;
   if (a.objective !== undefined) o.objective = a.objective;
   if (a.max_latency_ratio !== undefined) o.maxLatencyRatio = a.max_latency_ratio;
+  if (a.min_excess_share !== undefined) o.minExcessShare = a.min_excess_share;
   if (a.min_latency_delta_ms !== undefined) o.minLatencyDeltaMs = a.min_latency_delta_ms;
   if (a.latency_min_requests !== undefined) o.latencyMinRequests = a.latency_min_requests;
   if (a.min_agreement !== undefined) o.minAgreement = a.min_agreement;

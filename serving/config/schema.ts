@@ -416,18 +416,21 @@ export const sloEngineSchema = z.strictObject({
  */
 export const rolloutAnalysisSchema = z.strictObject({
   /** How often every active rollout is analysed. A failing canary is rolled back at the next tick. */
-  analysis_interval_s: positiveNumber().default(2),
-  /** Canary requests (since the step began) needed before its error rate is judged at all. */
-  min_requests: positiveInt().default(50),
+  analysis_interval_s: positiveNumber().default(0.5),
+  /** Canary requests (over the interval judged) needed before its error rate is judged at all. */
+  min_requests: positiveInt().default(10),
   /** Confidence of the Wilson intervals that separate a bad canary from bad luck. */
   confidence: z
     .number({ error: 'expected a ratio between 0.5 and 1' })
     .min(0.5, { error: 'expected a ratio between 0.5 and 1' })
     .lt(1, { error: 'expected a ratio between 0.5 and 1' })
-    .default(0.99),
+    .default(0.95),
   /** Burn-rate factor that both windows must exceed, the SRE Workbook's fast-burn page. */
   burn_rate_factor: positiveNumber().default(14.4),
-  /** The short burn window; the long one is the step so far, up to the step interval. */
+  /**
+   * The newest part of the interval judged (at most half of it): a failure must show both there
+   * and in the older part, so a burst of a second or two cannot roll a canary back alone.
+   */
   short_window_s: positiveNumber().default(10),
   /** Availability objective used when the deployment declares no availability SLO. */
   objective: z
@@ -435,11 +438,13 @@ export const rolloutAnalysisSchema = z.strictObject({
     .gt(0, { error: 'expected a ratio between 0 and 1, e.g. 0.999' })
     .lt(1, { error: 'expected a ratio between 0 and 1, e.g. 0.999' })
     .default(0.999),
-  /** The canary fails on latency when its p99 exceeds the stable p99 by both this ratio and min_latency_delta_ms. */
-  max_latency_ratio: positiveNumber().default(1.5),
-  min_latency_delta_ms: nonNegativeNumber().default(50),
-  /** Requests needed on each side before p99s are compared (a p99 of fewer is one outlier). */
-  latency_min_requests: positiveInt().default(100),
+  /** The canary fails on latency only when its p95 exceeds the stable's by both this ratio and min_latency_delta_ms... */
+  max_latency_ratio: positiveNumber().default(1.2),
+  min_latency_delta_ms: nonNegativeNumber().default(20),
+  /** ...and this much larger a share of its requests is slower than the stable's p95 bound. */
+  min_excess_share: z.number().gt(0).max(1).default(0.1),
+  /** Canary requests needed over the interval before latency is judged. */
+  latency_min_requests: positiveInt().default(20),
   /** Output-agreement gate: the least share of mirrored requests whose answers agree; off when absent. */
   min_agreement: z
     .number({ error: 'expected a ratio between 0 and 1' })

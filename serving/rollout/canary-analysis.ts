@@ -1,48 +1,125 @@
 import { DURATION_BUCKETS } from '../telemetry/buckets.ts';
-import type { WindowSummary } from './live-window.ts';
+import { emptySummary, type WindowSummary } from './live-window.ts';
 
 /**
  * Judges a canary against the stable version of its deployment from in-memory request
- * statistics: error burn rate (gated by Wilson intervals), p99 latency, and optionally the share
- * of mirrored requests whose answers agree. Pure: the caller takes the summaries at one instant.
- * The defaults and their reasoning are in docs/rollouts.md (see rolloutAnalysisSchema).
+ * statistics, both taken over the same interval, so that noise which hits the whole machine
+ * (a build, a noisy neighbour, a burst of contention) hits both sides alike. Three checks:
+ *
+ * - error_burn_rate: the canary burns the error budget faster than the page factor, and its
+ *   error ratio is significantly above the stable's (Wilson bounds);
+ * - latency: a one-sided exceedance test. T is the stable's p95 over the interval, rounded up
+ *   to a histogram bound. The share of canary requests slower than T must be significantly
+ *   above the stable's share (Wilson bounds) by at least `minExcessShare`, and the canary's p95
+ *   must be above the stable's by both `maxLatencyRatio` and `minLatencyDeltaMs`;
+ * - output_agreement (optional): the share of mirrored requests whose answers agree.
+ *
+ * A failure must be confirmed: the error and latency tests must fail on the whole interval and
+ * on each of its two disjoint parts (the older part, and the newest `short` seconds). A burst
+ * that lasts a second or two lands in one part only, so it cannot roll a canary back alone; a
+ * canary that is really worse is worse in both. docs/decisions/0006-canary-judgement.md gives the
+ * measured false-alarm and detection rates. Pure: the caller takes the summaries at one instant.
  */
 
 export interface AnalysisThresholds {
-  /** Canary requests in the long window before errors are judged at all. */
+  /** Canary requests over the whole interval before errors are judged at all. */
   minRequests: number;
-  /** Two-sided confidence of the Wilson score intervals, e.g. 0.99. */
+  /** Two-sided confidence of the Wilson score intervals, e.g. 0.95 (each part is tested). */
   confidence: number;
-  /** Burn rate that both windows must exceed, e.g. 14.4 (the SRE Workbook's fast-burn page). */
+  /** Burn rate that every part must exceed, e.g. 14.4 (the SRE Workbook's fast-burn page). */
   burnRateFactor: number;
   /** Availability objective, e.g. 0.999: the error budget is 1 - objective. */
   objective: number;
-  /** The canary p99 fails above stable p99 times this ratio (and the delta floor). */
+  /** The canary's p95 must exceed the stable's p95 times this ratio... */
   maxLatencyRatio: number;
-  /** ...and only when it is also this many milliseconds above the stable p99. */
+  /** ...and by this many milliseconds, for a latency failure. */
   minLatencyDeltaMs: number;
-  /** Requests needed on each side before p99s are compared. */
+  /** Canary requests over the whole interval before latency is judged. */
   latencyMinRequests: number;
+  /** The least excess share of canary requests slower than the stable's p95 bound, e.g. 0.1. */
+  minExcessShare?: number;
   /** Least share of mirrored requests that must agree; null turns the gate off. */
   minAgreement: number | null;
   /** Mirrored comparisons needed before agreement is judged. */
   minMirrorSamples: number;
 }
 
+/** One version's requests over the whole interval and over its two disjoint parts. */
+export interface IntervalSummaries {
+  whole: WindowSummary;
+  older: WindowSummary;
+  newer: WindowSummary;
+}
+
 export interface AnalysisInput {
-  /** Canary since the step began (capped by the long window). */
-  canaryLong: WindowSummary;
-  /** Canary over the short window. */
-  canaryShort: WindowSummary;
-  /** Stable version over the baseline window. */
-  stable: WindowSummary;
+  /** The canary's requests per second over the interval judged, oldest first. */
+  canary: WindowSummary[];
+  /** The stable version's, over the same seconds. */
+  stable: WindowSummary[];
+  /** The newest part's length in seconds (at most half the interval). */
+  shortSeconds: number;
+  /**
+   * Canary requests the latency check leaves out, with the seconds they fall in: the first
+   * requests of a canary's first step, while its replicas still warm their caches. Errors are
+   * judged from the first request.
+   */
+  warmRequests?: number;
   agreement?: { compared: number; agreed: number };
   thresholds: AnalysisThresholds;
-  /** Window lengths, only to name them in the summary ("over 30 s"); optional. */
+  /** The interval's length and its newest part's, only to name them ("over 12 s"); optional. */
   windows?: { longSeconds: number; shortSeconds: number };
 }
 
-export type CheckName = 'error_burn_rate' | 'latency_p99' | 'output_agreement';
+/** Seconds of the longest burst the judge tolerates in one version alone (at most a quarter of the interval). */
+export const BURST_TOLERANCE_SECONDS = 2;
+
+/** Adds per-second summaries. */
+export function sumSeconds(seconds: readonly WindowSummary[]): WindowSummary {
+  const out = emptySummary();
+  for (const s of seconds) {
+    out.requests += s.requests;
+    out.errors += s.errors;
+    for (let i = 0; i < out.latencyCounts.length; i++) out.latencyCounts[i]! += s.latencyCounts[i] ?? 0;
+  }
+  return out;
+}
+
+/** The whole interval and its two disjoint parts: the newest `shortSeconds` and the rest. */
+export function intervalParts(seconds: readonly WindowSummary[], shortSeconds: number): IntervalSummaries {
+  const split = Math.max(0, seconds.length - Math.max(1, shortSeconds));
+  return {
+    whole: sumSeconds(seconds),
+    older: sumSeconds(seconds.slice(0, split)),
+    newer: sumSeconds(seconds.slice(split)),
+  };
+}
+
+/**
+ * The interval without the canary's worst seconds (by `badness`), on both sides: a stall or an
+ * error burst of one version that lasts a second or two is left out, and what remains must
+ * still show the canary worse. At most half of the interval is dropped.
+ */
+function trimmed(
+  canarySeconds: readonly WindowSummary[],
+  stableSeconds: readonly WindowSummary[],
+  badness: (s: WindowSummary) => number,
+  minBadness = 1,
+): { canary: WindowSummary; stable: WindowSummary } {
+  const n = canarySeconds.length;
+  const drop = Math.min(BURST_TOLERANCE_SECONDS, Math.floor(n / 2));
+  const worst = new Set(
+    canarySeconds
+      .map((s, i) => [badness(s), i] as const)
+      .filter(([b]) => b >= minBadness)
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, drop)
+      .map(([, i]) => i),
+  );
+  const keep = (_: WindowSummary, i: number) => !worst.has(i);
+  return { canary: sumSeconds(canarySeconds.filter(keep)), stable: sumSeconds(stableSeconds.filter(keep)) };
+}
+
+export type CheckName = 'error_burn_rate' | 'latency' | 'output_agreement';
 
 export interface AnalysisCheck {
   name: CheckName;
@@ -56,23 +133,50 @@ export interface VersionNumbers {
   requests: number;
   errors: number;
   errorRatio: number | null;
+  p95Ms: number | null;
   p99Ms: number | null;
 }
 
 export interface CanaryAnalysis {
   verdict: 'pass' | 'fail' | 'inconclusive';
   checks: AnalysisCheck[];
-  /** One line naming the numbers, e.g. "canary error ratio 20.0% (40/200, burn rate 200x over 10 s and 200x over 30 s) vs stable 0.0% (0/1800); limit: burn > 14.4x and significantly above stable" */
+  /** One line naming the numbers of the failing (or waiting, or passing) checks. */
   summary: string;
   canary: VersionNumbers;
   stable: VersionNumbers;
 }
 
-/** Analyses one tick of a canary against its stable version. */
+/**
+ * Errors a canary must have (outside its worst seconds) before it can fail: with one or two, a
+ * healthy canary that met the background error rate early would be judged on luck.
+ */
+export const MIN_CANARY_ERRORS = 4;
+
+/** Likewise, slow canary requests (outside its worst seconds) before latency can fail. */
+export const MIN_SLOW_CANARY_REQUESTS = 5;
+
+/** The default least excess share for the latency test. */
+export const DEFAULT_MIN_EXCESS_SHARE = 0.1;
+/** The stable quantile whose bound the latency test counts exceedances of. */
+const LATENCY_QUANTILE = 0.95;
+
+/** Analyses one instant of a canary against its stable version. */
 export function analyzeCanary(input: AnalysisInput): CanaryAnalysis {
-  const canary = numbersOf(input.canaryLong);
-  const stable = numbersOf(input.stable);
-  const checks = [errorBurnRateCheck(input), latencyCheck(input, canary.p99Ms, stable.p99Ms)];
+  const parts = {
+    canary: intervalParts(input.canary, input.shortSeconds),
+    stable: intervalParts(input.stable, input.shortSeconds),
+  };
+  const canary = numbersOf(parts.canary.whole);
+  const stable = numbersOf(parts.stable.whole);
+  let warm = 0;
+  for (let seen = 0; warm < input.canary.length && seen < (input.warmRequests ?? 0); warm++)
+    seen += input.canary[warm]!.requests;
+  const warmInput = { ...input, canary: input.canary.slice(warm), stable: input.stable.slice(warm) };
+  const warmParts = {
+    canary: intervalParts(warmInput.canary, input.shortSeconds),
+    stable: intervalParts(warmInput.stable, input.shortSeconds),
+  };
+  const checks = [errorBurnRateCheck(input, parts), latencyCheck(warmInput, warmParts)];
   if (input.thresholds.minAgreement !== null)
     checks.push(agreementCheck(input.agreement, input.thresholds.minAgreement, input.thresholds.minMirrorSamples));
 
@@ -135,78 +239,175 @@ export function quantileFromBuckets(latencyCounts: number[], q: number): number 
   return largestBound;
 }
 
-function errorBurnRateCheck(input: AnalysisInput): AnalysisCheck {
-  const { canaryLong, canaryShort, stable, thresholds: t } = input;
+const PARTS = ['whole', 'older', 'newer'] as const;
+
+/** The error test on one part: burning fast, and significantly worse than the stable. */
+function errorTest(c: WindowSummary, s: WindowSummary, t: AnalysisThresholds) {
+  const budget = 1 - t.objective;
+  const burn = ratio(c.errors, c.requests) / budget;
+  // Without enough stable traffic in the part (the 100% step, a quiet deployment), the baseline
+  // is the budget burning at the page factor: the bare budget (0.1%) would fail a healthy canary
+  // for one error in its first ~100 requests.
+  const stableKnown = s.requests >= t.minRequests;
+  const baseline = stableKnown ? wilsonInterval(s.errors, s.requests, t.confidence).upper : budget * t.burnRateFactor;
+  const lower = wilsonInterval(c.errors, c.requests, t.confidence).lower;
+  return { burn, baseline, lower, stableKnown, failing: c.requests > 0 && burn > t.burnRateFactor && lower > baseline };
+}
+
+type Parts = { canary: IntervalSummaries; stable: IntervalSummaries };
+
+function errorBurnRateCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
+  const { canary, stable } = p;
+  const t = input.thresholds;
   const base = { name: 'error_burn_rate' as const, threshold: t.burnRateFactor };
-  if (canaryLong.requests < t.minRequests) {
+  if (canary.whole.requests < t.minRequests) {
     return {
       ...base,
       outcome: 'inconclusive',
       value: null,
-      detail: `waiting for ${t.minRequests} canary requests, have ${canaryLong.requests}`,
+      detail: `waiting for ${t.minRequests} canary requests, have ${canary.whole.requests}`,
     };
   }
-  const budget = 1 - t.objective;
-  const burnLong = ratio(canaryLong.errors, canaryLong.requests) / budget;
-  const burnShort = ratio(canaryShort.errors, canaryShort.requests) / budget;
-  // Without enough stable traffic to bound its error ratio (at the 100% step, or on a quiet
-  // deployment), the baseline is the budget burning at the page factor: the bare budget (0.1%)
-  // would roll back a healthy canary for one error in its first ~100 requests.
-  const stableKnown = stable.requests >= t.minRequests;
-  const baseline = stableKnown
-    ? wilsonInterval(stable.errors, stable.requests, t.confidence).upper
-    : budget * t.burnRateFactor;
-  const canaryLower = wilsonInterval(canaryLong.errors, canaryLong.requests, t.confidence).lower;
-  // The burn rate alone would roll back a healthy canary for one unlucky error in 50 requests.
-  // Requiring the canary's lower bound to clear the stable's upper bound means a rollback needs a
-  // real difference; a canary failing 20% of its requests still clears it within ~50 requests.
-  const failing = burnLong > t.burnRateFactor && burnShort > t.burnRateFactor && canaryLower > baseline;
-
+  const [whole, older, newer] = PARTS.map((part) => errorTest(canary[part], stable[part], t)) as [
+    ReturnType<typeof errorTest>,
+    ReturnType<typeof errorTest>,
+    ReturnType<typeof errorTest>,
+  ];
+  // A second with one error is no burst: only seconds with several are dropped.
+  const cut = trimmed(input.canary, input.stable, (s) => s.errors, 2);
+  const robust = errorTest(cut.canary, cut.stable, t);
+  // Errors need no warm-up and no persistence test of their own: a canary that fails requests
+  // is bad from its first, and dropping its worst seconds already rules out a short burst.
+  const failing = whole.failing && robust.failing && cut.canary.errors >= MIN_CANARY_ERRORS;
   const windows = input.windows;
-  const burns = windows
-    ? `burn rate ${times(burnLong)} over ${seconds(windows.longSeconds)} and ${times(burnShort)} over ${seconds(windows.shortSeconds)}`
-    : `burn rate ${times(burnLong)} long and ${times(burnShort)} short`;
-  const level = `${confidencePercent(t.confidence)} lower bound ${percent(canaryLower)}`;
-  const against = stableKnown
-    ? `stable's upper bound ${percent(baseline)}`
-    : `the budget burning at ${times(t.burnRateFactor)}, ${percent(baseline)} (stable has ${stable.requests} requests, too few to compare)`;
+  const over = windows ? ` over ${seconds(windows.longSeconds)}` : '';
+  const against = whole.stableKnown
+    ? `stable's upper bound ${percent(whole.baseline)}`
+    : `the budget burning at ${times(t.burnRateFactor)}, ${percent(whole.baseline)} (stable has ${stable.whole.requests} requests, too few to compare)`;
+  const parts = `older part ${partText(canary.older, older.failing)}, newest${windows ? ` ${seconds(windows.shortSeconds)}` : ''} ${partText(canary.newer, newer.failing)}, without its worst seconds ${partText(cut.canary, robust.failing)}`;
   const detail =
-    `canary error ratio ${percent(ratio(canaryLong.errors, canaryLong.requests))} (${canaryLong.errors}/${canaryLong.requests}, ${burns}) ` +
-    `vs stable ${countsText(stable)}; limit: burn > ${times(t.burnRateFactor)} on both windows and canary's ${level} > ${against}`;
-  return { ...base, outcome: failing ? 'fail' : 'pass', value: burnLong, detail };
+    `canary error ratio ${percent(ratio(canary.whole.errors, canary.whole.requests))} (${canary.whole.errors}/${canary.whole.requests}${over}, burn rate ${times(whole.burn)}) ` +
+    `vs stable ${countsText(stable.whole)} over the same interval; ${confidencePercent(t.confidence)} lower bound ${percent(whole.lower)} vs ${against}; ${parts}; ` +
+    `limit: burn > ${times(t.burnRateFactor)} and significantly above stable on the whole interval and without the canary's worst seconds`;
+  return { ...base, outcome: failing ? 'fail' : 'pass', value: whole.burn, detail };
 }
 
-function latencyCheck(input: AnalysisInput, canaryP99Ms: number | null, stableP99Ms: number | null): AnalysisCheck {
-  const { canaryLong, stable, thresholds: t } = input;
-  const base = { name: 'latency_p99' as const };
-  if (canaryLong.requests < t.latencyMinRequests || canaryP99Ms === null) {
+function partText(s: WindowSummary, failing: boolean): string {
+  return `${s.errors}/${s.requests} ${failing ? 'worse' : 'not worse'}`;
+}
+
+/**
+ * The exceedance test on one part: the share of canary requests slower than the stable's p95
+ * bound, against the stable's share. Null when the stable has too few requests to set the bound.
+ */
+function exceedanceTest(c: WindowSummary, s: WindowSummary, t: AnalysisThresholds, minStable: number) {
+  const stableTotal = sum(s.latencyCounts);
+  const canaryTotal = sum(c.latencyCounts);
+  if (stableTotal < minStable || canaryTotal === 0) return null;
+  const slot = quantileSlot(s.latencyCounts, LATENCY_QUANTILE);
+  const boundSeconds = slot < DURATION_BUCKETS.length ? DURATION_BUCKETS[slot]! : Number.POSITIVE_INFINITY;
+  const canaryAbove = sum(c.latencyCounts.slice(slot + 1));
+  const stableAbove = sum(s.latencyCounts.slice(slot + 1));
+  const canaryShare = canaryAbove / canaryTotal;
+  const stableShare = stableAbove / stableTotal;
+  const lower = wilsonInterval(canaryAbove, canaryTotal, t.confidence).lower;
+  const upper = wilsonInterval(stableAbove, stableTotal, t.confidence).upper;
+  const excess = t.minExcessShare ?? DEFAULT_MIN_EXCESS_SHARE;
+  return {
+    boundSeconds,
+    canaryAbove,
+    canaryTotal,
+    stableAbove,
+    stableTotal,
+    canaryShare,
+    stableShare,
+    lower,
+    upper,
+    failing: lower > upper && canaryShare - stableShare >= excess,
+  };
+}
+
+function latencyCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
+  const { canary, stable } = p;
+  const t = input.thresholds;
+  const base = { name: 'latency' as const };
+  if (canary.whole.requests < t.latencyMinRequests) {
     return {
       ...base,
       outcome: 'inconclusive',
       value: null,
       threshold: null,
-      detail: `waiting for ${t.latencyMinRequests} canary requests to compare p99, have ${canaryLong.requests}`,
+      detail: `waiting for ${t.latencyMinRequests} canary requests to judge latency, have ${canary.whole.requests}`,
     };
   }
-  if (stable.requests < t.latencyMinRequests || stableP99Ms === null) {
+  // A slowdown shorter than the burst tolerance cannot be told from a stall: wait until the
+  // interval is twice as long, so that what remains after dropping the worst seconds is as long.
+  if (input.canary.length < 2 * BURST_TOLERANCE_SECONDS) {
+    return {
+      ...base,
+      outcome: 'inconclusive',
+      value: null,
+      threshold: null,
+      detail: `waiting for ${2 * BURST_TOLERANCE_SECONDS} s of requests to judge latency, have ${input.canary.length} s`,
+    };
+  }
+  // Each part needs a stable baseline of its own; half the whole's minimum keeps a short part
+  // from being judged against a handful of stable requests.
+  const minStable = Math.max(1, Math.floor(t.latencyMinRequests / 2));
+  const whole = exceedanceTest(canary.whole, stable.whole, t, t.latencyMinRequests);
+  const canaryP95 = quantileFromBuckets(canary.whole.latencyCounts, LATENCY_QUANTILE);
+  if (!whole || canaryP95 === null) {
     return {
       ...base,
       outcome: 'pass',
-      value: canaryP99Ms,
+      value: canaryP95 === null ? null : canaryP95 * 1000,
       threshold: null,
-      detail: `canary p99 ${ms(canaryP99Ms)}; no stable baseline (stable has ${stable.requests} requests, needs ${t.latencyMinRequests})`,
+      detail: `canary p95 ${canaryP95 === null ? 'n/a' : ms(canaryP95 * 1000)}; no stable baseline over the same interval (stable has ${stable.whole.requests} requests, needs ${t.latencyMinRequests})`,
     };
   }
-  // Both conditions as one limit: a 1.5x slowdown of a 2 ms model is noise, and so is +50 ms on
-  // a 2 s one.
-  const limitMs = Math.max(stableP99Ms * t.maxLatencyRatio, stableP99Ms + t.minLatencyDeltaMs);
-  const failing = canaryP99Ms > stableP99Ms * t.maxLatencyRatio && canaryP99Ms - stableP99Ms > t.minLatencyDeltaMs;
-  const slowdown = stableP99Ms > 0 ? `${(canaryP99Ms / stableP99Ms).toFixed(1)}x, ` : '';
-  const delta = canaryP99Ms - stableP99Ms;
+  const older = exceedanceTest(canary.older, stable.older, t, minStable);
+  const newer = exceedanceTest(canary.newer, stable.newer, t, minStable);
+  const bound = quantileSlot(stable.whole.latencyCounts, LATENCY_QUANTILE);
+  const cut = trimmed(input.canary, input.stable, (s) => sum(s.latencyCounts.slice(bound + 1)));
+  const robust = exceedanceTest(cut.canary, cut.stable, t, minStable);
+  const stableP95Ms = quantileFromBuckets(stable.whole.latencyCounts, LATENCY_QUANTILE)! * 1000;
+  const canaryP95Ms = canaryP95 * 1000;
+  const limitMs = Math.max(stableP95Ms * t.maxLatencyRatio, stableP95Ms + t.minLatencyDeltaMs);
+  const slower = canaryP95Ms > limitMs;
+  const failing =
+    slower &&
+    whole.failing &&
+    older?.failing === true &&
+    newer?.failing === true &&
+    robust?.failing === true &&
+    robust.canaryAbove >= MIN_SLOW_CANARY_REQUESTS;
+  const boundText = Number.isFinite(whole.boundSeconds) ? ms(whole.boundSeconds * 1000) : 'the largest bound';
+  const part = (x: ReturnType<typeof exceedanceTest>, name: string) =>
+    x ? `${name} ${percent(x.canaryShare)} vs ${percent(x.stableShare)}` : `${name} too few stable requests`;
+  const delta = canaryP95Ms - stableP95Ms;
   const detail =
-    `canary p99 ${ms(canaryP99Ms)} vs stable p99 ${ms(stableP99Ms)} (${slowdown}${delta >= 0 ? '+' : '-'}${ms(Math.abs(delta))}); ` +
-    `limit: > ${t.maxLatencyRatio}x and > +${ms(t.minLatencyDeltaMs)}`;
-  return { ...base, outcome: failing ? 'fail' : 'pass', value: canaryP99Ms, threshold: limitMs, detail };
+    `canary p95 ${ms(canaryP95Ms)} vs stable p95 ${ms(stableP95Ms)} over the same interval (${delta >= 0 ? '+' : '-'}${ms(Math.abs(delta))}); ` +
+    `${percent(whole.canaryShare)} of ${whole.canaryTotal} canary requests slower than stable's p95 bound ${boundText} vs ${percent(whole.stableShare)} of ${whole.stableTotal} stable ` +
+    `(${confidencePercent(t.confidence)} bounds ${percent(whole.lower)} > ${percent(whole.upper)}: ${whole.failing ? 'yes' : 'no'}); ${part(older, 'older part')}, ${part(newer, 'newest part')}, ${part(robust, "without the canary's worst seconds")}; ` +
+    `limit: p95 > ${t.maxLatencyRatio}x and > +${ms(t.minLatencyDeltaMs)}, and ${percent(t.minExcessShare ?? DEFAULT_MIN_EXCESS_SHARE)} more slow requests, significant on the whole interval, on both parts and without the canary's worst seconds`;
+  return { ...base, outcome: failing ? 'fail' : 'pass', value: canaryP95Ms, threshold: limitMs, detail };
+}
+
+/** The histogram slot holding the q-quantile (rank ceil(q * n)). */
+function quantileSlot(latencyCounts: number[], q: number): number {
+  const rank = Math.max(1, Math.ceil(q * sum(latencyCounts)));
+  let below = 0;
+  for (let i = 0; i < latencyCounts.length; i++) {
+    below += latencyCounts[i]!;
+    if (below >= rank) return i;
+  }
+  return latencyCounts.length - 1;
+}
+
+function sum(xs: readonly number[]): number {
+  let total = 0;
+  for (const x of xs) total += x;
+  return total;
 }
 
 function agreementCheck(
@@ -230,17 +431,19 @@ function agreementCheck(
 }
 
 function numbersOf(s: WindowSummary): VersionNumbers {
+  const p95 = quantileFromBuckets(s.latencyCounts, 0.95);
   const p99 = quantileFromBuckets(s.latencyCounts, 0.99);
   return {
     requests: s.requests,
     errors: s.errors,
     errorRatio: s.requests > 0 ? s.errors / s.requests : null,
+    p95Ms: p95 === null ? null : p95 * 1000,
     p99Ms: p99 === null ? null : p99 * 1000,
   };
 }
 
 function passSummary(canary: VersionNumbers, stable: VersionNumbers, agreement: AnalysisInput['agreement']): string {
-  const side = (v: VersionNumbers) => `${countsText(v)}, p99 ${v.p99Ms === null ? 'n/a' : ms(v.p99Ms)}`;
+  const side = (v: VersionNumbers) => `${countsText(v)}, p95 ${v.p95Ms === null ? 'n/a' : ms(v.p95Ms)}`;
   const agreed =
     agreement && agreement.compared > 0
       ? `; agreement ${percent(agreement.agreed / agreement.compared)} (${agreement.agreed}/${agreement.compared})`

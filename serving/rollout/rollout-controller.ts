@@ -35,6 +35,7 @@ export function settingsFromConfig(c: RolloutAnalysisConfig, objective: number):
     maxLatencyRatio: c.max_latency_ratio,
     minLatencyDeltaMs: c.min_latency_delta_ms,
     latencyMinRequests: c.latency_min_requests,
+    minExcessShare: c.min_excess_share,
     minAgreement: c.min_agreement,
     minMirrorSamples: c.min_mirror_samples,
     shortWindowS: c.short_window_s,
@@ -45,9 +46,9 @@ export function settingsFromConfig(c: RolloutAnalysisConfig, objective: number):
 export const CANARY_RUNBOOK = 'canary-rolled-back';
 /** The actor of the controller's own decisions, in the audit log. */
 const CONTROLLER = 'vigil/rollout-controller';
-/** The stable version's baseline: its last five minutes, so a canary at 100% still has one. */
-const STABLE_BASELINE_MS = 5 * 60_000;
 const LONG_WINDOW_FLOOR_MS = 2 * 60_000;
+/** Requests of a canary's first step that its latency is not judged on. */
+const WARM_REQUESTS = 10;
 /** How long a canary with traffic may go without a running replica before it is rolled back. */
 const CANARY_UNREADY_MS = 30_000;
 
@@ -431,19 +432,31 @@ export class RolloutController {
     const w = this.o.window;
     // The step so far, up to the interval, or two minutes when the interval is shorter: a step
     // held for lack of requests keeps gathering them instead of judging the same few forever.
-    const longSince = Math.max(a.stepStartedAt, now - Math.max(intervalSeconds * 1000, LONG_WINDOW_FLOOR_MS));
-    const shortSince = Math.max(a.stepStartedAt, now - a.settings.shortWindowS * 1000);
+    // Both versions are measured over this same interval, split into two disjoint parts: the
+    // newest short_window_s seconds (at most half of it) and the rest.
+    const since = Math.max(a.stepStartedAt, now - Math.max(intervalSeconds * 1000, LONG_WINDOW_FLOOR_MS));
+    const fromS = Math.floor(since / 1000);
+    const toS = Math.floor(now / 1000);
+    const shortS = Math.max(1, Math.min(a.settings.shortWindowS, Math.floor((toS - fromS + 1) / 2)));
+    const perSecond = (version: string) => {
+      const out = [];
+      for (let second = fromS; second <= toS; second++)
+        out.push(w.summary(d.name, version, second * 1000, second * 1000));
+      return out;
+    };
     const mirror = this.mirrorOf(d, canaryVersion);
     return analyzeCanary({
-      canaryLong: w.summary(d.name, canaryVersion, longSince, now),
-      canaryShort: w.summary(d.name, canaryVersion, shortSince, now),
-      stable: w.summary(d.name, stableVersion, now - STABLE_BASELINE_MS, now),
+      canary: perSecond(canaryVersion),
+      stable: perSecond(stableVersion),
+      shortSeconds: shortS,
+      // A new canary's first requests at weight are left out of its latency: caches warm.
+      warmRequests: a.row.stepIndex === 0 && since === a.stepStartedAt ? WARM_REQUESTS : 0,
       agreement: {
         compared: Math.max(0, mirror.compared - a.mirrorBaseline.compared),
         agreed: Math.max(0, mirror.agreed - a.mirrorBaseline.agreed),
       },
       thresholds: a.settings,
-      windows: { longSeconds: (now - longSince) / 1000, shortSeconds: (now - shortSince) / 1000 },
+      windows: { longSeconds: (now - since) / 1000, shortSeconds: shortS },
     });
   }
 

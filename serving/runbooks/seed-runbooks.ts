@@ -119,8 +119,9 @@ A request's time is queue wait in the router + batching wait + the model run + e
 - \`fault_injection.added_latency_ms\` left on for a version adds that delay to each of its requests.
 
 \`GET /api/v1/slos/{slo_id}\` shows the burn per version (\`versions\`); a canary that is slower than the
-stable by more than \`max_latency_ratio\` (1.5×) **and** \`min_latency_delta_ms\` (50 ms) at p99 is rolled
-back by the rollout analysis, but a smaller regression can still burn a tight SLO.
+stable by more than \`max_latency_ratio\` (1.2×) **and** \`min_latency_delta_ms\` (20 ms) at p95, with
+significantly more slow requests over the same interval, is rolled back by the rollout analysis, but a
+smaller regression can still burn a tight SLO.
 
 Traces (when \`OTEL_EXPORTER_OTLP_ENDPOINT\` is set) split one slow request into \`vigil.queue\`,
 \`vigil.batch\` and \`vigil.inference\`; the exemplars on \`vigil_request_duration_seconds\` carry their trace ids.`,
@@ -174,7 +175,7 @@ npx vigil rollout status DEPLOYMENT --json   # the whole document
 
 \`GET /api/v1/deployments/{name}/rollout\` answers \`{"active": null, "latest": {...}}\`; in \`latest\`:
 \`reason\`, \`analysis.checks[]\` (each check's \`name\`, \`outcome\`, \`value\`, \`threshold\`, \`detail\`),
-\`analysis.canary\` and \`analysis.stable\` (\`requests\`, \`errors\`, \`errorRatio\`, \`p99Ms\`), \`stepIndex\`
+\`analysis.canary\` and \`analysis.stable\` (\`requests\`, \`errors\`, \`errorRatio\`, \`p95Ms\`, \`p99Ms\`), \`stepIndex\`
 and \`settings\` (the thresholds it was judged by). The audit log has the rollback and the steps before it:
 \`GET /api/v1/audit?action=rollout.rollback&target=deployment/{name}\`.
 
@@ -183,7 +184,7 @@ and \`settings\` (the thresholds it was judged by). The audit log has the rollba
 - \`error_burn_rate\`: look at the canary's 5xx codes (\`vigil_requests_total{version="v2"}\` by \`code\`), its
   replicas' \`lastError\` and restarts in \`vigil status --json\`, and its \`fault_injection\` (a fault left
   on from a game day rolls back too).
-- \`latency_p99\`: compare the canary's execution provider, batching and model size with the stable's.
+- \`latency\`: compare the canary's execution provider, batching and model size with the stable's.
 - \`output_agreement\`: the new model answers differently; compare outputs offline.
 
 ## Rolling out the fix

@@ -95,7 +95,7 @@ describe('canary rollouts', () => {
 
     const row = (await latestRollout(vigil))!;
     expect(row.canaryWeight).toBe(0);
-    expect(row.reason).toMatch(/canary error ratio \d+\.\d% \(\d+\/\d+, burn rate/);
+    expect(row.reason).toMatch(/canary error ratio \d+\.\d% \(\d+\/\d+ over [\d.]+ s, burn rate/);
     const d = await deployment(vigil);
     expect(d.split.find((e) => e.version === 'v2')!.weight).toBe(0);
     expect(d.split.find((e) => e.version === 'v1')!.weight).toBe(100);

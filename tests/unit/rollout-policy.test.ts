@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CanaryAnalysis } from '../../serving/rollout/canary-analysis.ts';
 import { decideRollout, type RolloutView } from '../../serving/rollout/rollout-policy.ts';
 
-const numbers = { requests: 0, errors: 0, errorRatio: null, p99Ms: null };
+const numbers = { requests: 0, errors: 0, errorRatio: null, p95Ms: null, p99Ms: null };
 const analysis = (verdict: CanaryAnalysis['verdict'], summary: string): CanaryAnalysis => ({
   verdict,
   checks: [],

@@ -65,9 +65,10 @@ describe('versions, autoscaling, mirror and rollout in vigil.yaml', () => {
       look_back_period_s: 30,
     });
     expect(c.rollouts).toMatchObject({
-      analysis_interval_s: 2,
-      min_requests: 50,
-      confidence: 0.99,
+      analysis_interval_s: 0.5,
+      min_requests: 10,
+      confidence: 0.95,
+      min_excess_share: 0.1,
       burn_rate_factor: 14.4,
       objective: 0.999,
       min_agreement: null,

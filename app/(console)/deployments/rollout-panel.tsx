@@ -6,6 +6,7 @@ interface Side {
   requests?: number;
   errors?: number;
   errorRatio?: number;
+  p95Ms?: number | null;
   p99Ms?: number | null;
 }
 
@@ -39,7 +40,7 @@ function AnalysisNumbers({ analysis }: { analysis: Record<string, unknown> }) {
               <th scope="col">Requests</th>
               <th scope="col">Errors</th>
               <th scope="col">Error ratio</th>
-              <th scope="col">p99</th>
+              <th scope="col">p95</th>
             </tr>
           </thead>
           <tbody>
@@ -49,7 +50,7 @@ function AnalysisNumbers({ analysis }: { analysis: Record<string, unknown> }) {
                 <td>{s!.requests ?? 'no data'}</td>
                 <td>{s!.errors ?? 'no data'}</td>
                 <td>{typeof s!.errorRatio === 'number' ? formatPercent(s!.errorRatio) : 'no data'}</td>
-                <td>{formatMs(typeof s!.p99Ms === 'number' ? s!.p99Ms : null)}</td>
+                <td>{formatMs(typeof s!.p95Ms === 'number' ? s!.p95Ms : null)}</td>
               </tr>
             ))}
           </tbody>

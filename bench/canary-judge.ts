@@ -265,7 +265,8 @@ for (const [name, fault] of faults)
 const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(2)}%`;
 const secs = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)} s`);
 const lines = [
-  `canary judge, offline: analysis every ${config.analysis_interval_s} s, confidence ${config.confidence}, short window ${config.short_window_s} s, ${((performance.now() - started) / 1000).toFixed(0)} s to run`,
+  `canary judge, offline: analysis every ${config.analysis_interval_s} s, confidence ${config.confidence}, ` +
+    `short window ${config.short_window_s} s, ${((performance.now() - started) / 1000).toFixed(0)} s to run`,
   '',
   '| healthy scenario (rollouts 5, 25, 50, 100% x 30 s) | rollouts | false rollbacks | rate |',
   '|---|---|---|---|',

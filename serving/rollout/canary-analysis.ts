@@ -284,7 +284,10 @@ function errorBurnRateCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
   const against = whole.stableKnown
     ? `stable's upper bound ${percent(whole.baseline)}`
     : `the budget burning at ${times(t.burnRateFactor)}, ${percent(whole.baseline)} (stable has ${stable.whole.requests} requests, too few to compare)`;
-  const parts = `older part ${partText(canary.older, older.failing)}, newest${windows ? ` ${seconds(windows.shortSeconds)}` : ''} ${partText(canary.newer, newer.failing)}, without its worst seconds ${partText(cut.canary, robust.failing)}`;
+  const newest = `newest${windows ? ` ${seconds(windows.shortSeconds)}` : ''}`;
+  const parts =
+    `older part ${partText(canary.older, older.failing)}, ${newest} ${partText(canary.newer, newer.failing)}, ` +
+    `without its worst seconds ${partText(cut.canary, robust.failing)}`;
   const detail =
     `canary error ratio ${percent(ratio(canary.whole.errors, canary.whole.requests))} (${canary.whole.errors}/${canary.whole.requests}${over}, burn rate ${times(whole.burn)}) ` +
     `vs stable ${countsText(stable.whole)} over the same interval; ${confidencePercent(t.confidence)} lower bound ${percent(whole.lower)} vs ${against}; ${parts}; ` +
@@ -362,7 +365,9 @@ function latencyCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
       outcome: 'pass',
       value: canaryP95 === null ? null : canaryP95 * 1000,
       threshold: null,
-      detail: `canary p95 ${canaryP95 === null ? 'n/a' : ms(canaryP95 * 1000)}; no stable baseline over the same interval (stable has ${stable.whole.requests} requests, needs ${t.latencyMinRequests})`,
+      detail:
+        `canary p95 ${canaryP95 === null ? 'n/a' : ms(canaryP95 * 1000)}; no stable baseline over the same ` +
+        `interval (stable has ${stable.whole.requests} requests, needs ${t.latencyMinRequests})`,
     };
   }
   const older = exceedanceTest(canary.older, stable.older, t, minStable);
@@ -388,8 +393,12 @@ function latencyCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
   const detail =
     `canary p95 ${ms(canaryP95Ms)} vs stable p95 ${ms(stableP95Ms)} over the same interval (${delta >= 0 ? '+' : '-'}${ms(Math.abs(delta))}); ` +
     `${percent(whole.canaryShare)} of ${whole.canaryTotal} canary requests slower than stable's p95 bound ${boundText} vs ${percent(whole.stableShare)} of ${whole.stableTotal} stable ` +
-    `(${confidencePercent(t.confidence)} bounds ${percent(whole.lower)} > ${percent(whole.upper)}: ${whole.failing ? 'yes' : 'no'}); ${part(older, 'older part')}, ${part(newer, 'newest part')}, ${part(robust, "without the canary's worst seconds")}; ` +
-    `limit: p95 > ${t.maxLatencyRatio}x and > +${ms(t.minLatencyDeltaMs)}, and ${percent(t.minExcessShare ?? DEFAULT_MIN_EXCESS_SHARE)} more slow requests, significant on the whole interval, on both parts and without the canary's worst seconds`;
+    `(${confidencePercent(t.confidence)} bounds ${percent(whole.lower)} > ${percent(whole.upper)}: ` +
+    `${whole.failing ? 'yes' : 'no'}); ${part(older, 'older part')}, ${part(newer, 'newest part')}, ` +
+    `${part(robust, "without the canary's worst seconds")}; ` +
+    `limit: p95 > ${t.maxLatencyRatio}x and > +${ms(t.minLatencyDeltaMs)}, and ` +
+    `${percent(t.minExcessShare ?? DEFAULT_MIN_EXCESS_SHARE)} more slow requests, significant on the whole interval, ` +
+    `on both parts and without the canary's worst seconds`;
   return { ...base, outcome: failing ? 'fail' : 'pass', value: canaryP95Ms, threshold: limitMs, detail };
 }
 

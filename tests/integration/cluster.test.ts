@@ -271,6 +271,8 @@ describe.skipIf(!adminUrl)('several nodes on one Postgres', () => {
       const before = (await cluster(node(leader))).node.epoch;
       node(leader).proc.kill('SIGKILL');
       const killedAt = performance.now();
+      // Until it has exited, the killed node can still answer that it leads.
+      await node(leader).exited;
       let newLeader: string | undefined;
       await waitFor(async () => (newLeader = await leaderName()) !== undefined, 10_000, 'a new leader');
       const movedMs = performance.now() - killedAt;

@@ -34,7 +34,13 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
   const missing = config.alerting.webhooks.filter((w) => w.secret_env && !hasSecret(w.secret_env));
   if (missing.length) {
     process.stderr.write(
-      `vigil: invalid configuration in ${file}:\n${missing.map((w) => `  alerting.webhooks[${config.alerting.webhooks.indexOf(w)}].secret_env: environment variable ${w.secret_env} is not set`).join('\n')}\n`,
+      `vigil: invalid configuration in ${file}:\n${missing
+        .map(
+          (w) =>
+            `  alerting.webhooks[${config.alerting.webhooks.indexOf(w)}].secret_env: ` +
+            `environment variable ${w.secret_env} is not set`,
+        )
+        .join('\n')}\n`,
     );
     process.exit(2);
   }

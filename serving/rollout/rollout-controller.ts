@@ -385,7 +385,8 @@ export class RolloutController {
         d,
         a,
         'RolledBack',
-        `canary ${a.row.canaryVersion} has had no running replica for ${Math.round((now - a.unreadySince) / 1000)} s at weight ${a.row.canaryWeight}% (it fails to start or keeps crashing; see vigil status)`,
+        `canary ${a.row.canaryVersion} has had no running replica for ${Math.round((now - a.unreadySince) / 1000)} s ` +
+          `at weight ${a.row.canaryWeight}% (it fails to start or keeps crashing; see vigil status)`,
         CONTROLLER,
       );
       return;

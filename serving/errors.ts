@@ -57,6 +57,10 @@ export const errorDefinitions = {
   VIGIL_ERR_NOT_READY: { status: 503, message: 'deployment has no running replica' },
   VIGIL_ERR_REPLICA_LOST: { status: 503, message: 'the replica serving this request stopped' },
   VIGIL_ERR_SHUTTING_DOWN: { status: 503, message: 'vigil is shutting down' },
+  VIGIL_ERR_CONTROL_UNAVAILABLE: {
+    status: 503,
+    message: "the node's control plane did not answer; inference is still served",
+  },
   VIGIL_ERR_DEADLINE_EXCEEDED: { status: 504, message: 'the request deadline passed' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -68,6 +72,8 @@ export class VigilError extends Error {
   readonly status: number;
   /** Extra response headers, e.g. Retry-After for overload. */
   readonly headers: Record<string, string>;
+  /** What the caller passed beyond the code's own message; crosses process boundaries as is. */
+  readonly detail: string | undefined;
 
   constructor(code: ErrorCode, detail?: string, headers: Record<string, string> = {}) {
     const def = errorDefinitions[code];
@@ -76,6 +82,7 @@ export class VigilError extends Error {
     this.code = code;
     this.status = def.status;
     this.headers = headers;
+    this.detail = detail;
   }
 }
 

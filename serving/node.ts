@@ -1,9 +1,13 @@
+import { chmodSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { VigilConfig } from './config/schema.ts';
 import { Controller } from './controller/controller.ts';
-import { closeReplicaSockets, replicaSockets, spawnReplica } from './controller/spawn-replica.ts';
-import { createIngress } from './ingress/http-server.ts';
+import { spawnReplica } from './controller/spawn-replica.ts';
+import { createControlServer } from './ingress/http-server.ts';
+import { IngressFleet } from './ingress/ingress-fleet.ts';
+import type { IngressReport } from './ingress/ingress-report.ts';
+import { controlSocketPath } from './ingress/control-socket.ts';
 import type { Logger } from './logger.ts';
 import { DeploymentRouter } from './router/deployment-router.ts';
 import { VigilMetrics } from './telemetry/metrics.ts';
@@ -12,7 +16,6 @@ import type { ControlPlane } from './control-plane.ts';
 import { recordAudit } from '../db/queries/audit.ts';
 import { hasRolloutOf, listActiveRollouts } from '../db/queries/rollouts.ts';
 import { Autoscaler, type ClusterAutoscaling } from './autoscale/autoscaler.ts';
-import { routeCall } from './composition/call-router.ts';
 import { ClusterWindow } from './cluster/cluster-window.ts';
 import { Membership, type NodeReport } from './cluster/membership.ts';
 import { Coalescer } from './cluster/coalescer.ts';
@@ -58,10 +61,12 @@ export class VigilNode {
   private readonly reloads = new Coalescer();
   /** The leadership epoch this node last took the rollouts over in. */
   private ledEpoch: number | undefined;
+  /** The primary's control server (/api/v1, /metrics), on a Unix socket the ingress processes reach. */
   private server: Server | undefined;
+  private readonly controlSocket = controlSocketPath();
+  private fleet: IngressFleet | undefined;
+  private listeningPort = 0;
   private draining = false;
-  /** Inference requests accepted by the ingress and not yet answered (bodies still arriving included). */
-  private acceptedInferences = 0;
   private shutdownPromise: Promise<void> | undefined;
   private readonly startedAt = Date.now();
   /** Replica id → CPU seconds at its last stats report, to credit each version with the difference. */
@@ -127,7 +132,7 @@ export class VigilNode {
       afterChange: reconcileSoon,
       onFinished: (deployment, status) => this.metrics.observeRolloutFinished(deployment, status),
     });
-    this.controller = new Controller(this.router.pools(), log, spawnReplica, replicaSockets(), {
+    this.controller = new Controller(this.router.pools(), log, spawnReplica, {
       onReplicaReady: (pool, replica) =>
         this.metrics.observeReplicaReady(pool.name, pool.version, replica.loadSeconds ?? 0),
       onReplicaStopped: (pool, _replica, reason) => this.metrics.observeReplicaRestart(pool.name, reason),
@@ -149,16 +154,6 @@ export class VigilNode {
           },
           msg.evicted ? 'multiplexed model evicted' : 'multiplexed model loaded',
         );
-      },
-      onCall: (pool, replica, msg) => {
-        void routeCall(this.router, pool, msg, {
-          observe: (deployment, version, status, seconds) => {
-            if (options.recordMetrics ?? true)
-              this.metrics.observeRequest({ deployment, version, status, durationSeconds: seconds });
-            plane.recordInference(deployment, version, status, seconds);
-            this.rollouts.record(deployment, version, status, seconds);
-          },
-        }).then((result) => replica.replyCall(result));
       },
     });
   }
@@ -188,8 +183,15 @@ export class VigilNode {
     this.controller.start();
     this.autoscaler.start();
     this.rollouts.start();
-    this.server = createIngress({
-      router: this.router,
+    const telemetry = {
+      metrics: this.metrics,
+      tracing: this.options.tracing,
+      log: this.options.log,
+      requestLogSampleRate: this.options.config.logging.request_sample_rate,
+      recordMetrics: this.options.recordMetrics ?? true,
+      port: () => this.listeningPort,
+    };
+    this.server = createControlServer({
       api: {
         plane,
         router: this.router,
@@ -212,29 +214,34 @@ export class VigilNode {
           }),
       },
       log: this.options.log,
-      telemetry: {
-        metrics: this.metrics,
-        tracing: this.options.tracing,
-        log: this.options.log,
-        requestLogSampleRate: this.options.config.logging.request_sample_rate,
-        recordMetrics: this.options.recordMetrics ?? true,
-        recordSli: (deployment, version, status, seconds, traceId) => {
-          plane.recordInference(deployment, version, status, seconds, traceId);
-          this.rollouts.record(deployment, version, status, seconds);
-        },
-        port: () => (this.server?.address() as AddressInfo | null)?.port ?? 0,
-      },
-      isReady: () => this.isReady(),
-      isDraining: () => this.draining,
-      trackInference: (delta) => {
-        this.acceptedInferences += delta;
-      },
+      telemetry,
+      metrics: this.metrics,
+      settle: () => this.fleet?.settle() ?? Promise.resolve(),
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
-      this.server!.listen(this.options.port, this.options.host, () => resolve());
+      this.server!.listen(this.controlSocket, () => resolve());
     });
-    const address = this.server.address() as AddressInfo;
+    // Only this user's processes may reach it: it believes the client address they pass on.
+    chmodSync(this.controlSocket, 0o600);
+    this.fleet = new IngressFleet({
+      count: this.options.config.ingress.processes,
+      spec: {
+        config: this.options.config,
+        host: this.options.host,
+        port: this.options.port,
+        controlSocket: this.controlSocket,
+        recordMetrics: telemetry.recordMetrics,
+      },
+      router: this.router,
+      log: this.options.log,
+      isReady: () => this.isReady(),
+      isDraining: () => this.draining,
+      onReport: (r) => this.record(r),
+      onDemand: (deployment, version) => this.router.deployments.get(deployment)?.pools.get(version)?.onDemand?.(),
+    });
+    const address = await this.fleet.start();
+    this.listeningPort = address.port;
     const host = address.address.includes(':') ? `[${address.address}]` : address.address;
     this.membership = new Membership({
       db,
@@ -251,6 +258,21 @@ export class VigilNode {
     });
     await this.membership.start();
     return address;
+  }
+
+  /** What the ingress processes' requests measured: recorded once, here, so every count is exact. */
+  private record(r: IngressReport): void {
+    const plane = this.options.plane;
+    for (const o of r.requests) this.metrics.observeRequest(o);
+    for (const b of r.batches) this.metrics.observeBatch(b);
+    for (const o of r.streams)
+      this.metrics.observeStream(o.deployment, o.version, o.firstChunkSeconds, o.durationSeconds, o.chunks);
+    for (const o of r.slis) {
+      plane.recordInference(o.deployment, o.version, o.status, o.durationSeconds, o.traceId);
+      this.rollouts.record(o.deployment, o.version, o.status, o.durationSeconds);
+    }
+    for (const o of r.mirror)
+      this.router.deployments.get(o.deployment)?.mirrorStats.record(o.version, o.result, o.comparison);
   }
 
   /** Nodes on one Postgres: the leader decides replicas for the cluster, as shared state. */
@@ -325,8 +347,8 @@ export class VigilNode {
             target: p.targetReplicas,
             running: p.running().length,
             starting: p.replicas.filter((r) => r.state === 'STARTING').length,
-            queued: p.queue.length,
-            ongoing: p.inFlight - p.queue.length,
+            queued: p.queued,
+            ongoing: p.inFlight - p.queued,
             provider: p.provider ?? null,
             ...(m.compared > 0 ? { mirror: { compared: m.compared, agreed: m.agreed } } : {}),
           };
@@ -406,8 +428,8 @@ export class VigilNode {
           state: p.retired ? 'retired' : 'active',
           target_replicas: p.targetReplicas,
           autoscaling: this.autoscaler.describe(p) ?? null,
-          queued: p.queue.length,
-          dispatched: p.dispatched,
+          queued: p.queued,
+          dispatched: p.dispatchedTotal,
           provider: p.provider ?? null,
           fault_injection: { error_rate: p.fault.errorRate, added_latency_ms: p.fault.addedLatencyMs },
           ...this.controller.describe(p),
@@ -469,21 +491,16 @@ export class VigilNode {
     this.rollouts.stop();
     const log = this.options.log;
     log.info('draining: no new requests are accepted');
-    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeIdleConnections();
     const pools = this.router.pools();
     const timeoutMs = Math.max(0, ...pools.map((p) => p.deployment.graceful_shutdown_timeout_s * 1000));
-    const until = performance.now() + timeoutMs;
-    const busy = () => this.acceptedInferences > 0 || pools.some((p) => p.inFlight > 0);
-    while (busy() && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
-    const left = Math.max(
-      this.acceptedInferences,
-      pools.reduce((n, p) => n + p.inFlight, 0),
-    );
+    // The ingress processes stop taking connections and finish what they accepted (bodies still
+    // arriving included); their last reports arrive before they say they are drained.
+    const left = (await this.fleet?.drain(timeoutMs)) ?? 0;
     if (left > 0) log.warn({ abandoned: left }, 'graceful shutdown timeout passed with requests in flight');
     for (const p of pools) p.close();
     await this.controller.stop(true);
-    closeReplicaSockets();
+    await this.fleet?.stop();
+    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
     await closed;
     await this.membership?.stop().catch((err) => log.warn({ err }, 'could not leave the cluster cleanly'));

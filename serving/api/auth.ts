@@ -4,6 +4,7 @@ import { findToken } from '../../db/queries/tokens.ts';
 import type { ApiTokenRole } from '../../db/schema/api-tokens.ts';
 import { findSession, SESSION_PREFIX } from '../../db/queries/users.ts';
 import { VigilError } from '../errors.ts';
+import { peerAddress } from '../ingress/peer-address.ts';
 import type { ControlPlane } from '../control-plane.ts';
 
 export { apiTokenRoles as roles } from '../../db/schema/api-tokens.ts';
@@ -60,7 +61,7 @@ export async function authorize(req: IncomingMessage, plane: ControlPlane, need:
 export async function authenticate(req: IncomingMessage, plane: ControlPlane): Promise<Actor> {
   const header = req.headers.authorization;
   if (header === undefined && req.headers['x-vigil-console'] === undefined && !(await plane.tokensExist())) {
-    if (!isLoopback(req.socket.remoteAddress)) {
+    if (!isLoopback(peerAddress(req))) {
       throw new VigilError(
         'VIGIL_ERR_UNAUTHORIZED',
         'no API token exists yet, so only loopback callers are served; create one with `vigil token create`',

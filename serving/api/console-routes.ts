@@ -192,7 +192,7 @@ export const consoleRoutes: Route[] = [
               weight: d.weightOf(p.version),
               state: p.retired ? 'retired' : 'active',
               target_replicas: p.targetReplicas,
-              queued: p.queue.length,
+              queued: p.queued,
               restarts: c.restarts,
               crash_loop: c.crashLoop,
               last_error: c.lastError ?? null,

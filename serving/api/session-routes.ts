@@ -15,6 +15,7 @@ import {
 import { userRoles } from '../../db/schema/index.ts';
 import { withTransaction } from '../../db/transaction.ts';
 import { VigilError } from '../errors.ts';
+import { peerAddress } from '../ingress/peer-address.ts';
 import { sendJson } from '../ingress/error-response.ts';
 import type { Route } from './api-routes.ts';
 import { audited } from './audited.ts';
@@ -53,7 +54,7 @@ function userView(u: { id: number; username: string; role: string; disabledAt: D
  * headers (app/server.mjs), so a browser cannot choose the address it is counted under.
  */
 function clientAddress(req: IncomingMessage): string {
-  const socket = req.socket.remoteAddress ?? '';
+  const socket = peerAddress(req) ?? '';
   const forwarded = req.headers['x-forwarded-for'];
   const fromConsole = isLoopback(socket) && req.headers['x-vigil-console'] !== undefined;
   if (fromConsole && typeof forwarded === 'string' && forwarded.length > 0)

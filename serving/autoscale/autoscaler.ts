@@ -183,7 +183,7 @@ export class Autoscaler {
       {
         samples: s.samples,
         liveReplicas: pool.live().length,
-        queued: pool.queue.length,
+        queued: pool.queued,
         memory: { budgetBytes: this.budgetBytes, usedBytes, perReplicaBytes: s.perReplicaBytes },
       },
       s.state,
@@ -270,7 +270,7 @@ export class Autoscaler {
     // The policy's target follows the stored per-node target (times today's node count).
     const state: AutoscaleState = { target: perNodeNow * n, proposal: c.state?.proposal ?? null };
     const live = pool.live().length + others.reduce((t, o) => t + o.live, 0);
-    const queued = pool.queue.length + others.reduce((t, o) => t + o.queued, 0);
+    const queued = pool.queued + others.reduce((t, o) => t + o.queued, 0);
     const { decision, state: next } = decideScale(
       scaled,
       {

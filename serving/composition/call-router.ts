@@ -1,9 +1,9 @@
 import { isVigilError, VigilError } from '../errors.ts';
 import type { InferRequest } from '../protocol/infer-request.ts';
 import { validateAgainstSignature } from '../protocol/model-metadata.ts';
-import type { DeploymentRouter } from '../router/deployment-router.ts';
+import type { IngressRouter } from '../router/ingress-types.ts';
 import { applyFault } from '../router/fault.ts';
-import type { VersionPool } from '../router/version-pool.ts';
+import type { IngressPool } from '../router/ingress-types.ts';
 import type { CallMessage, CallResultMessage } from '../transport/messages.ts';
 
 export interface CallObserver {
@@ -18,13 +18,13 @@ export interface CallObserver {
  * is one trace and each stage is measured and scales on its own.
  */
 export async function routeCall(
-  router: DeploymentRouter,
-  caller: VersionPool,
+  router: IngressRouter,
+  caller: IngressPool,
   msg: CallMessage,
   observer: CallObserver,
 ): Promise<CallResultMessage> {
   const started = performance.now();
-  let target: VersionPool | undefined;
+  let target: IngressPool | undefined;
   try {
     if (!caller.deployment.calls.includes(msg.deployment)) {
       throw new VigilError(
@@ -61,6 +61,6 @@ export async function routeCall(
   } catch (err) {
     const e = isVigilError(err) ? err : new VigilError('VIGIL_ERR_INTERNAL');
     if (target) observer.observe(target.name, target.version, e.status, (performance.now() - started) / 1000);
-    return { type: 'vigil:call-result', id: msg.id, ok: false, code: e.code, message: e.message };
+    return { type: 'vigil:call-result', id: msg.id, ok: false, code: e.code, detail: e.detail };
   }
 }

@@ -12,6 +12,9 @@ const envSchema = z.object({
   /** `pretty` for development; JSON lines otherwise. */
   VIGIL_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   VIGIL_REPLICA_SPEC: z.string().optional(),
+  VIGIL_INGRESS_SPEC: z.string().optional(),
+  /** Profiling: every ingress process and replica writes a V8 CPU profile (--cpu-prof) here when it exits. */
+  VIGIL_CPU_PROF_DIR: z.string().min(1).optional(),
   /** Postgres (postgres.js) when set; the embedded PGlite under VIGIL_DATA_DIR otherwise. */
   DATABASE_URL: z.string().min(1).optional(),
   VIGIL_DATA_DIR: z.string().min(1).default('.vigil'),

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { DURATION_BUCKETS } from '../telemetry/buckets.ts';
 
@@ -491,6 +492,24 @@ export const consoleSchema = z.strictObject({
 
 export type ConsoleConfig = z.infer<typeof consoleSchema>;
 
+/**
+ * Ingress processes per node: `auto` is half the cores the process may use, at least 1 and at
+ * most 8, since the replicas need the other half (docs/decisions/0007-data-plane.md).
+ */
+export function defaultIngressProcesses(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(8, Math.floor(cores / 2)));
+}
+
+export const ingressSchema = z.strictObject({
+  /** How many processes share the HTTP port and route inference; each has its own event loop. */
+  processes: z
+    .union([z.literal('auto'), z.number().int().min(1).max(64)], {
+      error: 'expected auto or a whole number from 1 to 64',
+    })
+    .default('auto')
+    .transform((n) => (n === 'auto' ? defaultIngressProcesses() : n)),
+});
+
 /** Several nodes on one Postgres (docs/cluster.md). Ignored on the embedded database, which has one node. */
 export const clusterSchema = z.strictObject({
   /** How often a node writes its heartbeat, its report and its per-second counts, and a follower tries the leader lock. */
@@ -528,6 +547,7 @@ export const configSchema = z
   .strictObject(
     {
       console: consoleSchema.default(consoleSchema.parse({})),
+      ingress: ingressSchema.default(() => ingressSchema.parse({})),
       logging: loggingSchema.default({ request_sample_rate: 0.01 }),
       alerting: alertingSchema.default({ webhooks: [] }),
       slo_engine: sloEngineSchema.default({

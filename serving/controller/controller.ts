@@ -2,14 +2,12 @@ import type { Worker } from 'node:cluster';
 import type { DeploymentConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { VersionPool } from '../router/version-pool.ts';
-import type { CallMessage, ModelsMessage, ReplicaSpec } from '../transport/messages.ts';
-import type { ReplicaSocketServer } from '../transport/replica-socket.ts';
+import type { ModelsMessage, ReplicaSpec } from '../transport/messages.ts';
+import { replicaSocketPath } from '../transport/replica-socket.ts';
 import { initialBackoff, inCrashLoop, recordFailure, recordSuccess, type BackoffState } from './restart-backoff.ts';
 import { ReplicaHandle, type StopReason } from './replica-handle.ts';
 
 export interface ControllerEvents {
-  /** A handler in this replica calls another deployment. */
-  onCall?(pool: VersionPool, replica: ReplicaHandle, msg: CallMessage): void;
   /** A multiplexed replica loaded or evicted a model. */
   onModels?(pool: VersionPool, replica: ReplicaHandle, msg: ModelsMessage): void;
   onReplicaStopped?(pool: VersionPool, replica: ReplicaHandle, reason: StopReason): void;
@@ -40,7 +38,6 @@ export class Controller {
     pools: VersionPool[],
     private readonly log: Logger,
     private readonly spawn: (spec: ReplicaSpec) => Worker,
-    private readonly sockets: ReplicaSocketServer,
     private readonly events: ControllerEvents = {},
     private readonly now: () => number = () => performance.now(),
   ) {
@@ -172,20 +169,19 @@ export class Controller {
       maxBatchSize: cfg.batching.max_batch_size,
       batchWaitTimeoutMs: cfg.batching.batch_wait_timeout_ms,
       warmup: cfg.warmup,
-      socketPath: this.sockets.path,
+      socketPath: replicaSocketPath(),
     };
-    const replica = new ReplicaHandle(replicaId, cfg.name, pool.version, this.spawn(spec));
-    this.sockets.expect(replicaId, (link) => replica.attachLink(link));
+    const replica = new ReplicaHandle(replicaId, cfg.name, pool.version, this.spawn(spec), spec.socketPath);
     pool.addReplica(replica);
     this.log.info(
       { replica: replicaId, deployment: cfg.name, version: pool.version, replica_pid: replica.pid },
       'replica starting',
     );
-    replica.on('ready', () => {
+    replica.on('ready', (msg) => {
       state.backoff = recordSuccess();
+      pool.describeModel(msg);
       this.events.onReplicaReady?.(pool, replica);
     });
-    replica.on('call', (msg) => this.events.onCall?.(pool, replica, msg));
     replica.on('models', (msg) => this.events.onModels?.(pool, replica, msg));
     replica.on('load-failed', (message) => {
       state.lastError = message;
@@ -196,7 +192,6 @@ export class Controller {
         stopDrained(replica);
     });
     replica.on('stopped', (reason) => {
-      this.sockets.forget(replicaId);
       if (this.stopping || reason === 'scale_down' || reason === 'shutdown') return;
       state.restarts++;
       state.backoff = recordFailure(state.backoff, this.now());

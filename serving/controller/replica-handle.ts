@@ -1,21 +1,8 @@
 import type { Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
-import { VigilError } from '../errors.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
-import type {
-  CallMessage,
-  CallResultMessage,
-  CancelMessage,
-  ChunkAckMessage,
-  InferMessage,
-  ModelsMessage,
-  ReadyMessage,
-  ReplicaStats,
-  ReplicaToPrimary,
-  ResultMessage,
-} from '../transport/messages.ts';
+import type { ModelsMessage, ReadyMessage, ReplicaStats, ReplicaToPrimary } from '../transport/messages.ts';
 import { isReplicaMessage } from '../transport/messages.ts';
-import type { ReplicaLink } from '../transport/replica-socket.ts';
 
 export type ReplicaState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 export type StopReason =
@@ -27,34 +14,23 @@ export type StopReason =
   | 'scale_down'
   | 'shutdown';
 
-interface Pending {
-  resolve(result: ResultMessage): void;
-  reject(err: VigilError): void;
-  onChunk?: StreamSink;
-}
-
-/** Receives a streamed chunk; calls `ack` once the client has taken it (that is the backpressure). */
-export type StreamSink = (data: unknown, ack: () => void) => void;
-
 /**
- * The primary's view of one replica process: its state, the requests it holds, and the IPC
- * request/response bookkeeping. Each request id is settled exactly once, and every pending
- * request fails fast (VIGIL_ERR_REPLICA_LOST) when the process exits, so nothing hangs on a dead
- * replica.
+ * The controller's view of one replica process: its state, its health pings over IPC, and the
+ * load the ingress processes report for it. Requests never pass through here: the ingress
+ * processes send them over the replica's own socket (serving/router/replica-channel.ts).
  */
 export class ReplicaHandle extends EventEmitter<{
   ready: [ReadyMessage];
   'load-failed': [string];
   stopped: [StopReason];
   settled: [];
-  call: [CallMessage];
   models: [ModelsMessage];
 }> {
   state: ReplicaState = 'STARTING';
   readonly startedAt = performance.now();
-  /** Requests sent and not yet answered: the load figure the router balances on. */
+  /** Requests it holds, summed over the ingress processes' latest reports. */
   ongoing = 0;
-  /** Requests ever sent to this replica, and answered successfully. */
+  /** Requests sent to it, and answered successfully, over its life: summed the same way. */
   sent = 0;
   succeeded = 0;
   provider = 'unknown';
@@ -74,15 +50,15 @@ export class ReplicaHandle extends EventEmitter<{
   slot = 0;
 
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
   private pingOutstanding: { id: number; sentAt: number } | undefined;
-  private link: ReplicaLink | undefined;
 
   constructor(
     readonly id: string,
     readonly deployment: string,
     readonly version: string,
     readonly worker: Worker,
+    /** Where the replica listens for the ingress processes. */
+    readonly socketPath: string,
   ) {
     super();
     worker.on('message', (msg: unknown) => {
@@ -93,70 +69,15 @@ export class ReplicaHandle extends EventEmitter<{
     worker.on('error', () => {});
   }
 
-  /** Tensor traffic moves to the replica's socket once it has connected. */
-  attachLink(link: ReplicaLink): void {
-    this.link = link;
-    link.onMessage((msg) => {
-      if (isReplicaMessage(msg)) this.onMessage(msg);
-    });
-    // Pings travel over IPC, so a replica whose tensor socket broke would still look healthy
-    // while its requests time out: replace it instead.
-    // A dying process closes its socket just before its exit event, so wait a moment: only a
-    // replica that is still alive without its socket is 'link_lost'; a dead one is a crash.
-    link.onClose(() => {
-      setTimeout(() => {
-        if (this.state === 'STARTING' || this.state === 'RUNNING') this.stop('link_lost');
-      }, 500).unref();
-    });
-  }
-
   get pid(): number | undefined {
     return this.worker.process.pid;
   }
 
-  /** Sends a request; resolves with the replica's answer or rejects with a VigilError. */
-  infer(
-    payload: Omit<InferMessage, 'type' | 'id'>,
-    stream?: { onChunk: StreamSink; signal?: AbortSignal },
-  ): Promise<ResultMessage> {
-    if (this.state === 'STOPPED') return Promise.reject(new VigilError('VIGIL_ERR_REPLICA_LOST'));
-    const id = this.nextId++;
-    this.ongoing++;
-    this.sent++;
-    // The client went away: tell the replica, so the handler's signal aborts and its stream stops.
-    stream?.signal?.addEventListener(
-      'abort',
-      () => {
-        if (this.pending.has(id)) this.sendFrame({ type: 'vigil:cancel', id });
-      },
-      { once: true },
-    );
-    return new Promise<ResultMessage>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onChunk: stream?.onChunk });
-      try {
-        const msg = { type: 'vigil:infer', id, ...payload } satisfies InferMessage;
-        if (this.link) this.link.send(msg as unknown as Record<string, unknown> & { type: string });
-        else this.worker.send(msg);
-      } catch {
-        this.settle(id);
-        reject(new VigilError('VIGIL_ERR_REPLICA_LOST'));
-      }
-    });
-  }
-
-  /** Answers a handler's call to another deployment (see CallMessage). */
-  replyCall(msg: CallResultMessage): void {
-    this.sendFrame(msg);
-  }
-
-  private sendFrame(msg: CallResultMessage | ChunkAckMessage | CancelMessage): void {
-    if (this.state === 'STOPPED') return;
-    try {
-      if (this.link) this.link.send(msg as unknown as Record<string, unknown> & { type: string });
-      else this.worker.send(msg);
-    } catch {
-      /* the replica is going away; what was in flight dies with it */
-    }
+  /** The ingress processes' reports changed: a drop may let a draining replica stop. */
+  setOngoing(n: number): void {
+    const fell = n < this.ongoing;
+    this.ongoing = n;
+    if (fell) this.emit('settled');
   }
 
   /** Sends a health ping unless one is already outstanding. */
@@ -211,16 +132,6 @@ export class ReplicaHandle extends EventEmitter<{
   private onMessage(msg: ReplicaToPrimary): void {
     this.lastSeen = performance.now();
     switch (msg.type) {
-      case 'vigil:result': {
-        const p = this.settle(msg.id);
-        if (!p) return;
-        if (msg.ok) {
-          this.succeeded++;
-          p.resolve(msg);
-        } else p.reject(new VigilError(msg.code, msg.message.replace(/^[^:]*: /, '')));
-        this.emit('settled');
-        return;
-      }
       case 'vigil:pong':
         if (this.pingOutstanding?.id === msg.id) this.pingOutstanding = undefined;
         this.stats = msg.stats;
@@ -234,16 +145,6 @@ export class ReplicaHandle extends EventEmitter<{
         if (this.state === 'STARTING') this.state = 'RUNNING';
         this.emit('ready', msg);
         return;
-      case 'vigil:chunk': {
-        const p = this.pending.get(msg.id);
-        if (!p?.onChunk) return;
-        const { id, seq } = msg;
-        p.onChunk(msg.data, () => this.sendFrame({ type: 'vigil:chunk-ack', id, seq }));
-        return;
-      }
-      case 'vigil:call':
-        this.emit('call', msg);
-        return;
       case 'vigil:models':
         this.loadedModels.clear();
         for (const id of msg.loaded) this.loadedModels.add(id);
@@ -256,25 +157,11 @@ export class ReplicaHandle extends EventEmitter<{
     }
   }
 
-  private settle(id: number): Pending | undefined {
-    const p = this.pending.get(id);
-    if (p) {
-      this.pending.delete(id);
-      this.ongoing--;
-    }
-    return p;
-  }
-
   private onExit(): void {
     if (this.state === 'STOPPED') return;
     this.state = 'STOPPED';
-    this.link?.close();
     this.stopReason ??= 'crash';
-    const lost = [...this.pending.values()];
-    this.pending.clear();
     this.ongoing = 0;
-    for (const p of lost) p.reject(new VigilError('VIGIL_ERR_REPLICA_LOST'));
     this.emit('stopped', this.stopReason);
-    if (lost.length) this.emit('settled');
   }
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { VigilError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { DeploymentRouter } from '../router/deployment-router.ts';
+import type { IngressRouter } from '../router/ingress-types.ts';
 import { PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, wantsOpenMetrics } from '../telemetry/exposition.ts';
 import { RequestScope, type Telemetry } from '../telemetry/request-scope.ts';
 import { sendError, sendJson, toVigilError } from './error-response.ts';
@@ -9,11 +9,11 @@ import { infer, modelMetadata, modelReady } from './oip-handlers.ts';
 import { matchCustomRoute, serveCustomRoute } from './route-handlers.ts';
 import { matchApi, type ApiContext } from '../api/api-routes.ts';
 import { decodePathSegment } from './decode-path.ts';
+import { adoptForwardedPeer } from './peer-address.ts';
 
-/** What the ingress needs from the node it serves. */
+/** What an ingress process needs to serve the data plane. */
 export interface IngressContext {
-  router: DeploymentRouter;
-  api: ApiContext;
+  router: IngressRouter;
   log: Logger;
   telemetry: Telemetry;
   isReady(): boolean;
@@ -23,19 +23,33 @@ export interface IngressContext {
    * drain also waits for a request that is still uploading its body when shutdown begins.
    */
   trackInference(delta: 1 | -1): void;
+  /** Everything that is not inference or health goes to the primary's control server. */
+  forward(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/** What the primary's control server needs: the control API and the metrics registry. */
+export interface ControlServerContext {
+  api: ApiContext;
+  log: Logger;
+  telemetry: Telemetry;
+  metrics: { render(openMetrics: boolean): Promise<string> };
+  /** Resolves once the ingress processes have reported every request answered so far. */
+  settle(): Promise<void>;
 }
 
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/;
 const SERVER_VERSION = '0.1.0';
 
 /**
- * The HTTP ingress: the Open Inference Protocol v2 (health, metadata, infer), /metrics and the
- * small control API. Plain node:http, because the hot path is one route and every microsecond of
- * framework cost is paid per request (docs/decisions/0002-http-ingress.md). Every request gets a
- * RequestScope that records its span, metrics and log line when the response closes.
+ * The HTTP ingress of one ingress process: the Open Inference Protocol v2 (health, metadata,
+ * infer) and custom routes; the rest is passed to the primary. Plain node:http, because the hot
+ * path is one route and every microsecond of framework cost is paid per request
+ * (docs/decisions/0002-http-ingress.md). Every request gets a RequestScope that records its span,
+ * metrics and log line when the response closes.
  */
 export function createIngress(ctx: IngressContext): Server {
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    if (!isDataPlane(req.url ?? '/')) return ctx.forward(req, res);
     const scope = new RequestScope(ctx.telemetry, req, res);
     res.on('close', () => scope.end());
     const fail = (err: unknown): void => {
@@ -115,17 +129,60 @@ function handle(
     case 'GET /v2':
       sendJson(res, 200, { name: 'vigil', version: SERVER_VERSION, extensions: ['binary_tensor_data'] });
       return;
-    case 'GET /metrics': {
-      const openMetrics = wantsOpenMetrics(req.headers.accept);
-      ctx.telemetry.metrics.render(openMetrics).then((body) => {
-        res.writeHead(200, {
-          'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
-          'content-length': Buffer.byteLength(body),
-        });
-        res.end(body);
-      }, fail);
-      return;
-    }
+  }
+  scope.route = 'unmatched';
+  throw new VigilError('VIGIL_ERR_NOT_FOUND', `${method} ${path.slice(0, 100)}`);
+}
+
+/** Paths an ingress process answers itself; it forwards the rest (control API, metrics, unknown). */
+function isDataPlane(url: string): boolean {
+  return url.startsWith('/v2') || !(url.startsWith('/api/') || url.startsWith('/metrics'));
+}
+
+/**
+ * The primary's control server, on a Unix socket that only the node's ingress processes reach:
+ * /metrics and /api/v1. The client's address comes from the ingress (peer-address.ts).
+ */
+export function createControlServer(ctx: ControlServerContext): Server {
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    adoptForwardedPeer(req);
+    const scope = new RequestScope(ctx.telemetry, req, res);
+    res.on('close', () => scope.end());
+    const fail = (err: unknown): void => sendError(res, toVigilError(err, ctx.log));
+    const run = (): void => {
+      try {
+        handleControl(req, res, ctx, scope, fail);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    // A read (a scrape, the console) sees every request whose answer was sent before it came.
+    if (req.method === 'GET') void ctx.settle().then(run);
+    else run();
+  });
+  return server;
+}
+
+function handleControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: ControlServerContext,
+  scope: RequestScope,
+  fail: (err: unknown) => void,
+): void {
+  const path = (req.url ?? '/').split('?')[0]!;
+  const method = req.method ?? 'GET';
+  scope.route = path;
+  if (method === 'GET' && path === '/metrics') {
+    const openMetrics = wantsOpenMetrics(req.headers.accept);
+    ctx.metrics.render(openMetrics).then((body) => {
+      res.writeHead(200, {
+        'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(body);
+    }, fail);
+    return;
   }
   if (path.startsWith('/api/v1/')) {
     const match = matchApi(method, path);

@@ -3,15 +3,22 @@ import { VigilError } from '../errors.ts';
 import { parseInferRequest } from '../protocol/infer-request.ts';
 import { encodeInferResponse } from '../protocol/infer-response.ts';
 import { validateAgainstSignature } from '../protocol/model-metadata.ts';
-import type { Deployment, DeploymentRouter } from '../router/deployment-router.ts';
+import type { IngressDeployment, IngressRouter } from '../router/ingress-types.ts';
 import { runShadow, shouldMirror } from '../router/mirror.ts';
 import { assertModelId } from '../replica/multiplex-runner.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VersionPool } from '../router/version-pool.ts';
+import type { IngressPool } from '../router/ingress-types.ts';
 import type { RequestScope } from '../telemetry/request-scope.ts';
 import { sendJson } from './error-response.ts';
 import { readBody } from './read-body.ts';
+import { JsonDepthGuard } from '../protocol/json-depth-guard.ts';
+
+/**
+ * The deepest JSON an OIP request needs: the document, `inputs`, an input, and its `data` nested
+ * up to the highest rank vigil accepts (16), with room to spare for `parameters`.
+ */
+const MAX_JSON_DEPTH = 24;
 
 export const TIMEOUT_HEADER = 'x-vigil-timeout-ms';
 /** Pins a request to one version, like the OIP /versions/{v} path. */
@@ -22,7 +29,7 @@ export const MODEL_ID_HEADER = 'x-vigil-model-id';
 export const ROUTING_KEY_HEADER = 'x-vigil-routing-key';
 
 /** GET /v2/models/{name}[/versions/{v}]: the model's signature, versions and provider. */
-export function modelMetadata(res: ServerResponse, deployment: Deployment, version?: string): void {
+export function modelMetadata(res: ServerResponse, deployment: IngressDeployment, version?: string): void {
   const pool = deployment.pick({ version: version ?? [...deployment.pools.keys()][0] });
   if (!pool.signature) throw new VigilError('VIGIL_ERR_NOT_READY', `"${deployment.name}" has not loaded its model yet`);
   sendJson(res, 200, {
@@ -41,7 +48,7 @@ export function modelMetadata(res: ServerResponse, deployment: Deployment, versi
 }
 
 /** GET /v2/models/{name}[/versions/{v}]/ready */
-export function modelReady(res: ServerResponse, deployment: Deployment, version?: string): void {
+export function modelReady(res: ServerResponse, deployment: IngressDeployment, version?: string): void {
   // Without a version: ready when every version that takes traffic can serve it.
   const pools =
     version !== undefined
@@ -55,7 +62,7 @@ export function modelReady(res: ServerResponse, deployment: Deployment, version?
 export async function infer(
   req: IncomingMessage,
   res: ServerResponse,
-  router: DeploymentRouter,
+  router: IngressRouter,
   name: string,
   version: string | undefined,
   scope: RequestScope,
@@ -84,10 +91,14 @@ export async function infer(
   const deadline = deadlineFor(req, pool);
   const jsonLength = headerLength === undefined ? undefined : Number(headerLength);
   const alignAt = Number.isSafeInteger(jsonLength) ? jsonLength! : 0;
-  const body = await readBody(req, pool.deployment.max_request_body_bytes, alignAt, {
-    at: deadline,
-    code: 'VIGIL_ERR_DEADLINE_EXCEEDED',
-  });
+  const guard = new JsonDepthGuard(MAX_JSON_DEPTH, jsonLength ?? Number.POSITIVE_INFINITY);
+  const body = await readBody(
+    req,
+    pool.deployment.max_request_body_bytes,
+    alignAt,
+    { at: deadline, code: 'VIGIL_ERR_DEADLINE_EXCEEDED' },
+    (chunk) => guard.push(chunk),
+  );
   const request = parseInferRequest(body, jsonLength);
   const signature =
     pool.signature ??
@@ -119,7 +130,7 @@ export async function infer(
   scope.queueWaitMs = outcome.queueWaitMs;
   scope.stats = outcome.result.stats;
   scope.replicaSlot = outcome.replica.slot;
-  scope.provider = outcome.replica.provider;
+  scope.provider = pool.provider;
 
   if (outcome.result.json !== undefined) {
     // A handler that answered an OIP call with a plain value: sent as it is.
@@ -149,7 +160,7 @@ export async function infer(
 }
 
 /** The x-vigil-model-id of a request to a multiplexed deployment, checked against its models_dir. */
-function multiplexedModel(req: IncomingMessage, deployment: Deployment): string | undefined {
+function multiplexedModel(req: IncomingMessage, deployment: IngressDeployment): string | undefined {
   const id = singleHeader(req, MODEL_ID_HEADER);
   const multiplex = deployment.config.multiplex;
   if (!multiplex) {
@@ -192,7 +203,7 @@ export function singleHeader(req: IncomingMessage, header: string): string | und
 }
 
 /** The client's deadline (x-vigil-timeout-ms), capped by the deployment's request_timeout_s. */
-export function deadlineFor(req: IncomingMessage, pool: VersionPool): number {
+export function deadlineFor(req: IncomingMessage, pool: IngressPool): number {
   const now = Date.now();
   const fallback = now + pool.deployment.request_timeout_s * 1000;
   const raw = req.headers[TIMEOUT_HEADER];
@@ -208,7 +219,7 @@ export function deadlineFor(req: IncomingMessage, pool: VersionPool): number {
 }
 
 /** Applies the version's fault injection (delay, then error), marking the response it touches. */
-export async function injectFault(res: ServerResponse, pool: VersionPool, deadline: number): Promise<void> {
+export async function injectFault(res: ServerResponse, pool: IngressPool, deadline: number): Promise<void> {
   const { errorRate, addedLatencyMs } = pool.fault;
   if (addedLatencyMs > 0) {
     res.setHeader('x-vigil-fault', 'latency');

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VigilError } from '../errors.ts';
-import type { Deployment, DeploymentRouter } from '../router/deployment-router.ts';
+import type { IngressDeployment, IngressRouter } from '../router/ingress-types.ts';
 import type { RequestScope } from '../telemetry/request-scope.ts';
 import { sendJson } from './error-response.ts';
 import { deadlineFor, injectFault, ROUTING_KEY_HEADER, singleHeader, VERSION_HEADER } from './oip-handlers.ts';
@@ -9,9 +9,9 @@ import { ChunkWriter } from './chunk-writer.ts';
 
 /** The deployment whose custom route (route.prefix) covers this path, if any. */
 export function matchCustomRoute(
-  router: DeploymentRouter,
+  router: IngressRouter,
   path: string,
-): { deployment: Deployment; subPath: string } | undefined {
+): { deployment: IngressDeployment; subPath: string } | undefined {
   for (const d of router.deployments.values()) {
     const prefix = d.config.route?.prefix;
     if (!prefix) continue;
@@ -30,7 +30,7 @@ export function matchCustomRoute(
 export async function serveCustomRoute(
   req: IncomingMessage,
   res: ServerResponse,
-  deployment: Deployment,
+  deployment: IngressDeployment,
   subPath: string,
   scope: RequestScope,
 ): Promise<void> {
@@ -78,7 +78,7 @@ export async function serveCustomRoute(
   scope.queueWaitMs = outcome.queueWaitMs;
   scope.stats = outcome.result.stats;
   scope.replicaSlot = outcome.replica.slot;
-  scope.provider = outcome.replica.provider;
+  scope.provider = pool.provider;
   const r = outcome.result;
   if (r.json !== undefined || r.outputs.length === 0) {
     sendJson(res, 200, r.json ?? null);

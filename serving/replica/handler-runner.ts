@@ -157,7 +157,7 @@ export class HandlerRunner implements DeploymentRunner {
             );
         const r = await this.caller({ deployment, version, inputs, request, deadline, traceparent: span.traceparent });
         span.end(r.ok ? undefined : r.code);
-        if (!r.ok) throw new VigilError(r.code, r.message.replace(/^[^:]*: /, ''));
+        if (!r.ok) throw new VigilError(r.code, r.detail);
         if (r.json !== undefined) return r.json;
         const body = r.outputs.find((t) => t.name === 'body');
         if (request && body) return body.data;
@@ -206,12 +206,12 @@ export class HandlerRunner implements DeploymentRunner {
    * which may hold internals the client should not see.
    */
   private failure(err: unknown): RunResult {
-    if (isVigilError(err)) return { ok: false, code: err.code, message: err.message };
+    if (isVigilError(err)) return { ok: false, code: err.code, detail: err.detail };
     this.base.log.error({ err }, 'handler threw');
     return {
       ok: false,
       code: 'VIGIL_ERR_HANDLER_FAILED',
-      message: 'the deployment handler threw an error: see the replica log',
+      detail: 'see the replica log',
     };
   }
 
@@ -283,7 +283,7 @@ function sessionOf(runner: OnnxRunner): ModelSession {
     async run(feeds) {
       const inputs = Object.entries(feeds).map(([name, t]) => ({ name, ...t }) as Tensor);
       const [r] = await runner.runBatch([{ inputs }]);
-      if (!r?.ok) throw new VigilError(r?.code ?? 'VIGIL_ERR_INTERNAL', r && !r.ok ? r.message : 'no result');
+      if (!r?.ok) throw new VigilError(r?.code ?? 'VIGIL_ERR_INTERNAL', r && !r.ok ? r.detail : 'no result');
       return Object.fromEntries(r.outputs.map((t) => [t.name, t]));
     },
   };

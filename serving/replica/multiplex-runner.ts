@@ -54,7 +54,7 @@ export class MultiplexRunner implements DeploymentRunner {
   async runBatch(items: RunItem[]): Promise<RunResult[]> {
     const id = items[0]?.modelId;
     if (id === undefined || !MODEL_ID.test(id))
-      return items.map(() => ({ ok: false, code: 'VIGIL_ERR_MISSING_MODEL_ID', message: 'send x-vigil-model-id' }));
+      return items.map(() => ({ ok: false, code: 'VIGIL_ERR_MISSING_MODEL_ID', detail: 'send x-vigil-model-id' }));
     let entry: Entry;
     try {
       entry = await this.acquire(id);
@@ -62,7 +62,7 @@ export class MultiplexRunner implements DeploymentRunner {
       return items.map(() => ({
         ok: false,
         code: 'VIGIL_ERR_UNKNOWN_MODEL_ID',
-        message: `model "${id}" could not be loaded: ${String((err as Error).message).slice(0, 200)}`,
+        detail: `model "${id}" could not be loaded: ${String((err as Error).message).slice(0, 200)}`,
       }));
     }
     try {

@@ -93,7 +93,7 @@ export class OnnxRunner implements DeploymentRunner {
       return {
         ok: false,
         code: 'VIGIL_ERR_INFERENCE_FAILED',
-        message: String((err as Error).message ?? err)
+        detail: String((err as Error).message ?? err)
           .split('\n')[0]!
           .slice(0, 500),
       };

@@ -28,7 +28,7 @@ import { HandlerRunner } from './handler-runner.ts';
 import { MultiplexRunner } from './multiplex-runner.ts';
 import type { DeploymentRunner } from './runner.ts';
 import { warmUp } from './warmup.ts';
-import { connectToPrimary } from '../transport/replica-socket.ts';
+import { listenForIngress, type ReplicaLink } from '../transport/replica-socket.ts';
 
 const env = readEnv();
 const spec = JSON.parse(env.VIGIL_REPLICA_SPEC ?? '{}') as ReplicaSpec;
@@ -40,14 +40,47 @@ const log = createLogger({
   version: spec.version,
 });
 
-/** Frames to the primary's socket once connected; IPC until then (and for control messages). */
-let sendFrame: ((msg: Record<string, unknown> & { type: string }) => void) | undefined;
+type Frame = Record<string, unknown> & { type: string };
+
+/** The ingress connection each request came on: its result and chunks go back there. */
+const linkOfRequest = new Map<number, ReplicaLink>();
+/** The connection the latest request came on, for a handler's calls to other deployments. */
+let latestLink: ReplicaLink | undefined;
+const links = new Set<ReplicaLink>();
 
 function send(msg: ReplicaToPrimary): void {
-  // Results and stream chunks share the socket, so a stream's last chunk precedes its result.
-  if (sendFrame && (msg.type === 'vigil:result' || msg.type === 'vigil:chunk'))
-    sendFrame(msg as unknown as Record<string, unknown> & { type: string });
-  else if (process.connected) process.send!(msg);
+  // Results and stream chunks share one socket, so a stream's last chunk precedes its result.
+  if (msg.type === 'vigil:result' || msg.type === 'vigil:chunk') {
+    const link = linkOfRequest.get(msg.id);
+    if (msg.type === 'vigil:result') linkOfRequest.delete(msg.id);
+    link?.send(msg as unknown as Frame);
+  } else if (process.connected) process.send!(msg);
+}
+
+/**
+ * An ingress process connected. Request ids are unique across ingress processes (each starts its
+ * counter at a random multiple of 2^32), so one table serves every connection. When an ingress
+ * goes away, its requests are cancelled: nobody is left to read their answers.
+ */
+function acceptLink(link: ReplicaLink): void {
+  links.add(link);
+  link.onMessage((msg) => {
+    if (msg.type === 'vigil:infer') {
+      linkOfRequest.set(msg.id as number, link);
+      latestLink = link;
+    }
+    onMessage(msg as unknown as PrimaryToReplica);
+  });
+  link.onClose(() => {
+    links.delete(link);
+    if (latestLink === link) latestLink = undefined;
+    for (const [id, l] of linkOfRequest) {
+      if (l !== link) continue;
+      linkOfRequest.delete(id);
+      cancels.get(id)?.abort();
+      streams.get(id)?.wake();
+    }
+  });
 }
 
 const lag = new EventLoopLag();
@@ -82,9 +115,7 @@ process.on('message', (raw: PrimaryToReplica) => onMessage(raw));
 
 async function main(): Promise<void> {
   const started = performance.now();
-  sendFrame = await connectToPrimary(spec.socketPath, spec.replicaId, (msg) =>
-    onMessage(msg as unknown as PrimaryToReplica),
-  );
+  await listenForIngress(spec.socketPath, acceptLink);
   let runner: DeploymentRunner;
   try {
     const loadModel = (path: string) =>
@@ -236,7 +267,7 @@ async function pumpStream(
   }
 }
 
-/** A handler's calls to other deployments, waiting for the primary's vigil:call-result. */
+/** A handler's calls to other deployments, waiting for an ingress's vigil:call-result. */
 const pendingCalls = new Map<number, (result: CallResultMessage) => void>();
 let nextCallId = 1;
 
@@ -245,8 +276,12 @@ function callPrimary(call: Omit<CallMessage, 'type' | 'id'>): Promise<CallResult
   return new Promise((resolve) => {
     pendingCalls.set(id, resolve);
     const msg: CallMessage = { type: 'vigil:call', id, ...call };
-    if (sendFrame) sendFrame(msg as unknown as Record<string, unknown> & { type: string });
-    else if (process.connected) process.send!(msg);
+    // Every ingress process routes calls the same way; the one that sent the latest request is
+    // alive for certain unless its connection closed.
+    const link = latestLink && !latestLink.closed ? latestLink : links.values().next().value;
+    if (link) return link.send(msg as unknown as Frame);
+    pendingCalls.delete(id);
+    resolve({ type: 'vigil:call-result', id, ok: false, code: 'VIGIL_ERR_REPLICA_LOST', detail: 'no ingress' });
   });
 }
 
@@ -359,7 +394,7 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
       lead = false;
       send(msg);
     } else {
-      send({ type: 'vigil:result', id: item.msg.id, ok: false, code: r.code, message: r.message });
+      send({ type: 'vigil:result', id: item.msg.id, ok: false, code: r.code, detail: r.detail });
     }
   });
 }
@@ -395,7 +430,7 @@ function signalFor(id: number): AbortSignal {
 }
 
 function errorResult(id: number, err: VigilError): ErrorResultMessage {
-  return { type: 'vigil:result', id, ok: false, code: err.code, message: err.message };
+  return { type: 'vigil:result', id, ok: false, code: err.code, detail: err.detail };
 }
 
 // Flush this replica's spans before it goes, but never let a slow collector hold it up.

@@ -52,7 +52,7 @@ export type RunResult =
       outputs: Tensor[] /** A handler's streamed answer, sent as chunks by the replica. */;
       stream?: AsyncIterable<unknown>;
     } & ReplyMeta)
-  | { ok: false; code: ErrorCode; message: string };
+  | { ok: false; code: ErrorCode; detail?: string };
 
 export interface DeploymentRunner {
   readonly info: RunnerInfo;

@@ -22,10 +22,10 @@ export async function warmUp(
     const [result] = await runner.runBatch([{ inputs }]);
     if (result && !result.ok) {
       if (guessed) {
-        warn('warm-up with guessed shapes failed; set warmup.shapes to warm this model', { error: result.message });
+        warn('warm-up with guessed shapes failed; set warmup.shapes to warm this model', { error: result.detail });
         return;
       }
-      throw new Error(`warm-up failed: ${result.message}`);
+      throw new Error(`warm-up failed: ${result.detail}`);
     }
   }
 }

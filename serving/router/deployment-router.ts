@@ -2,7 +2,8 @@ import type { DeploymentConfig, MirrorConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import { MirrorStats } from './mirror.ts';
 import { routingKeyPoint } from './routing-key.ts';
-import { VersionPool } from './version-pool.ts';
+import { type PooledReplica, VersionPool } from './version-pool.ts';
+import type { ReplicaHandle } from '../controller/replica-handle.ts';
 
 /**
  * A traffic split: versions in pick order with their weights. The object is never mutated; a
@@ -27,15 +28,15 @@ export interface RouteRequest {
 }
 
 /** One deployment: its versions, the traffic split between them, and the shadow (mirror) setting. */
-export class Deployment {
-  readonly pools = new Map<string, VersionPool>();
+export class Deployment<R extends PooledReplica = ReplicaHandle> {
+  readonly pools = new Map<string, VersionPool<R>>();
   private currentSplit: TrafficSplit;
   /** Shadow traffic in force; the rollout controller and the API change it at run time. */
   mirror: MirrorConfig | undefined;
   readonly mirrorStats = new MirrorStats();
 
   constructor(readonly config: DeploymentConfig) {
-    for (const v of config.versions) this.pools.set(v.version, new VersionPool(config, v));
+    for (const v of config.versions) this.pools.set(v.version, new VersionPool<R>(config, v));
     this.currentSplit = makeSplit(config.versions.map((v) => ({ version: v.version, weight: v.weight })));
     this.mirror = config.mirror;
   }
@@ -75,7 +76,7 @@ export class Deployment {
   }
 
   /** A pinned version, the routing key's version, or one drawn by weight. */
-  pick(request: RouteRequest = {}, random: () => number = Math.random): VersionPool {
+  pick(request: RouteRequest = {}, random: () => number = Math.random): VersionPool<R> {
     if (request.version !== undefined) {
       const pool = this.pools.get(request.version);
       if (!pool)
@@ -99,21 +100,24 @@ export class Deployment {
   }
 }
 
-/** All deployments by name. */
-export class DeploymentRouter {
-  readonly deployments = new Map<string, Deployment>();
+/**
+ * All deployments by name. The primary's (of ReplicaHandles) is the controller's state; each
+ * ingress process holds one of ReplicaChannels, which only the controller's snapshots change.
+ */
+export class DeploymentRouter<R extends PooledReplica = ReplicaHandle> {
+  readonly deployments = new Map<string, Deployment<R>>();
 
   constructor(configs: readonly DeploymentConfig[]) {
-    for (const c of configs) this.deployments.set(c.name, new Deployment(c));
+    for (const c of configs) this.deployments.set(c.name, new Deployment<R>(c));
   }
 
-  get(name: string): Deployment {
+  get(name: string): Deployment<R> {
     const d = this.deployments.get(name);
     if (!d) throw new VigilError('VIGIL_ERR_UNKNOWN_MODEL', `"${name.slice(0, 100)}"`);
     return d;
   }
 
-  pools(): VersionPool[] {
+  pools(): VersionPool<R>[] {
     return [...this.deployments.values()].flatMap((d) => [...d.pools.values()]);
   }
 }

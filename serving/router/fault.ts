@@ -1,5 +1,5 @@
 import { VigilError } from '../errors.ts';
-import type { VersionPool } from './version-pool.ts';
+import type { IngressPool } from './ingress-types.ts';
 
 /**
  * A version's fault injection for calls that have no HTTP response of their own (shadow calls,
@@ -7,7 +7,7 @@ import type { VersionPool } from './version-pool.ts';
  * The ingress applies the same setting to client requests and marks their responses.
  */
 export async function applyFault(
-  pool: VersionPool,
+  pool: IngressPool,
   deadline: number,
   random: () => number = Math.random,
 ): Promise<void> {

@@ -2,7 +2,8 @@ import type { MirrorConfig } from '../config/schema.ts';
 import { applyFault } from './fault.ts';
 import type { ResultMessage } from '../transport/messages.ts';
 import { compareOutputs, type OutputComparison } from './output-agreement.ts';
-import type { InferCall, VersionPool } from './version-pool.ts';
+import type { InferCall } from './version-pool.ts';
+import type { IngressPool } from './ingress-types.ts';
 
 export type MirrorResult = 'agree' | 'disagree' | 'incomparable' | 'error';
 
@@ -36,8 +37,11 @@ const emptyTotals = (): MirrorTotals => ({
  */
 export class MirrorStats {
   private readonly totals = new Map<string, MirrorTotals>();
-  /** Feeds vigil_mirror_requests_total. */
-  onResult: ((version: string, result: MirrorResult) => void) | undefined;
+  /**
+   * Called for each comparison: in the primary it feeds vigil_mirror_requests_total; in an
+   * ingress process, where the comparisons are made, it reports them to the primary.
+   */
+  onResult: ((version: string, result: MirrorResult, comparison?: OutputComparison) => void) | undefined;
 
   get(version: string): MirrorTotals {
     return { ...(this.totals.get(version) ?? emptyTotals()) };
@@ -57,14 +61,14 @@ export class MirrorStats {
           t.maxAbsDiff = comparison.maxAbsDiff;
       }
     }
-    this.onResult?.(version, result);
+    this.onResult?.(version, result, comparison);
   }
 }
 
 /** Whether this request should also run on the mirror version. */
 export function shouldMirror(
   mirror: MirrorConfig | undefined,
-  primary: VersionPool,
+  primary: IngressPool,
   pinned: boolean,
   random: () => number = Math.random,
 ): mirror is MirrorConfig {
@@ -79,7 +83,7 @@ export function shouldMirror(
 
 /** Sends the shadow call and records the comparison once both answers are in. */
 export function runShadow(
-  shadow: VersionPool,
+  shadow: IngressPool,
   call: InferCall,
   primary: Promise<{ result: ResultMessage }>,
   mirror: MirrorConfig,

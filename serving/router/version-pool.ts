@@ -1,4 +1,6 @@
-import type { ReplicaHandle, StreamSink } from '../controller/replica-handle.ts';
+import type { ReplicaHandle, ReplicaState } from '../controller/replica-handle.ts';
+import type { InferMessage } from '../transport/messages.ts';
+import type { StreamSink } from './replica-channel.ts';
 import type { DeploymentConfig, VersionConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { Tensor } from '../protocol/datatypes.ts';
@@ -24,9 +26,38 @@ export interface InferCall {
   traceparent?: string;
 }
 
+/**
+ * What a pool needs of a replica to keep its list: the controller's ReplicaHandle (in the
+ * primary) and the ingress's ReplicaChannel (in each ingress process) both are one.
+ */
+export interface PooledReplica {
+  readonly id: string;
+  state: ReplicaState;
+  ongoing: number;
+  slot: number;
+  readonly loadedModels: Set<string>;
+  on(event: 'ready' | 'settled' | 'stopped', listener: () => void): unknown;
+}
+
+/** A replica requests can be sent to: only an ingress process holds these. */
+export interface RoutableReplica extends PooledReplica {
+  infer(
+    payload: Omit<InferMessage, 'type' | 'id'>,
+    stream?: { onChunk: StreamSink; signal?: AbortSignal },
+  ): Promise<ResultMessage>;
+}
+
+/** What the model a version serves looks like, as its first ready replica reported it. */
+export interface ModelDescription {
+  signature: ModelSignature | undefined;
+  kind: 'model' | 'handler' | 'multiplex';
+  provider: string;
+  batchable: boolean;
+}
+
 export interface InferOutcome {
   result: ResultMessage;
-  replica: ReplicaHandle;
+  replica: RoutableReplica;
   /** Time spent waiting for a replica slot in the router's queue. */
   queueWaitMs: number;
   attempts: number;
@@ -39,9 +70,9 @@ export interface InferOutcome {
  * request never reaches a replica then); and retry once on another replica when the one holding
  * the request dies, since inference is idempotent.
  */
-export class VersionPool {
-  readonly replicas: ReplicaHandle[] = [];
-  readonly queue: AdmissionQueue<ReplicaHandle>;
+export class VersionPool<R extends PooledReplica = ReplicaHandle> {
+  readonly replicas: R[] = [];
+  readonly queue: AdmissionQueue<R>;
   readonly drainRate = new DrainRate();
   /** The model's signature, from the first replica that became ready. */
   signature: ModelSignature | undefined;
@@ -53,6 +84,11 @@ export class VersionPool {
   replacementImminent = false;
   /** Requests handed to a replica, over the pool's life (a retry counts twice). */
   dispatched = 0;
+  /**
+   * In the primary, which routes nothing itself: what each ingress process last reported for
+   * this version (requests queued, and dispatched over its life); what replicas hold is on them.
+   */
+  readonly ingressLoad = new Map<number, { queued: number; dispatched: number }>();
   /** Fault injection in force for this version; the API can change it at run time. */
   fault: { errorRate: number; addedLatencyMs: number };
   /**
@@ -70,6 +106,11 @@ export class VersionPool {
   scalesFromZero = false;
   /** Called when a request arrives while no replica runs or starts (the autoscaler scales from zero). */
   onDemand: (() => void) | undefined;
+  /**
+   * When this pool last asked for a cold start. In an ingress process the answer (a target above
+   * zero) comes with a later snapshot from the primary, so a request waits for it meanwhile.
+   */
+  private demandedAt = Number.NEGATIVE_INFINITY;
   private closed = false;
   /** Requests waiting for the first replica to report the model's signature (a cold start from zero). */
   private signatureWaiters: (() => void)[] = [];
@@ -104,7 +145,7 @@ export class VersionPool {
   }
 
   /** Replicas starting or running: what counts against the target. */
-  live(): ReplicaHandle[] {
+  live(): R[] {
     return this.replicas.filter((r) => r.state === 'STARTING' || r.state === 'RUNNING');
   }
 
@@ -112,29 +153,47 @@ export class VersionPool {
     return this.deployment.name;
   }
 
-  running(): ReplicaHandle[] {
+  running(): R[] {
     return this.replicas.filter((r) => r.state === 'RUNNING');
   }
 
-  /** Requests held by replicas plus requests queued here. */
+  /** Requests held by replicas plus requests queued, here and in every ingress process that reported. */
   get inFlight(): number {
     let n = this.queue.length;
     for (const r of this.replicas) n += r.ongoing;
+    for (const l of this.ingressLoad.values()) n += l.queued;
     return n;
   }
 
-  addReplica(replica: ReplicaHandle): void {
+  /** Requests waiting for a replica slot, here and in every ingress process that reported. */
+  get queued(): number {
+    let n = this.queue.length;
+    for (const l of this.ingressLoad.values()) n += l.queued;
+    return n;
+  }
+
+  /** Requests handed to replicas over the pool's life, here and in every ingress process. */
+  get dispatchedTotal(): number {
+    let n = this.dispatched;
+    for (const l of this.ingressLoad.values()) n += l.dispatched;
+    return n;
+  }
+
+  /** A replica reported the model: requests waiting for the signature (a cold start) go on. */
+  describeModel(d: ModelDescription): void {
+    this.signature ??= d.signature;
+    this.kind = d.kind;
+    this.provider = d.provider;
+    this.batchable = d.batchable;
+    for (const wake of this.signatureWaiters.splice(0)) wake();
+    this.pump();
+  }
+
+  addReplica(replica: R): void {
     const taken = new Set(this.replicas.map((r) => r.slot));
     while (taken.has(replica.slot)) replica.slot++;
     this.replicas.push(replica);
-    replica.on('ready', (msg) => {
-      this.signature ??= msg.signature;
-      this.kind = msg.kind;
-      this.provider = msg.provider;
-      this.batchable = msg.batchable;
-      for (const wake of this.signatureWaiters.splice(0)) wake();
-      this.pump();
-    });
+    replica.on('ready', () => this.pump());
     replica.on('settled', () => this.pump());
     replica.on('stopped', () => {
       const i = this.replicas.indexOf(replica);
@@ -153,7 +212,7 @@ export class VersionPool {
     // the answer is a fast 503, as before the first replica is ready.
     if (!this.scalesFromZero || this.retired)
       throw new VigilError('VIGIL_ERR_NOT_READY', `"${this.name}" has not loaded its model yet`);
-    if (this.live().length === 0) this.onDemand?.();
+    if (this.live().length === 0) this.demand();
     if (!this.hasHope())
       throw new VigilError(
         'VIGIL_ERR_NOT_READY',
@@ -182,7 +241,8 @@ export class VersionPool {
     for (const w of this.queue.drain()) (w as QueuedCall).fail(new VigilError('VIGIL_ERR_SHUTTING_DOWN'));
   }
 
-  infer(call: InferCall): Promise<InferOutcome> {
+  /** Admits one request; only an ingress process, whose pools hold routable replicas, calls this. */
+  infer(this: VersionPool<RoutableReplica>, call: InferCall): Promise<InferOutcome> {
     return new Promise<InferOutcome>((resolve, reject) => {
       const enqueuedAt = performance.now();
       let done = false;
@@ -207,7 +267,7 @@ export class VersionPool {
         }) satisfies StreamSink,
       };
 
-      const send = (replica: ReplicaHandle): void => {
+      const send = (replica: RoutableReplica): void => {
         waiter = undefined;
         if (call.modelId !== undefined) replica.loadedModels.add(call.modelId);
         attempts++;
@@ -248,7 +308,7 @@ export class VersionPool {
         if (this.closed) return finish(new VigilError('VIGIL_ERR_SHUTTING_DOWN'));
         const replica = this.queue.length === 0 ? this.choose(call.modelId) : undefined;
         if (replica) return send(replica);
-        if (!this.hasHope() && this.scalesFromZero && !this.retired) this.onDemand?.();
+        if (!this.hasHope() && this.scalesFromZero && !this.retired) this.demand();
         if (!this.hasHope())
           return finish(
             new VigilError(
@@ -286,7 +346,7 @@ export class VersionPool {
    * A replica with room: for a multiplexed model, one that already holds it when one has room
    * (a load costs far more than a short wait would save), else any, by power of two choices.
    */
-  private choose(modelId: string | undefined): ReplicaHandle | undefined {
+  private choose(modelId: string | undefined): R | undefined {
     const running = this.replicas.filter(isRunning);
     if (modelId !== undefined) {
       const warm = choosePow2(
@@ -319,14 +379,24 @@ export class VersionPool {
     return (
       this.replacementImminent ||
       this.replicas.some((r) => r.state === 'RUNNING' || r.state === 'STARTING') ||
-      (this.scalesFromZero && !this.retired && this.targetReplicas > 0)
+      (this.scalesFromZero &&
+        !this.retired &&
+        (this.targetReplicas > 0 || performance.now() - this.demandedAt < DEMAND_ANSWER_MS))
     );
+  }
+
+  private demand(): void {
+    this.demandedAt = performance.now();
+    this.onDemand?.();
   }
 }
 
-interface QueuedCall extends Waiter<ReplicaHandle> {
+/** How long a request waits for the controller to answer a demand with a target above zero. */
+const DEMAND_ANSWER_MS = 5000;
+
+interface QueuedCall extends Waiter<PooledReplica> {
   fail(err: VigilError): void;
   modelId?: string;
 }
 
-const isRunning = (r: ReplicaHandle): boolean => r.state === 'RUNNING';
+const isRunning = (r: PooledReplica): boolean => r.state === 'RUNNING';

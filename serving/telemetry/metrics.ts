@@ -205,7 +205,7 @@ export class VigilMetrics {
       registers,
       collect() {
         this.reset();
-        for (const p of pools()) this.set({ deployment: p.name, version: p.version }, p.queue.length);
+        for (const p of pools()) this.set({ deployment: p.name, version: p.version }, p.queued);
       },
     });
     new client.Gauge({

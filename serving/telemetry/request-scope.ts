@@ -11,16 +11,19 @@ import {
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { VersionPool } from '../router/version-pool.ts';
+import type { IngressPool } from '../router/ingress-types.ts';
 import type { ItemStats } from '../transport/messages.ts';
 import { UNKNOWN_LABEL, type RejectReason, type VigilMetrics } from './metrics.ts';
+
+/** Where a request's measurements go: the registry itself, or (in an ingress process) the report to the primary. */
+export type RequestRecorder = Pick<VigilMetrics, 'observeRequest' | 'observeBatch' | 'observeStream'>;
 import type { Tracing } from './tracing.ts';
 
 export const TRACE_ID_HEADER = 'x-vigil-trace-id';
 
 /** Everything the ingress needs to instrument requests. */
 export interface Telemetry {
-  metrics: VigilMetrics;
+  metrics: RequestRecorder;
   tracing: Tracing;
   log: Logger;
   /** Share of requests logged as one line each (errors of our own are always logged). */
@@ -59,7 +62,7 @@ export class RequestScope {
   inference = false;
   deployment: string | undefined;
   version: string | undefined;
-  pool: VersionPool | undefined;
+  pool: IngressPool | undefined;
   code: ErrorCode | undefined;
   /** performance.now() when the request was handed to the router. */
   admittedAt: number | undefined;

@@ -46,7 +46,7 @@ export function samplerFromEnv(env: Pick<VigilEnv, 'OTEL_TRACES_SAMPLER' | 'OTEL
  * OTEL_EXPORTER_OTLP_* variables itself. Without an endpoint no provider is registered, the API
  * hands out no-op spans, and vigil exports nothing.
  */
-export function startTracing(env: VigilEnv, role: 'primary' | 'replica'): Tracing {
+export function startTracing(env: VigilEnv, role: 'primary' | 'ingress' | 'replica'): Tracing {
   const enabled = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
   if (!enabled) {
     // Still read and echo an incoming traceparent, so a client's trace id comes back to it.

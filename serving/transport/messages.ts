@@ -27,7 +27,7 @@ export interface ReplicaSpec {
   maxBatchSize: number;
   batchWaitTimeoutMs: number;
   warmup: { requests: number; shapes?: Record<string, number[]> };
-  /** The primary's Unix socket for tensor frames (replica-socket.ts). */
+  /** The replica's own Unix socket for tensor frames, which every ingress process connects to. */
   socketPath: string;
 }
 
@@ -87,7 +87,8 @@ export interface ErrorResultMessage {
   id: number;
   ok: false;
   code: ErrorCode;
-  message: string;
+  /** The error's detail alone: the receiver rebuilds the VigilError from the code and this. */
+  detail?: string;
 }
 
 export interface ReplicaStats {
@@ -150,7 +151,7 @@ export type CallResultMessage =
       contentType?: string;
       version: string;
     }
-  | { type: 'vigil:call-result'; id: number; ok: false; code: ErrorCode; message: string };
+  | { type: 'vigil:call-result'; id: number; ok: false; code: ErrorCode; detail?: string };
 
 /**
  * Streaming: a handler that returns an async iterable sends its items as vigil:chunk, then the

@@ -53,7 +53,7 @@ describe('traces across the router → replica hop', () => {
     expect(server).toBeDefined();
     expect(server.kind).toBe(2); // SERVER
     expect(server.parentSpanId).toBe('');
-    expect(server.process).toBe('primary');
+    expect(server.process).toBe('ingress');
     expect(server.serviceName).toBe('vigil-test');
     expect(server.attributes).toMatchObject({
       'http.request.method': 'POST',

@@ -1,0 +1,236 @@
+import type { Worker } from 'node:cluster';
+import type { AddressInfo } from 'node:net';
+import { forkWorker } from '../controller/fork-worker.ts';
+import type { Logger } from '../logger.ts';
+import type { DeploymentRouter } from '../router/deployment-router.ts';
+import type { IngressSpec, IngressToPrimary, PrimaryToIngress } from './ingress-messages.ts';
+import type { IngressReport, VersionLoad } from './ingress-report.ts';
+import { takeSnapshot } from './routing-snapshot.ts';
+
+export interface IngressFleetOptions {
+  count: number;
+  spec: IngressSpec;
+  /** The controller's state, the only source of the snapshots. */
+  router: DeploymentRouter;
+  log: Logger;
+  isReady(): boolean;
+  isDraining(): boolean;
+  /** Records what one report's requests measured (metrics, SLIs, canary windows, mirror). */
+  onReport(report: IngressReport): void;
+  onDemand(deployment: string, version: string): void;
+}
+
+interface Member {
+  index: number;
+  worker: Worker;
+  load: VersionLoad[];
+  drained?: (abandoned: number) => void;
+  flushed: Map<number, () => void>;
+}
+
+/** How often the primary compares the routing state with what it last sent. */
+const SNAPSHOT_CHECK_MS = 20;
+/** The longest a control request waits for the ingress processes' latest measurements. */
+const SETTLE_TIMEOUT_MS = 250;
+
+/**
+ * The primary's side of its ingress processes: forks `count` of them, keeps them supplied with
+ * routing snapshots, replaces one that dies (its connections are reset, never left hanging), takes
+ * their reports, and drains them at shutdown. The primary itself serves no HTTP but its control
+ * socket, so nothing on its event loop (database, SLO engine, console queries) delays a request.
+ */
+export class IngressFleet {
+  private readonly members = new Map<number, Member>();
+  private lastSnapshot = '';
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private address: AddressInfo | undefined;
+  private readonly listeners: ((a: AddressInfo) => void)[] = [];
+  private recentDeaths: number[] = [];
+  private flushIds = 0;
+
+  constructor(private readonly o: IngressFleetOptions) {}
+
+  /** Forks the ingress processes; resolves with the shared address once one listens. */
+  start(): Promise<AddressInfo> {
+    for (let i = 0; i < this.o.count; i++) this.fork(i);
+    this.timer = setInterval(() => this.publish(), SNAPSHOT_CHECK_MS);
+    this.timer.unref();
+    return new Promise((resolve) => {
+      if (this.address) resolve(this.address);
+      else this.listeners.push(resolve);
+    });
+  }
+
+  /** Ingress processes alive now (for status and tests). */
+  get pids(): number[] {
+    return [...this.members.values()].flatMap((m) => (m.worker.process.pid ? [m.worker.process.pid] : []));
+  }
+
+  /** Sends the routing state to every ingress process if it changed since the last send. */
+  publish(force = false): void {
+    const snapshot = takeSnapshot(this.o.router, this.o.isReady(), this.o.isDraining());
+    const json = JSON.stringify(snapshot);
+    if (!force && json === this.lastSnapshot) return;
+    this.lastSnapshot = json;
+    for (const m of this.members.values()) this.send(m, { type: 'vigil:snapshot', snapshot });
+  }
+
+  /**
+   * Resolves once every ingress process has reported what it measured so far (or after
+   * SETTLE_TIMEOUT_MS), so a scrape or console read made after a response arrived counts it.
+   */
+  settle(): Promise<void> {
+    const id = ++this.flushIds;
+    return Promise.all(
+      [...this.members.values()].map(
+        (m) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(done, SETTLE_TIMEOUT_MS);
+            function done(): void {
+              clearTimeout(timer);
+              m.flushed.delete(id);
+              resolve();
+            }
+            m.flushed.set(id, done);
+            this.send(m, { type: 'vigil:flush', id });
+          }),
+      ),
+    ).then(() => undefined);
+  }
+
+  /** Asks every ingress process to stop taking connections and finish what it accepted. */
+  async drain(timeoutMs: number): Promise<number> {
+    this.publish();
+    const left = await Promise.all(
+      [...this.members.values()].map(
+        (m) =>
+          new Promise<number>((resolve) => {
+            const timer = setTimeout(() => resolve(0), timeoutMs + 2000);
+            m.drained = (abandoned) => {
+              clearTimeout(timer);
+              resolve(abandoned);
+            };
+            this.send(m, { type: 'vigil:drain', timeoutMs });
+          }),
+      ),
+    );
+    return left.reduce((a, b) => a + b, 0);
+  }
+
+  /** Ends every ingress process (after a drain): their remaining connections close. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all(
+      [...this.members.values()].map(
+        (m) =>
+          new Promise<void>((resolve) => {
+            if (m.worker.isDead()) return resolve();
+            m.worker.once('exit', () => resolve());
+            if (m.worker.isConnected()) m.worker.disconnect();
+            setTimeout(() => m.worker.process.kill('SIGKILL'), 3000).unref();
+          }),
+      ),
+    );
+  }
+
+  private fork(index: number): void {
+    const worker = forkWorker(new URL('./ingress-main.ts', import.meta.url), {
+      VIGIL_INGRESS_SPEC: JSON.stringify(this.o.spec),
+    });
+    const member: Member = { index, worker, load: [], flushed: new Map() };
+    this.members.set(index, member);
+    worker.on('message', (msg: IngressToPrimary) => this.onMessage(member, msg));
+    worker.on('error', () => {});
+    worker.on('exit', (code, signal) => this.onExit(member, code, signal));
+    this.o.log.info({ ingress: index, ingress_pid: worker.process.pid }, 'ingress process starting');
+  }
+
+  private onMessage(m: Member, msg: IngressToPrimary): void {
+    switch (msg?.type) {
+      case 'vigil:ingress-hello':
+        this.send(m, {
+          type: 'vigil:snapshot',
+          snapshot: takeSnapshot(this.o.router, this.o.isReady(), this.o.isDraining()),
+        });
+        return;
+      case 'vigil:ingress-listening':
+        if (!this.address) {
+          this.address = { address: msg.address, port: msg.port, family: msg.family };
+          for (const l of this.listeners.splice(0)) l(this.address);
+        }
+        return;
+      case 'vigil:ingress-report':
+        m.load = msg.load;
+        this.applyLoad();
+        this.o.onReport(msg);
+        return;
+      case 'vigil:demand':
+        this.o.onDemand(msg.deployment, msg.version);
+        return;
+      case 'vigil:flushed':
+        m.flushed.get(msg.id)?.();
+        return;
+      case 'vigil:ingress-drained':
+        m.drained?.(msg.abandoned);
+        return;
+    }
+  }
+
+  /** Sums the ingress processes' load onto the controller's pools and replicas. */
+  private applyLoad(): void {
+    for (const pool of this.o.router.pools()) {
+      const perReplica = new Map<string, { ongoing: number; sent: number; succeeded: number }>();
+      pool.ingressLoad.clear();
+      for (const m of this.members.values()) {
+        const l = m.load.find((x) => x.deployment === pool.name && x.version === pool.version);
+        if (!l) continue;
+        pool.ingressLoad.set(m.index, { queued: l.queued, dispatched: l.dispatched });
+        for (const r of l.replicas) {
+          const sum = perReplica.get(r.id) ?? { ongoing: 0, sent: 0, succeeded: 0 };
+          sum.ongoing += r.ongoing;
+          sum.sent += r.sent;
+          sum.succeeded += r.succeeded;
+          perReplica.set(r.id, sum);
+        }
+      }
+      for (const r of pool.replicas) {
+        const sum = perReplica.get(r.id);
+        r.sent = sum?.sent ?? r.sent;
+        r.succeeded = sum?.succeeded ?? r.succeeded;
+        r.setOngoing(sum?.ongoing ?? 0);
+      }
+    }
+  }
+
+  private onExit(m: Member, code: number | null, signal: string | null): void {
+    if (this.members.get(m.index) === m) this.members.delete(m.index);
+    m.drained?.(0);
+    for (const done of m.flushed.values()) done();
+    if (this.stopping) return;
+    // What it held is gone with its connections; its load no longer counts.
+    m.load = [];
+    this.applyLoad();
+    const now = performance.now();
+    this.recentDeaths = this.recentDeaths.filter((t) => now - t < 60_000);
+    this.recentDeaths.push(now);
+    // Replaced at once; a process that keeps dying waits a little longer each time (up to 5 s).
+    const delay = Math.min(5000, 100 * 2 ** (this.recentDeaths.length - 1));
+    this.o.log.warn(
+      { ingress: m.index, ingress_pid: m.worker.process.pid, code, signal, restart_in_ms: delay },
+      'ingress process exited; it will be replaced',
+    );
+    setTimeout(() => {
+      if (!this.stopping) this.fork(m.index);
+    }, delay).unref();
+  }
+
+  private send(m: Member, msg: PrimaryToIngress): void {
+    try {
+      if (m.worker.isConnected()) m.worker.send(msg);
+    } catch {
+      /* it is exiting; its exit handler follows */
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import type { MirrorResult } from '../router/mirror.ts';
+import type { OutputComparison } from '../router/output-agreement.ts';
+import type { IngressRouter } from '../router/ingress-types.ts';
+import type { BatchObservation, RequestObservation } from '../telemetry/metrics.ts';
+
+/**
+ * What an ingress process tells the primary, every REPORT_INTERVAL_MS: what each request it
+ * answered measured (for /metrics, the SLIs, the canary analysis, the console's history and
+ * traces), and the load it puts on each version and replica (for the autoscaler, status and
+ * drains). The primary records each observation once, in its one registry, so counts summed
+ * over processes are exact. Nothing on the request path waits for the primary.
+ */
+export interface IngressReport {
+  type: 'vigil:ingress-report';
+  requests: RequestObservation[];
+  batches: BatchObservation[];
+  streams: StreamObservation[];
+  /** Finished inferences of a known version: the SLI and canary events. */
+  slis: SliObservation[];
+  mirror: MirrorObservation[];
+  load: VersionLoad[];
+}
+
+export interface StreamObservation {
+  deployment: string;
+  version: string;
+  firstChunkSeconds: number | undefined;
+  durationSeconds: number;
+  chunks: number;
+}
+
+export interface SliObservation {
+  deployment: string;
+  version: string;
+  status: number;
+  durationSeconds: number;
+  traceId?: string;
+}
+
+export interface MirrorObservation {
+  deployment: string;
+  version: string;
+  result: MirrorResult;
+  comparison?: OutputComparison;
+}
+
+export interface VersionLoad {
+  deployment: string;
+  version: string;
+  queued: number;
+  dispatched: number;
+  replicas: { id: string; ongoing: number; sent: number; succeeded: number }[];
+}
+
+/** A request for a version that has no replica and scales from zero: the autoscaler starts one. */
+export interface DemandMessage {
+  type: 'vigil:demand';
+  deployment: string;
+  version: string;
+}
+
+export const REPORT_INTERVAL_MS = 50;
+
+/**
+ * The ingress process's end: gathers observations and sends them in one message per interval
+ * (at once when many have gathered), and the load only when it changed.
+ */
+export class ReportSender {
+  private report = empty();
+  private timer: NodeJS.Timeout | undefined;
+  private lastLoad = '';
+
+  constructor(
+    private readonly router: IngressRouter,
+    private readonly send: (msg: IngressReport) => void,
+  ) {}
+
+  observeRequest(o: RequestObservation): void {
+    this.report.requests.push(o);
+    this.soon();
+  }
+
+  observeBatch(b: BatchObservation): void {
+    this.report.batches.push(b);
+  }
+
+  observeStream(
+    deployment: string,
+    version: string,
+    firstChunkSeconds: number | undefined,
+    durationSeconds: number,
+    chunks: number,
+  ): void {
+    this.report.streams.push({ deployment, version, firstChunkSeconds, durationSeconds, chunks });
+    this.soon();
+  }
+
+  recordSli(deployment: string, version: string, status: number, durationSeconds: number, traceId?: string): void {
+    this.report.slis.push({ deployment, version, status, durationSeconds, traceId });
+    this.soon();
+  }
+
+  observeMirror(o: MirrorObservation): void {
+    this.report.mirror.push(o);
+    this.soon();
+  }
+
+  /** The load changed (a request was queued, sent or answered): report it with the next batch. */
+  loadChanged(): void {
+    this.soon();
+  }
+
+  /** Sends what has gathered now (before a drain completes, so nothing is lost). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const load = this.load();
+    const loadKey = JSON.stringify(load);
+    const r = this.report;
+    const nothing = r.requests.length + r.streams.length + r.slis.length + r.mirror.length === 0;
+    if (nothing && loadKey === this.lastLoad) return;
+    this.lastLoad = loadKey;
+    r.load = load;
+    this.report = empty();
+    this.send(r);
+  }
+
+  private soon(): void {
+    if (this.report.requests.length + this.report.slis.length >= 512) return this.flush();
+    this.timer ??= setTimeout(() => this.flush(), REPORT_INTERVAL_MS);
+  }
+
+  private load(): VersionLoad[] {
+    const out: VersionLoad[] = [];
+    for (const pool of this.router.pools()) {
+      out.push({
+        deployment: pool.name,
+        version: pool.version,
+        queued: pool.queue.length,
+        dispatched: pool.dispatched,
+        replicas: pool.replicas.map((r) => ({ id: r.id, ongoing: r.ongoing, sent: r.sent, succeeded: r.succeeded })),
+      });
+    }
+    return out;
+  }
+}
+
+function empty(): IngressReport {
+  return { type: 'vigil:ingress-report', requests: [], batches: [], streams: [], slis: [], mirror: [], load: [] };
+}

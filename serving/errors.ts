@@ -56,6 +56,8 @@ export const errorDefinitions = {
   VIGIL_ERR_OVERLOADED: { status: 503, message: 'deployment is overloaded; retry later' },
   VIGIL_ERR_NOT_READY: { status: 503, message: 'deployment has no running replica' },
   VIGIL_ERR_REPLICA_LOST: { status: 503, message: 'the replica serving this request stopped' },
+  // Internal: a full replica refuses, and the router sends the request elsewhere or queues it.
+  VIGIL_ERR_REPLICA_BUSY: { status: 503, message: 'the replica has no room for this request' },
   VIGIL_ERR_SHUTTING_DOWN: { status: 503, message: 'vigil is shutting down' },
   VIGIL_ERR_CONTROL_UNAVAILABLE: {
     status: 503,

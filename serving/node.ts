@@ -416,6 +416,7 @@ export class VigilNode {
       ready: this.isReady(),
       draining: this.draining,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
+      ingress: { processes: this.options.config.ingress.processes, pids: this.fleet?.pids ?? [] },
       deployments: [...this.router.deployments.values()].map((d) => ({
         name: d.name,
         split: d.split.entries.map((e) => ({ version: e.version, weight: e.weight })),
@@ -429,7 +430,8 @@ export class VigilNode {
           target_replicas: p.targetReplicas,
           autoscaling: this.autoscaler.describe(p) ?? null,
           queued: p.queued,
-          dispatched: p.dispatchedTotal,
+          dispatched: p.dispatched,
+          refusals: p.refusals,
           provider: p.provider ?? null,
           fault_injection: { error_rate: p.fault.errorRate, added_latency_ms: p.fault.addedLatencyMs },
           ...this.controller.describe(p),

@@ -170,6 +170,7 @@ export class Controller {
       batchWaitTimeoutMs: cfg.batching.batch_wait_timeout_ms,
       warmup: cfg.warmup,
       socketPath: replicaSocketPath(),
+      maxOngoingRequests: cfg.max_ongoing_requests,
     };
     const replica = new ReplicaHandle(replicaId, cfg.name, pool.version, this.spawn(spec), spec.socketPath);
     pool.addReplica(replica);

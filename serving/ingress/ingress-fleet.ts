@@ -162,6 +162,7 @@ export class IngressFleet {
         }
         return;
       case 'vigil:ingress-report':
+        this.addCounts(m.load, msg.load);
         m.load = msg.load;
         this.applyLoad();
         this.o.onReport(msg);
@@ -178,15 +179,29 @@ export class IngressFleet {
     }
   }
 
+  /**
+   * Adds what an ingress process counted since its last report onto the primary's pools, so the
+   * totals only grow, even when a process dies and its replacement counts from zero.
+   */
+  private addCounts(before: VersionLoad[], after: VersionLoad[]): void {
+    for (const l of after) {
+      const pool = this.o.router.deployments.get(l.deployment)?.pools.get(l.version);
+      if (!pool) continue;
+      const was = before.find((x) => x.deployment === l.deployment && x.version === l.version);
+      pool.dispatched += l.dispatched - (was?.dispatched ?? 0);
+      pool.refusals += l.refusals - (was?.refusals ?? 0);
+    }
+  }
+
   /** Sums the ingress processes' load onto the controller's pools and replicas. */
   private applyLoad(): void {
     for (const pool of this.o.router.pools()) {
       const perReplica = new Map<string, { ongoing: number; sent: number; succeeded: number }>();
-      pool.ingressLoad.clear();
+      pool.ingressQueued.clear();
       for (const m of this.members.values()) {
         const l = m.load.find((x) => x.deployment === pool.name && x.version === pool.version);
         if (!l) continue;
-        pool.ingressLoad.set(m.index, { queued: l.queued, dispatched: l.dispatched });
+        pool.ingressQueued.set(m.index, l.queued);
         for (const r of l.replicas) {
           const sum = perReplica.get(r.id) ?? { ongoing: 0, sent: 0, succeeded: 0 };
           sum.ongoing += r.ongoing;

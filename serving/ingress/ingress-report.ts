@@ -49,6 +49,7 @@ export interface VersionLoad {
   version: string;
   queued: number;
   dispatched: number;
+  refusals: number;
   replicas: { id: string; ongoing: number; sent: number; succeeded: number }[];
 }
 
@@ -138,6 +139,7 @@ export class ReportSender {
         version: pool.version,
         queued: pool.queue.length,
         dispatched: pool.dispatched,
+        refusals: pool.refusals,
         replicas: pool.replicas.map((r) => ({ id: r.id, ongoing: r.ongoing, sent: r.sent, succeeded: r.succeeded })),
       });
     }

@@ -10,6 +10,7 @@ import { createLogger } from '../logger.ts';
 import { STREAM_WINDOW } from '../transport/messages.ts';
 import type {
   CallMessage,
+  CapacityMessage,
   CallResultMessage,
   ErrorResultMessage,
   InferMessage,
@@ -47,6 +48,8 @@ const linkOfRequest = new Map<number, ReplicaLink>();
 /** The connection the latest request came on, for a handler's calls to other deployments. */
 let latestLink: ReplicaLink | undefined;
 const links = new Set<ReplicaLink>();
+/** Ingress processes refused for want of room: each is told when there is room again. */
+const refusedLinks = new Set<ReplicaLink>();
 
 function send(msg: ReplicaToPrimary): void {
   // Results and stream chunks share one socket, so a stream's last chunk precedes its result.
@@ -54,6 +57,7 @@ function send(msg: ReplicaToPrimary): void {
     const link = linkOfRequest.get(msg.id);
     if (msg.type === 'vigil:result') linkOfRequest.delete(msg.id);
     link?.send(msg as unknown as Frame);
+    if (msg.type === 'vigil:result') announceCapacity();
   } else if (process.connected) process.send!(msg);
 }
 
@@ -66,6 +70,14 @@ function acceptLink(link: ReplicaLink): void {
   links.add(link);
   link.onMessage((msg) => {
     if (msg.type === 'vigil:infer') {
+      // Admission at the replica: the ingress processes' requests together stay within
+      // max_ongoing_requests. A refusal costs the ingress one frame; it routes elsewhere or queues.
+      if (linkOfRequest.size >= spec.maxOngoingRequests) {
+        refusedLinks.add(link);
+        const busy = { type: 'vigil:result', id: msg.id as number, ok: false, code: 'VIGIL_ERR_REPLICA_BUSY' } as const;
+        link.send(busy satisfies ErrorResultMessage as unknown as Frame);
+        return;
+      }
       linkOfRequest.set(msg.id as number, link);
       latestLink = link;
     }
@@ -73,6 +85,7 @@ function acceptLink(link: ReplicaLink): void {
   });
   link.onClose(() => {
     links.delete(link);
+    refusedLinks.delete(link);
     if (latestLink === link) latestLink = undefined;
     for (const [id, l] of linkOfRequest) {
       if (l !== link) continue;
@@ -80,7 +93,15 @@ function acceptLink(link: ReplicaLink): void {
       cancels.get(id)?.abort();
       streams.get(id)?.wake();
     }
+    announceCapacity();
   });
+}
+
+/** Tells the ingress processes this replica refused that it has room again. */
+function announceCapacity(): void {
+  if (refusedLinks.size === 0 || linkOfRequest.size >= spec.maxOngoingRequests) return;
+  for (const l of refusedLinks) l.send({ type: 'vigil:capacity' } satisfies CapacityMessage as unknown as Frame);
+  refusedLinks.clear();
 }
 
 const lag = new EventLoopLag();

@@ -1,6 +1,8 @@
 /** Anything the router can choose between. */
 export interface Choosable {
   readonly ongoing: number;
+  /** The replica said it is full (other ingress processes fill it too): skip it until it has room. */
+  readonly saturated?: boolean;
 }
 
 /**
@@ -14,7 +16,7 @@ export function choosePow2<T extends Choosable>(
   random: () => number = Math.random,
 ): T | undefined {
   const open: T[] = [];
-  for (const r of replicas) if (r.ongoing < maxOngoing) open.push(r);
+  for (const r of replicas) if (r.ongoing < maxOngoing && !r.saturated) open.push(r);
   if (open.length === 0) return undefined;
   if (open.length === 1) return open[0];
   const i = Math.floor(random() * open.length);

@@ -48,6 +48,8 @@ export class ReplicaChannel extends EventEmitter<{
   sent = 0;
   succeeded = 0;
   slot = 0;
+  /** The replica refused a request for being full; it sends vigil:capacity once it has room. */
+  saturated = false;
   /** A multiplexed replica's models as the controller last reported them, plus the ones just sent to it. */
   readonly loadedModels = new Set<string>();
   private readonly pending = new Map<number, Pending>();
@@ -137,10 +139,17 @@ export class ReplicaChannel extends EventEmitter<{
         if (msg.ok) {
           this.succeeded++;
           p.resolve(msg);
-        } else p.reject(new VigilError(msg.code, msg.detail));
+        } else {
+          if (msg.code === 'VIGIL_ERR_REPLICA_BUSY') this.saturated = true;
+          p.reject(new VigilError(msg.code, msg.detail));
+        }
         this.emit('settled');
         return;
       }
+      case 'vigil:capacity':
+        this.saturated = false;
+        this.emit('settled');
+        return;
       case 'vigil:chunk': {
         const p = this.pending.get(msg.id);
         if (!p?.onChunk) return;

@@ -82,13 +82,18 @@ export class VersionPool<R extends PooledReplica = ReplicaHandle> {
   kind: 'model' | 'handler' | 'multiplex' | undefined;
   /** Set by the controller while a replacement replica is due within a moment. */
   replacementImminent = false;
-  /** Requests handed to a replica, over the pool's life (a retry counts twice). */
+  /**
+   * Requests a full replica refused (VIGIL_ERR_REPLICA_BUSY) and the router placed again, over
+   * the pool's life. In the primary: the sum over every ingress process, dead ones included.
+   */
+  refusals = 0;
+  /** Requests handed to a replica, over the pool's life (a retry counts twice); summed likewise. */
   dispatched = 0;
   /**
-   * In the primary, which routes nothing itself: what each ingress process last reported for
-   * this version (requests queued, and dispatched over its life); what replicas hold is on them.
+   * In the primary, which routes nothing itself: the requests each ingress process last reported
+   * queued for this version; what replicas hold is on them.
    */
-  readonly ingressLoad = new Map<number, { queued: number; dispatched: number }>();
+  readonly ingressQueued = new Map<number, number>();
   /** Fault injection in force for this version; the API can change it at run time. */
   fault: { errorRate: number; addedLatencyMs: number };
   /**
@@ -161,21 +166,14 @@ export class VersionPool<R extends PooledReplica = ReplicaHandle> {
   get inFlight(): number {
     let n = this.queue.length;
     for (const r of this.replicas) n += r.ongoing;
-    for (const l of this.ingressLoad.values()) n += l.queued;
+    for (const q of this.ingressQueued.values()) n += q;
     return n;
   }
 
   /** Requests waiting for a replica slot, here and in every ingress process that reported. */
   get queued(): number {
     let n = this.queue.length;
-    for (const l of this.ingressLoad.values()) n += l.queued;
-    return n;
-  }
-
-  /** Requests handed to replicas over the pool's life, here and in every ingress process. */
-  get dispatchedTotal(): number {
-    let n = this.dispatched;
-    for (const l of this.ingressLoad.values()) n += l.dispatched;
+    for (const q of this.ingressQueued.values()) n += q;
     return n;
   }
 
@@ -291,6 +289,15 @@ export class VersionPool<R extends PooledReplica = ReplicaHandle> {
               finish(undefined, { result, replica, queueWaitMs, attempts });
             },
             (err: VigilError) => {
+              // Full with other ingress processes' requests: it ran nothing, so this was no
+              // attempt. The replica is skipped until it says it has room; admit() routes
+              // elsewhere or queues (pow-2 never picks a saturated replica, so this cannot loop).
+              if (!done && err.code === 'VIGIL_ERR_REPLICA_BUSY') {
+                attempts--;
+                this.dispatched--;
+                this.refusals++;
+                return admit();
+              }
               if (
                 !done &&
                 err.code === 'VIGIL_ERR_REPLICA_LOST' &&

@@ -32,6 +32,7 @@ export const aggregation: Record<string, 'sum' | 'max' | 'per_replica' | 'primar
   vigil_batch_size: 'sum',
   vigil_ongoing_requests: 'sum',
   vigil_queued_requests: 'sum',
+  vigil_replica_refusals_total: 'sum',
   vigil_rejected_requests_total: 'sum',
   vigil_replicas: 'sum',
   vigil_replica_restarts_total: 'sum',
@@ -206,6 +207,16 @@ export class VigilMetrics {
       collect() {
         this.reset();
         for (const p of pools()) this.set({ deployment: p.name, version: p.version }, p.queued);
+      },
+    });
+    new client.Counter({
+      name: 'vigil_replica_refusals_total',
+      help: 'Requests a full replica refused (other ingress processes had filled it) and the router placed again.',
+      labelNames: ['deployment', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) this.inc({ deployment: p.name, version: p.version }, p.refusals);
       },
     });
     new client.Gauge({

@@ -29,6 +29,11 @@ export interface ReplicaSpec {
   warmup: { requests: number; shapes?: Record<string, number[]> };
   /** The replica's own Unix socket for tensor frames, which every ingress process connects to. */
   socketPath: string;
+  /**
+   * max_ongoing_requests, enforced here too: each ingress process balances on its own requests
+   * only, so together they could send more; the replica refuses the excess (VIGIL_ERR_REPLICA_BUSY).
+   */
+  maxOngoingRequests: number;
 }
 
 export const REPLICA_SPEC_ENV = 'VIGIL_REPLICA_SPEC';
@@ -191,7 +196,16 @@ export interface ModelsMessage {
   loadSeconds?: number;
 }
 
+/**
+ * Sent by a replica that refused requests for being full, to each ingress process it refused, once
+ * it has room again: the ingress may route to it again.
+ */
+export interface CapacityMessage {
+  type: 'vigil:capacity';
+}
+
 export type ReplicaToPrimary =
+  | CapacityMessage
   | ModelsMessage
   | ResultMessage
   | ErrorResultMessage

@@ -159,15 +159,36 @@ export class RunningServer {
     return groupCpuSeconds(this.pid);
   }
 
-  /** CPU seconds of the leader (vigil's primary: ingress and router) and of the rest of the group. */
-  cpuSplit(): { leader: number; others: number } {
+  /**
+   * CPU seconds of the leader (vigil's primary: the control plane), of vigil's ingress processes
+   * (HTTP, parsing, admission, routing), and of the rest of the group (replicas, naive workers).
+   */
+  cpuSplit(): { leader: number; ingress: number; others: number } {
     let leader = 0;
+    let ingress = 0;
     let others = 0;
     for (const [pid, s] of groupCpuByPid(this.pid)) {
       if (pid === this.pid) leader += s;
+      else if (this.isIngress(pid)) ingress += s;
       else others += s;
     }
-    return { leader, others };
+    return { leader, ingress, others };
+  }
+
+  private readonly ingressPids = new Map<number, boolean>();
+
+  /** An ingress process runs serving/ingress/ingress-main.ts (its command line says so). */
+  private isIngress(pid: number): boolean {
+    let known = this.ingressPids.get(pid);
+    if (known === undefined) {
+      try {
+        known = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ingress-main');
+      } catch {
+        known = false;
+      }
+      this.ingressPids.set(pid, known);
+    }
+    return known;
   }
 
   /** Waits for the "... listening on" line, then polls `ready`. */

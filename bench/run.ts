@@ -25,7 +25,7 @@
  * round is reported), BENCH_DISTURBED_PCT and BENCH_RETRIES (a server whose saturation window saw
  * other processes use more than 25 % of a core is measured again, once, in a full run),
  * BENCH_ONLY (comma list of: transport, bare, naive, vigil-nobatch, vigil-batch-w2,
- * vigil-batch-w0), BENCH_LATENCY_CLIENT=autocannon (autocannon's overallRate for the latency
+ * vigil-batch-w0, ceiling; the ceiling is bench/ceiling.ts, run last), BENCH_LATENCY_CLIENT=autocannon (autocannon's overallRate for the latency
  * phases instead of the paced client; see bench/load.ts for why it is not the default),
  * BENCH_OUT (default bench/results/latest.md; a .json with every figure is written next to it).
  */
@@ -48,6 +48,7 @@ import {
   type ServerSpec,
 } from './proc.ts';
 import type { TransportRow } from './transport.ts';
+import { type CeilingRow, measureCeiling, renderCeiling } from './ceiling.ts';
 
 // ---------------------------------------------------------------- settings
 
@@ -212,8 +213,10 @@ interface Phase {
   /** Server process group CPU seconds during the measured window. */
   serverCpuSeconds: number;
   serverCpuMsPerReq: number;
-  /** The group leader: vigil's primary (ingress, router, IPC), the naive server's cluster primary. */
+  /** The group leader: vigil's primary (the control plane), the naive server's cluster primary. */
   leaderCpuMsPerReq: number;
+  /** vigil's ingress processes (HTTP, parsing, admission, routing); 0 for the naive server. */
+  ingressCpuMsPerReq: number;
   /** Everything else in the group: vigil's replicas, the naive server's workers. */
   workersCpuMsPerReq: number;
   serverCpuPercent: number;
@@ -229,8 +232,8 @@ interface ServerRun {
 }
 
 async function loadPhase(server: RunningServer, spec: Omit<LoadSpec, 'port'>, metrics: boolean): Promise<Phase> {
-  let cpu0 = { leader: 0, others: 0 };
-  let cpu1 = { leader: 0, others: 0 };
+  let cpu0 = { leader: 0, ingress: 0, others: 0 };
+  let cpu1 = { leader: 0, ingress: 0, others: 0 };
   let mt0 = machineTicks();
   let mt1 = mt0;
   let t0 = 0;
@@ -254,7 +257,8 @@ async function loadPhase(server: RunningServer, spec: Omit<LoadSpec, 'port'>, me
   const vigil = metrics ? metricsWindow(await m0, await m1) : undefined;
   if (!server.alive) throw new Error(`${server.spec.name} died under load:\n${server.log()}`);
   const leader = cpu1.leader - cpu0.leader;
-  const serverCpuSeconds = leader + cpu1.others - cpu0.others;
+  const ingress = cpu1.ingress - cpu0.ingress;
+  const serverCpuSeconds = leader + ingress + cpu1.others - cpu0.others;
   const perReq = (s: number) => (load.ok > 0 ? (1000 * s) / load.ok : NaN);
   const ticks = mt1.busy + mt1.idle + mt1.steal - (mt0.busy + mt0.idle + mt0.steal);
   const pct = (k: 'busy' | 'idle' | 'steal') => (ticks > 0 ? (100 * (mt1[k] - mt0[k])) / ticks : NaN);
@@ -269,7 +273,8 @@ async function loadPhase(server: RunningServer, spec: Omit<LoadSpec, 'port'>, me
     serverCpuSeconds,
     serverCpuMsPerReq: perReq(serverCpuSeconds),
     leaderCpuMsPerReq: perReq(leader),
-    workersCpuMsPerReq: perReq(serverCpuSeconds - leader),
+    ingressCpuMsPerReq: perReq(ingress),
+    workersCpuMsPerReq: perReq(serverCpuSeconds - leader - ingress),
     serverCpuPercent: t1 > t0 ? (100 * serverCpuSeconds) / ((t1 - t0) / 1000) : NaN,
   };
 }
@@ -473,6 +478,8 @@ async function main(): Promise<void> {
       }
     }
   }
+  let ceiling: { rows: CeilingRow[] } | { skipped: string } | undefined;
+  if (wants('ceiling')) ceiling = await measureCeiling({ seconds: num('BENCH_CEILING_SECONDS', 10, 3), log });
   const best = (xs: Bare[]) => (xs.length ? [...xs].sort((a, b) => b.total - a.total)[0] : undefined);
   const bare1 = best(bare1s);
   const bare2 = best(bare2s);
@@ -554,7 +561,7 @@ async function main(): Promise<void> {
     md.push('## Servers');
     md.push('');
     md.push(
-      `| server | saturated req/s | non-2xx / errors | vs (a) 2 proc | vs (b) naive | sat. p50 / p99 ms | server CPU ms/req (primary + workers) | server CPU % | machine idle % / other processes CPU % | CPU-bound estimate req/s | p50 / p99 ms @ ${S.rate}/s | p50 / p99 ms @ ${S.lowRate}/s | load-gen CPU % (sat / ${S.rate} / ${S.lowRate}) |`,
+      `| server | saturated req/s | non-2xx / errors | vs (a) 2 proc | vs (b) naive | sat. p50 / p99 ms | server CPU ms/req (primary + ingress + workers) | server CPU % | machine idle % / other processes CPU % | CPU-bound estimate req/s | p50 / p99 ms @ ${S.rate}/s | p50 / p99 ms @ ${S.lowRate}/s | load-gen CPU % (sat / ${S.rate} / ${S.lowRate}) |`,
     );
     md.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const def of defs) {
@@ -578,7 +585,7 @@ async function main(): Promise<void> {
           limit2 ? `${f2(s.rps / limit2)}x` : '–',
           naive ? `${f2(s.rps / naive.saturation.load.rps)}x` : '–',
           `${f1(s.latencyMs.p50)} / ${f1(s.latencyMs.p99)}`,
-          `${f2(r.saturation.serverCpuMsPerReq)} (${f2(r.saturation.leaderCpuMsPerReq)} + ${f2(r.saturation.workersCpuMsPerReq)})`,
+          `${f2(r.saturation.serverCpuMsPerReq)} (${f2(r.saturation.leaderCpuMsPerReq)} + ${f2(r.saturation.ingressCpuMsPerReq)} + ${f2(r.saturation.workersCpuMsPerReq)})`,
           f0(r.saturation.serverCpuPercent),
           `${f0(r.saturation.machine.idlePct)} / ${f0(Math.max(0, r.saturation.machine.otherPct))}`,
           f0(cpuBoundEstimate(r.saturation, cpu.length)),
@@ -595,7 +602,7 @@ async function main(): Promise<void> {
     md.push('Columns:');
     md.push('- vs (a): saturated req/s over bare ONNX Runtime in 2 processes; vs (b): over the naive server.');
     md.push(
-      `- server CPU: user+system time of the server's whole process group during the measured saturation window, per 2xx response, split into the primary process (vigil: HTTP ingress, parsing, routing, IPC; naive: the cluster primary, which only hands out connections) and the workers (vigil's replicas, the naive server's workers); then as a percentage of one core (the machine has ${cpu.length}).`,
+      `- server CPU: user+system time of the server's whole process group during the measured saturation window, per 2xx response, split into the primary process (vigil: the control plane and the metrics registry, fed by the ingress processes' reports; naive: the cluster primary, which only hands out connections), vigil's ingress processes (HTTP, parsing, admission, routing) and the workers (vigil's replicas, the naive server's workers); then as a percentage of one core (the machine has ${cpu.length}).`,
     );
     md.push(
       `- machine idle / other processes: /proc/stat idle share of all cores over the same window, and the CPU (in % of one core) used by processes that were neither the server nor the load generator, i.e. interference. Rows marked ⚠ disturbed had more than ${S.disturbedPct} %. Steal reported by the kernel over the whole run: ${f1(stealPct)} %.`,
@@ -668,6 +675,14 @@ async function main(): Promise<void> {
         `${verdict(d <= 0.5)} ${k}: p50 at ${S.lowRate} req/s is ${f2(r.low.load.latencyMs.p50)} ms, naive + ${f2(d)} ms (target <= naive + 0.50 ms; ratio ${f2(r.low.load.latencyMs.p50 / nP50)}x)`,
       );
     }
+    for (const k of ['vigil-nobatch', 'vigil-batch-w2', 'vigil-batch-w0']) {
+      const r = rep.get(k);
+      if (!r) continue;
+      const outside = r.saturation.leaderCpuMsPerReq + r.saturation.ingressCpuMsPerReq;
+      targets.push(
+        `${verdict(outside <= 0.2)} ${k}: CPU outside the replicas ${f2(outside)} ms per request (primary ${f2(r.saturation.leaderCpuMsPerReq)} + ingress ${f2(r.saturation.ingressCpuMsPerReq)}; target <= 0.20 ms)`,
+      );
+    }
     const nEff = naive.saturation.serverCpuMsPerReq;
     for (const k of ['vigil-nobatch', 'vigil-batch-w2', 'vigil-batch-w0']) {
       const r = rep.get(k);
@@ -686,6 +701,8 @@ async function main(): Promise<void> {
     md.push('');
   }
 
+  if (ceiling) md.push(...renderCeiling(ceiling));
+
   const text = md.join('\n');
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, text);
@@ -700,6 +717,7 @@ async function main(): Promise<void> {
         transport,
         bare: { bare1s, bare2s, bare8, bareLow },
         runs: Object.fromEntries(runs),
+        ceiling,
       },
       null,
       2,

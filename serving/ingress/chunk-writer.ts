@@ -7,10 +7,15 @@ import type { RequestScope } from '../telemetry/request-scope.ts';
  * text/event-stream, JSON lines otherwise (chunked transfer). Each chunk is acknowledged to the
  * replica only once the socket has taken it (write() returned true, or 'drain'), so a slow client
  * holds the producer back instead of vigil buffering without bound (bentoml#4624). A client
- * that disconnects aborts `signal`, which cancels the handler.
+ * that disconnects runs the registered cancels (onCancel), which stop the handler.
  */
 export class ChunkWriter {
-  private readonly controller = new AbortController();
+  /**
+   * What runs when the client leaves early or the stream fails. Plain callbacks, not an
+   * AbortSignal: every custom-route request has a writer, and a signal costs per request.
+   */
+  private readonly cancels: (() => void)[] = [];
+  private cancelled = false;
   private readonly sse: boolean;
   private firstChunkAt: number | undefined;
   private chunks = 0;
@@ -23,12 +28,14 @@ export class ChunkWriter {
   ) {
     this.sse = /\btext\/event-stream\b/.test(req.headers.accept ?? '');
     res.on('close', () => {
-      if (!res.writableFinished) this.controller.abort();
+      if (!res.writableFinished) this.cancel();
     });
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  /** Registers what stops the producer; runs it at once if the client has already left. */
+  onCancel(cancel: () => void): void {
+    if (this.cancelled) cancel();
+    else this.cancels.push(cancel);
   }
 
   write(data: unknown, ack: () => void): void {
@@ -53,7 +60,7 @@ export class ChunkWriter {
   fail(err: VigilError): void {
     this.scope.code = err.code;
     // The handler may still be producing (a deadline fired here first): stop it.
-    this.controller.abort();
+    this.cancel();
     if (!this.res.writableEnded && !this.res.destroyed) {
       const body = JSON.stringify({ error: err.message, code: err.code });
       this.res.end(this.sse ? `event: error\ndata: ${body}\n\n` : `${body}\n`);
@@ -62,7 +69,9 @@ export class ChunkWriter {
   }
 
   cancel(): void {
-    this.controller.abort();
+    if (this.cancelled) return;
+    this.cancelled = true;
+    for (const c of this.cancels.splice(0)) c();
   }
 
   private begin(): void {

@@ -22,12 +22,19 @@ export function readBody(
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new VigilError('VIGIL_ERR_BODY_TOO_LARGE', `${declared} bytes declared, limit is ${limit}`));
   }
+  // No Content-Length and no Transfer-Encoding: HTTP/1.1 says there is no body (a GET).
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return Promise.resolve(EMPTY);
+  }
   const reading =
     Number.isSafeInteger(declared) && declared > 0
       ? readKnownLength(req, declared, alignAt, inspect)
       : readUnknownLength(req, limit, inspect);
   return deadline ? withDeadline(req, reading, deadline) : reading;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * When the whole body must have arrived (epoch ms), and the error to fail with after that. A body

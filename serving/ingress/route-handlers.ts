@@ -47,9 +47,10 @@ export async function serveCustomRoute(
     at: deadline,
     code: 'VIGIL_ERR_DEADLINE_EXCEEDED',
   });
-  const url = new URL(req.url ?? '/', 'http://vigil');
+  const rawUrl = req.url ?? '/';
+  const query = rawUrl.includes('?') ? Object.fromEntries(new URL(rawUrl, 'http://vigil').searchParams) : {};
   const data = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  await injectFault(res, pool, deadline);
+  if (pool.fault.errorRate > 0 || pool.fault.addedLatencyMs > 0) await injectFault(res, pool, deadline);
   if (deadline <= Date.now())
     throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
   scope.admittedAt = performance.now();
@@ -63,10 +64,10 @@ export async function serveCustomRoute(
       request: {
         method: req.method ?? 'POST',
         path: subPath,
-        query: Object.fromEntries(url.searchParams),
+        query,
         contentType: req.headers['content-type'] ?? '',
       },
-      stream: { onChunk: (chunk, ack) => stream.write(chunk, ack), signal: stream.signal },
+      stream: { onChunk: (chunk, ack) => stream.write(chunk, ack), onCancel: (cancel) => stream.onCancel(cancel) },
     });
   } catch (err) {
     // Once the first chunk is out the status is sent: the error becomes the stream's last event.

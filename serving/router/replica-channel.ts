@@ -16,6 +16,12 @@ import type { ReplicaState } from '../controller/replica-handle.ts';
 /** Receives a streamed chunk; calls `ack` once the client has taken it (that is the backpressure). */
 export type StreamSink = (data: unknown, ack: () => void) => void;
 
+/** A streamed answer's destination: its chunks, and `onCancel`, which registers what runs if the client leaves. */
+export interface StreamTarget {
+  onChunk: StreamSink;
+  onCancel?: (cancel: () => void) => void;
+}
+
 interface Pending {
   resolve(result: ResultMessage): void;
   reject(err: VigilError): void;
@@ -97,23 +103,16 @@ export class ReplicaChannel extends EventEmitter<{
   }
 
   /** Sends a request; resolves with the replica's answer or rejects with a VigilError. */
-  infer(
-    payload: Omit<InferMessage, 'type' | 'id'>,
-    stream?: { onChunk: StreamSink; signal?: AbortSignal },
-  ): Promise<ResultMessage> {
+  infer(payload: Omit<InferMessage, 'type' | 'id'>, stream?: StreamTarget): Promise<ResultMessage> {
     const link = this.link;
     if (this.state === 'STOPPED' || !link) return Promise.reject(new VigilError('VIGIL_ERR_REPLICA_LOST'));
     const id = nextRequestId++;
     this.ongoing++;
     this.sent++;
     // The client went away: tell the replica, so the handler's signal aborts and its stream stops.
-    stream?.signal?.addEventListener(
-      'abort',
-      () => {
-        if (this.pending.has(id)) this.sendFrame({ type: 'vigil:cancel', id });
-      },
-      { once: true },
-    );
+    stream?.onCancel?.(() => {
+      if (this.pending.has(id)) this.sendFrame({ type: 'vigil:cancel', id });
+    });
     return new Promise<ResultMessage>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onChunk: stream?.onChunk });
       link.send({ type: 'vigil:infer', id, ...payload } satisfies InferMessage as unknown as FrameMessage);

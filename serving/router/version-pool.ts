@@ -1,6 +1,6 @@
 import type { ReplicaHandle, ReplicaState } from '../controller/replica-handle.ts';
 import type { InferMessage } from '../transport/messages.ts';
-import type { StreamSink } from './replica-channel.ts';
+import type { StreamSink, StreamTarget } from './replica-channel.ts';
 import type { DeploymentConfig, VersionConfig } from '../config/schema.ts';
 import { VigilError } from '../errors.ts';
 import type { Tensor } from '../protocol/datatypes.ts';
@@ -20,8 +20,8 @@ export interface InferCall {
   request?: RequestMeta;
   /** A multiplexed deployment's model for this request; replicas that hold it are preferred. */
   modelId?: string;
-  /** Where a streaming handler's chunks go, and the signal that cancels it (the client left). */
-  stream?: { onChunk: StreamSink; signal?: AbortSignal };
+  /** Where a streaming handler's chunks go, and how to hear that the client left (it cancels). */
+  stream?: StreamTarget;
   /** W3C trace context for the replica's spans, when the request is sampled. */
   traceparent?: string;
 }
@@ -41,10 +41,7 @@ export interface PooledReplica {
 
 /** A replica requests can be sent to: only an ingress process holds these. */
 export interface RoutableReplica extends PooledReplica {
-  infer(
-    payload: Omit<InferMessage, 'type' | 'id'>,
-    stream?: { onChunk: StreamSink; signal?: AbortSignal },
-  ): Promise<ResultMessage>;
+  infer(payload: Omit<InferMessage, 'type' | 'id'>, stream?: StreamTarget): Promise<ResultMessage>;
 }
 
 /** What the model a version serves looks like, as its first ready replica reported it. */
@@ -258,7 +255,7 @@ export class VersionPool<R extends PooledReplica = ReplicaHandle> {
       // A stream that has delivered a chunk cannot be retried elsewhere: the client has it.
       let streamed = false;
       const stream = call.stream && {
-        signal: call.stream.signal,
+        onCancel: call.stream.onCancel,
         onChunk: ((data, ack) => {
           streamed = true;
           call.stream!.onChunk(data, ack);

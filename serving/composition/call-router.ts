@@ -2,7 +2,7 @@ import { isVigilError, VigilError } from '../errors.ts';
 import type { InferRequest } from '../protocol/infer-request.ts';
 import { validateAgainstSignature } from '../protocol/model-metadata.ts';
 import type { IngressRouter } from '../router/ingress-types.ts';
-import { applyFault } from '../router/fault.ts';
+import { admit } from '../router/admit.ts';
 import type { IngressPool } from '../router/ingress-types.ts';
 import type { CallMessage, CallResultMessage } from '../transport/messages.ts';
 
@@ -39,8 +39,7 @@ export async function routeCall(
       const signature = target.signature ?? (await target.ensureSignature(msg.deadline));
       if (target.kind === 'model') validateAgainstSignature({ inputs: msg.inputs } as InferRequest, signature);
     }
-    await applyFault(target, msg.deadline);
-    const outcome = await target.infer({
+    const outcome = await admit(target, {
       inputs: msg.inputs,
       deadline: msg.deadline,
       traceparent: msg.traceparent,

@@ -5,6 +5,7 @@ import { encodeInferResponse } from '../protocol/infer-response.ts';
 import { validateAgainstSignature } from '../protocol/model-metadata.ts';
 import type { IngressDeployment, IngressRouter } from '../router/ingress-types.ts';
 import { runShadow, shouldMirror } from '../router/mirror.ts';
+import { admit } from '../router/admit.ts';
 import { assertModelId } from '../replica/multiplex-runner.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -111,10 +112,6 @@ export async function infer(
   // The protocol's own timeout parameter (microseconds, as Triton defines it) can only shorten it.
   const effectiveDeadline =
     request.timeoutUs === undefined ? deadline : Math.min(deadline, Date.now() + request.timeoutUs / 1000);
-  await injectFault(res, pool, effectiveDeadline);
-  if (effectiveDeadline <= Date.now())
-    throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
-  scope.admittedAt = performance.now();
   const call = {
     inputs: request.inputs,
     outputs: request.outputs?.map((o) => o.name),
@@ -122,7 +119,10 @@ export async function infer(
     traceparent: scope.traceparent(),
     modelId: multiplexedModel(req, deployment),
   };
-  const primary = pool.infer(call);
+  const primary = admit(pool, call, {
+    onFault: (fault) => res.setHeader('x-vigil-fault', fault),
+    onAdmitted: () => (scope.admittedAt = performance.now()),
+  });
   const mirror = deployment.mirror;
   if (shouldMirror(mirror, pool, pinned !== undefined))
     runShadow(deployment.pools.get(mirror.version)!, call, primary, mirror, deployment.mirrorStats);
@@ -216,17 +216,4 @@ export function deadlineFor(req: IncomingMessage, pool: IngressPool): number {
     );
   }
   return Math.min(fallback, now + ms);
-}
-
-/** Applies the version's fault injection (delay, then error), marking the response it touches. */
-export async function injectFault(res: ServerResponse, pool: IngressPool, deadline: number): Promise<void> {
-  const { errorRate, addedLatencyMs } = pool.fault;
-  if (addedLatencyMs > 0) {
-    res.setHeader('x-vigil-fault', 'latency');
-    await new Promise((r) => setTimeout(r, Math.min(addedLatencyMs, Math.max(0, deadline - Date.now()))));
-  }
-  if (errorRate > 0 && Math.random() < errorRate) {
-    res.setHeader('x-vigil-fault', addedLatencyMs > 0 ? 'latency, error' : 'error');
-    throw new VigilError('VIGIL_ERR_FAULT_INJECTED');
-  }
 }

@@ -3,7 +3,8 @@ import { VigilError } from '../errors.ts';
 import type { IngressDeployment, IngressRouter } from '../router/ingress-types.ts';
 import type { RequestScope } from '../telemetry/request-scope.ts';
 import { sendJson } from './error-response.ts';
-import { deadlineFor, injectFault, ROUTING_KEY_HEADER, singleHeader, VERSION_HEADER } from './oip-handlers.ts';
+import { admit } from '../router/admit.ts';
+import { deadlineFor, ROUTING_KEY_HEADER, singleHeader, VERSION_HEADER } from './oip-handlers.ts';
 import { readBody } from './read-body.ts';
 import { ChunkWriter } from './chunk-writer.ts';
 
@@ -50,25 +51,28 @@ export async function serveCustomRoute(
   const rawUrl = req.url ?? '/';
   const query = rawUrl.includes('?') ? Object.fromEntries(new URL(rawUrl, 'http://vigil').searchParams) : {};
   const data = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  if (pool.fault.errorRate > 0 || pool.fault.addedLatencyMs > 0) await injectFault(res, pool, deadline);
-  if (deadline <= Date.now())
-    throw new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted');
-  scope.admittedAt = performance.now();
   const stream = new ChunkWriter(req, res, scope);
   let outcome;
   try {
-    outcome = await pool.infer({
-      inputs: [{ name: 'body', datatype: 'UINT8', shape: [data.length], data }],
-      deadline,
-      traceparent: scope.traceparent(),
-      request: {
-        method: req.method ?? 'POST',
-        path: subPath,
-        query,
-        contentType: req.headers['content-type'] ?? '',
+    outcome = await admit(
+      pool,
+      {
+        inputs: [{ name: 'body', datatype: 'UINT8', shape: [data.length], data }],
+        deadline,
+        traceparent: scope.traceparent(),
+        request: {
+          method: req.method ?? 'POST',
+          path: subPath,
+          query,
+          contentType: req.headers['content-type'] ?? '',
+        },
+        stream: { onChunk: (chunk, ack) => stream.write(chunk, ack), onCancel: (cancel) => stream.onCancel(cancel) },
       },
-      stream: { onChunk: (chunk, ack) => stream.write(chunk, ack), onCancel: (cancel) => stream.onCancel(cancel) },
-    });
+      {
+        onFault: (fault) => res.setHeader('x-vigil-fault', fault),
+        onAdmitted: () => (scope.admittedAt = performance.now()),
+      },
+    );
   } catch (err) {
     // Once the first chunk is out the status is sent: the error becomes the stream's last event.
     if (stream.started) return stream.fail(err as VigilError);

@@ -1,5 +1,5 @@
 import type { MirrorConfig } from '../config/schema.ts';
-import { applyFault } from './fault.ts';
+import { admit } from './admit.ts';
 import type { ResultMessage } from '../transport/messages.ts';
 import { compareOutputs, type OutputComparison } from './output-agreement.ts';
 import type { InferCall } from './version-pool.ts';
@@ -92,10 +92,8 @@ export function runShadow(
 ): void {
   // The candidate's fault injection applies to shadow calls too, so a game day can show what a
   // failing or slow candidate does to the agreement figure (nothing reaches the client either way).
-  const shadowCall = applyFault(shadow, call.deadline, random).then(() =>
-    // No trace context: the shadow call is not part of the client's request.
-    shadow.infer({ inputs: call.inputs, outputs: call.outputs, deadline: call.deadline }),
-  );
+  // No trace context: the shadow call is not part of the client's request.
+  const shadowCall = admit(shadow, { inputs: call.inputs, outputs: call.outputs, deadline: call.deadline }, { random });
   Promise.allSettled([primary, shadowCall]).then(([p, s]) => {
     // A failed primary leaves nothing to compare with; the client saw that failure already.
     if (p.status === 'rejected') return;

@@ -173,6 +173,9 @@ export async function measureCeiling(opts: {
   return { rows };
 }
 
+/** One markdown table row. */
+const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+
 /** The report's section: a table and the target lines. */
 export function renderCeiling(result: { rows: CeilingRow[] } | { skipped: string }): string[] {
   if ('skipped' in result) return ['## Ceiling (constant handler)', '', `Skipped: ${result.skipped}.`, ''];
@@ -180,9 +183,23 @@ export function renderCeiling(result: { rows: CeilingRow[] } | { skipped: string
   const md = [
     '## Ceiling (constant handler)',
     '',
-    'wrk -t1 -c16 against a handler that returns a constant (vigil: 1 replica) and a node:cluster server that answers the same constant with as many workers as vigil has ingress processes. CPU per response: primary, ingress processes, replica or workers.',
+    [
+      'wrk -t1 -c16 against a handler that returns a constant (vigil: 1 replica) and a node:cluster server',
+      'that answers the same constant with as many workers as vigil has ingress processes.',
+      'CPU per response: primary, ingress processes, replica or workers.',
+    ].join(' '),
     '',
-    '| server | processes | req/s | vs naive, same processes | non-2xx | p50 / p99 ms | CPU ms/req (primary + ingress + workers) | CPU outside the replica ms/req | machine idle % |',
+    row([
+      'server',
+      'processes',
+      'req/s',
+      'vs naive, same processes',
+      'non-2xx',
+      'p50 / p99 ms',
+      'CPU ms/req (primary + ingress + workers)',
+      'CPU outside the replica ms/req',
+      'machine idle %',
+    ]),
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const targets: string[] = [];
@@ -191,12 +208,24 @@ export function renderCeiling(result: { rows: CeilingRow[] } | { skipped: string
     const ratio = naive ? r.rps / naive.rps : NaN;
     const total = r.primaryCpuMs + r.ingressCpuMs + r.workersCpuMs;
     const outside = r.server === 'vigil' ? f(r.primaryCpuMs + r.ingressCpuMs, 3) : '–';
+    const split = `${f(r.primaryCpuMs, 3)} + ${f(r.ingressCpuMs, 3)} + ${f(r.workersCpuMs, 3)}`;
     md.push(
-      `| ${r.server} | ${r.processes} | ${f(r.rps, 0)} | ${r.server === 'vigil' ? `${f(ratio)}x` : '1.00x'} | ${r.non2xx} | ${f(r.p50Ms)} / ${f(r.p99Ms)} | ${f(total, 3)} (${f(r.primaryCpuMs, 3)} + ${f(r.ingressCpuMs, 3)} + ${f(r.workersCpuMs, 3)}) | ${outside} | ${f(r.machineIdlePct, 0)} |`,
+      row([
+        r.server,
+        String(r.processes),
+        f(r.rps, 0),
+        r.server === 'vigil' ? `${f(ratio)}x` : '1.00x',
+        String(r.non2xx),
+        `${f(r.p50Ms)} / ${f(r.p99Ms)}`,
+        `${f(total, 3)} (${split})`,
+        outside,
+        f(r.machineIdlePct, 0),
+      ]),
     );
     if (r.server === 'vigil')
       targets.push(
-        `${ratio >= 0.5 ? 'PASS' : 'MISS'} ceiling, ${r.processes} ingress: ${f(ratio)}x a naive cluster of ${r.processes} (target >= 0.50x; ${f(r.rps, 0)} vs ${f(naive?.rps ?? NaN, 0)} req/s)`,
+        `${ratio >= 0.5 ? 'PASS' : 'MISS'} ceiling, ${r.processes} ingress: ${f(ratio)}x a naive cluster of ` +
+          `${r.processes} (target >= 0.50x; ${f(r.rps, 0)} vs ${f(naive?.rps ?? NaN, 0)} req/s)`,
       );
   }
   const v = result.rows.filter((r) => r.server === 'vigil');

@@ -132,9 +132,14 @@ async function main(): Promise<void> {
   ];
   for (const r of rows) {
     const l = r.load;
-    out.push(
-      `| ${r.condition} | ${l.latencyMs.p50.toFixed(2)} / ${l.latencyMs.p99.toFixed(2)} | ${(l.latencyMs.p99 / quiet).toFixed(2)}x | ${l.non2xx} / ${l.errors + l.timeouts} | ${r.liveMaxMs.toFixed(1)} |`,
-    );
+    const cells = [
+      r.condition,
+      `${l.latencyMs.p50.toFixed(2)} / ${l.latencyMs.p99.toFixed(2)}`,
+      `${(l.latencyMs.p99 / quiet).toFixed(2)}x`,
+      `${l.non2xx} / ${l.errors + l.timeouts}`,
+      r.liveMaxMs.toFixed(1),
+    ];
+    out.push(`| ${cells.join(' | ')} |`);
   }
   out.push('');
   for (const r of rows.slice(1)) {

@@ -560,9 +560,22 @@ async function main(): Promise<void> {
   if (rep.size) {
     md.push('## Servers');
     md.push('');
-    md.push(
-      `| server | saturated req/s | non-2xx / errors | vs (a) 2 proc | vs (b) naive | sat. p50 / p99 ms | server CPU ms/req (primary + ingress + workers) | server CPU % | machine idle % / other processes CPU % | CPU-bound estimate req/s | p50 / p99 ms @ ${S.rate}/s | p50 / p99 ms @ ${S.lowRate}/s | load-gen CPU % (sat / ${S.rate} / ${S.lowRate}) |`,
-    );
+    const columns = [
+      'server',
+      'saturated req/s',
+      'non-2xx / errors',
+      'vs (a) 2 proc',
+      'vs (b) naive',
+      'sat. p50 / p99 ms',
+      'server CPU ms/req (primary + ingress + workers)',
+      'server CPU %',
+      'machine idle % / other processes CPU %',
+      'CPU-bound estimate req/s',
+      `p50 / p99 ms @ ${S.rate}/s`,
+      `p50 / p99 ms @ ${S.lowRate}/s`,
+      `load-gen CPU % (sat / ${S.rate} / ${S.lowRate})`,
+    ];
+    md.push(`| ${columns.join(' | ')} |`);
     md.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const def of defs) {
       const r = rep.get(def.key);
@@ -602,7 +615,14 @@ async function main(): Promise<void> {
     md.push('Columns:');
     md.push('- vs (a): saturated req/s over bare ONNX Runtime in 2 processes; vs (b): over the naive server.');
     md.push(
-      `- server CPU: user+system time of the server's whole process group during the measured saturation window, per 2xx response, split into the primary process (vigil: the control plane and the metrics registry, fed by the ingress processes' reports; naive: the cluster primary, which only hands out connections), vigil's ingress processes (HTTP, parsing, admission, routing) and the workers (vigil's replicas, the naive server's workers); then as a percentage of one core (the machine has ${cpu.length}).`,
+      [
+        "- server CPU: user+system time of the server's whole process group during the measured saturation",
+        'window, per 2xx response, split into the primary process (vigil: the control plane and the metrics',
+        "registry, fed by the ingress processes' reports; naive: the cluster primary, which only hands out",
+        "connections), vigil's ingress processes (HTTP, parsing, admission, routing) and the workers (vigil's",
+        "replicas, the naive server's workers); then as a percentage of one core",
+        `(the machine has ${cpu.length}).`,
+      ].join(' '),
     );
     md.push(
       `- machine idle / other processes: /proc/stat idle share of all cores over the same window, and the CPU (in % of one core) used by processes that were neither the server nor the load generator, i.e. interference. Rows marked ⚠ disturbed had more than ${S.disturbedPct} %. Steal reported by the kernel over the whole run: ${f1(stealPct)} %.`,
@@ -680,7 +700,9 @@ async function main(): Promise<void> {
       if (!r) continue;
       const outside = r.saturation.leaderCpuMsPerReq + r.saturation.ingressCpuMsPerReq;
       targets.push(
-        `${verdict(outside <= 0.2)} ${k}: CPU outside the replicas ${f2(outside)} ms per request (primary ${f2(r.saturation.leaderCpuMsPerReq)} + ingress ${f2(r.saturation.ingressCpuMsPerReq)}; target <= 0.20 ms)`,
+        `${verdict(outside <= 0.2)} ${k}: CPU outside the replicas ${f2(outside)} ms per request ` +
+          `(primary ${f2(r.saturation.leaderCpuMsPerReq)} + ingress ${f2(r.saturation.ingressCpuMsPerReq)}; ` +
+          'target <= 0.20 ms)',
       );
     }
     const nEff = naive.saturation.serverCpuMsPerReq;

@@ -13,6 +13,8 @@
  * - stalls: each second, with probability 1%, a stall of 1-2 s multiplies the latency of ONE
  *   version by 3-20x (a process descheduled, paging), which is what a same-interval comparison
  *   alone cannot tell from a slow canary;
+ * - error bursts: each second, with probability 0.4%, ONE version fails half of its requests
+ *   for that second (a replica killed and restarted, a dependency blip);
  * - cold start: the canary's first 10 requests (in its first step) are 4x slower, as after a
  *   warm-up too short to fill every cache;
  * - low traffic: a scenario at 4 req/s in all.
@@ -22,7 +24,8 @@
  * bad answer (its first error, or its first request for a latency fault) to the analysis that
  * fails. Prints one table per kind and writes bench/results/canary-judge.json.
  *
- * Options: --healthy-runs (3000), --faulty-runs (300), --rate (60), --seed (1).
+ * Options: --healthy-runs (3000), --faulty-runs (300), --rate (60), --seed (1), --only (scenario
+ * names containing one of these comma-separated strings).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,11 +43,15 @@ const { values } = parseArgs({
     'faulty-runs': { type: 'string', default: '300' },
     rate: { type: 'string', default: '60' },
     seed: { type: 'string', default: '1' },
+    only: { type: 'string', default: '' },
   },
 });
 const HEALTHY_RUNS = Number(values['healthy-runs']);
 const FAULTY_RUNS = Number(values['faulty-runs']);
 const RATE = Number(values.rate);
+/** Runs only the scenarios whose name contains one of these comma-separated strings. */
+const ONLY = values.only.split(',').filter(Boolean);
+const selected = (name: string) => ONLY.length === 0 || ONLY.some((x) => name.includes(x));
 const config = rolloutAnalysisSchema.parse({});
 const settings = settingsFromConfig(config, 0.999);
 const THRESHOLDS: AnalysisThresholds = settings;
@@ -91,6 +98,7 @@ interface Noise {
   contention: boolean;
   stalls: boolean;
   cold: boolean;
+  errorBursts?: boolean;
 }
 
 /** Per-tick counts of one version as prefix sums: [requests, errors, slot0..slotN] per tick. */
@@ -124,6 +132,7 @@ function simulate(seconds: number, weights: number[], rate: number, fault: Fault
   const w = SLOTS + 2;
   let shared = { until: -1, factor: 1 };
   const stall = { until: -1, factor: 1, canary: false };
+  const burst = { until: -1, canary: false };
   let canaryInStep = 0;
   const row = new Float64Array(w);
   for (let t = 0; t < ticks; t++) {
@@ -136,6 +145,10 @@ function simulate(seconds: number, weights: number[], rate: number, fault: Fault
         stall.until = second + Math.floor(random() * 2);
         stall.factor = 3 + random() * 17;
         stall.canary = random() < 0.5;
+      }
+      if (noise.errorBursts && second > burst.until && random() < 0.004) {
+        burst.until = second;
+        burst.canary = random() < 0.5;
       }
       if (second % STEP_S === 0) canaryInStep = 0;
     }
@@ -152,7 +165,9 @@ function simulate(seconds: number, weights: number[], rate: number, fault: Fault
         if (second <= shared.until) latency *= shared.factor;
         if (second <= stall.until && stall.canary === isCanary) latency *= stall.factor;
         if (isCanary && noise.cold && step === 0 && canaryInStep++ < 10) latency *= 4;
-        const error = random() < (isCanary && f.errorRate !== undefined ? f.errorRate : 0.001);
+        const inBurst = second <= burst.until && burst.canary === isCanary;
+        const errorRate = inBurst ? 0.5 : isCanary && f.errorRate !== undefined ? f.errorRate : 0.001;
+        const error = random() < errorRate;
         row[0]!++;
         if (error) row[1]!++;
         row[2 + slotOf(latency)]!++;
@@ -240,15 +255,20 @@ function faulty(name: string, weight: number, fault: Fault): Row {
 }
 
 const started = performance.now();
-const noisy = { contention: true, stalls: true, cold: true };
-const healthyRows = [
-  healthy(`quiet, ${RATE} req/s`, RATE, { contention: false, stalls: false, cold: false }),
-  healthy(`contention bursts on both versions, ${RATE} req/s`, RATE, { contention: true, stalls: false, cold: false }),
-  healthy(`stalls of one version, ${RATE} req/s`, RATE, { contention: false, stalls: true, cold: false }),
-  healthy(`cold canary replicas, ${RATE} req/s`, RATE, { contention: false, stalls: false, cold: true }),
-  healthy(`all of the above, ${RATE} req/s`, RATE, noisy),
-  healthy('all of the above, 4 req/s (low traffic)', 4, noisy),
+const noisy = { contention: true, stalls: true, cold: true, errorBursts: true };
+const quiet = { contention: false, stalls: false, cold: false };
+const healthyScenarios: [string, number, Noise][] = [
+  [`quiet, ${RATE} req/s`, RATE, quiet],
+  [`contention bursts on both versions, ${RATE} req/s`, RATE, { ...quiet, contention: true }],
+  [`stalls of one version, ${RATE} req/s`, RATE, { ...quiet, stalls: true }],
+  [`error bursts of one version, ${RATE} req/s`, RATE, { ...quiet, errorBursts: true }],
+  [`cold canary replicas, ${RATE} req/s`, RATE, { ...quiet, cold: true }],
+  [`all of the above, ${RATE} req/s`, RATE, noisy],
+  ['all of the above, 4 req/s (low traffic)', 4, noisy],
 ];
+const healthyRows = healthyScenarios
+  .filter(([name]) => selected(name))
+  .map(([name, rate, noise]) => healthy(name, rate, noise));
 const faults: [string, Fault][] = [
   ['1% errors', { errorRate: 0.01 }],
   ['5% errors', { errorRate: 0.05 }],
@@ -260,7 +280,8 @@ const faults: [string, Fault][] = [
 ];
 const faultyRows: Row[] = [];
 for (const [name, fault] of faults)
-  for (const weight of [5, 10, 25, 50]) faultyRows.push(faulty(`${name} at ${weight}%`, weight, fault));
+  for (const weight of [5, 10, 25, 50])
+    if (selected(`${name} at ${weight}%`)) faultyRows.push(faulty(`${name} at ${weight}%`, weight, fault));
 
 const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(2)}%`;
 const secs = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)} s`);

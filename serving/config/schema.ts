@@ -418,19 +418,25 @@ export const sloEngineSchema = z.strictObject({
 export const rolloutAnalysisSchema = z.strictObject({
   /** How often every active rollout is analysed. A failing canary is rolled back at the next tick. */
   analysis_interval_s: positiveNumber().default(0.5),
-  /** Canary requests (over the interval judged) needed before its error rate is judged at all. */
-  min_requests: positiveInt().default(10),
-  /** Confidence of the Wilson intervals that separate a bad canary from bad luck. */
+  /**
+   * Canary requests (over the interval judged) needed before its error rate is judged at all: an
+   * error burst on a canary with fewer is not evidence.
+   */
+  min_requests: positiveInt().default(20),
+  /**
+   * Two-sided confidence of the Wilson intervals that separate a bad canary from bad luck. One
+   * analysis decides (there is no second one to wait for), so it is set high: 99%.
+   */
   confidence: z
     .number({ error: 'expected a ratio between 0.5 and 1' })
     .min(0.5, { error: 'expected a ratio between 0.5 and 1' })
     .lt(1, { error: 'expected a ratio between 0.5 and 1' })
-    .default(0.95),
-  /** Burn-rate factor that both windows must exceed, the SRE Workbook's fast-burn page. */
+    .default(0.99),
+  /** The canary's error ratio must exceed this burn rate with confidence (the SRE Workbook's fast-burn page). */
   burn_rate_factor: positiveNumber().default(14.4),
   /**
-   * The newest part of the interval judged (at most half of it): a failure must show both there
-   * and in the older part, so a burst of a second or two cannot roll a canary back alone.
+   * The newest part of the interval judged (at most half of it): a latency failure must show both
+   * there and in the older part, so a stall of a second or two cannot roll a canary back alone.
    */
   short_window_s: positiveNumber().default(10),
   /** Availability objective used when the deployment declares no availability SLO. */

@@ -119,9 +119,20 @@ export async function infer(
     traceparent: scope.traceparent(),
     modelId: multiplexedModel(req, deployment),
   };
+  // The pool that answers: the one picked, unless a rollback retired it while fault injection
+  // held the request; an unpinned request then follows the split rather than failing.
+  let target = pool;
   const primary = admit(pool, call, {
     onFault: (fault) => res.setHeader('x-vigil-fault', fault),
     onAdmitted: () => (scope.admittedAt = performance.now()),
+    reroute: () => {
+      if (pinned !== undefined) return undefined;
+      target = deployment.pick({ routingKey: singleHeader(req, ROUTING_KEY_HEADER) });
+      scope.pool = target;
+      scope.version = target.version;
+      res.setHeader('x-vigil-version', target.version);
+      return target;
+    },
   });
   const mirror = deployment.mirror;
   if (shouldMirror(mirror, pool, pinned !== undefined))
@@ -130,7 +141,7 @@ export async function infer(
   scope.queueWaitMs = outcome.queueWaitMs;
   scope.stats = outcome.result.stats;
   scope.replicaSlot = outcome.replica.slot;
-  scope.provider = pool.provider;
+  scope.provider = target.provider;
 
   if (outcome.result.json !== undefined) {
     // A handler that answered an OIP call with a plain value: sent as it is.
@@ -143,7 +154,7 @@ export async function infer(
   if (!request.outputs && request.binaryOutputs) for (const o of outcome.result.outputs) binary.add(o.name);
   const encoded = encodeInferResponse({
     modelName: deployment.name,
-    modelVersion: pool.version,
+    modelVersion: target.version,
     id: request.id,
     outputs: outcome.result.outputs,
     binaryOutputs: binary,
@@ -153,7 +164,7 @@ export async function infer(
   res.writeHead(200, {
     ...encoded.headers,
     'content-length': encoded.body.length,
-    'x-vigil-version': pool.version,
+    'x-vigil-version': target.version,
     'x-vigil-batch-size': String(outcome.result.stats.batchSize),
   });
   res.end(encoded.body);

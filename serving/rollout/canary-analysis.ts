@@ -6,19 +6,22 @@ import { emptySummary, type WindowSummary } from './live-window.ts';
  * statistics, both taken over the same interval, so that noise which hits the whole machine
  * (a build, a noisy neighbour, a burst of contention) hits both sides alike. Three checks:
  *
- * - error_burn_rate: the canary burns the error budget faster than the page factor, and its
- *   error ratio is significantly above the stable's (Wilson bounds);
+ * - error_burn_rate: the canary's error ratio has a Wilson lower bound (at `confidence`, 99%)
+ *   above the page rate (the budget burning at `burnRateFactor`), and above the stable's upper
+ *   bound where the stable burns that fast too (a shared outage is not the canary's fault);
  * - latency: a one-sided exceedance test. T is the stable's p95 over the interval, rounded up
  *   to a histogram bound. The share of canary requests slower than T must be significantly
- *   above the stable's share (Wilson bounds) by at least `minExcessShare`, and the canary's p95
- *   must be above the stable's by both `maxLatencyRatio` and `minLatencyDeltaMs`;
+ *   above the stable's share (Wilson bounds) by at least `minExcessShare`, the canary's p95
+ *   must be above the stable's by both `maxLatencyRatio` and `minLatencyDeltaMs`, and the canary
+ *   must be slower in most seconds (CONSISTENCY);
  * - output_agreement (optional): the share of mirrored requests whose answers agree.
  *
- * A failure must be confirmed: the error and latency tests must fail on the whole interval and
- * on each of its two disjoint parts (the older part, and the newest `short` seconds). A burst
- * that lasts a second or two lands in one part only, so it cannot roll a canary back alone; a
- * canary that is really worse is worse in both. docs/decisions/0006-canary-judgement.md gives the
- * measured false-alarm and detection rates. Pure: the caller takes the summaries at one instant.
+ * A single analysis decides, so each must be sure enough on its own, and noise of one version
+ * (a process stalled for a second or two, a replica restarting) must not suffice: the error and
+ * latency tests must also fail without the canary's worst seconds (error bursts: seconds whose
+ * errors its own rate elsewhere does not explain), and latency on both disjoint parts of the
+ * interval. docs/decisions/0006-canary-judgement.md gives the measured false-alarm and
+ * detection rates. Pure: the caller takes the summaries at one instant.
  */
 
 export interface AnalysisThresholds {
@@ -73,6 +76,12 @@ export interface AnalysisInput {
 /** Seconds of the longest burst the judge tolerates in one version alone (at most a quarter of the interval). */
 export const BURST_TOLERANCE_SECONDS = 2;
 
+/** A second is an error burst when the canary's own rate elsewhere gives it less than this chance. */
+export const BURST_P_VALUE = 0.01;
+
+/** Over a longer interval, up to this share of its seconds may be bursts (several incidents). */
+export const BURST_TOLERANCE_SHARE = 0.1;
+
 /** Adds per-second summaries. */
 export function sumSeconds(seconds: readonly WindowSummary[]): WindowSummary {
   const out = emptySummary();
@@ -103,14 +112,14 @@ function trimmed(
   canarySeconds: readonly WindowSummary[],
   stableSeconds: readonly WindowSummary[],
   badness: (s: WindowSummary) => number,
-  minBadness = 1,
+  eligible: (s: WindowSummary, i: number) => boolean = (s) => badness(s) >= 1,
 ): { canary: WindowSummary; stable: WindowSummary } {
   const n = canarySeconds.length;
-  const drop = Math.min(BURST_TOLERANCE_SECONDS, Math.floor(n / 2));
+  const drop = Math.min(n - 1, Math.max(BURST_TOLERANCE_SECONDS, Math.ceil(n * BURST_TOLERANCE_SHARE)));
   const worst = new Set(
     canarySeconds
       .map((s, i) => [badness(s), i] as const)
-      .filter(([b]) => b >= minBadness)
+      .filter(([, i]) => eligible(canarySeconds[i]!, i))
       .sort((a, b) => b[0] - a[0])
       .slice(0, drop)
       .map(([, i]) => i),
@@ -150,10 +159,15 @@ export interface CanaryAnalysis {
  * Errors a canary must have (outside its worst seconds) before it can fail: with one or two, a
  * healthy canary that met the background error rate early would be judged on luck.
  */
-export const MIN_CANARY_ERRORS = 4;
+export const MIN_CANARY_ERRORS = 3;
+/** Of which, outside its worst seconds: a burst alone (a replica restarting) never suffices. */
+export const MIN_CANARY_ERRORS_OUTSIDE_BURSTS = 2;
 
 /** Likewise, slow canary requests (outside its worst seconds) before latency can fail. */
 export const MIN_SLOW_CANARY_REQUESTS = 5;
+
+/** The least share of seconds (with canary requests) in which the canary must be slower. */
+export const CONSISTENCY = 0.75;
 
 /** The default least excess share for the latency test. */
 export const DEFAULT_MIN_EXCESS_SHARE = 0.1;
@@ -176,7 +190,7 @@ export function analyzeCanary(input: AnalysisInput): CanaryAnalysis {
     canary: intervalParts(warmInput.canary, input.shortSeconds),
     stable: intervalParts(warmInput.stable, input.shortSeconds),
   };
-  const checks = [errorBurnRateCheck(input, parts), latencyCheck(warmInput, warmParts)];
+  const checks = [errorBurnRateCheck(input, parts), latencyCheck(warmInput, warmParts, input.canary.length)];
   if (input.thresholds.minAgreement !== null)
     checks.push(agreementCheck(input.agreement, input.thresholds.minAgreement, input.thresholds.minMirrorSamples));
 
@@ -239,19 +253,20 @@ export function quantileFromBuckets(latencyCounts: number[], q: number): number 
   return largestBound;
 }
 
-const PARTS = ['whole', 'older', 'newer'] as const;
-
-/** The error test on one part: burning fast, and significantly worse than the stable. */
+/**
+ * The error test on one part: the canary burns its budget faster than the page factor, with
+ * confidence (its lower bound is above the page rate), and, where the stable burns that fast too
+ * (a shared outage the canary must not be blamed for), its lower bound is above the stable's
+ * upper bound as well.
+ */
 function errorTest(c: WindowSummary, s: WindowSummary, t: AnalysisThresholds) {
-  const budget = 1 - t.objective;
-  const burn = ratio(c.errors, c.requests) / budget;
-  // Without enough stable traffic in the part (the 100% step, a quiet deployment), the baseline
-  // is the budget burning at the page factor: the bare budget (0.1%) would fail a healthy canary
-  // for one error in its first ~100 requests.
-  const stableKnown = s.requests >= t.minRequests;
-  const baseline = stableKnown ? wilsonInterval(s.errors, s.requests, t.confidence).upper : budget * t.burnRateFactor;
+  const pageRate = (1 - t.objective) * t.burnRateFactor;
+  const burn = ratio(c.errors, c.requests) / (1 - t.objective);
+  const stableBounds = wilsonInterval(s.errors, s.requests, t.confidence);
+  const stableBurning = s.requests > 0 && stableBounds.lower > pageRate;
+  const baseline = stableBurning ? Math.max(pageRate, stableBounds.upper) : pageRate;
   const lower = wilsonInterval(c.errors, c.requests, t.confidence).lower;
-  return { burn, baseline, lower, stableKnown, failing: c.requests > 0 && burn > t.burnRateFactor && lower > baseline };
+  return { burn, baseline, lower, stableBurning, failing: c.requests > 0 && lower > baseline };
 }
 
 type Parts = { canary: IntervalSummaries; stable: IntervalSummaries };
@@ -268,35 +283,54 @@ function errorBurnRateCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
       detail: `waiting for ${t.minRequests} canary requests, have ${canary.whole.requests}`,
     };
   }
-  const [whole, older, newer] = PARTS.map((part) => errorTest(canary[part], stable[part], t)) as [
-    ReturnType<typeof errorTest>,
-    ReturnType<typeof errorTest>,
-    ReturnType<typeof errorTest>,
-  ];
-  // A second with one error is no burst: only seconds with several are dropped.
-  const cut = trimmed(input.canary, input.stable, (s) => s.errors, 2);
+  // A burst lasts up to BURST_TOLERANCE_SECONDS: until the interval is longer, an error burst
+  // cannot be told from a canary that fails.
+  if (input.canary.length <= BURST_TOLERANCE_SECONDS) {
+    return {
+      ...base,
+      outcome: 'inconclusive',
+      value: null,
+      detail: `waiting for ${BURST_TOLERANCE_SECONDS + 1} s of requests to judge errors, have ${input.canary.length} s`,
+    };
+  }
+  const whole = errorTest(canary.whole, stable.whole, t);
+  // A burst is a second with more errors than the canary's rate in its other seconds explains
+  // (at least the page rate, so that a canary's first errors are not a burst of their own): a
+  // canary failing steadily keeps its evidence, a replica restarting does not.
+  const pageRate = (1 - t.objective) * t.burnRateFactor;
+  const isBurst = (s: WindowSummary) => {
+    if (s.errors < 2) return false;
+    const others = Math.max(
+      pageRate,
+      (canary.whole.errors - s.errors) / Math.max(1, canary.whole.requests - s.requests),
+    );
+    return binomialTail(s.errors, s.requests, others) < BURST_P_VALUE;
+  };
+  const cut = trimmed(input.canary, input.stable, (s) => s.errors, isBurst);
   const robust = errorTest(cut.canary, cut.stable, t);
   // Errors need no warm-up and no persistence test of their own: a canary that fails requests
   // is bad from its first, and dropping its worst seconds already rules out a short burst.
-  const failing = whole.failing && robust.failing && cut.canary.errors >= MIN_CANARY_ERRORS;
-  const windows = input.windows;
-  const over = windows ? ` over ${seconds(windows.longSeconds)}` : '';
-  const against = whole.stableKnown
-    ? `stable's upper bound ${percent(whole.baseline)}`
-    : `the budget burning at ${times(t.burnRateFactor)}, ${percent(whole.baseline)} (stable has ${stable.whole.requests} requests, too few to compare)`;
-  const newest = `newest${windows ? ` ${seconds(windows.shortSeconds)}` : ''}`;
-  const parts =
-    `older part ${partText(canary.older, older.failing)}, ${newest} ${partText(canary.newer, newer.failing)}, ` +
-    `without its worst seconds ${partText(cut.canary, robust.failing)}`;
+  const failing =
+    whole.failing &&
+    robust.failing &&
+    canary.whole.errors >= MIN_CANARY_ERRORS &&
+    cut.canary.errors >= MIN_CANARY_ERRORS_OUTSIDE_BURSTS;
+  const over = input.windows ? ` over ${seconds(input.windows.longSeconds)}` : '';
+  const against = whole.stableBurning
+    ? `stable's upper bound ${percent(whole.baseline)} (stable burns that fast too)`
+    : `the page rate ${percent(whole.baseline)} (the budget burning at ${times(t.burnRateFactor)})`;
   const detail =
-    `canary error ratio ${percent(ratio(canary.whole.errors, canary.whole.requests))} (${canary.whole.errors}/${canary.whole.requests}${over}, burn rate ${times(whole.burn)}) ` +
-    `vs stable ${countsText(stable.whole)} over the same interval; ${confidencePercent(t.confidence)} lower bound ${percent(whole.lower)} vs ${against}; ${parts}; ` +
-    `limit: burn > ${times(t.burnRateFactor)} and significantly above stable on the whole interval and without the canary's worst seconds`;
+    `error_burn_rate: canary ${countsText(canary.whole)}${over}, burn rate ${times(whole.burn)}, ` +
+    `vs stable ${countsText(stable.whole)} over the same interval; ` +
+    `${confidencePercent(t.confidence)} lower bound ${percent(whole.lower)} vs ${against}: ` +
+    `${whole.failing ? 'above' : 'not above'}; without its error bursts ${partText(cut.canary, robust.failing)}; ` +
+    `limit: lower bound above that on the whole interval and without bursts, ` +
+    `with ${MIN_CANARY_ERRORS} errors, ${MIN_CANARY_ERRORS_OUTSIDE_BURSTS} outside bursts`;
   return { ...base, outcome: failing ? 'fail' : 'pass', value: whole.burn, detail };
 }
 
 function partText(s: WindowSummary, failing: boolean): string {
-  return `${s.errors}/${s.requests} ${failing ? 'worse' : 'not worse'}`;
+  return `${s.errors}/${s.requests} ${failing ? 'above' : 'not above'}`;
 }
 
 /**
@@ -330,7 +364,7 @@ function exceedanceTest(c: WindowSummary, s: WindowSummary, t: AnalysisThreshold
   };
 }
 
-function latencyCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
+function latencyCheck(input: AnalysisInput, p: Parts, intervalSeconds: number): AnalysisCheck {
   const { canary, stable } = p;
   const t = input.thresholds;
   const base = { name: 'latency' as const };
@@ -344,14 +378,18 @@ function latencyCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
     };
   }
   // A slowdown shorter than the burst tolerance cannot be told from a stall: wait until the
-  // interval is twice as long, so that what remains after dropping the worst seconds is as long.
-  if (input.canary.length < 2 * BURST_TOLERANCE_SECONDS) {
+  // interval is twice as long, and holds one second more than the tolerance after the warm-up,
+  // so that what remains after dropping the worst seconds still shows the canary slower.
+  const seconds = input.canary.length;
+  if (intervalSeconds < 2 * BURST_TOLERANCE_SECONDS || seconds <= BURST_TOLERANCE_SECONDS) {
     return {
       ...base,
       outcome: 'inconclusive',
       value: null,
       threshold: null,
-      detail: `waiting for ${2 * BURST_TOLERANCE_SECONDS} s of requests to judge latency, have ${input.canary.length} s`,
+      detail:
+        `waiting for ${2 * BURST_TOLERANCE_SECONDS} s of requests (${BURST_TOLERANCE_SECONDS + 1} s after ` +
+        `the warm-up) to judge latency, have ${intervalSeconds} s (${seconds} s)`,
     };
   }
   // Each part needs a stable baseline of its own; half the whole's minimum keeps a short part
@@ -379,8 +417,11 @@ function latencyCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
   const canaryP95Ms = canaryP95 * 1000;
   const limitMs = Math.max(stableP95Ms * t.maxLatencyRatio, stableP95Ms + t.minLatencyDeltaMs);
   const slower = canaryP95Ms > limitMs;
+  const consistent = slowerSeconds(input.canary, input.stable, bound, t.minExcessShare ?? DEFAULT_MIN_EXCESS_SHARE);
+  const consistentEnough = consistent.slower >= Math.ceil(CONSISTENCY * consistent.judged);
   const failing =
     slower &&
+    consistentEnough &&
     whole.failing &&
     older?.failing === true &&
     newer?.failing === true &&
@@ -391,15 +432,67 @@ function latencyCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
     x ? `${name} ${percent(x.canaryShare)} vs ${percent(x.stableShare)}` : `${name} too few stable requests`;
   const delta = canaryP95Ms - stableP95Ms;
   const detail =
-    `canary p95 ${ms(canaryP95Ms)} vs stable p95 ${ms(stableP95Ms)} over the same interval (${delta >= 0 ? '+' : '-'}${ms(Math.abs(delta))}); ` +
-    `${percent(whole.canaryShare)} of ${whole.canaryTotal} canary requests slower than stable's p95 bound ${boundText} vs ${percent(whole.stableShare)} of ${whole.stableTotal} stable ` +
+    `latency: canary p95 ${ms(canaryP95Ms)} vs stable p95 ${ms(stableP95Ms)} over the same interval ` +
+    `(${delta >= 0 ? '+' : '-'}${ms(Math.abs(delta))}); ` +
+    `${percent(whole.canaryShare)} of ${whole.canaryTotal} canary requests slower than stable's p95 bound ` +
+    `${boundText} vs ${percent(whole.stableShare)} of ${whole.stableTotal} stable ` +
     `(${confidencePercent(t.confidence)} bounds ${percent(whole.lower)} > ${percent(whole.upper)}: ` +
     `${whole.failing ? 'yes' : 'no'}); ${part(older, 'older part')}, ${part(newer, 'newest part')}, ` +
     `${part(robust, "without the canary's worst seconds")}; ` +
+    `slower in ${consistent.slower} of ${consistent.judged} seconds; ` +
     `limit: p95 > ${t.maxLatencyRatio}x and > +${ms(t.minLatencyDeltaMs)}, and ` +
     `${percent(t.minExcessShare ?? DEFAULT_MIN_EXCESS_SHARE)} more slow requests, significant on the whole interval, ` +
-    `on both parts and without the canary's worst seconds`;
+    `on both parts and without the canary's worst seconds, and slower in ${percent(CONSISTENCY)} of its seconds`;
   return { ...base, outcome: failing ? 'fail' : 'pass', value: canaryP95Ms, threshold: limitMs, detail };
+}
+
+/**
+ * Seconds in which the canary is slower: its share of requests above the bound exceeds the
+ * stable's share in the same second (or over the interval, when the stable had none then) by
+ * `excess`. A slow canary is slower in nearly every second; a stall or two of one process only
+ * in the seconds they last.
+ */
+function slowerSeconds(
+  canarySeconds: readonly WindowSummary[],
+  stableSeconds: readonly WindowSummary[],
+  slot: number,
+  excess: number,
+): { judged: number; slower: number } {
+  const stableAll = sumSeconds(stableSeconds);
+  const overall = sum(stableAll.latencyCounts.slice(slot + 1)) / Math.max(1, sum(stableAll.latencyCounts));
+  let judged = 0;
+  let slower = 0;
+  canarySeconds.forEach((c, i) => {
+    const total = sum(c.latencyCounts);
+    if (total === 0) return;
+    judged++;
+    const s = stableSeconds[i]!;
+    const stableTotal = sum(s.latencyCounts);
+    const stableShare = stableTotal > 0 ? sum(s.latencyCounts.slice(slot + 1)) / stableTotal : overall;
+    if (sum(c.latencyCounts.slice(slot + 1)) / total - stableShare >= excess) slower++;
+  });
+  return { judged, slower };
+}
+
+/**
+ * P(X >= k) for X ~ Binomial(n, p), summed upward from k (the terms fall past the mean, where a
+ * burst lives), so that tiny tails keep their precision.
+ */
+export function binomialTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n || p <= 0) return 0;
+  if (p >= 1) return 1;
+  // log C(n, k) p^k (1-p)^(n-k), then each next term from the one before.
+  let logTerm = k * Math.log(p) + (n - k) * Math.log1p(-p);
+  for (let i = 1; i <= k; i++) logTerm += Math.log((n - k + i) / i);
+  let term = Math.exp(logTerm);
+  let total = 0;
+  for (let i = k; i <= n && term > 0; i++) {
+    total += term;
+    if (term < total * 1e-15) break;
+    term *= ((n - i) / (i + 1)) * (p / (1 - p));
+  }
+  return Math.min(1, total);
 }
 
 /** The histogram slot holding the q-quantile (rank ceil(q * n)). */
@@ -435,7 +528,9 @@ function agreementCheck(
     };
   }
   const share = agreement.agreed / compared;
-  const detail = `canary agreed with stable on ${percent(share)} of mirrored requests (${agreement.agreed}/${compared}); limit: >= ${percent(minAgreement)}`;
+  const detail =
+    `canary agreed with stable on ${percent(share)} of mirrored requests ` +
+    `(${agreement.agreed}/${compared}); limit: >= ${percent(minAgreement)}`;
   return { ...base, outcome: share < minAgreement ? 'fail' : 'pass', value: share, detail };
 }
 

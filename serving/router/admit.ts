@@ -9,6 +9,11 @@ export interface AdmitOptions {
   /** Called once the request is handed to the pool (the start of its queue span). */
   onAdmitted?: () => void;
   random?: () => number;
+  /**
+   * Where to send the request instead when its version was retired while fault injection held
+   * it (a rollback landed meanwhile): the deployment's current split. Undefined keeps the pool.
+   */
+  reroute?: () => IngressPool | undefined;
 }
 
 /**
@@ -19,15 +24,17 @@ export interface AdmitOptions {
  * retry). Not async when no fault is set, so the common path adds no promise of its own.
  */
 export function admit(pool: IngressPool, call: InferCall, options: AdmitOptions = {}): Promise<InferOutcome> {
-  const dispatch = (): Promise<InferOutcome> => {
+  const dispatch = (target: IngressPool): Promise<InferOutcome> => {
     if (call.deadline <= Date.now())
       return Promise.reject(
         new VigilError('VIGIL_ERR_DEADLINE_EXCEEDED', 'the deadline passed before the request was admitted'),
       );
     options.onAdmitted?.();
-    return pool.infer(call);
+    return target.infer(call);
   };
   const { errorRate, addedLatencyMs } = pool.fault;
-  if (errorRate === 0 && addedLatencyMs === 0) return dispatch();
-  return applyFault(pool, call.deadline, options.random, options.onFault).then(dispatch);
+  if (errorRate === 0 && addedLatencyMs === 0) return dispatch(pool);
+  return applyFault(pool, call.deadline, options.random, options.onFault).then(() =>
+    dispatch(pool.retired ? (options.reroute?.() ?? pool) : pool),
+  );
 }

@@ -95,7 +95,7 @@ describe('canary rollouts', () => {
 
     const row = (await latestRollout(vigil))!;
     expect(row.canaryWeight).toBe(0);
-    expect(row.reason).toMatch(/canary error ratio \d+\.\d% \(\d+\/\d+ over [\d.]+ s, burn rate/);
+    expect(row.reason).toMatch(/error_burn_rate: canary \d+\.\d% \(\d+\/\d+\) over [\d.]+ s, burn rate/);
     const d = await deployment(vigil);
     expect(d.split.find((e) => e.version === 'v2')!.weight).toBe(0);
     expect(d.split.find((e) => e.version === 'v1')!.weight).toBe(100);
@@ -133,6 +133,32 @@ describe('canary rollouts', () => {
     const samples = parseSamples((await scrape(vigil.url)).text);
     expect(sampleValue(samples, 'vigil_rollouts_total', { deployment: 'cls', outcome: 'RolledBack' })).toBe(1);
     expect(sampleValue(samples, 'vigil_traffic_weight', { deployment: 'cls', version: 'v2' })).toBe(0);
+  });
+
+  it('rolls a slow canary back on latency, the reason naming both samples, the bound and the seconds it was slower', async () => {
+    vigil = await startVigil({ deployments: [twoVersions({ fault_injection: { added_latency_ms: 250 } })] });
+    const load = startLoad(vigil.url, { concurrency: 4 });
+    const started = await sendJsonTo('POST', `${vigil.url}/api/v1/deployments/cls/rollouts`, {
+      version: 'v2',
+      steps: [25, 100],
+      interval: '60s',
+    });
+    expect(started.status).toBe(201);
+    await waitFor(
+      async () => (await latestRollout(vigil!))?.status === 'RolledBack',
+      40_000,
+      'the slow canary to be rolled back',
+    );
+    const results = await load.stop();
+    const row = (await latestRollout(vigil))!;
+    expect(row.reason).toMatch(/^latency: canary p95 \d+ ms vs stable p95 [\d.]+ ms over the same interval/);
+    expect(row.reason).toMatch(/\d+\.\d% of \d+ canary requests slower than stable's p95 bound [\d.]+ ms/);
+    expect(row.reason).toMatch(/\(99% bounds [\d.]+% > [\d.]+%: yes\)/);
+    const [, slower, judged] = /slower in (\d+) of (\d+) seconds/.exec(row.reason)!;
+    expect(Number(slower)).toBeGreaterThanOrEqual(Math.ceil(0.75 * Number(judged)));
+    // Nothing failed: latency alone rolled it back, and the stable kept answering.
+    expect(results.filter((r) => r.status !== 200)).toEqual([]);
+    expect((await deployment(vigil)).split.find((e) => e.version === 'v2')!.weight).toBe(0);
   });
 
   it('promotes a good canary declared in vigil.yaml: v2 becomes stable and v1 drains', async () => {

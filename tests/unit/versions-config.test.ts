@@ -66,8 +66,8 @@ describe('versions, autoscaling, mirror and rollout in vigil.yaml', () => {
     });
     expect(c.rollouts).toMatchObject({
       analysis_interval_s: 0.5,
-      min_requests: 10,
-      confidence: 0.95,
+      min_requests: 20,
+      confidence: 0.99,
       min_excess_share: 0.1,
       burn_rate_factor: 14.4,
       objective: 0.999,

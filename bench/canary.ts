@@ -1,104 +1,131 @@
 /**
- * `npm run bench:canary`: how fast vigil rolls back a bad canary, and whether it ever rolls back
- * a healthy one, under a steady load. The targets (from the rollouts issue):
+ * `npm run bench:canary:live`: the canary judge through real processes, in the scenarios of the
+ * canary-judgement issue, on whatever this machine is. One vigil (deployment `cls`, two versions
+ * of the same model file, one replica each, default analysis settings) takes an open-loop stream
+ * of JSON inference requests from this process; every answer is recorded with its receive time,
+ * status, x-vigil-version and x-vigil-fault.
  *
- *  - a canary at 10% weight that fails 20% of its requests, under 100 req/s, is fully rolled back
- *    in 15 s or less after its first bad request, with the default analysis settings;
- *  - in 20 runs of a healthy canary (no injected faults) under the same load, no false rollback.
+ * Scenarios (--scenarios, all by default):
  *
- * Setup: one vigil on a free loopback port with a temp vigil.yaml and a fresh VIGIL_DATA_DIR.
- * Deployment `cls` has two versions of the same model file, v1 (weight 100) and v2 (weight 0),
- * 1 replica each, and no `rollouts:` section: the analysis runs with its defaults, and no rollout
- * overrides them. For the whole scenario an open-loop client in this process sends the OIP binary
- * request of bench/payload.ts on a fixed timetable (--rate, 100 req/s: one send every 10 ms,
- * never waiting for answers). At most 64 requests are in flight; a send due while 64 are
- * outstanding is skipped and counted, so a slow server shows up as skipped sends rather than as a
- * lower rate that would hide it. Every response is recorded: receive time, status,
- * x-vigil-version and x-vigil-fault.
+ * - `errors`: the canary fails 10% of its requests (fault injection), rollout `steps: [10]`,
+ *   80 req/s. Target: rolled back within 5 s of its first bad answer.
+ * - `latency`: the canary answers 250 ms later (fault injection), `steps: [25]`, 60 req/s.
+ *   Target: rolled back within 5 s of its first answer (every answer of it is slow).
+ * - `healthy`: no fault, `steps: [50, 100]` every 10 s, 60 req/s, --runs rollouts beside each
+ *   hog of --hogs: `none`, `cpu` (`stress-ng --cpu 2`) and `cpu-mem-io` (`stress-ng --cpu 1
+ *   --vm 1 --vm-bytes 1G --iomix 1`); `install-build` (not in the default list: `npm ci` of this
+ *   project in a loop beside `tsc` in a loop). Target: every one promoted on a quiet machine and none
+ *   rolled back beside the hogs (a step held past its interval is a fine answer under that load).
  *
- * Bad canary (--bad-runs, default 3): fault injection `error_rate: 0.2` on the non-stable version,
- * then a rollout of it with `steps: [10], interval: '30s'`. t0 is the receive time of the first
- * response from the canary whose x-vigil-fault says `error`. The rollout is *fully rolled back*
- * once, in one poll (every 100 ms), the latest rollout is `RolledBack`, the canary's weight in the
- * split is 0 and none of its replicas is STARTING, RUNNING or DRAINING. rollback_seconds is that
- * moment minus t0; the final line gives the worst run (the JSON also has the median), and `inf`
- * if a bad canary was not rolled back within 120 s.
+ * Times run from t0, the receive time of the canary's first bad answer, to the first 100 ms poll
+ * that sees the rollout RolledBack with the canary's weight at 0: from then on no new request
+ * goes to it. The table also gives when its last answer arrived and when its replicas were gone.
  *
- * Healthy canary (--runs, default 20): each run is ONE rollout of the currently non-stable version
- * (v2, then v1 once v2 is promoted, and so on) with `steps: [10]` held for --interval (default
- * 15s), no faults, judged by the default thresholds. It ends Promoted (right), RolledBack (a false
- * rollback; its reason is printed) or Aborted/timeout (interval + 60 s; reported, not counted as a
- * false rollback). Why one 10% step and not the default 5,25,50,100 x 30 s: a false rollback is
- * the analysis misjudging a canary, and it judges every tick of every step alike, so 20 runs of
- * one step held for the interval cover the same decisions in minutes rather than 40 min; 10% is
- * the weight of the bad-canary target, where the canary has the fewest requests behind each verdict
- * that still gets past min_requests (low-traffic noise is the usual cause of false rollbacks).
- * Between runs the scenario waits until the retired version's replicas are gone.
- *
- * The canary needs enough requests: the default latency check wants 100 canary requests in the
- * analysis window (the step so far, up to the interval or two minutes), so at 10% of 100 req/s a
- * healthy step passes after about 10 s whatever the interval; 15 s leaves a margin.
- *
- * Reproduce: `npm run bench:canary` (about 10 min on 2 cores), or quicker:
- * `node --import tsx bench/canary.ts --runs 2 --bad-runs 1` (about 1 min). Options: --runs,
- * --bad-runs, --interval, --rate. Writes bench/results/canary.json and ends with exactly
- * `rollback_seconds=<x>` and `false_rollbacks=<n>/<runs>`. Exit code 0 whether or not the targets
- * are met (it is a measurement); 1 on a harness error. Do not run it beside other heavy work.
+ * Reproduce: `npm run bench:canary:live` (about 35 min on 2 cores), or
+ * `npm run bench:canary:live -- --scenarios errors,latency --bad-runs 3` (2 min). Options:
+ * --scenarios, --hogs, --runs (20), --bad-runs (5). Writes bench/results/canary-live.json.
+ * Exit code 0 whether or not the targets are met (it is a measurement); 1 on a harness error.
  */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { rolloutAnalysisSchema } from '../serving/config/schema.ts';
 import { parseDuration } from '../slo/duration.ts';
-import { MODEL, oipRequest } from './payload.ts';
+import { MODEL, makeTensor } from './payload.ts';
 import { freePort, get, percentile, ROOT, sleep, startServer, type RunningServer } from './proc.ts';
 
-const CANARY_WEIGHT = 10;
-const BAD_ERROR_RATE = 0.2;
-const BAD_INTERVAL = '30s';
 const MAX_IN_FLIGHT = 64;
 const WARMUP_MS = 5000;
-const ROLLBACK_TIMEOUT_MS = 120_000;
+const ROLLBACK_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
-const TARGET_ROLLBACK_S = 15;
+const TARGET_ROLLBACK_S = 5;
 const TERMINAL = new Set(['Promoted', 'RolledBack', 'Aborted']);
 const LIVE_REPLICA = new Set(['STARTING', 'RUNNING', 'DRAINING']);
-/** vigil's default analysis settings, which this scenario never overrides. */
-const ANALYSIS_DEFAULTS = rolloutAnalysisSchema.parse({});
+
+interface FaultScenario {
+  name: 'errors' | 'latency';
+  rate: number;
+  weight: number;
+  fault: { error_rate: number; added_latency_ms: number };
+  /** Whether an answer of the canary is a bad one. */
+  bad: (s: Sample) => boolean;
+}
+const FAULTS: FaultScenario[] = [
+  {
+    name: 'errors',
+    rate: 80,
+    weight: 10,
+    fault: { error_rate: 0.1, added_latency_ms: 0 },
+    bad: (s) => s.fault.includes('error'),
+  },
+  {
+    name: 'latency',
+    rate: 60,
+    weight: 25,
+    fault: { error_rate: 0, added_latency_ms: 250 },
+    bad: () => true,
+  },
+];
+const HEALTHY = { rate: 60, steps: [50, 100], interval: '10s' };
+const HOGS: Record<string, string[]> = {
+  none: [],
+  cpu: ['--cpu', '2'],
+  'cpu-mem-io': ['--cpu', '1', '--vm', '1', '--vm-bytes', '1G', '--iomix', '1'],
+  // Not stress-ng: a developer's machine mid-work. `npm ci` of this project into a scratch
+  // directory over and over (unpacking ~500 MB: IO and CPU), beside a full type-check of it
+  // (CPU and ~1 GB of memory), as an `npm install` beside a Next.js build would be.
+  'install-build': [],
+};
 
 interface Options {
+  scenarios: string[];
+  hogs: string[];
   runs: number;
   badRuns: number;
-  interval: string;
-  rate: number;
 }
 
 function options(): Options {
   const { values } = parseArgs({
     options: {
+      scenarios: { type: 'string', default: 'errors,latency,healthy' },
+      hogs: { type: 'string', default: 'none,cpu,cpu-mem-io' },
       runs: { type: 'string', default: '20' },
-      'bad-runs': { type: 'string', default: '3' },
-      interval: { type: 'string', default: '15s' },
-      rate: { type: 'string', default: '100' },
+      'bad-runs': { type: 'string', default: '5' },
     },
   });
-  const int = (name: string, v: string, min: number) => {
+  const int = (name: string, v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new Error(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be an integer >= 0, got ${JSON.stringify(v)}`);
     return n;
   };
-  if (!/^\d+(s|m|h)$/.test(values.interval))
-    throw new Error(`--interval must be a duration like 15s or 1m, got ${JSON.stringify(values.interval)}`);
+  const list = (name: string, v: string, known: string[]) => {
+    const items = v.split(',').filter(Boolean);
+    for (const x of items)
+      if (!known.includes(x)) throw new Error(`--${name}: unknown ${JSON.stringify(x)} (known: ${known.join(', ')})`);
+    return items;
+  };
   return {
-    runs: int('runs', values.runs, 0),
-    badRuns: int('bad-runs', values['bad-runs'], 0),
-    interval: values.interval,
-    rate: int('rate', values.rate, 1),
+    scenarios: list('scenarios', values.scenarios, ['errors', 'latency', 'healthy']),
+    hogs: list('hogs', values.hogs, Object.keys(HOGS)),
+    runs: int('runs', values.runs),
+    badRuns: int('bad-runs', values['bad-runs']),
   };
 }
+
+/** The JSON inference request of the issue's scenario: one cls image as a plain number array. */
+function jsonRequest(): { path: string; headers: Record<string, string>; body: Buffer } {
+  const data = Array.from(makeTensor(), (x) => Math.round(x * 1e4) / 1e4);
+  const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32', data }] });
+  return {
+    path: '/v2/models/cls/infer',
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(body),
+  };
+}
+
+const JSON_REQUEST = jsonRequest();
 
 // ---------------------------------------------------------------------------------------------
 // Open-loop load
@@ -106,6 +133,8 @@ function options(): Options {
 interface Sample {
   /** performance.now() when the whole response had arrived. */
   t: number;
+  /** Date.now() at the same moment, to compare with times vigil stores. */
+  wall: number;
   status: number;
   version: string;
   fault: string;
@@ -123,7 +152,7 @@ class OpenLoopLoad {
   private stoppedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
-  private readonly req = oipRequest();
+  private readonly req = JSON_REQUEST;
   private readonly periodMs: number;
 
   constructor(
@@ -153,11 +182,11 @@ class OpenLoopLoad {
     this.sent++;
     this.inFlight++;
     let settled = false;
-    const done = (s: Omit<Sample, 't'> | undefined) => {
+    const done = (s: Omit<Sample, 't' | 'wall'> | undefined) => {
       if (settled) return;
       settled = true;
       this.inFlight--;
-      if (s) this.samples.push({ t: performance.now(), ...s });
+      if (s) this.samples.push({ t: performance.now(), wall: Date.now(), ...s });
       else this.transportErrors++;
     };
     const r = request(
@@ -228,6 +257,7 @@ interface RolloutRow {
   canaryVersion: string;
   stableVersion: string;
   canaryWeight: number;
+  updatedAt: string;
 }
 
 interface DeploymentView {
@@ -260,21 +290,11 @@ class ControlApi {
       undefined,
       200,
     );
-  startRollout = (version: string, interval: string) =>
-    this.call<RolloutRow>(
-      'POST',
-      '/api/v1/deployments/cls/rollouts',
-      { version, steps: [CANARY_WEIGHT], interval },
-      201,
-    );
+  startRollout = (version: string, steps: number[], interval: string) =>
+    this.call<RolloutRow>('POST', '/api/v1/deployments/cls/rollouts', { version, steps, interval }, 201);
   abort = () => this.call<RolloutRow>('POST', '/api/v1/deployments/cls/rollout/abort', undefined, 200);
-  fault = (version: string, errorRate: number) =>
-    this.call<unknown>(
-      'PUT',
-      `/api/v1/deployments/cls/versions/${version}/fault-injection`,
-      { error_rate: errorRate, added_latency_ms: 0 },
-      200,
-    );
+  fault = (version: string, fault: { error_rate: number; added_latency_ms: number }) =>
+    this.call<unknown>('PUT', `/api/v1/deployments/cls/versions/${version}/fault-injection`, fault, 200);
 }
 
 const liveReplicas = (d: DeploymentView, version: string) =>
@@ -308,38 +328,48 @@ async function settle(api: ControlApi, server: RunningServer, timeoutMs = 90_000
 // ---------------------------------------------------------------------------------------------
 // Runs
 
-interface BadRun {
+interface FaultRun {
+  scenario: string;
   run: number;
   canary: string;
-  rolloutId: number;
   status: string;
   reason: string | null;
-  /** Seconds after t0 (the first injected error seen by the client); null where it never happened. */
+  /** Seconds after t0 (the canary's first bad answer); null where it never happened. */
   rollbackSeconds: number | null;
+  /** When vigil stored the rollback (the row's updatedAt), seconds after t0. */
   decidedSeconds: number | null;
-  lastCanaryResponseSeconds: number | null;
+  lastCanaryAnswerSeconds: number | null;
   replicasGoneSeconds: number | null;
-  /** Seconds from the rollout's start to t0 (canary replica start plus the first bad request). */
-  firstBadAfterStartSeconds: number | null;
-  canary_responses: number;
-  canary_injected_errors: number;
+  /** Seconds from the rollout's start to t0 (the canary replica's start plus the first bad answer). */
+  t0AfterStartSeconds: number | null;
+  canaryAnswers: number;
+  canaryBad: number;
 }
 
-async function badRun(run: number, api: ControlApi, load: OpenLoopLoad, server: RunningServer): Promise<BadRun> {
+async function faultRun(
+  sc: FaultScenario,
+  run: number,
+  api: ControlApi,
+  load: OpenLoopLoad,
+  server: RunningServer,
+): Promise<FaultRun> {
   const { canary } = stableAndCanary(await settle(api, server));
-  await api.fault(canary, BAD_ERROR_RATE);
+  await api.fault(canary, sc.fault);
   const tStart = performance.now();
-  const row = await api.startRollout(canary, BAD_INTERVAL);
+  const row = await api.startRollout(canary, [sc.weight], '30s');
   let t0: number | undefined;
+  let t0Wall = 0;
   let scanned = 0;
-  let tDecided: number | undefined;
+  let tBack: number | undefined;
   let tGone: number | undefined;
-  let tDone: number | undefined;
   let latest: RolloutRow | null = row;
   const findT0 = () => {
     for (; t0 === undefined && scanned < load.samples.length; scanned++) {
       const s = load.samples[scanned]!;
-      if (s.t >= tStart && s.version === canary && s.fault.includes('error')) t0 = s.t;
+      if (s.t >= tStart && s.version === canary && sc.bad(s)) {
+        t0 = s.t;
+        t0Wall = s.wall;
+      }
     }
   };
   try {
@@ -350,72 +380,72 @@ async function badRun(run: number, api: ControlApi, load: OpenLoopLoad, server: 
       findT0();
       latest = r.latest;
       const rolledBack = latest?.id === row.id && latest.status === 'RolledBack';
-      if (rolledBack) tDecided ??= now;
-      if (rolledBack && liveReplicas(d, canary) === 0) tGone ??= now;
-      if (rolledBack && weightOf(d, canary) === 0 && liveReplicas(d, canary) === 0) {
-        tDone = now;
+      if (rolledBack && weightOf(d, canary) === 0) tBack ??= now;
+      if (rolledBack && liveReplicas(d, canary) === 0) {
+        tGone = now;
         break;
       }
-      // Promoted or Aborted: it will never roll back.
       if (latest?.id === row.id && TERMINAL.has(latest.status) && !rolledBack) break;
       await sleep(POLL_MS);
     }
   } finally {
-    await api.fault(canary, 0);
+    await api.fault(canary, { error_rate: 0, added_latency_ms: 0 });
   }
-  if (tDone === undefined && latest?.id === row.id && !TERMINAL.has(latest.status)) await api.abort();
+  if (latest?.id === row.id && !TERMINAL.has(latest.status)) await api.abort();
   await sleep(1000); // answers still in flight at the rollback
   findT0();
-  const lastCanary = load.samples.filter((s) => s.t >= tStart && s.version === canary).at(-1)?.t;
+  const canaryAnswers = load.samples.filter((s) => s.t >= tStart && s.version === canary);
   const since = (t: number | undefined) => (t === undefined || t0 === undefined ? null : (t - t0) / 1000);
-  const counts = load.byVersion(tStart)[canary] ?? { responses: 0, injected: 0 };
   return {
+    scenario: sc.name,
     run,
     canary,
-    rolloutId: row.id,
     status: latest?.id === row.id ? latest.status : 'unknown',
     reason: latest?.id === row.id ? latest.reason : null,
-    rollbackSeconds: since(tDone),
-    decidedSeconds: since(tDecided),
-    lastCanaryResponseSeconds: since(lastCanary),
+    rollbackSeconds: since(tBack),
+    decidedSeconds:
+      t0 === undefined || latest?.id !== row.id || latest.status !== 'RolledBack'
+        ? null
+        : (Date.parse(latest.updatedAt) - t0Wall) / 1000,
+    lastCanaryAnswerSeconds: since(canaryAnswers.at(-1)?.t),
     replicasGoneSeconds: since(tGone),
-    firstBadAfterStartSeconds: t0 === undefined ? null : (t0 - tStart) / 1000,
-    canary_responses: counts.responses,
-    canary_injected_errors: counts.injected,
+    t0AfterStartSeconds: t0 === undefined ? null : (t0 - tStart) / 1000,
+    canaryAnswers: canaryAnswers.length,
+    canaryBad: canaryAnswers.filter(sc.bad).length,
   };
 }
 
 interface HealthyRun {
+  hog: string;
   run: number;
   canary: string;
-  rolloutId: number;
   status: string;
   reason: string | null;
   seconds: number;
-  canary_responses: number;
-  canary_non2xx: number;
-  stable_non2xx: number;
+  canaryAnswers: number;
+  canaryNon2xx: number;
+  stableNon2xx: number;
 }
 
 async function healthyRun(
+  hog: string,
   run: number,
   api: ControlApi,
   load: OpenLoopLoad,
   server: RunningServer,
-  interval: string,
 ): Promise<HealthyRun> {
   const { stable, canary } = stableAndCanary(await settle(api, server));
   const tStart = performance.now();
-  const row = await api.startRollout(canary, interval);
-  const until = tStart + (parseDuration(interval) + 60) * 1000;
+  const row = await api.startRollout(canary, HEALTHY.steps, HEALTHY.interval);
+  // Two steps of the interval, and as long again for steps held under load.
+  const limitS = 2 * HEALTHY.steps.length * parseDuration(HEALTHY.interval) + 30;
   let status = 'Timeout';
-  let reason: string | null = `no terminal status within ${interval} + 60 s`;
-  while (performance.now() < until) {
+  let reason: string | null = `no terminal status within ${limitS} s`;
+  while (performance.now() < tStart + limitS * 1000) {
     if (!server.alive) throw new Error(`vigil exited:\n${server.log()}`);
     const { active, latest } = await api.rollout();
-    // Where it times out, the controller's last decision says what it was waiting for.
     if (active?.decision)
-      reason = `no terminal status within ${interval} + 60 s; last decision: ${active.decision.kind}: ${active.decision.reason}`;
+      reason = `held past ${limitS} s; last decision: ${active.decision.kind}: ${active.decision.reason}`;
     if (latest?.id === row.id && TERMINAL.has(latest.status)) {
       status = latest.status;
       reason = latest.reason;
@@ -427,16 +457,51 @@ async function healthyRun(
   if (status === 'Timeout') await api.abort();
   const counts = load.byVersion(tStart, tEnd);
   return {
+    hog,
     run,
     canary,
-    rolloutId: row.id,
     status,
     reason,
     seconds: (tEnd - tStart) / 1000,
-    canary_responses: counts[canary]?.responses ?? 0,
-    canary_non2xx: counts[canary]?.non2xx ?? 0,
-    stable_non2xx: counts[stable]?.non2xx ?? 0,
+    canaryAnswers: counts[canary]?.responses ?? 0,
+    canaryNon2xx: counts[canary]?.non2xx ?? 0,
+    stableNon2xx: counts[stable]?.non2xx ?? 0,
   };
+}
+
+/** A stress-ng hog in its own temp dir (--iomix writes files there), or nothing for `none`. */
+function startHog(name: string): ChildProcess | undefined {
+  const args = HOGS[name]!;
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-hog-'));
+  if (name === 'install-build') {
+    const script =
+      `cp ${ROOT}/package.json ${ROOT}/package-lock.json ${ROOT}/.npmrc ${dir}/ && ` +
+      `(while :; do (cd ${dir} && rm -rf node_modules && npm ci --ignore-scripts --no-audit --prefer-offline ` +
+      `>/dev/null 2>&1); done) & (while :; do (cd ${ROOT} && npx tsc --noEmit -p . >/dev/null 2>&1); done) & wait`;
+    // Its own process group, so that stopping it stops both loops and what they run.
+    return spawn('bash', ['-c', script], { stdio: 'ignore', detached: true });
+  }
+  if (args.length === 0) return undefined;
+  return spawn('stress-ng', [...args, '--temp-path', dir, '--quiet'], { stdio: 'ignore' });
+}
+
+async function stopHog(hog: ChildProcess | undefined): Promise<void> {
+  if (!hog || hog.exitCode !== null) return;
+  const exited = new Promise((r) => hog.once('exit', r));
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      // The install-build hog leads a group of its own; stress-ng stops its workers itself.
+      if (hog.spawnargs[0] === 'bash') process.kill(-hog.pid!, sig);
+      else hog.kill(sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  const group = hog.spawnargs[0] === 'bash';
+  // A shell's background loops ignore SIGINT; SIGTERM reaches them, and SIGKILL leaves nothing.
+  signal(group ? 'SIGTERM' : 'SIGINT');
+  await Promise.race([exited, sleep(5000)]);
+  if (group || hog.exitCode === null) signal('SIGKILL');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -464,6 +529,10 @@ const fmt = (x: number | null, digits = 1) => (x === null ? '-' : x.toFixed(digi
 
 async function main(): Promise<void> {
   const opt = options();
+  if (opt.scenarios.includes('healthy') && opt.hogs.some((h) => h === 'cpu' || h === 'cpu-mem-io')) {
+    if (spawnSync('stress-ng', ['--version']).status !== 0)
+      throw new Error('stress-ng is not installed (apt-get install stress-ng), and --hogs asks for it');
+  }
   const port = await freePort();
   const server = startServer({
     name: 'vigil',
@@ -472,42 +541,59 @@ async function main(): Promise<void> {
     env: { VIGIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'vigil-canary-data-')) },
     ready: async (p) => (await get(p, '/v2/health/ready')).status === 200,
   });
-  const load = new OpenLoopLoad(port, opt.rate);
-  const bad: BadRun[] = [];
+  const faults: FaultRun[] = [];
   const healthy: HealthyRun[] = [];
+  const loads: Record<string, { sent: number; seconds: number; skipped: number; transportErrors: number }> = {};
+  const withLoad = async (name: string, rate: number, body: (load: OpenLoopLoad) => Promise<void>) => {
+    const load = new OpenLoopLoad(port, rate);
+    load.start();
+    try {
+      await sleep(WARMUP_MS);
+      await body(load);
+    } finally {
+      await load.stop();
+      const { sent, seconds, skipped, transportErrors } = load;
+      loads[name] = { sent, seconds, skipped, transportErrors };
+    }
+  };
   try {
     await server.waitReady();
     const api = new ControlApi(port);
     await settle(api, server);
-    console.error(`[canary] vigil ready on port ${port}; ${opt.rate} req/s open loop, ${WARMUP_MS / 1000} s warm-up`);
-    // The analysis's long window is the step so far, up to the interval or two minutes: at a low
-    // canary rate even that may not hold enough requests for a verdict, and the step holds.
-    const perWindow = (opt.rate * CANARY_WEIGHT * Math.max(parseDuration(opt.interval), 120)) / 100;
-    const needed = Math.max(ANALYSIS_DEFAULTS.min_requests, ANALYSIS_DEFAULTS.latency_min_requests);
-    if (opt.runs > 0 && perWindow < needed * 1.2) {
-      console.error(
-        `[canary] warning: --interval ${opt.interval} gives a ${CANARY_WEIGHT}% canary about ${perWindow.toFixed(0)} requests per analysis window; the default analysis needs ${needed} (min_requests ${ANALYSIS_DEFAULTS.min_requests}, latency_min_requests ${ANALYSIS_DEFAULTS.latency_min_requests}), so healthy runs may hold until they time out`,
-      );
+    console.error(`[canary] vigil ready on port ${port}`);
+    for (const sc of FAULTS.filter((f) => opt.scenarios.includes(f.name))) {
+      await withLoad(sc.name, sc.rate, async (load) => {
+        for (let i = 1; i <= opt.badRuns; i++) {
+          const r = await faultRun(sc, i, api, load, server);
+          faults.push(r);
+          console.error(
+            `[canary] ${sc.name} ${i}/${opt.badRuns}: ${r.status} ${fmt(r.rollbackSeconds)} s ` +
+              `after the first bad answer (${r.reason ?? ''})`,
+          );
+        }
+      });
     }
-    load.start();
-    await sleep(WARMUP_MS);
-    for (let i = 1; i <= opt.badRuns; i++) {
-      const r = await badRun(i, api, load, server);
-      bad.push(r);
-      console.error(
-        `[canary] bad run ${i}/${opt.badRuns}: ${r.canary} ${r.status} rollback ${fmt(r.rollbackSeconds)} s after the first bad response (${r.reason ?? ''})`,
-      );
-    }
-    for (let i = 1; i <= opt.runs; i++) {
-      const r = await healthyRun(i, api, load, server, opt.interval);
-      healthy.push(r);
-      console.error(
-        `[canary] healthy run ${i}/${opt.runs}: ${r.canary} ${r.status} after ${r.seconds.toFixed(1)} s${r.status === 'Promoted' ? '' : ` (${r.reason ?? ''})`}`,
-      );
+    if (opt.scenarios.includes('healthy')) {
+      for (const hogName of opt.hogs) {
+        const hog = startHog(hogName);
+        try {
+          await withLoad(`healthy/${hogName}`, HEALTHY.rate, async (load) => {
+            for (let i = 1; i <= opt.runs; i++) {
+              const r = await healthyRun(hogName, i, api, load, server);
+              healthy.push(r);
+              const why = r.status === 'Promoted' ? '' : ` (${r.reason ?? ''})`;
+              console.error(
+                `[canary] healthy/${hogName} ${i}/${opt.runs}: ${r.status} after ${r.seconds.toFixed(1)} s${why}`,
+              );
+            }
+          });
+        } finally {
+          await stopHog(hog);
+        }
+      }
     }
     await settle(api, server);
   } finally {
-    await load.stop();
     const stopped = await server.stop();
     if (!stopped.graceful)
       console.error(`[canary] vigil did not stop cleanly (exit ${stopped.code}, ${stopped.ms.toFixed(0)} ms)`);
@@ -515,86 +601,73 @@ async function main(): Promise<void> {
 
   const out = (s = '') => console.log(s);
   out(
-    `# vigil canary scenario: ${new Date().toISOString()}; ${cpus()[0]?.model}, ${cpus().length} cores; node ${process.version}`,
+    `# vigil canary scenarios: ${new Date().toISOString()}; ${cpus()[0]?.model}, ` +
+      `${cpus().length} cores; node ${process.version}`,
   );
-  out(
-    `# ${opt.rate} req/s open loop; canary weight ${CANARY_WEIGHT}%; default analysis settings; bad canary: error_rate ${BAD_ERROR_RATE}, interval ${BAD_INTERVAL}; healthy: interval ${opt.interval}`,
-  );
+  out('# default analysis settings; JSON inference, open loop');
   out();
-  out(
-    'run      canary  status      rollback_s  decided_s  traffic_stop_s  replicas_gone_s  t0_after_start_s  canary_resp  canary_err',
-  );
-  for (const r of bad) {
+  const summary: Record<string, unknown> = {};
+  for (const sc of FAULTS.filter((f) => opt.scenarios.includes(f.name))) {
+    const runs = faults.filter((r) => r.scenario === sc.name);
+    out(`## ${sc.name}: ${JSON.stringify(sc.fault)} at ${sc.weight}%, ${sc.rate} req/s`);
     out(
-      `bad ${String(r.run).padEnd(4)} ${r.canary.padEnd(7)} ${r.status.padEnd(11)} ${fmt(r.rollbackSeconds).padStart(10)}  ${fmt(r.decidedSeconds).padStart(9)}  ${fmt(r.lastCanaryResponseSeconds).padStart(14)}  ${fmt(r.replicasGoneSeconds).padStart(15)}  ${fmt(r.firstBadAfterStartSeconds).padStart(16)}  ${String(r.canary_responses).padStart(11)}  ${String(r.canary_injected_errors).padStart(10)}`,
+      'run  status      decided_s  rollback_s  last_answer_s  replicas_gone_s  t0_after_start_s  canary_answers  bad',
     );
-    if (r.reason) out(`         reason: ${r.reason}`);
-  }
-  out();
-  out('run      canary  status      seconds  canary_resp  canary_non2xx  stable_non2xx');
-  for (const r of healthy) {
+    for (const r of runs) {
+      out(
+        `${String(r.run).padEnd(4)} ${r.status.padEnd(11)} ${fmt(r.decidedSeconds).padStart(9)}  ` +
+          `${fmt(r.rollbackSeconds).padStart(10)}  ` +
+          `${fmt(r.lastCanaryAnswerSeconds).padStart(13)}  ${fmt(r.replicasGoneSeconds).padStart(15)}  ` +
+          `${fmt(r.t0AfterStartSeconds).padStart(16)}  ${String(r.canaryAnswers).padStart(14)}  ${r.canaryBad}`,
+      );
+      if (r.reason) out(`     reason: ${r.reason}`);
+    }
+    const times = runs.map((r) => r.rollbackSeconds ?? Infinity).sort((a, b) => a - b);
+    const worst = times.at(-1) ?? null;
+    const median = times.length ? percentile(times, 50) : null;
+    const met = worst !== null && worst <= TARGET_ROLLBACK_S;
     out(
-      `ok  ${String(r.run).padEnd(4)} ${r.canary.padEnd(7)} ${r.status.padEnd(11)} ${r.seconds.toFixed(1).padStart(7)}  ${String(r.canary_responses).padStart(11)}  ${String(r.canary_non2xx).padStart(13)}  ${String(r.stable_non2xx).padStart(13)}`,
+      `${sc.name}: rolled back ${runs.filter((r) => r.status === 'RolledBack').length}/${runs.length}; ` +
+        `median ${fmt(median)} s, worst ${fmt(worst)} s after the first bad answer ` +
+        `(target <= ${TARGET_ROLLBACK_S} s: ${met ? 'met' : 'missed'})`,
     );
-    if (r.status !== 'Promoted')
-      out(`         ${r.status === 'RolledBack' ? 'FALSE ROLLBACK' : r.status}: ${r.reason ?? ''}`);
+    out();
+    summary[sc.name] = { medianSeconds: median, worstSeconds: worst, met };
   }
-  out();
-
-  const perVersion = load.byVersion();
-  const achieved = load.sent / load.seconds;
-  out(
-    `load: ${load.sent} sent in ${load.seconds.toFixed(1)} s = ${achieved.toFixed(1)} req/s (target ${opt.rate}); ${load.skipped} skipped sends (${MAX_IN_FLIGHT} in flight); ${load.transportErrors} transport errors`,
-  );
-  for (const [v, c] of Object.entries(perVersion).sort())
-    out(`  ${v}: ${c.responses} responses, ${c.non2xx} non-2xx (${c.injected} injected, ${c.other} other)`);
-
-  const rollbacks = bad.map((r) => r.rollbackSeconds);
-  const measured = rollbacks.filter((x): x is number => x !== null).sort((a, b) => a - b);
-  const worst = bad.length === 0 ? null : measured.length < bad.length ? Infinity : measured.at(-1)!;
-  const median = measured.length ? percentile(measured, 50) : null;
-  const falseRollbacks = healthy.filter((r) => r.status === 'RolledBack').length;
-  const unfinished = healthy.filter((r) => r.status !== 'Promoted' && r.status !== 'RolledBack').length;
-  out(
-    `rollback: worst ${worst === null ? '-' : worst.toFixed(1)} s, median ${fmt(median)} s over ${bad.length} run(s) (target <= ${TARGET_ROLLBACK_S} s: ${worst !== null && worst <= TARGET_ROLLBACK_S ? 'met' : 'missed'})`,
-  );
-  out(
-    `healthy: ${healthy.length - falseRollbacks - unfinished} promoted, ${falseRollbacks} rolled back, ${unfinished} aborted or timed out (target: no false rollback: ${falseRollbacks === 0 ? 'met' : 'missed'})`,
-  );
-
+  for (const hog of opt.scenarios.includes('healthy') ? opt.hogs : []) {
+    const runs = healthy.filter((r) => r.hog === hog);
+    const count = (s: string) => runs.filter((r) => r.status === s).length;
+    out(`## healthy beside ${hog}: steps ${HEALTHY.steps.join(',')} every ${HEALTHY.interval}, ${HEALTHY.rate} req/s`);
+    for (const r of runs.filter((x) => x.status !== 'Promoted'))
+      out(
+        `run ${r.run}: ${r.status === 'RolledBack' ? 'FALSE ROLLBACK' : r.status} ` +
+          `after ${r.seconds.toFixed(1)} s: ${r.reason ?? ''}`,
+      );
+    const seconds = runs.map((r) => r.seconds).sort((a, b) => a - b);
+    out(
+      `healthy/${hog}: ${count('Promoted')} promoted, ${count('RolledBack')} rolled back, ` +
+        `${runs.length - count('Promoted') - count('RolledBack')} held past the limit, of ${runs.length}; ` +
+        `median ${fmt(seconds.length ? percentile(seconds, 50) : null)} s per rollout`,
+    );
+    out();
+    summary[`healthy/${hog}`] = { promoted: count('Promoted'), rolledBack: count('RolledBack'), runs: runs.length };
+  }
+  for (const [name, l] of Object.entries(loads))
+    out(
+      `load ${name}: ${l.sent} sent in ${l.seconds.toFixed(0)} s (${(l.sent / l.seconds).toFixed(1)} req/s), ` +
+        `${l.skipped} skipped at ${MAX_IN_FLIGHT} in flight, ${l.transportErrors} transport errors`,
+    );
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const json = {
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
     options: opt,
-    settings: {
-      canaryWeight: CANARY_WEIGHT,
-      badErrorRate: BAD_ERROR_RATE,
-      badInterval: BAD_INTERVAL,
-      maxInFlight: MAX_IN_FLIGHT,
-      warmupMs: WARMUP_MS,
-      pollMs: POLL_MS,
-      analysis: 'defaults',
-    },
-    load: {
-      sent: load.sent,
-      seconds: load.seconds,
-      achievedRps: achieved,
-      skipped: load.skipped,
-      transportErrors: load.transportErrors,
-      perVersion,
-    },
-    bad,
+    summary,
+    loads,
+    faults,
     healthy,
-    rollbackSeconds: { worst: worst === Infinity ? 'inf' : worst, median },
-    falseRollbacks,
-    unfinishedHealthyRuns: unfinished,
-    targets: { rollbackSeconds: TARGET_ROLLBACK_S, falseRollbacks: 0 },
   };
-  writeFileSync(join(ROOT, 'bench/results/canary.json'), `${JSON.stringify(json, null, 2)}\n`);
-  out();
-  out(`rollback_seconds=${worst === null ? 'none' : worst === Infinity ? 'inf' : worst.toFixed(1)}`);
-  out(`false_rollbacks=${falseRollbacks}/${healthy.length}`);
+  writeFileSync(join(ROOT, 'bench/results/canary-live.json'), `${JSON.stringify(json, null, 2)}\n`);
 }
 
 main().then(

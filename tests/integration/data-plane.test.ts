@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,30 @@ describe('data plane: two ingress processes', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
       signal,
+    });
+  /**
+   * A POST on a connection of its own: the kernel hands each new connection to either ingress
+   * process, whereas pooled keep-alive connections can all sit on one of them for a whole test.
+   */
+  const postFresh = (path: string, body: unknown) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const payload = JSON.stringify(body);
+      const req = httpRequest(
+        `${vigil.url}${path}`,
+        {
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
     });
 
   beforeAll(async () => {
@@ -79,10 +104,10 @@ describe('data plane: two ingress processes', () => {
     // the first burst): every request still succeeds, and the replica never held two at once.
     await waitFor(
       async () => {
-        const burst = await Promise.all(Array.from({ length: 16 }, () => post('/held', { ms: 20 })));
+        const burst = await Promise.all(Array.from({ length: 16 }, () => postFresh('/held', { ms: 20 })));
         for (const r of burst) {
           expect(r.status).toBe(200);
-          held.push(((await r.json()) as { held: number }).held);
+          held.push((JSON.parse(r.text) as { held: number }).held);
         }
         refused = (await status()).deployments.find((d) => d.name === 'held')!.versions[0]!.refusals;
         return refused > 0;

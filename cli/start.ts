@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from './load-config-or-exit.ts';
+import { portUnavailable } from './port-check.ts';
 import { secretFromEnv, withholdFromChildren, type VigilEnv } from '../serving/config/env.ts';
 
 function hasSecret(name: string): boolean {
@@ -52,6 +53,16 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     );
   const host = opts.host ?? env.VIGIL_HOST;
   const port = opts.port ?? env.VIGIL_PORT;
+  const unavailable = await portUnavailable(host, port);
+  if (unavailable !== null) {
+    const why =
+      unavailable === 'EADDRINUSE' ? 'the address is in use (another vigil, or another program)' : unavailable;
+    process.stderr.write(
+      `vigil: cannot listen on ${host}:${port}: ${why}; choose another port with --port N or VIGIL_PORT\n`,
+    );
+    await tracing.shutdown();
+    process.exit(1);
+  }
   let plane: ControlPlane;
   try {
     plane = await ControlPlane.open({

@@ -1,4 +1,8 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -25,6 +29,31 @@ async function vigilCli(args: string[], env: Record<string, string> = {}) {
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+describe('vigil start on a busy port', () => {
+  it('says so in one line and exits 1 before opening the database or spawning a replica', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-busy-port-'));
+    try {
+      const file = writeConfig({ deployments: [clsDeployment()] });
+      const res = await vigilCli(['start', '-c', file, '--host', '127.0.0.1', '--port', String(port)], {
+        VIGIL_DATA_DIR: dataDir,
+      });
+      expect(res.code).toBe(1);
+      expect(res.stderr.trim()).toBe(
+        `vigil: cannot listen on 127.0.0.1:${port}: the address is in use (another vigil, or another program); ` +
+          'choose another port with --port N or VIGIL_PORT',
+      );
+      // Nothing was started: no log line from a replica or the database, and no database files.
+      expect(res.stdout).not.toMatch(/replica|listening|database/);
+      expect(readdirSync(dataDir)).toEqual([]);
+    } finally {
+      holder.close();
+    }
+  });
+});
 
 describe('vigil start with a bad config', () => {
   it('names the path and the value, exits non-zero and starts nothing', async () => {

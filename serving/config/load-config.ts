@@ -90,9 +90,21 @@ export function loadConfig(file: string): VigilConfig {
   try {
     doc = parseYaml(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(file, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+    throw new ConfigError(file, [`not valid YAML: ${yamlProblem(err as Error)}`]);
   }
   return validateConfig(doc, file, dirname(resolve(file)));
+}
+
+/**
+ * The yaml library's message is "<what> at line L, column C:" followed by a code frame. One line
+ * per problem is kept (as for every other config problem), ending on the source text the frame
+ * shows rather than on a colon.
+ */
+function yamlProblem(err: Error): string {
+  const [first = '', ...rest] = err.message.split('\n');
+  const near = rest.map((l) => l.trim()).find((l) => l !== '' && !/^\^+$/.test(l));
+  const what = first.replace(/:$/, '');
+  return near ? `${what}, near ${JSON.stringify(near.slice(0, 80))}` : what;
 }
 
 function deepFreeze<T>(value: T): T {

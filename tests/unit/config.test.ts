@@ -236,6 +236,8 @@ describe('loadConfig', () => {
       expect(problems).toHaveLength(1);
       expect(problems[0]).toMatch(/^not valid YAML: /);
       expect(problems[0]).not.toContain('\n');
+      // It names where, and ends on the source text there rather than on a dangling colon.
+      expect(problems[0]).toMatch(/at line \d+, column \d+, near "[^"]+"$/);
       expect((err as Error).message).toContain(file);
     }
   });

@@ -58,7 +58,17 @@ async function api(
 }
 
 function describeRow(r: RolloutRow): string {
-  return `rollout ${r.id} of ${r.deployment}: ${r.status}, canary ${r.canaryVersion} at ${r.canaryWeight}% (step ${r.stepIndex + 1}/${r.steps.length} of ${r.steps.join(',')}, every ${r.intervalSeconds}s), stable ${r.stableVersion}${r.reason ? `\n  ${r.reason}` : ''}`;
+  const plan = `${r.steps.join(',')}, every ${r.intervalSeconds}s`;
+  // Once a rollout has ended, "canary" and "stable" name what they were; say what is now.
+  const state =
+    r.status === 'Promoted'
+      ? `${r.canaryVersion} is now stable (it was the canary; ${r.stableVersion} retired; steps ${plan})`
+      : r.status === 'RolledBack' || r.status === 'Aborted'
+        ? `${r.stableVersion} stays stable (canary ${r.canaryVersion} retired at step ` +
+          `${r.stepIndex + 1}/${r.steps.length} of ${plan})`
+        : `canary ${r.canaryVersion} at ${r.canaryWeight}% (step ${r.stepIndex + 1}/${r.steps.length} of ${plan}), ` +
+          `stable ${r.stableVersion}`;
+  return `rollout ${r.id} of ${r.deployment}: ${r.status}, ${state}${r.reason ? `\n  ${r.reason}` : ''}`;
 }
 
 export async function rolloutStartCommand(

@@ -159,7 +159,7 @@ describe('vigil rollout and vigil weights', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('VIGIL_ERR_ROLLOUT_ACTIVE');
     const aborted = await vigilCli(['rollout', 'abort', 'cls', '--url', vigil.url]);
-    expect(aborted.stdout).toMatch(/: Aborted, canary v2 at 0%/);
+    expect(aborted.stdout).toMatch(/: Aborted, v1 stays stable \(canary v2 retired at step 1\/4 of 5,25,50,100/);
     expect(aborted.stdout).toContain('aborted by');
   });
 

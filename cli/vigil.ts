@@ -15,8 +15,8 @@ const USAGE = `usage: vigil <command> [options]
 
 commands:
   start     [-c FILE] [--host H] [--port P]   serve the deployments in FILE (default ./vigil.yaml)
-  status    [--json] [--url URL]              deployments and replicas of a running node
-  shutdown  [--url URL]                       drain and stop a running node
+  status    [--json] [--url URL | --port P]   deployments and replicas of a running node
+  shutdown  [--url URL | --port P]            drain and stop a running node
   slo rules [-c FILE] [-o OUT]                Prometheus recording and alert rules for the SLOs in FILE
   migrate                                     apply database migrations (start does this too)
   token create --role R [--name N]            create an API token (viewer, operator or admin); printed once
@@ -36,13 +36,24 @@ commands:
   models list [--json] | show N:V | rm N:V    the packed artifacts
   build [-c FILE] -o DIR                      a self-contained bundle: config, artifacts, lockfile, Dockerfile
 
+Commands that talk to a running node find it at http://VIGIL_HOST:VIGIL_PORT, or take --url URL,
+or --port P for a node started with \`vigil start --port P\` on this host.
+
 environment: VIGIL_CONFIG, VIGIL_HOST, VIGIL_PORT, VIGIL_LOG_LEVEL, VIGIL_LOG_FORMAT=pretty,
              VIGIL_TOKEN (bearer token for status/shutdown), DATABASE_URL, VIGIL_DATA_DIR`;
 
 async function main(argv: string[]): Promise<void> {
   const env = readEnv();
   const [command, ...rest] = argv;
-  const defaultUrl = `http://${env.VIGIL_HOST}:${env.VIGIL_PORT}`;
+  // --url wins; --port names a node started with `vigil start --port N` on this host.
+  const nodeUrl = (values: { url?: string; port?: string }): string => {
+    if (values.url !== undefined) return values.url;
+    if (values.port === undefined) return `http://${env.VIGIL_HOST}:${env.VIGIL_PORT}`;
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      fail(`--port: expected an integer in 1..65535, got ${JSON.stringify(values.port)}`);
+    return `http://${env.VIGIL_HOST}:${port}`;
+  };
   switch (command) {
     case 'start': {
       const { values } = parseArgs({
@@ -63,8 +74,11 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'status': {
-      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, url: { type: 'string' } } });
-      await statusCommand(values.url ?? defaultUrl, values.json ?? false, env.VIGIL_TOKEN);
+      const { values } = parseArgs({
+        args: rest,
+        options: { json: { type: 'boolean' }, url: { type: 'string' }, port: { type: 'string' } },
+      });
+      await statusCommand(nodeUrl(values), values.json ?? false, env.VIGIL_TOKEN);
       return;
     }
     case 'slo': {
@@ -90,13 +104,14 @@ async function main(argv: string[]): Promise<void> {
           admin: { type: 'boolean' },
           name: { type: 'string' },
           url: { type: 'string' },
+          port: { type: 'string' },
         },
       });
       const role = values.admin ? 'admin' : values.role;
       if (!role) fail('token create needs --role viewer|operator|admin');
       await tokenCreateCommand(
         env,
-        values.url ?? defaultUrl,
+        nodeUrl(values),
         role,
         values.name ?? `${role}-${new Date().toISOString().slice(0, 10)}`,
         env.VIGIL_TOKEN,
@@ -119,6 +134,7 @@ async function main(argv: string[]): Promise<void> {
           role: { type: 'string' },
           admin: { type: 'boolean' },
           url: { type: 'string' },
+          port: { type: 'string' },
           disable: { type: 'boolean' },
           enable: { type: 'boolean' },
           password: { type: 'boolean' },
@@ -129,7 +145,7 @@ async function main(argv: string[]): Promise<void> {
         if (values.disable && values.enable) fail('user set: --disable or --enable, not both');
         const disabled = values.disable ? true : values.enable ? false : undefined;
         await userSetCommand(
-          values.url ?? defaultUrl,
+          nodeUrl(values),
           positionals[0]!,
           { role: values.admin ? 'admin' : values.role, disabled, password: values.password ?? false },
           env.VIGIL_TOKEN,
@@ -137,13 +153,13 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       if (sub === 'logout') {
-        await userLogoutCommand(values.url ?? defaultUrl, positionals[0]!, env.VIGIL_TOKEN);
+        await userLogoutCommand(nodeUrl(values), positionals[0]!, env.VIGIL_TOKEN);
         return;
       }
       if (sub !== 'add') fail('user add NAME --admin | --role viewer|operator|admin');
       const role = values.admin ? 'admin' : values.role;
       if (!role) fail('user add needs --admin or --role viewer|operator|admin');
-      await userAddCommand(env, values.url ?? defaultUrl, positionals[0]!, role, env.VIGIL_TOKEN);
+      await userAddCommand(env, nodeUrl(values), positionals[0]!, role, env.VIGIL_TOKEN);
       return;
     }
     case 'rollout': {
@@ -157,11 +173,12 @@ async function main(argv: string[]): Promise<void> {
           interval: { type: 'string' },
           json: { type: 'boolean' },
           url: { type: 'string' },
+          port: { type: 'string' },
         },
       });
       const deployment = positionals[0];
       if (!deployment) fail(`rollout ${sub ?? ''}: name the deployment, e.g. "vigil rollout ${sub ?? 'status'} cls"`);
-      const url = values.url ?? defaultUrl;
+      const url = nodeUrl(values);
       if (sub === 'start') {
         if (!values.version) fail('rollout start needs --version V (the canary)');
         const steps = values.steps?.split(',').map((s) => Number(s.trim()));
@@ -177,10 +194,14 @@ async function main(argv: string[]): Promise<void> {
     case 'weights': {
       const [sub, ...args] = rest;
       if (sub !== 'set') fail(`unknown command "weights ${sub ?? ''}"; try "vigil weights set cls v1=90 v2=10"`);
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: 'string' } } });
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { url: { type: 'string' }, port: { type: 'string' } },
+      });
       const [deployment, ...pairs] = positionals;
       if (!deployment || pairs.length === 0) fail('weights set DEPLOYMENT V1=W1 [V2=W2 ...]');
-      await weightsSetCommand(values.url ?? defaultUrl, env.VIGIL_TOKEN, deployment, pairs);
+      await weightsSetCommand(nodeUrl(values), env.VIGIL_TOKEN, deployment, pairs);
       return;
     }
     case 'pack': {
@@ -217,8 +238,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'shutdown': {
-      const { values } = parseArgs({ args: rest, options: { url: { type: 'string' } } });
-      await shutdownCommand(values.url ?? defaultUrl, env.VIGIL_TOKEN);
+      const { values } = parseArgs({ args: rest, options: { url: { type: 'string' }, port: { type: 'string' } } });
+      await shutdownCommand(nodeUrl(values), env.VIGIL_TOKEN);
       return;
     }
     case undefined:

@@ -102,10 +102,14 @@ describe('vigil status and shutdown', () => {
     const json = await vigilCli(['status', '--json', '--url', vigil.url]);
     const doc = JSON.parse(json.stdout);
     expect(doc.deployments[0].versions[0].replicas).toHaveLength(2);
+    // A node started with --port is found with --port (on this host), as with --url.
+    const byPort = await vigilCli(['status', '--json', '--port', new URL(vigil.url).port], { VIGIL_HOST: '127.0.0.1' });
+    expect(byPort.code).toBe(0);
+    expect(JSON.parse(byPort.stdout).deployments[0].versions[0].replicas).toHaveLength(2);
   });
 
   it('shutdown drains and stops the node, which exits 0', async () => {
-    const res = await vigilCli(['shutdown', '--url', vigil.url]);
+    const res = await vigilCli(['shutdown', '--port', new URL(vigil.url).port], { VIGIL_HOST: '127.0.0.1' });
     expect(res.code).toBe(0);
     expect((await vigil.exited).code).toBe(0);
     const after = await vigilCli(['status', '--url', vigil.url]);

@@ -55,7 +55,9 @@ export async function lockPgliteDir(dir: string): Promise<() => Promise<void>> {
         throw new Error(
           `PGlite data directory ${dir} is in use by process ${pid} (see ${path}). ` +
             'PGlite allows one process per directory: stop that process, or use Postgres ' +
-            'to share a database between processes.',
+            'to share a database between processes. If it is a running vigil, reach it through its ' +
+            'API instead (vigil status, rollout, weights, user: --url URL or --port P), or give this ' +
+            'command another VIGIL_DATA_DIR.',
         );
       }
       await unlink(path).catch(() => {}); // stale: its process is gone

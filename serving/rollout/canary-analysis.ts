@@ -260,13 +260,18 @@ export function quantileFromBuckets(latencyCounts: number[], q: number): number 
  * upper bound as well.
  */
 function errorTest(c: WindowSummary, s: WindowSummary, t: AnalysisThresholds) {
-  const pageRate = (1 - t.objective) * t.burnRateFactor;
+  const pageRate = pageRateOf(t);
   const burn = ratio(c.errors, c.requests) / (1 - t.objective);
   const stableBounds = wilsonInterval(s.errors, s.requests, t.confidence);
   const stableBurning = s.requests > 0 && stableBounds.lower > pageRate;
   const baseline = stableBurning ? Math.max(pageRate, stableBounds.upper) : pageRate;
   const lower = wilsonInterval(c.errors, c.requests, t.confidence).lower;
   return { burn, baseline, lower, stableBurning, failing: c.requests > 0 && lower > baseline };
+}
+
+/** The error ratio at which the budget burns at the page factor (1.44% for 99.9% and 14.4x). */
+function pageRateOf(t: AnalysisThresholds): number {
+  return (1 - t.objective) * t.burnRateFactor;
 }
 
 type Parts = { canary: IntervalSummaries; stable: IntervalSummaries };
@@ -297,7 +302,7 @@ function errorBurnRateCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
   // A burst is a second with more errors than the canary's rate in its other seconds explains
   // (at least the page rate, so that a canary's first errors are not a burst of their own): a
   // canary failing steadily keeps its evidence, a replica restarting does not.
-  const pageRate = (1 - t.objective) * t.burnRateFactor;
+  const pageRate = pageRateOf(t);
   const isBurst = (s: WindowSummary) => {
     if (s.errors < 2) return false;
     const others = Math.max(
@@ -309,7 +314,7 @@ function errorBurnRateCheck(input: AnalysisInput, p: Parts): AnalysisCheck {
   const cut = trimmed(input.canary, input.stable, (s) => s.errors, isBurst);
   const robust = errorTest(cut.canary, cut.stable, t);
   // Errors need no warm-up and no persistence test of their own: a canary that fails requests
-  // is bad from its first, and dropping its worst seconds already rules out a short burst.
+  // is bad from its first, and leaving its bursts out already rules out a replica restarting.
   const failing =
     whole.failing &&
     robust.failing &&

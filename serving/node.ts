@@ -217,6 +217,7 @@ export class VigilNode {
       telemetry,
       metrics: this.metrics,
       settle: () => this.fleet?.settle() ?? Promise.resolve(),
+      applied: () => this.fleet?.applied() ?? Promise.resolve(),
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);

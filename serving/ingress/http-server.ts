@@ -35,6 +35,8 @@ export interface ControlServerContext {
   metrics: { render(openMetrics: boolean): Promise<string> };
   /** Resolves once the ingress processes have reported every request answered so far. */
   settle(): Promise<void>;
+  /** Resolves once every ingress process routes by the controller's current state. */
+  applied(): Promise<void>;
 }
 
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/;
@@ -158,9 +160,27 @@ export function createControlServer(ctx: ControlServerContext): Server {
     };
     // A read (a scrape, the console) sees every request whose answer was sent before it came.
     if (req.method === 'GET') void ctx.settle().then(run);
-    else run();
+    else {
+      answerOnceApplied(res, ctx.applied);
+      run();
+    }
   });
   return server;
+}
+
+/**
+ * Holds a write's answer until every ingress process has the routing state the write made: a
+ * client that sets a fault, a weight or a pin and then sends a request gets the new behaviour,
+ * whichever ingress process takes that request. Without this, the answer came up to one
+ * snapshot interval before some ingress processes knew (issue 16).
+ */
+function answerOnceApplied(res: ServerResponse, applied: () => Promise<void>): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    const send = (): void => void end(...args);
+    applied().then(send, send);
+    return res;
+  }) as ServerResponse['end'];
 }
 
 function handleControl(

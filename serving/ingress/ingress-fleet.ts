@@ -99,6 +99,16 @@ export class IngressFleet {
     ).then(() => undefined);
   }
 
+  /**
+   * Resolves once every ingress process routes by the controller's state as it is now (or after
+   * SETTLE_TIMEOUT_MS). The flush asked for after the snapshot is answered after it: the IPC
+   * channel keeps order and the ingress applies a snapshot as it arrives.
+   */
+  applied(): Promise<void> {
+    this.publish();
+    return this.settle();
+  }
+
   /** Asks every ingress process to stop taking connections and finish what it accepted. */
   async drain(timeoutMs: number): Promise<number> {
     this.publish();

@@ -10,7 +10,7 @@ const CONSTANT = join(REPO_ROOT, 'bench/fixtures/constant-handler.ts');
 
 interface Status {
   ingress: { processes: number; pids: number[] };
-  deployments: { name: string; versions: { dispatched: number; refusals: number }[] }[];
+  deployments: { name: string; versions: { version: string; dispatched: number; refusals: number }[] }[];
 }
 
 /**
@@ -95,6 +95,29 @@ describe('data plane: two ingress processes', () => {
     expect(total - base).toBe(n);
     const dispatched = (await status()).deployments.find((d) => d.name === 'constant')!.versions[0]!.dispatched;
     expect(dispatched).toBeGreaterThanOrEqual(n);
+  });
+
+  it('answers a write only once every ingress process routes by it', async () => {
+    const version = (await status()).deployments.find((d) => d.name === 'constant')!.versions[0]!.version;
+    const setFault = async (errorRate: number) => {
+      const res = await fetch(`${vigil.url}/api/v1/deployments/constant/versions/${version}/fault-injection`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error_rate: errorRate }),
+      });
+      expect(res.status).toBe(200);
+    };
+    // Fresh connections, so that both processes take requests right after each answer.
+    const codes = async () =>
+      (await Promise.all(Array.from({ length: 16 }, () => postFresh('/constant', {})))).map((r) => r.status);
+    for (let round = 0; round < 10; round++) {
+      await setFault(1);
+      expect((await postFresh('/constant', {})).status).toBe(500);
+      expect(await codes()).toEqual(Array(16).fill(500));
+      await setFault(0);
+      expect((await postFresh('/constant', {})).status).toBe(200);
+      expect(await codes()).toEqual(Array(16).fill(200));
+    }
   });
 
   it('keeps max_ongoing_requests across processes: the full replica refuses, nothing fails', async () => {

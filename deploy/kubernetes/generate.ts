@@ -23,7 +23,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import { Service } from 'kubernetes-models/v1/Service';
-import { parse as parseYaml, stringify } from 'yaml';
+import { isMap, parseDocument, parse as parseYaml, stringify } from 'yaml';
 import { validateConfig } from '../../serving/config/load-config.ts';
 import type { VigilConfig } from '../../serving/config/schema.ts';
 import { policyFromConfig } from '../../slo/burn-rate.ts';
@@ -64,8 +64,22 @@ export const TARGET_ONGOING_PER_REPLICA = 2;
 /** The node scaler's delays: the in-node autoscaler's defaults (Ray Serve's), up after 30 s, down after 10 min. */
 export const UPSCALE_DELAY_S = 30;
 export const DOWNSCALE_DELAY_S = 600;
-/** CPU for the primary (HTTP, parsing, routing, SLO engine); each replica adds its intra_op_threads. */
-export const PRIMARY_CPU = 1;
+/**
+ * CPU for the primary, which no longer serves HTTP (the control plane, the SLO engine, PGlite or
+ * Postgres calls); each ingress process adds INGRESS_CPU and each replica its intra_op_threads.
+ */
+export const PRIMARY_CPU = 0.5;
+/**
+ * CPU per ingress process: measured at about 0.5 ms per 110 KB binary request on 2 cores
+ * (docs/benchmarks.md), half a core carries about 1,000 req/s, more than two cls replicas serve.
+ */
+export const INGRESS_CPU = 0.5;
+/**
+ * Ingress processes per pod when vigil.yaml leaves `ingress.processes` at `auto`: in a container,
+ * `auto` counts the machine's cores, not the pod's, so the ConfigMap pins this number and the
+ * memory and CPU are sized for it.
+ */
+export const INGRESS_PROCESSES = 2;
 /** prometheus-operator's governing Service for a Prometheus in the `monitoring` namespace (kube-prometheus-stack). */
 export const PROMETHEUS_URL = 'http://prometheus-operated.monitoring.svc:9090';
 export const DATABASE_SECRET = { name: 'vigil-database', key: 'DATABASE_URL' } as const;
@@ -82,6 +96,7 @@ export interface MeasuredMemory {
   measured_on: string;
   commands: string[];
   primary_rss_bytes: { idle: number; peak: number };
+  ingress_rss_bytes: { idle: number; peak: number };
   replica_rss_bytes: Record<string, { idle: number; peak: number }>;
   console_rss_bytes: { peak: number };
   headroom: number;
@@ -96,13 +111,27 @@ export interface Inputs {
 }
 
 export function readInputs(): Inputs {
-  const configText = readFileSync(CONFIG_FILE, 'utf8');
+  const configText = pinIngressProcesses(readFileSync(CONFIG_FILE, 'utf8'));
   return {
     configText,
     config: validateConfig(parseYaml(configText), CONFIG_FILE, ROOT),
     memory: JSON.parse(readFileSync(MEMORY_FILE, 'utf8')) as MeasuredMemory,
     version: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
   };
+}
+
+/**
+ * vigil.yaml as the pods get it: with `ingress.processes` set to a number (INGRESS_PROCESSES
+ * unless the file names one), so what runs is what was sized. Comments are kept.
+ */
+export function pinIngressProcesses(text: string): string {
+  const doc = parseDocument(text);
+  if (typeof doc.getIn(['ingress', 'processes']) === 'number') return text;
+  doc.setIn(['ingress', 'processes'], INGRESS_PROCESSES);
+  const ingress = doc.get('ingress', true) as { commentBefore?: string | null };
+  const note = ' Set by deploy/kubernetes/generate.ts: the pod is sized for this many ingress processes.';
+  if (isMap(ingress)) ingress.commentBefore = note;
+  return doc.toString({ flowCollectionPadding: false });
 }
 
 /** Replica processes one node runs per version: num_replicas, or the in-node autoscaler's maximum. */
@@ -122,9 +151,12 @@ export function replicasPerVersion(
 
 const MiB = 1024 * 1024;
 
-/** The node pod's memory in bytes (before rounding): primary + replicas × measured RSS, plus headroom. */
+/**
+ * The node pod's memory in bytes (before rounding): primary + ingress processes + replicas ×
+ * measured RSS, plus headroom.
+ */
 export function nodeMemoryBytes(config: VigilConfig, memory: MeasuredMemory): number {
-  let total = memory.primary_rss_bytes.peak;
+  let total = memory.primary_rss_bytes.peak + config.ingress.processes * memory.ingress_rss_bytes.peak;
   for (const v of replicasPerVersion(config)) {
     const measured = memory.replica_rss_bytes[v.deployment];
     if (!measured)
@@ -180,7 +212,10 @@ function configMap(i: Inputs): ConfigMap {
 
 function nodeDeployment(i: Inputs): Deployment {
   const memory = mebibytes(nodeMemoryBytes(i.config, i.memory));
-  const cpu = PRIMARY_CPU + replicasPerVersion(i.config).reduce((n, v) => n + v.replicas * v.threads, 0);
+  const cpu =
+    PRIMARY_CPU +
+    i.config.ingress.processes * INGRESS_CPU +
+    replicasPerVersion(i.config).reduce((n, v) => n + v.replicas * v.threads, 0);
   const probe = (path: string) => ({ httpGet: { path, port: 'http' } });
   return new Deployment({
     metadata: { name: NAMES.node, labels: labels('node', i.version) },

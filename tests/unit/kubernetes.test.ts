@@ -27,6 +27,7 @@ import {
   MAX_NODES,
   MEMORY_FILE,
   OUTPUT_DIR,
+  pinIngressProcesses,
   renderManifests,
 } from '../../deploy/kubernetes/generate.ts';
 import { loadConfig } from '../../serving/config/load-config.ts';
@@ -79,6 +80,7 @@ function selects(selector: Record<string, string>, labels: Record<string, string
 const config = loadConfig(CONFIG_FILE);
 const memory = JSON.parse(readFileSync(MEMORY_FILE, 'utf8')) as {
   primary_rss_bytes: { peak: number };
+  ingress_rss_bytes: { peak: number };
   replica_rss_bytes: Record<string, { peak: number }>;
   console_rss_bytes: { peak: number };
   headroom: number;
@@ -148,21 +150,33 @@ describe('deploy/kubernetes', () => {
     expect(nodePod.spec.terminationGracePeriodSeconds).toBeGreaterThan(sleep + drain);
   });
 
+  it('pins ingress.processes in the ConfigMap, where `auto` would count the machine and not the pod', () => {
+    const text = (one('ConfigMap', 'vigil-config') as unknown as { data: Record<string, string> }).data['vigil.yaml']!;
+    expect((parse(text) as { ingress?: { processes?: unknown } }).ingress?.processes).toBe(2);
+    // Everything else is the repository's vigil.yaml, comments included.
+    expect(text.startsWith(readFileSync(CONFIG_FILE, 'utf8').trimEnd())).toBe(true);
+    const named = pinIngressProcesses('ingress:\n  processes: 3\ndeployments: []\n');
+    expect(named).toBe('ingress:\n  processes: 3\ndeployments: []\n');
+    expect(parse(pinIngressProcesses('ingress:\n  processes: auto\n'))).toEqual({ ingress: { processes: 2 } });
+  });
+
   it('sizes the node and the console from inputs/measured-memory.json by its formula', () => {
-    let bytes = memory.primary_rss_bytes.peak;
+    const ingressProcesses = 2;
+    let bytes = memory.primary_rss_bytes.peak + ingressProcesses * memory.ingress_rss_bytes.peak;
     for (const d of config.deployments) {
       for (const v of d.versions)
         bytes += (d.autoscaling?.max_replicas ?? v.num_replicas) * memory.replica_rss_bytes[d.name]!.peak;
     }
     const nodeMi = `${Math.ceil((bytes * (1 + memory.headroom)) / 2 ** 20)}Mi`;
-    expect(nodeMi).toBe('1072Mi'); // (357,650,432 + 2 × 195,829,760) × 1.5 = 1,123,964,928 B
+    // (198,164,480 + 2 × 340,234,240 + 2 × 195,321,856) × 1.5 = 1,903,915,008 B
+    expect(nodeMi).toBe('1816Mi');
     expect(nodeContainer.resources?.requests?.memory).toBe(nodeMi);
     expect(nodeContainer.resources?.limits?.memory).toBe(nodeMi);
     const threads = config.deployments.reduce(
       (n, d) => n + d.versions.reduce((m, v) => m + v.num_replicas * d.intra_op_threads, 0),
       0,
     );
-    expect(nodeContainer.resources?.requests?.cpu).toBe(String(1 + threads));
+    expect(nodeContainer.resources?.requests?.cpu).toBe(String(0.5 + ingressProcesses * 0.5 + threads));
     expect(nodeContainer.resources?.limits?.cpu).toBeUndefined();
     const consoleMi = `${Math.ceil((memory.console_rss_bytes.peak * (1 + memory.headroom)) / 2 ** 20)}Mi`;
     expect(consoleContainer.resources?.requests?.memory).toBe(consoleMi);
@@ -194,7 +208,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('mounts the repo’s vigil.yaml from the ConfigMap where the command reads it, and rolls pods when it changes', () => {
-    const text = readFileSync(CONFIG_FILE, 'utf8');
+    const text = pinIngressProcesses(readFileSync(CONFIG_FILE, 'utf8'));
     const cm = one('ConfigMap', 'vigil-config');
     expect(cm.data?.['vigil.yaml']).toBe(text);
     const cmd = nodeContainer.command ?? [];

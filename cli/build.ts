@@ -17,7 +17,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import type { VigilEnv } from '../serving/config/env.ts';
+import type { NodeEnv } from '../serving/config/data-dir.ts';
 import type { VigilConfig } from '../serving/config/schema.ts';
 import { ARTIFACT_REF } from '../serving/registry/artifact-ref.ts';
 import { ArtifactError, artifactDir, sha256File } from '../serving/registry/artifact-store.ts';
@@ -43,7 +43,7 @@ export interface LockEntry {
   bytes?: number;
 }
 
-export async function buildCommand(env: VigilEnv, configFile: string, outDir: string): Promise<void> {
+export async function buildCommand(env: NodeEnv, configFile: string, outDir: string): Promise<void> {
   const loaded = loadConfigOrExit(configFile);
   const sources = new Map<string, string>();
   for (const d of loaded.deployments)
@@ -145,7 +145,7 @@ CMD ["node", "bin/vigil.mjs", "start", "-c", "bundle/vigil.yaml", "--host", "0.0
 `;
 
 async function withRegistry<T>(
-  env: VigilEnv,
+  env: NodeEnv,
   work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>,
 ): Promise<T> {
   const database = await openDatabase(

@@ -3,15 +3,15 @@ import { migrateDatabase } from '../db/migrate.ts';
 import { createApiToken } from '../db/queries/tokens.ts';
 import { recordAudit } from '../db/queries/audit.ts';
 import { withTransaction } from '../db/transaction.ts';
-import type { VigilEnv } from '../serving/config/env.ts';
+import type { NodeEnv } from '../serving/config/data-dir.ts';
 import { join } from 'node:path';
 
-function open(env: VigilEnv) {
+function open(env: NodeEnv) {
   return openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.VIGIL_DATA_DIR, 'pglite') });
 }
 
 /** `vigil migrate`: apply pending migrations (start does this too). */
-export async function migrateCommand(env: VigilEnv): Promise<void> {
+export async function migrateCommand(env: NodeEnv): Promise<void> {
   const database = await open(env);
   try {
     await migrateDatabase(database);
@@ -27,7 +27,7 @@ export async function migrateCommand(env: VigilEnv): Promise<void> {
  * The token is printed once; only its hash is stored.
  */
 export async function tokenCreateCommand(
-  env: VigilEnv,
+  env: NodeEnv,
   url: string,
   role: string,
   name: string,

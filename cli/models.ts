@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { openDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { join } from 'node:path';
-import type { VigilEnv } from '../serving/config/env.ts';
+import type { NodeEnv } from '../serving/config/data-dir.ts';
 import {
   ArtifactError,
   artifactDir,
@@ -18,10 +18,7 @@ import {
  * Opens the database the node uses. With the embedded PGlite, a running node holds it: the
  * registry commands then say so (stop the node, or use Postgres through DATABASE_URL).
  */
-async function withDb<T>(
-  env: VigilEnv,
-  work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
-): Promise<T> {
+async function withDb<T>(env: NodeEnv, work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
   let database;
   try {
     database = await openDatabase(
@@ -41,7 +38,7 @@ async function withDb<T>(
 }
 
 export async function packCommand(
-  env: VigilEnv,
+  env: NodeEnv,
   model: string,
   name: string,
   version: string,
@@ -62,7 +59,7 @@ export async function packCommand(
   });
 }
 
-export async function modelsListCommand(env: VigilEnv, json: boolean): Promise<void> {
+export async function modelsListCommand(env: NodeEnv, json: boolean): Promise<void> {
   await withDb(env, async ({ db }) => {
     const rows = await listArtifacts(db);
     if (json) return console.log(JSON.stringify(rows, null, 2));
@@ -82,7 +79,7 @@ export async function modelsListCommand(env: VigilEnv, json: boolean): Promise<v
   });
 }
 
-export async function modelsShowCommand(env: VigilEnv, ref: string): Promise<void> {
+export async function modelsShowCommand(env: NodeEnv, ref: string): Promise<void> {
   await withDb(env, async ({ db }) => {
     const row = await getArtifact(db, ref);
     if (!row) throw new ArtifactError(`no artifact ${ref}`);
@@ -90,7 +87,7 @@ export async function modelsShowCommand(env: VigilEnv, ref: string): Promise<voi
   });
 }
 
-export async function modelsRmCommand(env: VigilEnv, ref: string): Promise<void> {
+export async function modelsRmCommand(env: NodeEnv, ref: string): Promise<void> {
   await withDb(env, async ({ db }) => {
     await removeArtifact(db, artifactDir(env.VIGIL_DATA_DIR), ref);
     console.log(`removed ${ref}`);

@@ -1,6 +1,8 @@
 import { loadConfigOrExit } from './load-config-or-exit.ts';
-import { portUnavailable } from './port-check.ts';
-import { secretFromEnv, withholdFromChildren, type VigilEnv } from '../serving/config/env.ts';
+import { portUnavailable } from '../serving/port-check.ts';
+import { secretFromEnv, withholdFromChildren } from '../serving/config/env.ts';
+import { DEFAULT_PORT, type NodeEnv } from '../serving/config/data-dir.ts';
+import { removeNodeRecord, writeNodeRecord, type NodeRecord } from './node-record.ts';
 
 function hasSecret(name: string): boolean {
   try {
@@ -21,15 +23,19 @@ import { ConsoleProcess } from '../serving/console/console-process.ts';
 import { nodeIdentity } from '../serving/cluster/node-identity.ts';
 
 export interface StartOptions {
-  config?: string;
+  config: string;
   host?: string;
   port?: number;
+  consolePort?: number;
 }
 
-/** `vigil start`: validate the config (or exit 2 having started nothing), then serve until signalled. */
-export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<void> {
+/**
+ * `vigil start`: validate the config (or exit 2 having started nothing), then serve until
+ * signalled. `env.VIGIL_DATA_DIR` is this config's own (data-dir.ts).
+ */
+export async function startCommand(opts: StartOptions, env: NodeEnv): Promise<void> {
   const log = createLogger({ role: 'primary' });
-  const file = opts.config ?? env.VIGIL_CONFIG;
+  const file = opts.config;
   const config = loadConfigOrExit(file);
   // Secrets are named in vigil.yaml and read from the environment; a missing one is a config error.
   const missing = config.alerting.webhooks.filter((w) => w.secret_env && !hasSecret(w.secret_env));
@@ -52,7 +58,7 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
       'exporting traces over OTLP/HTTP',
     );
   const host = opts.host ?? env.VIGIL_HOST;
-  const port = opts.port ?? env.VIGIL_PORT;
+  const port = opts.port ?? env.VIGIL_PORT ?? DEFAULT_PORT;
   const unavailable = await portUnavailable(host, port);
   if (unavailable !== null) {
     const why =
@@ -63,6 +69,10 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     await tracing.shutdown();
     process.exit(1);
   }
+  log.info(
+    { data_dir: env.VIGIL_DATA_DIR, database: env.DATABASE_URL ? 'postgres' : 'pglite' },
+    `state of ${file} in ${env.VIGIL_DATA_DIR}${env.DATABASE_URL ? ' (the database is DATABASE_URL)' : ''}`,
+  );
   let plane: ControlPlane;
   try {
     plane = await ControlPlane.open({
@@ -137,12 +147,36 @@ export async function startCommand(opts: StartOptions, env: VigilEnv): Promise<v
     { host: address.address, port: address.port, config: file, deployments: config.deployments.map((d) => d.name) },
     `vigil listening on http://${address.address}:${address.port}`,
   );
+  // The CLI's other commands, run with the same config, find this node by this record.
+  const apiHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+  const record: NodeRecord = {
+    url: `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${address.port}`,
+    console_url: null,
+    pid: process.pid,
+    config: file,
+    started_at: new Date().toISOString(),
+  };
+  const saveRecord = (): void => {
+    try {
+      writeNodeRecord(env.VIGIL_DATA_DIR, record);
+    } catch (err) {
+      log.warn({ err }, `could not record this node in ${env.VIGIL_DATA_DIR}; other commands need --url or --port`);
+    }
+  };
+  saveRecord();
+  process.on('exit', () => removeNodeRecord(env.VIGIL_DATA_DIR));
   if (config.console.enabled && env.VIGIL_CONSOLE !== '0' && env.VIGIL_CONSOLE !== 'off') {
     // The console calls this node's API over loopback when the node listens on every address.
-    const apiHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+    const consolePort = opts.consolePort ?? env.VIGIL_CONSOLE_PORT;
     webConsole = new ConsoleProcess({
       config: config.console,
-      apiUrl: `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${address.port}`,
+      port: consolePort ?? config.console.port,
+      portIsExplicit: consolePort !== undefined,
+      onListening: (url) => {
+        record.console_url = url;
+        saveRecord();
+      },
+      apiUrl: record.url,
       host,
       log: log.child({ component: 'console' }),
     });

@@ -7,7 +7,7 @@ import { withTransaction } from '../db/transaction.ts';
 import { openDatabase } from '../db/client.ts';
 import { hashPassword, passwordProblem } from '../serving/api/passwords.ts';
 import { usernameSchema } from '../serving/api/session-routes.ts';
-import type { VigilEnv } from '../serving/config/env.ts';
+import type { NodeEnv } from '../serving/config/data-dir.ts';
 import { join } from 'node:path';
 
 /**
@@ -49,7 +49,7 @@ export async function readPassword(): Promise<string> {
  * database. There is no default user and no default password: the first admin is made here.
  */
 export async function userAddCommand(
-  env: VigilEnv,
+  env: NodeEnv,
   url: string,
   username: string,
   role: string,

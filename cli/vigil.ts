@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { readEnv } from '../serving/config/env.ts';
+import { DEFAULT_PORT, withDataDir } from '../serving/config/data-dir.ts';
+import { readNodeRecord } from './node-record.ts';
 import { startCommand } from './start.ts';
 import { shutdownCommand, statusCommand } from './remote.ts';
 import { sloRulesCommand } from './slo-rules.ts';
@@ -14,7 +16,8 @@ import { rolloutActionCommand, rolloutStartCommand, rolloutStatusCommand, weight
 const USAGE = `usage: vigil <command> [options]
 
 commands:
-  start     [-c FILE] [--host H] [--port P]   serve the deployments in FILE (default ./vigil.yaml)
+  start     [-c FILE] [--host H] [--port P] [--console-port P]
+                                              serve the deployments in FILE (default ./vigil.yaml)
   status    [--json] [--url URL | --port P]   deployments and replicas of a running node
   shutdown  [--url URL | --port P]            drain and stop a running node
   slo rules [-c FILE] [-o OUT]                Prometheus recording and alert rules for the SLOs in FILE
@@ -36,47 +39,82 @@ commands:
   models list [--json] | show N:V | rm N:V    the packed artifacts
   build [-c FILE] -o DIR                      a self-contained bundle: config, artifacts, lockfile, Dockerfile
 
-Commands that talk to a running node find it at http://VIGIL_HOST:VIGIL_PORT, or take --url URL,
-or --port P for a node started with \`vigil start --port P\` on this host.
+Every command takes -c FILE (default ./vigil.yaml, or VIGIL_CONFIG): each config keeps its state
+(the embedded database, packed models, the running node's address) in a data directory beside it,
+.vigil for vigil.yaml and .vigil-NAME for NAME.yaml, unless VIGIL_DATA_DIR names one.
+Commands that talk to a running node take --url URL or --port P; without them they use VIGIL_PORT,
+else the node that \`vigil start\` with the same config recorded, else port 8000.
 
-environment: VIGIL_CONFIG, VIGIL_HOST, VIGIL_PORT, VIGIL_LOG_LEVEL, VIGIL_LOG_FORMAT=pretty,
-             VIGIL_TOKEN (bearer token for status/shutdown), DATABASE_URL, VIGIL_DATA_DIR`;
+environment: VIGIL_CONFIG, VIGIL_HOST, VIGIL_PORT, VIGIL_CONSOLE_PORT, VIGIL_LOG_LEVEL,
+             VIGIL_LOG_FORMAT=pretty, VIGIL_TOKEN (bearer token for the API), DATABASE_URL,
+             VIGIL_DATA_DIR`;
+
+/** Every command takes -c: it names the config, and so the state (data-dir.ts) it is about. */
+const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
+
+/** The -c of a command line, read before the command parses the rest. */
+function configOption(args: string[]): string | undefined {
+  const { values } = parseArgs({ args, options: CONFIG_OPTION, strict: false, allowPositionals: true });
+  return typeof values.config === 'string' ? values.config : undefined;
+}
 
 async function main(argv: string[]): Promise<void> {
-  const env = readEnv();
   const [command, ...rest] = argv;
-  // --url wins; --port names a node started with `vigil start --port N` on this host.
+  const baseEnv = readEnv();
+  const env = withDataDir(baseEnv, configOption(rest) ?? baseEnv.VIGIL_CONFIG);
+  /**
+   * The node a command talks to: --url, else --port on VIGIL_HOST, else VIGIL_PORT, else the node
+   * that `vigil start` recorded in this config's data directory, else port 8000.
+   */
   const nodeUrl = (values: { url?: string; port?: string }): string => {
     if (values.url !== undefined) return values.url;
-    if (values.port === undefined) return `http://${env.VIGIL_HOST}:${env.VIGIL_PORT}`;
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 1 || port > 65535)
-      fail(`--port: expected an integer in 1..65535, got ${JSON.stringify(values.port)}`);
-    return `http://${env.VIGIL_HOST}:${port}`;
+    if (values.port !== undefined) {
+      const port = Number(values.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        fail(`--port: expected an integer in 1..65535, got ${JSON.stringify(values.port)}`);
+      return `http://${env.VIGIL_HOST}:${port}`;
+    }
+    if (env.VIGIL_PORT !== undefined) return `http://${env.VIGIL_HOST}:${env.VIGIL_PORT}`;
+    return readNodeRecord(env.VIGIL_DATA_DIR)?.url ?? `http://${env.VIGIL_HOST}:${DEFAULT_PORT}`;
   };
   switch (command) {
     case 'start': {
       const { values } = parseArgs({
         args: rest,
         options: {
-          config: { type: 'string', short: 'c' },
+          ...CONFIG_OPTION,
           host: { type: 'string' },
           port: { type: 'string', short: 'p' },
+          'console-port': { type: 'string' },
         },
       });
-      let port: number | undefined;
-      if (values.port !== undefined) {
-        port = Number(values.port);
+      const portOption = (name: string, value: string | undefined): number | undefined => {
+        if (value === undefined) return undefined;
+        const port = Number(value);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
-          fail(`--port: expected an integer in 0..65535, got ${JSON.stringify(values.port)}`);
-      }
-      await startCommand({ config: values.config, host: values.host, port }, env);
+          fail(`--${name}: expected an integer in 0..65535, got ${JSON.stringify(value)}`);
+        return port;
+      };
+      await startCommand(
+        {
+          config: values.config ?? env.VIGIL_CONFIG,
+          host: values.host,
+          port: portOption('port', values.port),
+          consolePort: portOption('console-port', values['console-port']),
+        },
+        env,
+      );
       return;
     }
     case 'status': {
       const { values } = parseArgs({
         args: rest,
-        options: { json: { type: 'boolean' }, url: { type: 'string' }, port: { type: 'string' } },
+        options: {
+          ...CONFIG_OPTION,
+          json: { type: 'boolean' },
+          url: { type: 'string' },
+          port: { type: 'string' },
+        },
       });
       await statusCommand(nodeUrl(values), values.json ?? false, env.VIGIL_TOKEN);
       return;
@@ -86,7 +124,10 @@ async function main(argv: string[]): Promise<void> {
       if (sub !== 'rules') fail(`unknown command "slo ${sub ?? ''}"; try "vigil slo rules"`);
       const { values } = parseArgs({
         args,
-        options: { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } },
+        options: {
+          ...CONFIG_OPTION,
+          out: { type: 'string', short: 'o' },
+        },
       });
       await sloRulesCommand(values.config ?? env.VIGIL_CONFIG, values.out);
       return;
@@ -100,6 +141,7 @@ async function main(argv: string[]): Promise<void> {
       const { values } = parseArgs({
         args,
         options: {
+          ...CONFIG_OPTION,
           role: { type: 'string' },
           admin: { type: 'boolean' },
           name: { type: 'string' },
@@ -131,6 +173,7 @@ async function main(argv: string[]): Promise<void> {
         args,
         allowPositionals: true,
         options: {
+          ...CONFIG_OPTION,
           role: { type: 'string' },
           admin: { type: 'boolean' },
           url: { type: 'string' },
@@ -168,6 +211,7 @@ async function main(argv: string[]): Promise<void> {
         args,
         allowPositionals: true,
         options: {
+          ...CONFIG_OPTION,
           version: { type: 'string' },
           steps: { type: 'string' },
           interval: { type: 'string' },
@@ -197,7 +241,11 @@ async function main(argv: string[]): Promise<void> {
       const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,
-        options: { url: { type: 'string' }, port: { type: 'string' } },
+        options: {
+          ...CONFIG_OPTION,
+          url: { type: 'string' },
+          port: { type: 'string' },
+        },
       });
       const [deployment, ...pairs] = positionals;
       if (!deployment || pairs.length === 0) fail('weights set DEPLOYMENT V1=W1 [V2=W2 ...]');
@@ -208,7 +256,12 @@ async function main(argv: string[]): Promise<void> {
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { name: { type: 'string' }, version: { type: 'string' }, handler: { type: 'string' } },
+        options: {
+          ...CONFIG_OPTION,
+          name: { type: 'string' },
+          version: { type: 'string' },
+          handler: { type: 'string' },
+        },
       });
       if (positionals.length !== 1 || !values.name || !values.version)
         fail('pack MODEL.onnx --name N --version V [--handler H.ts]');
@@ -220,7 +273,10 @@ async function main(argv: string[]): Promise<void> {
       const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,
-        options: { json: { type: 'boolean' } },
+        options: {
+          ...CONFIG_OPTION,
+          json: { type: 'boolean' },
+        },
       });
       if (sub === 'list') await modelsListCommand(env, values.json ?? false);
       else if ((sub === 'show' || sub === 'rm') && positionals.length === 1)
@@ -231,14 +287,24 @@ async function main(argv: string[]): Promise<void> {
     case 'build': {
       const { values } = parseArgs({
         args: rest,
-        options: { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } },
+        options: {
+          ...CONFIG_OPTION,
+          out: { type: 'string', short: 'o' },
+        },
       });
       if (!values.out) fail('build [-c FILE] -o DIR');
       await buildCommand(env, values.config ?? env.VIGIL_CONFIG, values.out);
       return;
     }
     case 'shutdown': {
-      const { values } = parseArgs({ args: rest, options: { url: { type: 'string' }, port: { type: 'string' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          ...CONFIG_OPTION,
+          url: { type: 'string' },
+          port: { type: 'string' },
+        },
+      });
       await shutdownCommand(nodeUrl(values), env.VIGIL_TOKEN);
       return;
     }

@@ -12,7 +12,8 @@ import { DbSloStore } from '../slo/db-slo-store.ts';
 import { SliCollector } from '../slo/sli-collector.ts';
 import { SliWindow } from '../slo/sli-window.ts';
 import { WebhookSender } from '../slo/webhook-sender.ts';
-import { secretFromEnv, type VigilEnv } from './config/env.ts';
+import { secretFromEnv } from './config/env.ts';
+import type { NodeEnv } from './config/data-dir.ts';
 import type { VigilConfig } from './config/schema.ts';
 import type { Logger } from './logger.ts';
 import { seedRunbooks } from './runbooks/seed-runbooks.ts';
@@ -30,7 +31,7 @@ const engineCfg = (o: ControlPlaneOptions) => o.config.slo_engine;
 
 export interface ControlPlaneOptions {
   config: VigilConfig;
-  env: VigilEnv;
+  env: NodeEnv;
   log: Logger;
   externalUrl: string;
   identity: NodeIdentity;

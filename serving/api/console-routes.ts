@@ -66,9 +66,13 @@ export const consoleRoutes: Route[] = [
         ).length,
         deployments: deployments.map((d) => {
           const t = history.totals(now, 3_600_000, d.name);
+          // "Last hour": the versions that serve now, and those that served in the hour (a
+          // canary rolled back or a stable replaced by a promotion still had traffic).
+          const versions = new Set([...d.pools.values()].filter((p) => !p.retired).map((p) => p.version));
+          for (const s of history.series(now, 3_600_000, d.name)) versions.add(s.version);
           return {
             name: d.name,
-            versions: [...d.pools.values()].filter((p) => !p.retired).length,
+            versions: versions.size,
             requests_1h: t.requests,
             success_rate_1h: t.requests > 0 ? (t.requests - t.errors) / t.requests : null,
             p99_ms_1h: ms(histogramQuantile(0.99, DURATION_BUCKETS, t.latency)),

@@ -7,7 +7,10 @@ import { z } from 'zod';
 const envSchema = z.object({
   VIGIL_CONFIG: z.string().min(1).default('vigil.yaml'),
   VIGIL_HOST: z.string().min(1).default('127.0.0.1'),
-  VIGIL_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  /** Unset: 8000 for `vigil start`; the other commands first look for the node `start` recorded. */
+  VIGIL_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** The web console's port; wins over `console.port` in vigil.yaml, loses to `--console-port`. */
+  VIGIL_CONSOLE_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   VIGIL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `pretty` for development; JSON lines otherwise. */
   VIGIL_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
@@ -17,7 +20,8 @@ const envSchema = z.object({
   VIGIL_CPU_PROF_DIR: z.string().min(1).optional(),
   /** Postgres (postgres.js) when set; the embedded PGlite under VIGIL_DATA_DIR otherwise. */
   DATABASE_URL: z.string().min(1).optional(),
-  VIGIL_DATA_DIR: z.string().min(1).default('.vigil'),
+  /** Unset: beside the config file (data-dir.ts), so that each config keeps its own state. */
+  VIGIL_DATA_DIR: z.string().min(1).optional(),
   /** This node's name among several on one Postgres; default: the host name (the pod name on Kubernetes). */
   VIGIL_NODE_NAME: z.string().min(1).max(100).optional(),
   /** How other nodes and the console reach this node, e.g. http://10.0.3.7:8000; default: the listen address. */

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join, resolve } from 'node:path';
 import type { ConsoleConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
+import { portUnavailable } from '../port-check.ts';
 
 /** The repository (or installed package) root: where next.config.ts and app/ live. */
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -86,6 +87,15 @@ export async function ensureBuilt(log: Logger, env: NodeJS.ProcessEnv = process.
 
 export interface ConsoleProcessOptions {
   config: ConsoleConfig;
+  /** The port asked for: --console-port, VIGIL_CONSOLE_PORT or console.port. */
+  port: number;
+  /**
+   * Whether that port was asked for on the command line or in the environment: then a busy port
+   * leaves the console off with an error, where the config's port gives way to a free one.
+   */
+  portIsExplicit: boolean;
+  /** Called with the console's URL each time it listens. */
+  onListening?(url: string): void;
   /** Where the console reaches this node's /api/v1. */
   apiUrl: string;
   /** The node's host, the console's default. */
@@ -101,6 +111,7 @@ export interface ConsoleProcessOptions {
 export class ConsoleProcess {
   private child: ChildProcess | undefined;
   private stopped = false;
+  private boundPort: number | undefined;
   private failures = 0;
 
   constructor(private readonly o: ConsoleProcessOptions) {}
@@ -121,12 +132,39 @@ export class ConsoleProcess {
     }
     if (!(await ensureBuilt(log, env))) return;
     if (this.stopped) return;
-    this.spawn(env);
+    const port = await this.choosePort();
+    if (port === undefined || this.stopped) return;
+    this.spawn(env, port);
   }
 
-  private spawn(env: NodeJS.ProcessEnv): void {
-    const host = this.o.config.host ?? this.o.host;
-    const port = this.o.config.port;
+  private get host(): string {
+    return this.o.config.host ?? this.o.host;
+  }
+
+  /**
+   * The port to listen on, found free now: two nodes started from two examples both ask for
+   * 3000, and the second's console used to fail after its build with a raw EADDRINUSE.
+   */
+  private async choosePort(): Promise<number | undefined> {
+    const busy = await portUnavailable(this.host, this.o.port);
+    if (busy === null) return this.o.port;
+    const where = `${this.host}:${this.o.port}`;
+    if (this.o.portIsExplicit || busy !== 'EADDRINUSE') {
+      this.o.log.error(
+        { port: this.o.port, error: busy },
+        `the web console cannot listen on ${where} (${busy}); it is off. Choose another port with --console-port N or VIGIL_CONSOLE_PORT`,
+      );
+      return undefined;
+    }
+    this.o.log.warn(
+      { port: this.o.port },
+      `${where} is in use, so the web console takes a free port; --console-port N or VIGIL_CONSOLE_PORT picks one`,
+    );
+    return 0;
+  }
+
+  private spawn(env: NodeJS.ProcessEnv, port: number): void {
+    const host = this.host;
     const child = spawn(process.execPath, [SERVER_SCRIPT, '--port', String(port), '--host', host], {
       cwd: ROOT,
       env,
@@ -138,12 +176,12 @@ export class ConsoleProcess {
       for (const line of chunk.toString().split('\n')) {
         if (!line.trim()) continue;
         const m = /Local:\s+(\S+)/.exec(line);
-        if (m)
-          log.info(
-            { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` },
-            `web console listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-          );
-        else log.debug({ component: 'console' }, line.trim());
+        if (m) {
+          // The URL the server printed: it names the real port when port 0 was asked for.
+          log.info({ url: m[1] }, `web console listening on ${m[1]}`);
+          this.boundPort = Number(new URL(m[1]!).port);
+          this.o.onListening?.(m[1]!);
+        } else log.debug({ component: 'console' }, line.trim());
       }
     };
     child.stdout!.on('data', relay);
@@ -154,7 +192,8 @@ export class ConsoleProcess {
       this.failures++;
       const delay = Math.min(30_000, 2000 * 2 ** (this.failures - 1));
       log.error({ code, signal, retry_in_ms: delay }, 'web console exited; restarting it');
-      setTimeout(() => !this.stopped && this.spawn(env), delay).unref();
+      // A restart keeps the port: the console's URL has been printed and recorded.
+      setTimeout(() => !this.stopped && this.spawn(env, this.boundPort ?? port), delay).unref();
     });
   }
 

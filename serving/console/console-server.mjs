@@ -49,8 +49,9 @@ const server = createServer((req, res) => {
   handle(req, res);
 });
 server.listen(port, host, () => {
-  // console-process.ts waits for this line.
-  process.stdout.write(`vigil console ready: Local: http://${host.includes(':') ? `[${host}]` : host}:${port}\n`);
+  // console-process.ts waits for this line; it names the real port when port 0 was asked for.
+  const bound = server.address().port;
+  process.stdout.write(`vigil console ready: Local: http://${host.includes(':') ? `[${host}]` : host}:${bound}\n`);
 });
 const stop = () => {
   server.close(() => process.exit(0));

@@ -66,14 +66,21 @@ export function writeConfig(doc: unknown): string {
 /** Starts `vigil start` on port 0 with a config and waits until it is ready (or `waitReady: false`). */
 export async function startVigil(
   config: unknown,
-  opts: { waitReady?: boolean; env?: Record<string, string>; dataDir?: string } = {},
+  /**
+   * `config` is written to a new file, or names one when `configFile` is true. `dataDir: null`
+   * leaves VIGIL_DATA_DIR unset, so the state goes where vigil puts it by default.
+   */
+  opts: { waitReady?: boolean; env?: Record<string, string>; dataDir?: string | null; configFile?: boolean } = {},
 ): Promise<RunningVigil> {
-  const file = writeConfig(config);
+  const file = opts.configFile ? (config as string) : writeConfig(config);
   // Each vigil gets its own embedded database unless a test shares one on purpose.
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vigil-data-'));
+  const dataDir = opts.dataDir === null ? undefined : (opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vigil-data-')));
+  const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_CONSOLE: '0', VIGIL_LOG_LEVEL: 'info', ...opts.env };
+  if (dataDir === undefined) delete env.VIGIL_DATA_DIR;
+  else env.VIGIL_DATA_DIR = dataDir;
   const proc = spawn(process.execPath, [VIGIL_BIN, 'start', '-c', file, '--port', '0', '--host', '127.0.0.1'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, VIGIL_CONSOLE: '0', VIGIL_LOG_LEVEL: 'info', VIGIL_DATA_DIR: dataDir, ...opts.env },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -101,6 +101,11 @@ describe('canary rollouts', () => {
     expect(d.split.find((e) => e.version === 'v1')!.weight).toBe(100);
     expect(d.versions.find((v) => v.version === 'v2')!.state).toBe('retired');
     expect(d.rollout).toBeNull();
+    // The executive page's "Deployments, last hour" counts the canary that had traffic.
+    const summary = await getJson<{ deployments: { name: string; versions: number }[] }>(
+      `${vigil.url}/api/v1/console/summary`,
+    );
+    expect(summary.deployments.find((x) => x.name === 'cls')!.versions).toBe(2);
     await waitFor(
       async () => liveReplicas(await deployment(vigil!), 'v2') === 0,
       10_000,

@@ -74,7 +74,14 @@ export default async function OncallPage() {
         <h2 id="latency-h">Latency and errors per deployment, last hour</h2>
         {series.ok ? (
           <>
-            <DeploymentCharts series={series.data} />
+            <DeploymentCharts
+              series={series.data}
+              current={
+                runtime.ok
+                  ? new Map(runtime.data.deployments.map((d) => [d.name, new Set(d.versions.map((v) => v.version))]))
+                  : undefined
+              }
+            />
             <SeriesSource series={series.data} />
           </>
         ) : (

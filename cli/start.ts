@@ -20,6 +20,7 @@ import { ControlPlane } from '../serving/control-plane.ts';
 import { resolveConfigArtifacts } from '../serving/registry/resolve-config.ts';
 import { artifactDir } from '../serving/registry/artifact-store.ts';
 import { ConsoleProcess } from '../serving/console/console-process.ts';
+import { startProviderChoice } from '../serving/controller/provider-choice.ts';
 import { nodeIdentity } from '../serving/cluster/node-identity.ts';
 
 export interface StartOptions {
@@ -69,6 +70,8 @@ export async function startCommand(opts: StartOptions, env: NodeEnv): Promise<vo
     await tracing.shutdown();
     process.exit(1);
   }
+  // Beside the database's opening: the probe is a process of its own.
+  const providers = startProviderChoice(config);
   log.info(
     { data_dir: env.VIGIL_DATA_DIR, database: env.DATABASE_URL ? 'postgres' : 'pglite' },
     `state of ${file} in ${env.VIGIL_DATA_DIR}${env.DATABASE_URL ? ' (the database is DATABASE_URL)' : ''}`,
@@ -101,6 +104,7 @@ export async function startCommand(opts: StartOptions, env: NodeEnv): Promise<vo
   let resolved;
   try {
     resolved = await resolveConfigArtifacts(config, plane.database.db, artifactDir(env.VIGIL_DATA_DIR));
+    resolved = await providers.apply(resolved, log);
   } catch (err) {
     process.stderr.write(`vigil: ${(err as Error).message}\n`);
     await plane.close();

@@ -55,6 +55,24 @@ describe('vigil start on a busy port', () => {
   });
 });
 
+describe('vigil start with execution_provider: auto', () => {
+  it('probes the providers once, prints one line on the choice, and no native library noise', async () => {
+    const node = await startVigil({ deployments: [clsDeployment({ execution_provider: 'auto', num_replicas: 2 })] });
+    try {
+      const output = node.lines.join('\n');
+      // What ONNX Runtime and Dawn print when CUDA or Vulkan is missing, and the per-replica retries.
+      expect(output).not.toMatch(/provider_bridge_ort|Couldn't load Vulkan|trying the next one/);
+      const choices = node.lines.filter((l) => l.includes('execution provider for cls: '));
+      expect(choices).toHaveLength(1);
+      const chosen = (JSON.parse(choices[0]!) as { provider: string }).provider;
+      const replicas = (await node.status()).deployments[0]!.versions.flatMap((v) => v.replicas);
+      expect(replicas.map((r) => r.provider)).toEqual([chosen, chosen]);
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
 describe('vigil start with a bad config', () => {
   it('names the path and the value, exits non-zero and starts nothing', async () => {
     const file = writeConfig({

@@ -2,16 +2,7 @@ import { parseArgs } from 'node:util';
 import { readEnv } from '../serving/config/env.ts';
 import { DEFAULT_PORT, withDataDir } from '../serving/config/data-dir.ts';
 import { readNodeRecord } from './node-record.ts';
-import { startCommand } from './start.ts';
-import { shutdownCommand, statusCommand } from './remote.ts';
-import { sloRulesCommand } from './slo-rules.ts';
-import { migrateCommand, tokenCreateCommand } from './database-commands.ts';
-import { modelsListCommand, modelsRmCommand, modelsShowCommand, packCommand } from './models.ts';
-import { buildCommand } from './build.ts';
-import { userAddCommand } from './user-add.ts';
-import { userLogoutCommand, userSetCommand } from './user-manage.ts';
-import { ArtifactError } from '../serving/registry/artifact-store.ts';
-import { rolloutActionCommand, rolloutStartCommand, rolloutStatusCommand, weightsSetCommand } from './rollout.ts';
+import { ArtifactError } from '../serving/registry/artifact-error.ts';
 
 const USAGE = `usage: vigil <command> [options]
 
@@ -95,6 +86,7 @@ async function main(argv: string[]): Promise<void> {
           fail(`--${name}: expected an integer in 0..65535, got ${JSON.stringify(value)}`);
         return port;
       };
+      const { startCommand } = await import('./start.ts');
       await startCommand(
         {
           config: values.config ?? env.VIGIL_CONFIG,
@@ -116,6 +108,7 @@ async function main(argv: string[]): Promise<void> {
           port: { type: 'string' },
         },
       });
+      const { statusCommand } = await import('./remote.ts');
       await statusCommand(nodeUrl(values), values.json ?? false, env.VIGIL_TOKEN);
       return;
     }
@@ -129,12 +122,15 @@ async function main(argv: string[]): Promise<void> {
           out: { type: 'string', short: 'o' },
         },
       });
+      const { sloRulesCommand } = await import('./slo-rules.ts');
       await sloRulesCommand(values.config ?? env.VIGIL_CONFIG, values.out);
       return;
     }
-    case 'migrate':
+    case 'migrate': {
+      const { migrateCommand } = await import('./database-commands.ts');
       await migrateCommand(env);
       return;
+    }
     case 'token': {
       const [sub, ...args] = rest;
       if (sub !== 'create') fail(`unknown command "token ${sub ?? ''}"; try "vigil token create --role operator"`);
@@ -151,6 +147,7 @@ async function main(argv: string[]): Promise<void> {
       });
       const role = values.admin ? 'admin' : values.role;
       if (!role) fail('token create needs --role viewer|operator|admin');
+      const { tokenCreateCommand } = await import('./database-commands.ts');
       await tokenCreateCommand(
         env,
         nodeUrl(values),
@@ -169,6 +166,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'user': {
       const [sub, ...args] = rest;
+      const { userLogoutCommand, userSetCommand } = await import('./user-manage.ts');
       const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,
@@ -202,6 +200,7 @@ async function main(argv: string[]): Promise<void> {
       if (sub !== 'add') fail('user add NAME --admin | --role viewer|operator|admin');
       const role = values.admin ? 'admin' : values.role;
       if (!role) fail('user add needs --admin or --role viewer|operator|admin');
+      const { userAddCommand } = await import('./user-add.ts');
       await userAddCommand(env, nodeUrl(values), positionals[0]!, role, env.VIGIL_TOKEN);
       return;
     }
@@ -223,6 +222,7 @@ async function main(argv: string[]): Promise<void> {
       const deployment = positionals[0];
       if (!deployment) fail(`rollout ${sub ?? ''}: name the deployment, e.g. "vigil rollout ${sub ?? 'status'} cls"`);
       const url = nodeUrl(values);
+      const { rolloutActionCommand, rolloutStartCommand, rolloutStatusCommand } = await import('./rollout.ts');
       if (sub === 'start') {
         if (!values.version) fail('rollout start needs --version V (the canary)');
         const steps = values.steps?.split(',').map((s) => Number(s.trim()));
@@ -249,6 +249,7 @@ async function main(argv: string[]): Promise<void> {
       });
       const [deployment, ...pairs] = positionals;
       if (!deployment || pairs.length === 0) fail('weights set DEPLOYMENT V1=W1 [V2=W2 ...]');
+      const { weightsSetCommand } = await import('./rollout.ts');
       await weightsSetCommand(nodeUrl(values), env.VIGIL_TOKEN, deployment, pairs);
       return;
     }
@@ -265,6 +266,7 @@ async function main(argv: string[]): Promise<void> {
       });
       if (positionals.length !== 1 || !values.name || !values.version)
         fail('pack MODEL.onnx --name N --version V [--handler H.ts]');
+      const { packCommand } = await import('./models.ts');
       await packCommand(env, positionals[0]!, values.name, values.version, values.handler);
       return;
     }
@@ -278,6 +280,7 @@ async function main(argv: string[]): Promise<void> {
           json: { type: 'boolean' },
         },
       });
+      const { modelsListCommand, modelsRmCommand, modelsShowCommand } = await import('./models.ts');
       if (sub === 'list') await modelsListCommand(env, values.json ?? false);
       else if ((sub === 'show' || sub === 'rm') && positionals.length === 1)
         await (sub === 'show' ? modelsShowCommand : modelsRmCommand)(env, positionals[0]!);
@@ -293,6 +296,7 @@ async function main(argv: string[]): Promise<void> {
         },
       });
       if (!values.out) fail('build [-c FILE] -o DIR');
+      const { buildCommand } = await import('./build.ts');
       await buildCommand(env, values.config ?? env.VIGIL_CONFIG, values.out);
       return;
     }
@@ -305,6 +309,7 @@ async function main(argv: string[]): Promise<void> {
           port: { type: 'string' },
         },
       });
+      const { shutdownCommand } = await import('./remote.ts');
       await shutdownCommand(nodeUrl(values), env.VIGIL_TOKEN);
       return;
     }

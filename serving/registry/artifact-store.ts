@@ -9,8 +9,8 @@ import { parseArtifactRef } from './artifact-ref.ts';
 
 export { ARTIFACT_REF, parseArtifactRef } from './artifact-ref.ts';
 
-/** A problem with the registry a user must fix (exit code 2 at the CLI), with a message that says how. */
-export class ArtifactError extends Error {}
+export { ArtifactError } from './artifact-error.ts';
+import { ArtifactError } from './artifact-error.ts';
 
 /** Where artifact files live: content-addressed under <data dir>/artifacts/sha256/. */
 export function artifactDir(dataDir: string): string {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +124,20 @@ describe('vigil status and shutdown', () => {
     const byPort = await vigilCli(['status', '--json', '--port', new URL(vigil.url).port], { VIGIL_HOST: '127.0.0.1' });
     expect(byPort.code).toBe(0);
     expect(JSON.parse(byPort.stdout).deployments[0].versions[0].replicas).toHaveLength(2);
+  });
+
+  it('answers the same through the bundle that npm install builds as through tsx', async () => {
+    // The bundle serves the commands that only talk to a node (scripts/build-cli.mjs).
+    const built = await run(process.execPath, ['scripts/build-cli.mjs'], { cwd: REPO_ROOT });
+    expect(built.stdout).toMatch(/CLI bundled into dist\/cli/);
+    const inputs = JSON.parse(readFileSync(join(REPO_ROOT, 'dist/cli/inputs.json'), 'utf8')) as string[];
+    expect(inputs).toContain('cli/vigil.ts');
+    expect(inputs).toContain('cli/remote.ts');
+    const bundled = await run(process.execPath, [join(REPO_ROOT, 'dist/cli/vigil.mjs'), 'status', '--url', vigil.url]);
+    const tsx = await vigilCli(['status', '--url', vigil.url], { VIGIL_CLI_BUNDLE: '0' });
+    const rows = (out: string) => out.replace(/\d+MiB/g, 'MiB');
+    expect(rows(bundled.stdout)).toBe(rows(tsx.stdout));
+    expect(bundled.stdout).toMatch(/cls\s+v1\s+cls-v1-\d+\s+RUNNING/);
   });
 
   it('shutdown drains and stops the node, which exits 0', async () => {

@@ -13,15 +13,8 @@ function hasSecret(name: string): boolean {
   }
 }
 import { createLogger } from '../serving/logger.ts';
-import { VigilNode } from '../serving/node.ts';
-import { releaseStartupGarbage } from '../serving/memory/release-startup-garbage.ts';
-import { startTracing } from '../serving/telemetry/tracing.ts';
-import { ControlPlane } from '../serving/control-plane.ts';
-import { resolveConfigArtifacts } from '../serving/registry/resolve-config.ts';
-import { artifactDir } from '../serving/registry/artifact-store.ts';
-import { ConsoleProcess } from '../serving/console/console-process.ts';
-import { startProviderChoice } from '../serving/controller/provider-choice.ts';
-import { nodeIdentity } from '../serving/cluster/node-identity.ts';
+import type { ControlPlane } from '../serving/control-plane.ts';
+import type { ConsoleProcess } from '../serving/console/console-process.ts';
 
 export interface StartOptions {
   config: string;
@@ -52,12 +45,6 @@ export async function startCommand(opts: StartOptions, env: NodeEnv): Promise<vo
     );
     process.exit(2);
   }
-  const tracing = startTracing(env, 'primary');
-  if (tracing.enabled)
-    log.info(
-      { sampler: env.OTEL_TRACES_SAMPLER, ratio: env.OTEL_TRACES_SAMPLER_ARG },
-      'exporting traces over OTLP/HTTP',
-    );
   const host = opts.host ?? env.VIGIL_HOST;
   const port = opts.port ?? env.VIGIL_PORT ?? DEFAULT_PORT;
   const unavailable = await portUnavailable(host, port);
@@ -67,9 +54,36 @@ export async function startCommand(opts: StartOptions, env: NodeEnv): Promise<vo
     process.stderr.write(
       `vigil: cannot listen on ${host}:${port}: ${why}; choose another port with --port N or VIGIL_PORT\n`,
     );
-    await tracing.shutdown();
     process.exit(1);
   }
+  // The server's modules load only now: a bad config or a busy port is reported in about a second.
+  const [
+    { VigilNode },
+    { ControlPlane },
+    { startTracing },
+    { releaseStartupGarbage },
+    { resolveConfigArtifacts },
+    { artifactDir },
+    { ConsoleProcess },
+    { startProviderChoice },
+    { nodeIdentity },
+  ] = await Promise.all([
+    import('../serving/node.ts'),
+    import('../serving/control-plane.ts'),
+    import('../serving/telemetry/tracing.ts'),
+    import('../serving/memory/release-startup-garbage.ts'),
+    import('../serving/registry/resolve-config.ts'),
+    import('../serving/registry/artifact-store.ts'),
+    import('../serving/console/console-process.ts'),
+    import('../serving/controller/provider-choice.ts'),
+    import('../serving/cluster/node-identity.ts'),
+  ]);
+  const tracing = startTracing(env, 'primary');
+  if (tracing.enabled)
+    log.info(
+      { sampler: env.OTEL_TRACES_SAMPLER, ratio: env.OTEL_TRACES_SAMPLER_ARG },
+      'exporting traces over OTLP/HTTP',
+    );
   // Beside the database's opening: the probe is a process of its own.
   const providers = startProviderChoice(config);
   log.info(

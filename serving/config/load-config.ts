@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -72,15 +72,33 @@ export function validateConfig(doc: unknown, source: string, baseDir: string): V
         // `name:version` refers to a packed artifact (vigil pack), resolved from the registry at start.
         if (key === 'model' && ARTIFACT_REF.test(file) && !existsSync(resolve(baseDir, file))) continue;
         v[key] = isAbsolute(file) ? file : resolve(baseDir, file);
-        if (!existsSync(v[key]!))
+        const problem = unreadable(v[key]!);
+        if (problem)
           problems.push(
-            `deployments[${i}].${listed ? `versions[${j}].${key}` : key}: file not found, got ${JSON.stringify(v[key])}`,
+            `deployments[${i}].${listed ? `versions[${j}].${key}` : key}: ${problem}, got ${JSON.stringify(v[key])}`,
           );
       }
     });
   });
   if (problems.length) throw new ConfigError(source, problems);
   return deepFreeze(config);
+}
+
+/**
+ * Why a model or handler file cannot be used, or undefined: found now, before any replica is
+ * spawned, rather than as a replica's load error after the others started (issue 19).
+ */
+function unreadable(file: string): string | undefined {
+  try {
+    if (!statSync(file).isFile()) return 'not a file';
+    accessSync(file, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'file not found';
+    if (code === 'EACCES') return 'file not readable (permission denied)';
+    return `file not readable (${code ?? (err as Error).message})`;
+  }
 }
 
 /** Reads, parses and validates vigil.yaml once at start. The result is frozen. */

@@ -55,6 +55,10 @@ export function probeProviders(requests: ProbeRequest[]): Promise<Map<string, Pr
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), entry, JSON.stringify(requests)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A start that fails early (a locked database) must not leave the probe behind.
+  const reap = (): void => void child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -183,6 +183,21 @@ describe('validateConfig', () => {
   it('reports a model file that does not exist, with its resolved path', () => {
     expect(problemsOf({ deployments: [{ name: 'cls', model: 'models/missing.onnx' }] })).toEqual([
       `deployments[0].model: file not found, got ${JSON.stringify(resolve(repoRoot, 'models/missing.onnx'))}`,
+    ]);
+  });
+
+  it('reports a model path that is a folder, or a file it may not read, before anything starts', () => {
+    expect(problemsOf({ deployments: [{ name: 'cls', model: 'tests' }] })).toEqual([
+      `deployments[0].model: not a file, got ${JSON.stringify(resolve(repoRoot, 'tests'))}`,
+    ]);
+    // Root reads every file, so the permission case can only be shown as another user.
+    if (process.getuid?.() === 0) return;
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-unreadable-'));
+    const file = join(dir, 'model.onnx');
+    writeFileSync(file, 'x');
+    chmodSync(file, 0o000);
+    expect(problemsOf({ deployments: [{ name: 'cls', model: file }] })).toEqual([
+      `deployments[0].model: file not readable (permission denied), got ${JSON.stringify(file)}`,
     ]);
   });
 

@@ -1,8 +1,12 @@
 // One way to open vigil's database: Postgres (postgres.js) when a URL is configured, an
 // embedded PGlite otherwise. Both give the same `Db` type, so queries are written once.
 // docs/decisions/0003-database.md says why, and why close() matters so much for PGlite.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite, type PgliteDatabase } from 'drizzle-orm/pglite';
@@ -32,7 +36,12 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Postgres: the pool's application_name (pg_stat_activity), e.g. `vigil/node-a`. */
   applicationName?: string;
+  /** PGlite: make a new directory from PGLITE_TEMPLATE when there is one (default true). */
+  template?: boolean;
 }
+
+/** An empty database with the migrations applied, made at install (scripts/build-pglite-template.ts). */
+export const PGLITE_TEMPLATE = fileURLToPath(new URL('../dist/pglite-template.tar.gz', import.meta.url));
 
 /** Where PGlite keeps its data when neither a URL nor a data directory is configured. */
 export const DEFAULT_PGLITE_DIR = '.vigil/pglite';
@@ -51,7 +60,7 @@ type WithDriver = VigilDatabase & { [DRIVER]?: DriverHandle };
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<VigilDatabase> {
   return options.url
     ? openPostgres(options.url, options.applicationName ?? 'vigil')
-    : openPglite(options.dataDir ?? DEFAULT_PGLITE_DIR);
+    : openPglite(options.dataDir ?? DEFAULT_PGLITE_DIR, options.template ?? true);
 }
 
 /** The driver objects behind `database`; only db/ should need this. */
@@ -83,7 +92,7 @@ async function openPostgres(url: string, applicationName: string): Promise<Vigil
   return register({ driver: 'postgres', url, client, db }, () => client.end({ timeout: 5 }));
 }
 
-async function openPglite(dataDir: string): Promise<VigilDatabase> {
+async function openPglite(dataDir: string, template: boolean): Promise<VigilDatabase> {
   if (dataDir.startsWith('memory://')) {
     const client = await PGlite.create(dataDir);
     return register({ driver: 'pglite', client, db: drizzlePglite(client, { schema }) }, () => client.close());
@@ -93,6 +102,7 @@ async function openPglite(dataDir: string): Promise<VigilDatabase> {
   const unlock = await lockPgliteDir(dir);
   let client: PGlite;
   try {
+    if (!existsSync(join(dir, 'PG_VERSION'))) await initdbInChild(dir, template ? PGLITE_TEMPLATE : undefined);
     client = await PGlite.create(dir);
   } catch (err) {
     await unlock();
@@ -109,6 +119,18 @@ async function openPglite(dataDir: string): Promise<VigilDatabase> {
       await unlock();
     }
   });
+}
+
+/** A new PGlite directory, made in a process of its own (pglite-initdb.mjs says why). */
+async function initdbInChild(dir: string, template: string | undefined): Promise<void> {
+  const script = fileURLToPath(new URL('./pglite-initdb.mjs', import.meta.url));
+  const args = template ? [script, dir, template] : [script, dir];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  if (code !== 0)
+    throw new Error(`could not create the PGlite database in ${dir} (${signal ?? code}): ${stderr.trim()}`);
 }
 
 function register(handle: DriverHandle, end: () => Promise<void>): VigilDatabase {

@@ -3,7 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { getTableName, is, sql } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../db/client.ts';
+import { openDatabase, PGLITE_TEMPLATE, type Db } from '../../db/client.ts';
 import { MIGRATIONS_FOLDER, migrateDatabase } from '../../db/migrate.ts';
 import {
   acknowledgeAlert,
@@ -447,6 +447,66 @@ describe('db/migrations', () => {
       expect(await readdir(dir, { recursive: true })).toEqual(before);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a new PGlite directory', () => {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  const applied = async (db: Db) => {
+    const exists = await queryRows<{ t: string | null }>(
+      db,
+      sql`select to_regclass('drizzle.__drizzle_migrations')::text as t`,
+    );
+    if (!exists[0]?.t) return 0;
+    return (await queryRows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`))[0]?.n;
+  };
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'vigil-pglite-new-'));
+    // What `npm install` does (the prepare script): the template of an empty, migrated database.
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-pglite-template.ts'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    });
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('is unpacked from the template, migrations included, or made by initdb without one', async () => {
+    expect(existsSync(PGLITE_TEMPLATE)).toBe(true);
+    const fromTemplate = await openDatabase({ dataDir: join(work, 'a') });
+    try {
+      expect(await applied(fromTemplate.db)).toBe(journal.entries.length);
+    } finally {
+      await fromTemplate.close();
+    }
+    const fromInitdb = await openDatabase({ dataDir: join(work, 'b'), template: false });
+    try {
+      expect(await applied(fromInitdb.db)).toBe(0);
+      await migrateDatabase(fromInitdb);
+      expect(await applied(fromInitdb.db)).toBe(journal.entries.length);
+    } finally {
+      await fromInitdb.close();
+    }
+  });
+
+  it('falls back to initdb when the template cannot be loaded', async () => {
+    const bad = join(work, 'bad.tar.gz');
+    await writeFile(bad, 'not a tarball');
+    const dir = join(work, 'c');
+    await mkdir(dir);
+    const script = fileURLToPath(new URL('../../db/pglite-initdb.mjs', import.meta.url));
+    const { stderr } = await promisify(execFile)(process.execPath, [script, dir, bad]);
+    expect(stderr).toContain('could not be loaded');
+    expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
+    const database = await openDatabase({ dataDir: dir });
+    try {
+      expect(await applied(database.db)).toBe(0);
+    } finally {
+      await database.close();
     }
   });
 });

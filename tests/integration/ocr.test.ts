@@ -85,6 +85,12 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
     };
   };
 
+  it('reads the sample page the README sends (examples/ocr/page.png)', async () => {
+    const res = await ocr(readFileSync(join(REPO_ROOT, 'examples/ocr/page.png')));
+    expect(res.status).toBe(200);
+    expect(res.lines.map((l) => squash(l.text))).toEqual(['vigilservesmodels', 'HelloWorld2026']);
+  });
+
   it('reads rendered text back, line by line in reading order, with boxes and confidences', async () => {
     const res = await ocr(await page(['vigil serves models', 'Hello World 2026']));
     expect(res.status).toBe(200);
@@ -140,7 +146,8 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
       expect(
         sampleValue(samples, 'vigil_requests_total', { deployment: stage, version: 'v1', code: '200' }),
       ).toBeGreaterThan(0);
-    expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'ocr', version: 'v1', code: '200' })).toBe(5);
+    // Every page sent above (the sample page included) answered 200; the body that is no image, 400.
+    expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'ocr', version: 'v1', code: '200' })).toBe(6);
     expect(sampleValue(samples, 'vigil_requests_total', { deployment: 'ocr', version: 'v1', code: '400' })).toBe(1);
   });
 });

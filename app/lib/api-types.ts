@@ -68,6 +68,7 @@ export interface ConsoleSummary {
 export interface SloStatus {
   id: string;
   deployment: string;
+  deployment_served: boolean; // false: the deployment is no longer in this node's config
   version: string | null;
   kind: 'availability' | 'latency';
   objective: number;

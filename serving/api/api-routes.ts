@@ -158,7 +158,15 @@ const routes: Route[] = [
       await authorize(req, ctx.plane, 'viewer');
       const evals = new Map(ctx.plane.engine.evaluations().map((e) => [e.slo.id, e]));
       sendJson(res, 200, {
-        slos: [...ctx.plane.slos.values()].map((s) => sloStatus(s, evals.get(s.id), ctx.plane.collector.window)),
+        slos: [...ctx.plane.slos.values()].map((s) =>
+          sloStatus(
+            s,
+            evals.get(s.id),
+            ctx.plane.collector.window,
+            Date.now(),
+            ctx.router.deployments.has(s.deployment),
+          ),
+        ),
       });
     },
   },
@@ -194,6 +202,8 @@ const routes: Route[] = [
           slo,
           ctx.plane.engine.evaluations().find((e) => e.slo.id === id),
           ctx.plane.collector.window,
+          Date.now(),
+          ctx.router.deployments.has(slo.deployment),
         ),
       );
     },

@@ -78,7 +78,9 @@ export const consoleRoutes: Route[] = [
             p99_ms_1h: ms(histogramQuantile(0.99, DURATION_BUCKETS, t.latency)),
           };
         }),
-        slos: [...ctx.plane.slos.values()].map((s) => sloStatus(s, evals.get(s.id), ctx.plane.collector.window, now)),
+        slos: [...ctx.plane.slos.values()].map((s) =>
+          sloStatus(s, evals.get(s.id), ctx.plane.collector.window, now, ctx.router.deployments.has(s.deployment)),
+        ),
       });
     },
   },

@@ -4,8 +4,18 @@ import { formatDuration } from '../../slo/duration.ts';
 import { sliKey, type SloEvaluation } from '../../slo/evaluate-slo.ts';
 import type { SliWindow } from '../../slo/sli-window.ts';
 
-/** The JSON the API (and the console) show for one SLO. */
-export function sloStatus(slo: SloDefinition, e: SloEvaluation | undefined, window: SliWindow, now = Date.now()) {
+/**
+ * The JSON the API (and the console) show for one SLO. `served` says whether the node serves the
+ * SLO's deployment now: an SLO stays in the database when its deployment leaves vigil.yaml, so its
+ * history can still be read, and it is shown as removed rather than as a live objective.
+ */
+export function sloStatus(
+  slo: SloDefinition,
+  e: SloEvaluation | undefined,
+  window: SliWindow,
+  now = Date.now(),
+  served = true,
+) {
   const windowCounts = e?.counts[slo.windowSeconds];
   // Versions seen in the last hour, each with its own short-window burn (the canary view).
   const versions = [...window.keysSince(now - 3_600_000, `${slo.id}|`)].map((k) => k.slice(slo.id.length + 1));
@@ -28,6 +38,7 @@ export function sloStatus(slo: SloDefinition, e: SloEvaluation | undefined, wind
   return {
     id: slo.id,
     deployment: slo.deployment,
+    deployment_served: served,
     version: slo.version,
     kind: slo.kind,
     objective: slo.objective,

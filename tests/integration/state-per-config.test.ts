@@ -86,3 +86,28 @@ describe('state per config', () => {
     expect(plainStatus.stdout).not.toContain('v2');
   });
 });
+
+describe('a deployment removed from the config', () => {
+  it('keeps its SLO readable, marked as no longer served', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-removed-'));
+    const deployment = (name: string) => ({
+      name,
+      model: CLS_MODEL,
+      execution_provider: 'cpu',
+      num_replicas: 1,
+      slos: [{ kind: 'availability', objective: 0.99 }],
+    });
+    let node = await startVigil({ deployments: [deployment('old'), deployment('kept')] }, { dataDir });
+    await node.stop();
+    node = await startVigil({ deployments: [deployment('kept')] }, { dataDir });
+    try {
+      const { slos } = (await (await fetch(`${node.url}/api/v1/slos`)).json()) as {
+        slos: { deployment: string; deployment_served: boolean }[];
+      };
+      const served = Object.fromEntries(slos.map((s) => [s.deployment, s.deployment_served]));
+      expect(served).toEqual({ old: false, kept: true });
+    } finally {
+      await node.stop();
+    }
+  });
+});

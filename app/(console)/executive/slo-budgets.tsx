@@ -45,6 +45,7 @@ export function SloBudgets({ slos }: { slos: SloStatus[] }) {
             <th scope="row">
               {s.deployment}
               {s.version ? ` ${s.version}` : ''} · {s.kind}
+              {s.deployment_served ? null : <span className="muted"> (removed: not in this node's config)</span>}
               {s.description ? <div className="muted">{s.description}</div> : null}
             </th>
             <td>{objective(s)}</td>

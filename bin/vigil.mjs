@@ -10,7 +10,7 @@ const BUNDLE = new URL('dist/cli/vigil.mjs', ROOT);
 
 const [command, sub] = process.argv.slice(2);
 const talksToNodeOnly =
-  ['status', 'shutdown', 'rollout', 'weights', 'help', '--help', '-h', undefined].includes(command) ||
+  ['status', 'shutdown', 'rollout', 'weights', 'completion', 'help', '--help', '-h', undefined].includes(command) ||
   (command === 'user' && (sub === 'set' || sub === 'logout'));
 
 function bundleIsFresh() {

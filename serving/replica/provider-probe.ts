@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import type { ExecutionProviderChoice } from '../config/schema.ts';
 import { providerCandidates } from './execution-provider.ts';
 
@@ -110,7 +111,7 @@ function splitByTry(stderr: string): Map<string, string> {
     }
     if (current === undefined || !line.trim()) continue;
     // ONNX Runtime colours its errors for a terminal; the log is not one.
-    const plain = line.replace(/\u001b\[[0-9;]*m/g, '').trim();
+    const plain = stripVTControlCharacters(line).trim();
     if (plain) out.set(current, out.has(current) ? `${out.get(current)}\n${plain}` : plain);
   }
   return out;

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { VigilError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { IngressRouter } from '../router/ingress-types.ts';
+import type { IngressDeployment, IngressRouter } from '../router/ingress-types.ts';
 import { PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, wantsOpenMetrics } from '../telemetry/exposition.ts';
 import { RequestScope, type Telemetry } from '../telemetry/request-scope.ts';
 import { sendError, sendJson, toVigilError } from './error-response.ts';
@@ -10,6 +10,8 @@ import { matchCustomRoute, serveCustomRoute } from './route-handlers.ts';
 import { matchApi, type ApiContext } from '../api/api-routes.ts';
 import { decodePathSegment } from './decode-path.ts';
 import { adoptForwardedPeer } from './peer-address.ts';
+import { isDocsPath, serveDocs } from '../api/docs-page.ts';
+import { deploymentDocument, type DeploymentDescription, serverDocument } from '../protocol/openapi.ts';
 
 /** What an ingress process needs to serve the data plane. */
 export interface IngressContext {
@@ -39,7 +41,7 @@ export interface ControlServerContext {
   applied(): Promise<void>;
 }
 
-const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/;
+const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/openapi\.json)?$/;
 const SERVER_VERSION = '0.1.0';
 
 /**
@@ -102,6 +104,7 @@ function handle(
     if (method !== 'GET') throw new VigilError('VIGIL_ERR_METHOD_NOT_ALLOWED', 'use GET');
     const deployment = ctx.router.get(name);
     if (suffix === '/ready') modelReady(res, deployment, version);
+    else if (suffix === '/openapi.json') sendJson(res, 200, deploymentDocument(describe(deployment), SERVER_VERSION));
     else modelMetadata(res, deployment, version);
     return;
   }
@@ -131,14 +134,32 @@ function handle(
     case 'GET /v2':
       sendJson(res, 200, { name: 'vigil', version: SERVER_VERSION, extensions: ['binary_tensor_data'] });
       return;
+    case 'GET /v2/openapi.json':
+      serverOpenApi ??= serverDocument(SERVER_VERSION);
+      sendJson(res, 200, serverOpenApi);
+      return;
   }
   scope.route = 'unmatched';
   throw new VigilError('VIGIL_ERR_NOT_FOUND', `${method} ${path.slice(0, 100)}`);
 }
 
+let serverOpenApi: Record<string, unknown> | undefined;
+
+/** What a deployment's OpenAPI document is made from: the versions, a loaded signature, its route. */
+function describe(d: IngressDeployment): DeploymentDescription {
+  return {
+    name: d.name,
+    versions: [...d.pools.keys()],
+    signature: [...d.pools.values()].find((p) => p.signature)?.signature,
+    route: d.config.route,
+  };
+}
+
 /** Paths an ingress process answers itself; it forwards the rest (control API, metrics, unknown). */
 function isDataPlane(url: string): boolean {
-  return url.startsWith('/v2') || !(url.startsWith('/api/') || url.startsWith('/metrics'));
+  return (
+    url.startsWith('/v2') || !(url.startsWith('/api/') || url.startsWith('/metrics') || isDocsPath(url.split('?')[0]!))
+  );
 }
 
 /**
@@ -202,6 +223,12 @@ function handleControl(
       });
       res.end(body);
     }, fail);
+    return;
+  }
+  if (isDocsPath(path)) {
+    scope.route = '/docs';
+    if (method !== 'GET' && method !== 'HEAD') throw new VigilError('VIGIL_ERR_METHOD_NOT_ALLOWED', 'use GET');
+    serveDocs(path, res, [...ctx.api.router.deployments.keys()]).catch(fail);
     return;
   }
   if (path.startsWith('/api/v1/')) {

@@ -52,9 +52,9 @@ export async function packCommand(
       handlerPath: handler && resolve(handler),
       createdBy: userInfo().username,
     });
-    console.log(
-      `${created ? 'packed' : 'already packed'} ${artifact.name}:${artifact.version} sha256:${artifact.sha256} (${artifact.sizeBytes} bytes${artifact.handlerSha256 ? `, handler sha256:${artifact.handlerSha256.slice(0, 12)}…` : ''})`,
-    );
+    const handlerNote = artifact.handlerSha256 ? `, handler sha256:${artifact.handlerSha256.slice(0, 12)}…` : '';
+    const what = `${artifact.name}:${artifact.version} sha256:${artifact.sha256}`;
+    console.log(`${created ? 'packed' : 'already packed'} ${what} (${artifact.sizeBytes} bytes${handlerNote})`);
     console.log(`use it in vigil.yaml as   model: ${artifact.name}:${artifact.version}`);
   });
 }

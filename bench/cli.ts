@@ -1,7 +1,7 @@
 /**
  * How long `vigil status` takes against a running node, as a user types it: the bundled CLI that
  * `npm install` builds (scripts/build-cli.mjs) against the same command run through tsx
- * (VIGIL_CLI_BUNDLE=0), measured in one run. Issue 19's target: <= 0.5 s.
+ * (VIGIL_CLI_BUNDLE=0) and through npx, measured in one run. Issue 19's target: <= 0.5 s.
  *
  *   npm run bench:cli            (BENCH_CLI_RUNS, default 15 per variant, after 2 warm-ups)
  */
@@ -22,12 +22,16 @@ const server = startServer({
   ready: async (p) => (await get(p, '/v2/health/ready')).status === 200,
 });
 
+type Variant = 'bundled' | 'tsx' | 'npx';
+
 /** Wall time of one `vigil status` in ms; it must succeed and name the node. */
-function once(bundle: boolean): number {
+function once(variant: Variant): number {
   const t = performance.now();
-  const r = spawnSync(process.execPath, ['bin/vigil.mjs', 'status', '--port', String(port)], {
+  const args = ['status', '--port', String(port)];
+  const [cmd, argv] = variant === 'npx' ? ['npx', ['vigil', ...args]] : [process.execPath, ['bin/vigil.mjs', ...args]];
+  const r = spawnSync(cmd as string, argv as string[], {
     cwd: ROOT,
-    env: { ...process.env, VIGIL_CLI_BUNDLE: bundle ? '1' : '0' },
+    env: { ...process.env, VIGIL_CLI_BUNDLE: variant === 'tsx' ? '0' : '1' },
     encoding: 'utf8',
   });
   const ms = performance.now() - t;
@@ -40,10 +44,15 @@ try {
   // The bundle must be current, or the "bundled" variant would quietly measure tsx.
   execFileSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: ROOT, stdio: 'ignore' });
   const rows: string[] = [];
-  for (const bundle of [true, false]) {
-    for (let i = 0; i < 2; i++) once(bundle);
-    const times = Array.from({ length: runs }, () => once(bundle)).sort((a, b) => a - b);
-    const label = bundle ? 'bundled (dist/cli, the default after npm install)' : 'through tsx (VIGIL_CLI_BUNDLE=0)';
+  const labels: Record<Variant, string> = {
+    bundled: '`vigil status` (on the PATH, or node bin/vigil.mjs): the bundle npm install built',
+    tsx: 'the same through tsx (VIGIL_CLI_BUNDLE=0)',
+    npx: '`npx vigil status` (npm starting first, then the bundle)',
+  };
+  for (const variant of ['bundled', 'tsx', 'npx'] as const) {
+    for (let i = 0; i < 2; i++) once(variant);
+    const times = Array.from({ length: runs }, () => once(variant)).sort((a, b) => a - b);
+    const label = labels[variant];
     rows.push(`| ${label} | ${runs} | ${percentile(times, 50).toFixed(0)} | ${percentile(times, 90).toFixed(0)} |`);
   }
   console.log('## vigil status latency\n');

@@ -1,7 +1,7 @@
 /**
  * How long `vigil status` takes against a running node, as a user types it: the bundled CLI that
- * `npm install` builds (scripts/build-cli.mjs) against the same command run through tsx
- * (VIGIL_CLI_BUNDLE=0) and through npx, measured in one run. Issue 19's target: <= 0.5 s.
+ * `npm install` builds (scripts/build-bundles.mjs) against the same command run through tsx
+ * (VIGIL_BUNDLE=0) and through npx, measured in one run. Issue 19's target: <= 0.5 s.
  *
  *   npm run bench:cli            (BENCH_CLI_RUNS, default 15 per variant, after 2 warm-ups)
  */
@@ -31,7 +31,7 @@ function once(variant: Variant): number {
   const [cmd, argv] = variant === 'npx' ? ['npx', ['vigil', ...args]] : [process.execPath, ['bin/vigil.mjs', ...args]];
   const r = spawnSync(cmd as string, argv as string[], {
     cwd: ROOT,
-    env: { ...process.env, VIGIL_CLI_BUNDLE: variant === 'tsx' ? '0' : '1' },
+    env: { ...process.env, VIGIL_BUNDLE: variant === 'tsx' ? '0' : '1' },
     encoding: 'utf8',
   });
   const ms = performance.now() - t;
@@ -42,11 +42,11 @@ function once(variant: Variant): number {
 try {
   await server.waitReady();
   // The bundle must be current, or the "bundled" variant would quietly measure tsx.
-  execFileSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: ROOT, stdio: 'ignore' });
+  execFileSync(process.execPath, ['scripts/build-bundles.mjs'], { cwd: ROOT, stdio: 'ignore' });
   const rows: string[] = [];
   const labels: Record<Variant, string> = {
     bundled: '`vigil status` (on the PATH, or node bin/vigil.mjs): the bundle npm install built',
-    tsx: 'the same through tsx (VIGIL_CLI_BUNDLE=0)',
+    tsx: 'the same through tsx (VIGIL_BUNDLE=0)',
     npx: '`npx vigil status` (npm starting first, then the bundle)',
   };
   for (const variant of ['bundled', 'tsx', 'npx'] as const) {

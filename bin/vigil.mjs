@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs vigil's TypeScript sources through tsx, so a clone runs without a build step. The commands
-// that only talk to a running node use the bundle `npm install` built (scripts/build-cli.mjs)
-// instead, while it is newer than every source it came from: they then answer in about 0.2 s
+// that only talk to a running node use the bundle `npm install` built (scripts/build-bundles.mjs)
+// instead, while it is newer than every source it came from: they then answer in about 0.4 s
 // rather than 0.6 s, most of which was tsx compiling.
 import { readFileSync, statSync } from 'node:fs';
 
@@ -23,7 +23,7 @@ function bundleIsFresh() {
   }
 }
 
-if (talksToNodeOnly && process.env.VIGIL_CLI_BUNDLE !== '0' && bundleIsFresh()) {
+if (talksToNodeOnly && process.env.VIGIL_BUNDLE !== '0' && bundleIsFresh()) {
   await import(BUNDLE.href);
 } else {
   const { register } = await import('tsx/esm/api');

@@ -68,8 +68,20 @@ export const errorDefinitions = {
 
 export type ErrorCode = keyof typeof errorDefinitions;
 
+/**
+ * Marks a VigilError across copies of this module: a replica runs vigil from its bundle
+ * (dist/serving) while a handler imports `vigil/handler` from the sources, so the class a handler
+ * throws is not the class the replica checks. `instanceof` asks for the mark instead.
+ */
+const VIGIL_ERROR = Symbol.for('vigil.error');
+
 /** A domain error with a stable code; `detail` is safe to show to the client. */
 export class VigilError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[VIGIL_ERROR] === true;
+  }
+
+  readonly [VIGIL_ERROR] = true;
   readonly code: ErrorCode;
   readonly status: number;
   /** Extra response headers, e.g. Retry-After for overload. */

@@ -16,6 +16,8 @@ const envSchema = z.object({
   VIGIL_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   VIGIL_REPLICA_SPEC: z.string().optional(),
   VIGIL_INGRESS_SPEC: z.string().optional(),
+  /** `0`: run everything through tsx, never the bundles npm install built (scripts/build-bundles.mjs). */
+  VIGIL_BUNDLE: z.enum(['0', '1']).optional(),
   /** Profiling: every ingress process and replica writes a V8 CPU profile (--cpu-prof) here when it exits. */
   VIGIL_CPU_PROF_DIR: z.string().min(1).optional(),
   /** Postgres (postgres.js) when set; the embedded PGlite under VIGIL_DATA_DIR otherwise. */

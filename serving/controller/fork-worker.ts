@@ -1,11 +1,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { readEnv } from '../config/env.ts';
+import { bundledEntry } from '../bundle.ts';
 
 let policySet = false;
 
 /**
- * Forks a node:cluster worker running `entry` (a TypeScript file) through tsx, passed by absolute
+ * Forks a node:cluster worker running `entry` (a TypeScript file, or its current bundle) through
+ * tsx when it needs it (`loadsTypeScript`: a replica may import a handler), passed by absolute
  * URL so that a worker starts the same whatever the primary's working directory. Replicas and
  * ingress processes are both cluster workers; settings apply per fork, so each sets its own.
  *
@@ -14,19 +16,19 @@ let policySet = false;
  * connections (health probes open one each time). SCHED_NONE hands the listening socket to the
  * ingress processes, which accept on their own.
  */
-export function forkWorker(entry: URL, env: Record<string, string>): Worker {
+export function forkWorker(entry: URL, env: Record<string, string>, o: { loadsTypeScript: boolean }): Worker {
   if (!policySet) {
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     policySet = true;
   }
-  const profileDir = readEnv().VIGIL_CPU_PROF_DIR;
+  const { VIGIL_CPU_PROF_DIR: profileDir, VIGIL_BUNDLE } = readEnv();
+  // The bundle npm install built, while current (serving/bundle.ts): no compiling at start, and
+  // none of tsx's per-function wrappers. A replica keeps tsx for the handlers it may import.
+  const bundle = VIGIL_BUNDLE === '0' ? undefined : bundledEntry(entry);
+  const tsx = !bundle || o.loadsTypeScript ? ['--import', import.meta.resolve('tsx')] : [];
   cluster.setupPrimary({
-    exec: fileURLToPath(entry),
-    execArgv: [
-      '--import',
-      import.meta.resolve('tsx'),
-      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    ],
+    exec: bundle ?? fileURLToPath(entry),
+    execArgv: [...tsx, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     serialization: 'advanced',
   });
   return cluster.fork(env);

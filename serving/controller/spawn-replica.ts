@@ -7,7 +7,10 @@ import { forkWorker } from './fork-worker.ts';
  * process connects (docs/decisions/0001-replica-transport.md); IPC carries control messages.
  */
 export function spawnReplica(spec: ReplicaSpec): Worker {
-  return forkWorker(new URL('../replica/replica-main.ts', import.meta.url), {
-    [REPLICA_SPEC_ENV]: JSON.stringify(spec),
-  });
+  // Only a handler deployment imports TypeScript of the user's; a model runs without tsx.
+  return forkWorker(
+    new URL('../replica/replica-main.ts', import.meta.url),
+    { [REPLICA_SPEC_ENV]: JSON.stringify(spec) },
+    { loadsTypeScript: spec.handler !== undefined },
+  );
 }

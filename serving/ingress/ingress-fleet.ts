@@ -146,9 +146,11 @@ export class IngressFleet {
   }
 
   private fork(index: number): void {
-    const worker = forkWorker(new URL('./ingress-main.ts', import.meta.url), {
-      VIGIL_INGRESS_SPEC: JSON.stringify(this.o.spec),
-    });
+    const worker = forkWorker(
+      new URL('./ingress-main.ts', import.meta.url),
+      { VIGIL_INGRESS_SPEC: JSON.stringify(this.o.spec) },
+      { loadsTypeScript: false },
+    );
     const member: Member = { index, worker, load: [], flushed: new Map() };
     this.members.set(index, member);
     worker.on('message', (msg: IngressToPrimary) => this.onMessage(member, msg));

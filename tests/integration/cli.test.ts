@@ -127,14 +127,14 @@ describe('vigil status and shutdown', () => {
   });
 
   it('answers the same through the bundle that npm install builds as through tsx', async () => {
-    // The bundle serves the commands that only talk to a node (scripts/build-cli.mjs).
-    const built = await run(process.execPath, ['scripts/build-cli.mjs'], { cwd: REPO_ROOT });
-    expect(built.stdout).toMatch(/CLI bundled into dist\/cli/);
+    // The bundle serves the commands that only talk to a node (scripts/build-bundles.mjs).
+    const built = await run(process.execPath, ['scripts/build-bundles.mjs'], { cwd: REPO_ROOT });
+    expect(built.stdout).toMatch(/bundled cli\/vigil.ts into dist\/cli/);
     const inputs = JSON.parse(readFileSync(join(REPO_ROOT, 'dist/cli/inputs.json'), 'utf8')) as string[];
     expect(inputs).toContain('cli/vigil.ts');
     expect(inputs).toContain('cli/remote.ts');
     const bundled = await run(process.execPath, [join(REPO_ROOT, 'dist/cli/vigil.mjs'), 'status', '--url', vigil.url]);
-    const tsx = await vigilCli(['status', '--url', vigil.url], { VIGIL_CLI_BUNDLE: '0' });
+    const tsx = await vigilCli(['status', '--url', vigil.url], { VIGIL_BUNDLE: '0' });
     const rows = (out: string) => out.replace(/\d+MiB/g, 'MiB');
     expect(rows(bundled.stdout)).toBe(rows(tsx.stdout));
     expect(bundled.stdout).toMatch(/cls\s+v1\s+cls-v1-\d+\s+RUNNING/);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { errorDefinitions, isVigilError, VigilError, type ErrorCode } from '../../serving/errors.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -83,6 +83,18 @@ describe('VigilError', () => {
       expect(err.message).toBe(errorDefinitions[code].message);
       expect(err.headers).toEqual({});
     }
+  });
+
+  it('recognises a VigilError made by another copy of the module (a handler beside a bundle)', async () => {
+    // A second copy of errors.ts, as a handler's `vigil/handler` is beside the replica's bundle.
+    vi.resetModules();
+    const copy = await import('../../serving/errors.ts');
+    expect(copy.VigilError).not.toBe(VigilError);
+    const theirs = new copy.VigilError('VIGIL_ERR_INVALID_BODY', 'not an image');
+    expect(theirs instanceof VigilError).toBe(true);
+    expect(isVigilError(theirs)).toBe(true);
+    expect(new Error('x') instanceof VigilError).toBe(false);
+    expect({ code: 'VIGIL_ERR_INVALID_BODY' } instanceof VigilError).toBe(false);
   });
 
   it('appends the detail to the message', () => {

@@ -59,6 +59,7 @@ export const errorDefinitions = {
   // Internal: a full replica refuses, and the router sends the request elsewhere or queues it.
   VIGIL_ERR_REPLICA_BUSY: { status: 503, message: 'the replica has no room for this request' },
   VIGIL_ERR_SHUTTING_DOWN: { status: 503, message: 'vigil is shutting down' },
+  VIGIL_ERR_NODE_UNREACHABLE: { status: 502, message: 'the console cannot reach the vigil node' },
   VIGIL_ERR_CONTROL_UNAVAILABLE: {
     status: 503,
     message: "the node's control plane did not answer; inference is still served",

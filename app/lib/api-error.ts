@@ -1,7 +1,8 @@
 /**
- * Reads vigil's error body into a stable code and a sentence. The contract says
- * `{error: code, message}`; the ingress has long answered `{error: message, code}`. Both are read,
- * so either shape gives the code and the message. Shared by the server and the browser.
+ * Reads vigil's error body, `{error: message, code}` (the node's and the console's own refusals
+ * alike), into a stable code and a sentence. A body of another shape (a proxy in between, an
+ * older node that answered `{error: code, message}`) still gives a code and a message. Shared by
+ * the server and the browser.
  */
 export function readApiError(status: number, statusText: string, body: unknown): { error: string; message: string } {
   const b = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};

@@ -26,8 +26,8 @@ export function isHttps(req: Request): boolean {
 export function crossOriginRefused(): Response {
   return Response.json(
     {
-      error: 'VIGIL_ERR_FORBIDDEN',
-      message: 'cross-origin request refused: the Origin header does not match this console',
+      error: 'cross-origin request refused: the Origin header does not match this console',
+      code: 'VIGIL_ERR_FORBIDDEN',
     },
     { status: 403 },
   );

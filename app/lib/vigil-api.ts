@@ -8,7 +8,7 @@ export type ApiResult<T> = { ok: true; data: T } | ApiFailure;
 
 /**
  * A failed call. `status` is vigil's HTTP status, or 0 when vigil could not be reached (then
- * `error` is VIGIL_UNREACHABLE). `error` is the stable code, `message` a sentence for people.
+ * `error` is VIGIL_ERR_NODE_UNREACHABLE). `error` is the stable code, `message` a sentence for people.
  */
 export interface ApiFailure {
   ok: false;
@@ -68,7 +68,7 @@ export async function vigilJson<T>(path: string, req: VigilRequest = {}): Promis
     return {
       ok: false,
       status: 0,
-      error: 'VIGIL_UNREACHABLE',
+      error: 'VIGIL_ERR_NODE_UNREACHABLE',
       message: `cannot reach vigil at ${consoleConfig.apiUrl} (${why})`,
     };
   }

@@ -253,6 +253,17 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
     const second = (await fetch(`${consoleUrl}/login`)).headers.get('content-security-policy');
     expect(second).not.toBe(csp);
 
+    // The console's own refusals have vigil's one error shape, with codes from its registry.
+    const unsigned = await fetch(`${consoleUrl}/api/v1/slos`);
+    expect(unsigned.status).toBe(401);
+    expect(await unsigned.json()).toEqual({ error: 'not signed in', code: 'VIGIL_ERR_UNAUTHORIZED' });
+    const foreign = await fetch(`${consoleUrl}/api/v1/slos`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(foreign.status).toBe(403);
+    expect((await foreign.json()).code).toBe('VIGIL_ERR_FORBIDDEN');
+
     // A browser that sends its own X-Forwarded-For is recorded under its socket address.
     const form = new URLSearchParams({ username: OPERATOR.name, password: 'not-the-password' });
     const login = await fetch(`${consoleUrl}/api/login`, {

@@ -12,7 +12,7 @@ function sourceFiles(dir: string): string[] {
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
-    else if (path.endsWith('.ts')) out.push(path);
+    else if (/\.tsx?$/.test(path)) out.push(path);
   }
   return out;
 }
@@ -47,9 +47,9 @@ describe('error registry', () => {
     expect(errorDefinitions.VIGIL_ERR_INTERNAL.status).toBe(500);
   });
 
-  it('registers every VIGIL_ERR_ code that the serving sources mention', () => {
+  it('registers every VIGIL_ERR_ code that the server and the console mention', () => {
     const mentioned = new Set<string>();
-    for (const file of sourceFiles(join(repoRoot, 'serving'))) {
+    for (const file of [...sourceFiles(join(repoRoot, 'serving')), ...sourceFiles(join(repoRoot, 'app'))]) {
       for (const m of readFileSync(file, 'utf8').matchAll(/VIGIL_ERR_[A-Z0-9_]+/g)) mentioned.add(m[0]);
     }
     expect(mentioned.size).toBeGreaterThan(0);

@@ -6,8 +6,9 @@ interface Context {
   params: Promise<{ path: string[] }>;
 }
 
-function refuse(status: number, error: string, message: string): Response {
-  return Response.json({ error, message }, { status });
+/** A refusal of the console's own, in vigil's one error shape: `{error: message, code}`. */
+function refuse(status: number, code: string, message: string): Response {
+  return Response.json({ error: message, code }, { status });
 }
 
 /**
@@ -23,7 +24,7 @@ async function forward(req: Request, { params }: Context): Promise<Response> {
   if (!token) return refuse(401, 'VIGIL_ERR_UNAUTHORIZED', 'not signed in');
   const { path } = await params;
   if (path.some((seg) => seg === '.' || seg === '..' || seg === ''))
-    return refuse(400, 'VIGIL_ERR_NOT_FOUND', 'bad path');
+    return refuse(404, 'VIGIL_ERR_NOT_FOUND', 'no such route');
   const target = `/api/v1/${path.map(encodeURIComponent).join('/')}${new URL(req.url).search}`;
   const hasBody = req.method !== 'GET' && req.method !== 'DELETE';
   let res: Response;
@@ -37,7 +38,7 @@ async function forward(req: Request, { params }: Context): Promise<Response> {
       contentType: hasBody ? (req.headers.get('content-type') ?? 'application/json') : null,
     });
   } catch {
-    return refuse(502, 'VIGIL_UNREACHABLE', 'the console cannot reach vigil');
+    return refuse(502, 'VIGIL_ERR_NODE_UNREACHABLE', 'the console cannot reach vigil');
   }
   const headers = new Headers({ 'cache-control': 'no-store' });
   for (const h of ['content-type', 'retry-after']) {

@@ -6,7 +6,7 @@ import type {
   RunbookDetail,
   RunbookExecution as RunbookExecutionJson,
   RunbookStep as RunbookStepJson,
-} from '../../app/lib/api-types.ts';
+} from '../../contract/runbooks.ts';
 import {
   deleteRunbook,
   getRunbook,
@@ -49,7 +49,7 @@ const stepInput = z.discriminatedUnion('kind', [
   z.strictObject({ title: z.string().trim().min(1).max(300), kind: z.literal('action'), action: actionSpec }),
 ]);
 
-/** RunbookInput (app/lib/api-types.ts). */
+/** RunbookInput (contract/runbooks.ts). */
 const runbookInput = z.strictObject({
   slug: slug.optional(),
   title: z.string().trim().min(1).max(200),

@@ -285,28 +285,24 @@ export const COMMANDS: Command[] = [
       await modelsListCommand(ctx.env, values.json === true);
     },
   },
-  {
-    name: 'models show',
-    args: 'NAME:VERSION',
-    positionals: [1, 1],
-    summary: 'a packed artifact: its files, hash, inputs and outputs',
-    options: CONFIG,
-    async run({ positionals, ctx }) {
-      const { modelsShowCommand } = await import('./models.ts');
-      await modelsShowCommand(ctx.env, positionals[0]!);
-    },
-  },
-  {
-    name: 'models rm',
-    args: 'NAME:VERSION',
-    positionals: [1, 1],
-    summary: 'remove a packed artifact that no deployment uses',
-    options: CONFIG,
-    async run({ positionals, ctx }) {
-      const { modelsRmCommand } = await import('./models.ts');
-      await modelsRmCommand(ctx.env, positionals[0]!);
-    },
-  },
+  ...(
+    [
+      ['show', 'a packed artifact: its files, hash, inputs and outputs'],
+      ['rm', 'remove a packed artifact that no deployment uses'],
+    ] as const
+  ).map(
+    ([sub, summary]): Command => ({
+      name: `models ${sub}`,
+      args: 'NAME:VERSION',
+      positionals: [1, 1],
+      summary,
+      options: CONFIG,
+      async run({ positionals, ctx }) {
+        const models = await import('./models.ts');
+        await (sub === 'show' ? models.modelsShowCommand : models.modelsRmCommand)(ctx.env, positionals[0]!);
+      },
+    }),
+  ),
   {
     name: 'build',
     summary: 'a self-contained bundle: config, artifacts, lockfile, Dockerfile',

@@ -11,6 +11,8 @@ export default defineConfig({
     reporters: ['default'],
     // vigil processes started by tests leave the web console off (inherited by child processes);
     // the browser test turns it on for its own node.
-    env: { VIGIL_CONSOLE: '0' },
+    // Every control-API answer is checked against its route's response schema (route-table.ts):
+    // one that does not match is a 500 naming the field, so any test touching a route checks it.
+    env: { VIGIL_CONSOLE: '0', VIGIL_CHECK_RESPONSES: '1' },
   },
 });

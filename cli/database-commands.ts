@@ -5,6 +5,8 @@ import { recordAudit } from '../db/queries/audit.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { NodeEnv } from '../serving/config/data-dir.ts';
 import { join } from 'node:path';
+import { role as role_ } from '../contract/control/common.ts';
+import { callNode, NodeUnreachable } from './node-client.ts';
 
 function open(env: NodeEnv) {
   return openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.VIGIL_DATA_DIR, 'pglite') });
@@ -33,29 +35,22 @@ export async function tokenCreateCommand(
   name: string,
   bearer?: string,
 ): Promise<void> {
-  let res: Response | undefined;
+  const checkedRole = role_.safeParse(role);
+  if (!checkedRole.success)
+    throw new Error(`--role must be viewer, operator, admin or alert-receiver, got ${JSON.stringify(role)}`);
   try {
-    res = await fetch(new URL('/api/v1/tokens', url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-      body: JSON.stringify({ name, role }),
-    });
-  } catch {
-    res = undefined;
-  }
-  if (res) {
-    const doc = (await res.json()) as { token?: string; error?: string };
-    if (!res.ok || !doc.token) throw new Error(`the node at ${url} refused: ${doc.error ?? res.status}`);
-    printToken(doc.token, role, name);
+    const created = await callNode(url, bearer, 'createToken', { body: { name, role: checkedRole.data } });
+    printToken(created.token, role, name);
     return;
+  } catch (err) {
+    // No node runs: the token goes straight into the database.
+    if (!(err instanceof NodeUnreachable)) throw new Error(`the node at ${url} refused: ${(err as Error).message}`);
   }
-  if (!['viewer', 'operator', 'admin'].includes(role))
-    throw new Error(`--role must be viewer, operator or admin, got ${JSON.stringify(role)}`);
   const database = await open(env);
   try {
     await migrateDatabase(database);
     const created = await withTransaction(database.db, async (tx) => {
-      const c = await createApiToken(tx, { name, role: role as 'viewer' | 'operator' | 'admin' });
+      const c = await createApiToken(tx, { name, role: checkedRole.data });
       await recordAudit(tx, {
         actor: 'cli',
         action: 'token.create',

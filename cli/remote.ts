@@ -1,43 +1,8 @@
 /** `vigil status` and `vigil shutdown`: talk to a running node over its HTTP API. */
-
-interface StatusDoc {
-  ready: boolean;
-  draining: boolean;
-  deployments: Array<{
-    name: string;
-    versions: Array<{
-      version: string;
-      target_replicas: number;
-      state?: 'active' | 'retired';
-      weight?: number;
-      queued: number;
-      restarts: number;
-      crashLoop: boolean;
-      replicas: Array<{
-        id: string;
-        state: string;
-        pid: number | null;
-        ongoing: number;
-        provider: string;
-        rss_bytes: number | null;
-      }>;
-    }>;
-  }>;
-}
-
-async function call(url: string, path: string, method = 'GET', token?: string): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, url), { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
-  } catch (err) {
-    throw new Error(`cannot reach vigil at ${url}: ${(err as Error).cause ?? (err as Error).message}`);
-  }
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
-  return res.json();
-}
+import { callNode } from './node-client.ts';
 
 export async function statusCommand(url: string, json: boolean, token?: string): Promise<void> {
-  const doc = (await call(url, '/api/v1/status', 'GET', token)) as StatusDoc;
+  const doc = await callNode(url, token, 'getStatus', {});
   if (json) {
     console.log(JSON.stringify(doc, null, 2));
     return;
@@ -81,6 +46,6 @@ export async function statusCommand(url: string, json: boolean, token?: string):
 }
 
 export async function shutdownCommand(url: string, token?: string): Promise<void> {
-  await call(url, '/api/v1/shutdown', 'POST', token);
+  await callNode(url, token, 'shutdown', {});
   console.log(`vigil at ${url} is draining and will stop`);
 }

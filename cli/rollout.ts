@@ -1,63 +1,9 @@
 /** `vigil rollout ...` and `vigil weights set`: canary rollouts and traffic through the HTTP API. */
+import type { Rollout } from '../contract/control/rollouts.ts';
+import { rolloutActions } from '../contract/control/rollouts.ts';
+import { callNode } from './node-client.ts';
 
-interface RolloutRow {
-  id: number;
-  deployment: string;
-  status: string;
-  stableVersion: string;
-  canaryVersion: string;
-  steps: number[];
-  stepIndex: number;
-  canaryWeight: number;
-  intervalSeconds: number;
-  reason: string | null;
-}
-
-interface LiveRollout {
-  status: string;
-  step: number;
-  steps: number[];
-  canary_weight: number;
-  step_elapsed_seconds: number;
-  interval_seconds: number;
-  decision: { kind: string; reason: string } | null;
-}
-
-async function api(
-  url: string,
-  path: string,
-  token: string | undefined,
-  method = 'GET',
-  body?: unknown,
-): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, url), {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {
-    throw new Error(`cannot reach vigil at ${url}: ${(err as Error).cause ?? (err as Error).message}`);
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    let detail = text;
-    try {
-      const e = JSON.parse(text) as { error?: string; code?: string };
-      detail = `${e.error ?? text}${e.code ? ` (${e.code})` : ''}`;
-    } catch {
-      /* not JSON */
-    }
-    throw new Error(detail);
-  }
-  return text ? JSON.parse(text) : null;
-}
-
-function describeRow(r: RolloutRow): string {
+function describeRow(r: Rollout): string {
   const plan = `${r.steps.join(',')}, every ${r.intervalSeconds}s`;
   // Once a rollout has ended, "canary" and "stable" name what they were; say what is now.
   const state =
@@ -79,11 +25,10 @@ export async function rolloutStartCommand(
   steps: number[] | undefined,
   interval: string | undefined,
 ): Promise<void> {
-  const row = (await api(url, `/api/v1/deployments/${encodeURIComponent(deployment)}/rollouts`, token, 'POST', {
-    version,
-    ...(steps ? { steps } : {}),
-    ...(interval ? { interval } : {}),
-  })) as RolloutRow;
+  const row = await callNode(url, token, 'startRollout', {
+    params: { name: deployment },
+    body: { version, ...(steps ? { steps } : {}), ...(interval ? { interval } : {}) },
+  });
   console.log(describeRow(row));
   console.log(`follow it with: vigil rollout status ${deployment}`);
 }
@@ -94,10 +39,7 @@ export async function rolloutStatusCommand(
   deployment: string,
   json: boolean,
 ): Promise<void> {
-  const doc = (await api(url, `/api/v1/deployments/${encodeURIComponent(deployment)}/rollout`, token)) as {
-    active: LiveRollout | null;
-    latest: RolloutRow | null;
-  };
+  const doc = await callNode(url, token, 'getDeploymentRollout', { params: { name: deployment } });
   if (json) {
     console.log(JSON.stringify(doc, null, 2));
     return;
@@ -121,12 +63,9 @@ export async function rolloutActionCommand(
   deployment: string,
   action: string,
 ): Promise<void> {
-  const row = (await api(
-    url,
-    `/api/v1/deployments/${encodeURIComponent(deployment)}/rollout/${action}`,
-    token,
-    'POST',
-  )) as RolloutRow;
+  const known = rolloutActions.find((a) => a === action);
+  if (!known) throw new Error(`unknown rollout action "${action}"; use ${rolloutActions.join(', ')}`);
+  const row = await callNode(url, token, 'actOnRollout', { params: { name: deployment, action: known } });
   console.log(describeRow(row));
 }
 
@@ -143,8 +82,6 @@ export async function weightsSetCommand(
     if (!m) throw new Error(`expected VERSION=WEIGHT, got ${JSON.stringify(p)}`);
     weights[m[1]!] = Number(m[2]);
   }
-  const doc = (await api(url, `/api/v1/deployments/${encodeURIComponent(deployment)}/weights`, token, 'PUT', {
-    weights,
-  })) as { split: { version: string; weight: number }[] };
+  const doc = await callNode(url, token, 'setWeights', { params: { name: deployment }, body: { weights } });
   console.log(`${deployment}: ${doc.split.map((e) => `${e.version}=${e.weight}`).join(' ')}`);
 }

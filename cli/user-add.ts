@@ -6,7 +6,9 @@ import { migrateDatabase } from '../db/migrate.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { openDatabase } from '../db/client.ts';
 import { hashPassword, passwordProblem } from '../serving/api/passwords.ts';
-import { usernameSchema } from '../serving/api/session-routes.ts';
+import { usernameSchema } from '../contract/control/access.ts';
+import { userRole } from '../contract/control/common.ts';
+import { callNode, NodeUnreachable } from './node-client.ts';
 import type { NodeEnv } from '../serving/config/data-dir.ts';
 import { join } from 'node:path';
 
@@ -57,26 +59,18 @@ export async function userAddCommand(
 ): Promise<void> {
   const parsed = usernameSchema.safeParse(username);
   if (!parsed.success) throw new Error(parsed.error.issues[0]!.message);
-  if (!['viewer', 'operator', 'admin'].includes(role))
-    throw new Error(`--role must be viewer, operator or admin, got ${JSON.stringify(role)}`);
   const password = await readPassword();
   const problem = passwordProblem(password);
   if (problem) throw new Error(problem);
-  let res: Response | undefined;
+  const checkedRole = userRole.safeParse(role);
+  if (!checkedRole.success) throw new Error(`--role must be viewer, operator or admin, got ${JSON.stringify(role)}`);
   try {
-    res = await fetch(new URL('/api/v1/users', url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-      body: JSON.stringify({ username, password, role }),
-    });
-  } catch {
-    res = undefined;
-  }
-  if (res) {
-    const doc = (await res.json()) as { error?: string; message?: string };
-    if (!res.ok) throw new Error(`the node at ${url} refused: ${doc.message ?? doc.error ?? res.status}`);
+    await callNode(url, bearer, 'createUser', { body: { username, password, role: checkedRole.data } });
     console.log(`created ${role} user "${username}" (through ${url})`);
     return;
+  } catch (err) {
+    // No node runs: the user goes straight into the database.
+    if (!(err instanceof NodeUnreachable)) throw new Error(`the node at ${url} refused: ${(err as Error).message}`);
   }
   const database = await openDatabase(
     env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.VIGIL_DATA_DIR, 'pglite') },
@@ -86,7 +80,7 @@ export async function userAddCommand(
     if (await findUserByName(database.db, username)) throw new Error(`user "${username}" exists`);
     const passwordHash = await hashPassword(password);
     await withTransaction(database.db, async (tx) => {
-      const u = await createUser(tx, { username, passwordHash, role: role as 'viewer' | 'operator' | 'admin' });
+      const u = await createUser(tx, { username, passwordHash, role: checkedRole.data });
       await recordAudit(tx, {
         actor: 'cli',
         action: 'user.create',

@@ -20,6 +20,7 @@ export const errorDefinitions = {
   VIGIL_ERR_BAD_TIMEOUT: { status: 400, message: 'the request timeout is not a positive number' },
   VIGIL_ERR_INFERENCE_FAILED: { status: 400, message: 'the model rejected this input' },
   VIGIL_ERR_INVALID_BODY: { status: 400, message: 'the request body is not valid for this endpoint' },
+  VIGIL_ERR_INVALID_PARAMETER: { status: 400, message: 'a path or query parameter is not valid for this endpoint' },
   VIGIL_ERR_BAD_URL: { status: 400, message: 'the URL path is not valid percent-encoding' },
   VIGIL_ERR_UNAUTHORIZED: { status: 401, message: 'a valid bearer token is required' },
   VIGIL_ERR_LOGIN_FAILED: { status: 401, message: 'unknown user or wrong password' },
@@ -47,6 +48,7 @@ export const errorDefinitions = {
     message: 'this node no longer holds the current leadership epoch; its leader write was refused',
   },
   VIGIL_ERR_INTERNAL: { status: 500, message: 'internal error' },
+  VIGIL_ERR_RESPONSE_SCHEMA: { status: 500, message: 'an answer does not match its published schema' },
   VIGIL_ERR_UNDECLARED_CALL: { status: 500, message: 'a handler called a deployment its calls list does not name' },
   VIGIL_ERR_HANDLER_FAILED: { status: 500, message: 'the deployment handler threw an error' },
   VIGIL_ERR_FAULT_INJECTED: {

@@ -425,9 +425,9 @@ export class VigilNode {
         rollout: this.rolloutStatus(d.name),
         versions: [...d.pools.values()].map((p) => ({
           version: p.version,
-          model: p.model,
+          model: p.model ?? null,
           weight: d.weightOf(p.version),
-          state: p.retired ? 'retired' : 'active',
+          state: p.retired ? ('retired' as const) : ('active' as const),
           target_replicas: p.targetReplicas,
           autoscaling: this.autoscaler.describe(p) ?? null,
           queued: p.queued,

@@ -3,8 +3,8 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import type { Runbook, RunbookAction, RunbookActionType, RunbookInput } from '../lib/api-types';
-import { callApi, type BrowserResult } from '../lib/browser-api';
+import type { Runbook, RunbookAction, RunbookActionType, RunbookInput, RunbookStep } from '../lib/api-types';
+import { callRoute, type BrowserResult } from '../lib/browser-api';
 import { usePauseRefresh } from '../lib/refresh-pause';
 import { ACTION_FIELDS, ACTION_LABELS, formatWeights, toParams } from '../lib/runbook-params';
 import { ActionResult } from './action-result';
@@ -32,7 +32,7 @@ function splitList(text: string): string[] {
   ];
 }
 
-function toDraft(step: RunbookInput['steps'][number], id: number): StepDraft {
+function toDraft(step: Pick<RunbookStep, 'title' | 'kind' | 'action'>, id: number): StepDraft {
   const a = step.action ?? null;
   const fields: Record<string, string> = {};
   if (a) {
@@ -110,8 +110,8 @@ export function RunbookEditor({ existing }: { existing: Runbook | null }) {
     if (!input) return;
     setBusy(true);
     const r = creating
-      ? await callApi<Runbook>('POST', '/runbooks', input)
-      : await callApi<Runbook>('PUT', `/runbooks/${encodeURIComponent(existing.slug)}`, input);
+      ? await callRoute('createRunbook', { body: input })
+      : await callRoute('replaceRunbook', { params: { slug: existing.slug }, body: input });
     setBusy(false);
     setResult(r);
     if (r.ok) router.push(`/runbooks/${encodeURIComponent(r.data?.slug ?? existing?.slug ?? '')}`);

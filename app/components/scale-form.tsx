@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import { callApi, type BrowserResult } from '../lib/browser-api';
+import { callRoute, type BrowserResult } from '../lib/browser-api';
 import { ActionResult } from './action-result';
 import { ConfirmDialog } from './confirm-dialog';
 
@@ -24,11 +24,10 @@ export function ScaleForm({ deployment, version, target }: { deployment: string;
 
   const submit = async () => {
     setBusy(true);
-    const r = await callApi(
-      'PUT',
-      `/deployments/${encodeURIComponent(deployment)}/versions/${encodeURIComponent(version)}/replicas`,
-      { replicas: change.to },
-    );
+    const r = await callRoute('scaleVersion', {
+      params: { name: deployment, version },
+      body: { replicas: change.to },
+    });
     setResult(r);
     setBusy(false);
   };

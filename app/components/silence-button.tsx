@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import { callApi, type BrowserResult } from '../lib/browser-api';
+import { callRoute, type BrowserResult } from '../lib/browser-api';
 import { ActionResult } from './action-result';
 import { ConfirmDialog } from './confirm-dialog';
 
@@ -33,7 +33,7 @@ export function SilenceButton({
   const run = async () => {
     setBusy(true);
     const until = silenced ? null : new Date(Date.now() + seconds * 1000).toISOString();
-    const r = await callApi('POST', `/alerts/${encodeURIComponent(fingerprint)}/silence`, { until });
+    const r = await callRoute('silenceAlert', { params: { fingerprint }, body: { until } });
     setResult(r);
     setBusy(false);
   };

@@ -2,7 +2,7 @@
 
 import { useState } from 'react';
 import type { ActionPreview, RunbookExecution, RunbookStep } from '../lib/api-types';
-import { callApi, type BrowserResult } from '../lib/browser-api';
+import { callRoute, type BrowserResult } from '../lib/browser-api';
 import { compactJson } from '../lib/format';
 import { missingFields, toParams } from '../lib/runbook-params';
 import { ActionResult } from './action-result';
@@ -31,7 +31,7 @@ export function StepRunner({ slug, step, prefill }: StepRunnerProps) {
   const [preview, setPreview] = useState<BrowserResult<ActionPreview> | null>(null);
   const [run, setRun] = useState<BrowserResult<RunbookExecution> | null>(null);
   const [busy, setBusy] = useState(false);
-  const base = `/runbooks/${encodeURIComponent(slug)}/steps/${step.position}`;
+  const at = { slug, position: step.position };
 
   if (!step.action) return null;
 
@@ -41,13 +41,13 @@ export function StepRunner({ slug, step, prefill }: StepRunnerProps) {
     setPreview(null);
     if (problem) return;
     setBusy(true);
-    setPreview(await callApi<ActionPreview>('POST', `${base}/preview`, { params }));
+    setPreview(await callRoute('previewStep', { params: at, body: { params } }));
     setBusy(false);
   };
   const doRun = async () => {
     const { params } = toParams(fields, values);
     setBusy(true);
-    const r = await callApi<RunbookExecution>('POST', `${base}/run`, { params, confirm: true });
+    const r = await callRoute('runStep', { params: at, body: { params, confirm: true } });
     setRun(r);
     setBusy(false);
   };

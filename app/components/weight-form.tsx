@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import { callApi, type BrowserResult } from '../lib/browser-api';
+import { callRoute, type BrowserResult } from '../lib/browser-api';
 import { usePauseRefresh } from '../lib/refresh-pause';
 import { formatWeights } from '../lib/runbook-params';
 import { ActionResult } from './action-result';
@@ -30,7 +30,7 @@ export function WeightForm({
 
   const submit = async () => {
     setBusy(true);
-    const r = await callApi('PUT', `/deployments/${encodeURIComponent(deployment)}/weights`, { weights });
+    const r = await callRoute('setWeights', { params: { name: deployment }, body: { weights } });
     setResult(r);
     setBusy(false);
     if (r.ok) setEditing(false);

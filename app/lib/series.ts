@@ -18,9 +18,7 @@ const PROMETHEUS_TIMEOUT_MS = 10_000;
  */
 export function getSeries(range: SeriesRange, deployment?: string): Promise<ApiResult<Series>> {
   if (consoleConfig.prometheusUrl) return fromPrometheus(consoleConfig.prometheusUrl, range, deployment);
-  const q = new URLSearchParams({ range });
-  if (deployment) q.set('deployment', deployment);
-  return apiGet<Series>(`/console/series?${q}`);
+  return apiGet('getConsoleSeries', { query: { range, deployment } });
 }
 
 /** Sums every series point by point: the whole node's traffic per minute (latencies do not add up, so they are left null). */
@@ -101,7 +99,11 @@ async function fromPrometheus(base: string, range: SeriesRange, deployment?: str
       version: s.version,
       points: ts.map((t) => s.points.get(t) ?? emptyPoint(t)),
     }));
-  return { ok: true, data: { source: 'prometheus', range_seconds: rangeSeconds, step_seconds: STEP_SECONDS, series } };
+  return {
+    ok: true,
+    status: 200,
+    data: { source: 'prometheus', range_seconds: rangeSeconds, step_seconds: STEP_SECONDS, series },
+  };
 }
 
 function emptyPoint(t: number): SeriesPoint {
@@ -138,5 +140,5 @@ async function promQuery(
       message: `Prometheus: ${body?.error ?? res.statusText}`,
     };
   }
-  return { ok: true, data: body.data.result };
+  return { ok: true, status: res.status, data: body.data.result };
 }

@@ -3,7 +3,7 @@ import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import type { CurrentSession, Role } from './api-types';
 import { sessionToken } from './session-cookie';
-import { vigilJson } from './vigil-api';
+import { callVigil } from './vigil-api';
 
 /**
  * Who is signed in, asked of vigil once per request (layout and page share the answer), or null
@@ -12,7 +12,7 @@ import { vigilJson } from './vigil-api';
 const currentSession = cache(async (): Promise<CurrentSession | null> => {
   const token = await sessionToken();
   if (!token) return null;
-  const res = await vigilJson<CurrentSession>('/api/v1/sessions/current', { token });
+  const res = await callVigil('getCurrentSession', {}, { token });
   return res.ok ? res.data : null;
 });
 

@@ -1,21 +1,11 @@
 import 'server-only';
-import { readApiError } from './api-error';
+import { type ApiResult, type CallInput, prepareCall, readAnswer } from '../../contract/control/client';
+import { type ControlApi, controlApi, type OperationId } from '../../contract/control-api';
+import type { ResponseOf } from '../../contract/control/route';
 import { consoleConfig } from './config';
 import { sessionToken } from './session-cookie';
 
-/** An answer from vigil: the parsed JSON, or why there is none. */
-export type ApiResult<T> = { ok: true; data: T } | ApiFailure;
-
-/**
- * A failed call. `status` is vigil's HTTP status, or 0 when vigil could not be reached (then
- * `error` is VIGIL_ERR_NODE_UNREACHABLE). `error` is the stable code, `message` a sentence for people.
- */
-export interface ApiFailure {
-  ok: false;
-  status: number;
-  error: string;
-  message: string;
-}
+export type { ApiFailure, ApiResult } from '../../contract/control/client';
 
 export interface VigilRequest {
   method?: string;
@@ -55,11 +45,25 @@ export async function vigilRequest(path: string, req: VigilRequest = {}): Promis
   });
 }
 
-/** Calls vigil and parses its JSON; every failure, the network's included, becomes an ApiFailure. */
-export async function vigilJson<T>(path: string, req: VigilRequest = {}): Promise<ApiResult<T>> {
+/**
+ * Calls one route of the control API (contract/control-api.ts) and reads its answer, checked
+ * against the route's schema; every failure, the network's included, becomes an ApiFailure.
+ */
+export async function callVigil<K extends OperationId>(
+  operation: K,
+  input: CallInput<ControlApi[K]>,
+  req: Omit<VigilRequest, 'method' | 'body' | 'contentType'> = {},
+): Promise<ApiResult<ResponseOf<ControlApi[K]>>> {
+  const spec = controlApi[operation];
+  const call = prepareCall(spec, input);
   let res: Response;
   try {
-    res = await vigilRequest(path, req);
+    res = await vigilRequest(call.path, {
+      ...req,
+      method: call.method,
+      body: call.body ?? null,
+      contentType: call.body === undefined ? null : 'application/json',
+    });
   } catch (err) {
     const why =
       err instanceof Error && err.name === 'TimeoutError'
@@ -72,31 +76,18 @@ export async function vigilJson<T>(path: string, req: VigilRequest = {}): Promis
       message: `cannot reach vigil at ${consoleConfig.apiUrl} (${why})`,
     };
   }
-  const text = await res.text();
-  let body: unknown = null;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      if (res.ok)
-        return {
-          ok: false,
-          status: res.status,
-          error: 'VIGIL_BAD_RESPONSE',
-          message: `vigil answered ${path} with something that is not JSON`,
-        };
-    }
-  }
-  if (!res.ok) return { ok: false, status: res.status, ...readApiError(res.status, res.statusText, body) };
-  return { ok: true, data: body as T };
+  return readAnswer(spec, res, await res.text());
 }
 
 /**
- * GET for pages, with the session's token; the path is below /api/v1. Without a session nothing
- * is sent: vigil would take a token-less loopback call (the console's own) for its local admin.
+ * A read for pages, with the session's token. Without a session nothing is sent: vigil would take
+ * a token-less loopback call (the console's own) for its local admin.
  */
-export async function apiGet<T>(path: string): Promise<ApiResult<T>> {
+export async function apiGet<K extends OperationId>(
+  operation: K,
+  input: CallInput<ControlApi[K]>,
+): Promise<ApiResult<ResponseOf<ControlApi[K]>>> {
   const token = await sessionToken();
   if (!token) return { ok: false, status: 401, error: 'VIGIL_ERR_UNAUTHORIZED', message: 'not signed in' };
-  return vigilJson<T>(`/api/v1${path}`, { token });
+  return callVigil(operation, input, { token });
 }

@@ -1,10 +1,11 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { actionTypes, type ActionPreview, runbookAction } from '../../contract/control/runbooks.ts';
 import { getAlert, silenceAlert } from '../../db/queries/alerts.ts';
 import { recordAudit } from '../../db/queries/audit.ts';
 import { withTransaction } from '../../db/transaction.ts';
 import { parseDuration } from '../../slo/duration.ts';
 import { VigilError } from '../errors.ts';
-import type { ApiContext } from './api-routes.ts';
+import type { ApiContext } from './api-context.ts';
 import type { Actor } from './auth.ts';
 import { audited } from './audited.ts';
 
@@ -14,42 +15,11 @@ import { audited } from './audited.ts';
  * same audit row. Each action can also describe itself without running (the console's
  * confirmation dialog shows that "before → after").
  */
-export const actionTypes = [
-  'rollback_rollout',
-  'pause_rollout',
-  'resume_rollout',
-  'set_weight',
-  'scale',
-  'restart_replica',
-  'silence_alert',
-] as const;
-export type ActionType = (typeof actionTypes)[number];
-
-const name = z.string().min(1).max(200);
-
 /** An action as stored in a runbook step: any field may be missing, to be given when it runs. */
-export const actionSpec = z.strictObject({
-  type: z.enum(actionTypes),
-  deployment: name.optional(),
-  version: name.optional(),
-  weights: z.record(z.string(), z.number().int().min(0).max(1_000_000)).optional(),
-  replicas: z.number().int().min(0).max(1000).optional(),
-  replica: name.optional(),
-  duration: z
-    .string()
-    .regex(/^\d+(s|m|h|d)$/, { error: 'expected a duration like 30m or 4h' })
-    .optional(),
-  fingerprint: name.optional(),
-});
+export const actionSpec = runbookAction;
+export { actionTypes };
+export type ActionType = (typeof actionTypes)[number];
 export type ActionSpec = z.infer<typeof actionSpec>;
-
-export interface ActionPreview {
-  action: ActionSpec;
-  target: string;
-  description: string;
-  before: unknown;
-  after: unknown;
-}
 
 /**
  * The version an action acts on: the one named, or else the one taking the most traffic (the

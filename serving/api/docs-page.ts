@@ -43,11 +43,12 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
-/** The documents the page offers: the protocol, then each deployment's own. */
+/** The documents the page offers: the protocol, each deployment's own, then the control API. */
 function initScript(deployments: string[]): string {
   const urls = [
     { name: 'Open Inference Protocol (all models)', url: '/v2/openapi.json' },
     ...deployments.map((d) => ({ name: `deployment ${d}`, url: `/v2/models/${encodeURIComponent(d)}/openapi.json` })),
+    { name: 'control API (/api/v1)', url: '/api/v1/openapi.json' },
   ];
   return `window.ui = SwaggerUIBundle({
   urls: ${JSON.stringify(urls)},

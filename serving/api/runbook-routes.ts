@@ -1,12 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
-import { z } from 'zod';
-import type {
-  Runbook as RunbookJson,
-  RunbookAction,
-  RunbookDetail,
-  RunbookExecution as RunbookExecutionJson,
-  RunbookStep as RunbookStepJson,
-} from '../../contract/runbooks.ts';
+import type { z } from 'zod';
+import {
+  SLUG_MAX,
+  type Runbook as RunbookJson,
+  type RunbookAction,
+  type RunbookExecution as RunbookExecutionJson,
+  type runbookInput,
+  type runbookRoutes,
+  type RunbookStep as RunbookStepJson,
+} from '../../contract/control/runbooks.ts';
 import {
   deleteRunbook,
   getRunbook,
@@ -21,49 +23,11 @@ import {
 import type { RunbookExecution, RunbookStep } from '../../db/schema/index.ts';
 import { isVigilError, VigilError, type ErrorCode } from '../errors.ts';
 import { formatPath } from '../config/load-config.ts';
-import { sendJson } from '../ingress/error-response.ts';
 import { actionSpec, previewAction, runAction, type ActionSpec } from './actions.ts';
-import type { ApiContext, Route } from './api-routes.ts';
-import { authorize, type Actor } from './auth.ts';
+import type { ApiContext } from './api-context.ts';
+import type { Actor } from './auth.ts';
 import { audited } from './audited.ts';
-import { readJson } from './read-json.ts';
-
-/** Slugs are URL path segments: lowercase letters and digits in words joined by single dashes. */
-const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const SLUG_MAX = 63;
-
-const slug = z
-  .string()
-  .max(SLUG_MAX)
-  .regex(SLUG_RE, { error: 'lowercase letters and digits, words joined by single "-"' });
-/** Tags and alert names: trimmed, non-empty, without duplicates (order kept). */
-const labels = z
-  .array(z.string().trim().min(1).max(200))
-  .max(50)
-  .transform((a) => [...new Set(a)]);
-
-const stepInput = z.discriminatedUnion('kind', [
-  z.strictObject({ title: z.string().trim().min(1).max(300), kind: z.literal('note'), action: z.null().optional() }),
-  // Validated with the same schema the action runs through, so a saved step can always be run
-  // once its missing fields are given.
-  z.strictObject({ title: z.string().trim().min(1).max(300), kind: z.literal('action'), action: actionSpec }),
-]);
-
-/** RunbookInput (contract/runbooks.ts). */
-const runbookInput = z.strictObject({
-  slug: slug.optional(),
-  title: z.string().trim().min(1).max(200),
-  body_md: z.string().max(200_000),
-  tags: labels,
-  alert_names: labels,
-  steps: z.array(stepInput).max(100),
-});
-type RunbookInputBody = z.infer<typeof runbookInput>;
-
-/** Fields a caller gives when the step leaves them out; `type` is always the step's. */
-const params = actionSpec.partial();
-const previewBody = z.strictObject({ params: params.optional() });
-const runBody = z.strictObject({ params: params.optional(), confirm: z.boolean().optional() });
+import type { Handlers } from './handler.ts';
 
 /** The slug a title gives: lowercase ASCII, every run of other characters one "-", at most 63. */
 export function slugFromTitle(title: string): string {
@@ -77,7 +41,7 @@ export function slugFromTitle(title: string): string {
     .replace(/-+$/, '');
 }
 
-function contentOf(b: RunbookInputBody): RunbookContent {
+function contentOf(b: z.output<typeof runbookInput>): RunbookContent {
   return {
     title: b.title,
     bodyMd: b.body_md,
@@ -221,125 +185,72 @@ async function runStep(
  * through the same functions as the API's own actions (serving/api/actions.ts), which write
  * their own audit rows; the run adds a runbook_executions row and a `runbook.run` audit row.
  */
-export const runbookRoutes: Route[] = [
-  {
-    method: 'GET',
-    pattern: /^\/api\/v1\/runbooks$/,
-    template: '/api/v1/runbooks',
-    handler: async (req, res, ctx, _p, url) => {
-      await authorize(req, ctx.plane, 'viewer');
-      const tag = url.searchParams.get('tag') || undefined;
-      const alertName = url.searchParams.get('alert') || undefined;
-      const found = await listRunbooks(ctx.plane.database.db, { tag, alertName });
-      sendJson(res, 200, { runbooks: found.map(runbookJson) });
-    },
+export const runbookHandlers: Handlers<typeof runbookRoutes> = {
+  listRunbooks: async ({ ctx, query }) => {
+    const found = await listRunbooks(ctx.plane.database.db, {
+      tag: query.tag || undefined,
+      alertName: query.alert || undefined,
+    });
+    return { runbooks: found.map(runbookJson) };
   },
-  {
-    method: 'POST',
-    pattern: /^\/api\/v1\/runbooks$/,
-    template: '/api/v1/runbooks',
-    handler: async (req, res, ctx) => {
-      const actor = await authorize(req, ctx.plane, 'operator');
-      const b = await readJson(req, runbookInput);
-      const newSlug = b.slug ?? slugFromTitle(b.title);
-      if (!newSlug)
+  createRunbook: async ({ ctx, actor, body: b }) => {
+    const newSlug = b.slug ?? slugFromTitle(b.title);
+    if (!newSlug)
+      throw new VigilError(
+        'VIGIL_ERR_INVALID_BODY',
+        'slug: the title has no letter or digit to make a slug from; give a slug',
+      );
+    return audited(ctx, actor, 'runbook.create', `runbook/${newSlug}`, async (tx) => {
+      const made = await insertRunbook(tx, newSlug, contentOf(b));
+      if (!made)
+        throw new VigilError('VIGIL_ERR_CONFLICT', `a runbook with the slug "${newSlug}" exists; give another slug`);
+      const json = runbookJson(made);
+      return { after: json, result: json };
+    });
+  },
+  getRunbook: async ({ ctx, params: { slug } }) => {
+    const found = await getRunbookDetail(ctx.plane.database.db, slug);
+    if (!found) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `runbook "${slug.slice(0, 100)}"`);
+    return {
+      ...runbookJson(found),
+      executions: found.executions.map((e) => executionJson(e, found.runbook.slug)),
+    };
+  },
+  replaceRunbook: async ({ ctx, actor, params: { slug }, body: b }) => {
+    if (b.slug !== undefined && b.slug !== slug)
+      throw new VigilError(
+        'VIGIL_ERR_INVALID_BODY',
+        `slug: a runbook keeps its slug ("${slug.slice(0, 100)}"); create a new one to change it`,
+      );
+    return audited(ctx, actor, 'runbook.update', `runbook/${slug}`, async (tx) => {
+      const before = await getRunbook(tx, slug);
+      if (!before) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `runbook "${slug.slice(0, 100)}"`);
+      const after = runbookJson((await replaceRunbook(tx, slug, contentOf(b)))!);
+      return { before: runbookJson(before), after, result: after };
+    });
+  },
+  deleteRunbook: async ({ ctx, actor, params: { slug } }) => {
+    await audited(ctx, actor, 'runbook.delete', `runbook/${slug}`, async (tx) => {
+      const before = await getRunbook(tx, slug);
+      const r = await deleteRunbook(tx, slug);
+      if ('missing' in r) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `runbook "${slug.slice(0, 100)}"`);
+      if ('executions' in r)
         throw new VigilError(
-          'VIGIL_ERR_INVALID_BODY',
-          'slug: the title has no letter or digit to make a slug from; give a slug',
+          'VIGIL_ERR_CONFLICT',
+          `runbook "${slug}" has run ${r.executions} time(s) and is kept for that history; edit it instead`,
         );
-      const created = await audited(ctx, actor, 'runbook.create', `runbook/${newSlug}`, async (tx) => {
-        const made = await insertRunbook(tx, newSlug, contentOf(b));
-        if (!made)
-          throw new VigilError('VIGIL_ERR_CONFLICT', `a runbook with the slug "${newSlug}" exists; give another slug`);
-        const json = runbookJson(made);
-        return { after: json, result: json };
-      });
-      sendJson(res, 201, created);
-    },
+      return { before: before ? runbookJson(before) : null, result: undefined };
+    });
   },
-  {
-    method: 'GET',
-    pattern: /^\/api\/v1\/runbooks\/([^/]+)$/,
-    template: '/api/v1/runbooks/{slug}',
-    handler: async (req, res, ctx, [runbookSlug]) => {
-      await authorize(req, ctx.plane, 'viewer');
-      const found = await getRunbookDetail(ctx.plane.database.db, runbookSlug!);
-      if (!found) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `runbook "${runbookSlug!.slice(0, 100)}"`);
-      const detail: RunbookDetail = {
-        ...runbookJson(found),
-        executions: found.executions.map((e) => executionJson(e, found.runbook.slug)),
-      };
-      sendJson(res, 200, detail);
-    },
+  previewStep: async ({ ctx, params: { slug, position }, body }) => {
+    const { step } = await actionStep(ctx, slug, position);
+    return previewAction(ctx, mergeAction(step.action, body.params));
   },
-  {
-    method: 'PUT',
-    pattern: /^\/api\/v1\/runbooks\/([^/]+)$/,
-    template: '/api/v1/runbooks/{slug}',
-    handler: async (req, res, ctx, [runbookSlug]) => {
-      const actor = await authorize(req, ctx.plane, 'operator');
-      const b = await readJson(req, runbookInput);
-      if (b.slug !== undefined && b.slug !== runbookSlug)
-        throw new VigilError(
-          'VIGIL_ERR_INVALID_BODY',
-          `slug: a runbook keeps its slug ("${runbookSlug!.slice(0, 100)}"); create a new one to change it`,
-        );
-      const updated = await audited(ctx, actor, 'runbook.update', `runbook/${runbookSlug}`, async (tx) => {
-        const before = await getRunbook(tx, runbookSlug!);
-        if (!before) throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `runbook "${runbookSlug!.slice(0, 100)}"`);
-        const after = runbookJson((await replaceRunbook(tx, runbookSlug!, contentOf(b)))!);
-        return { before: runbookJson(before), after, result: after };
-      });
-      sendJson(res, 200, updated);
-    },
+  runStep: async ({ ctx, actor, params: { slug, position }, body: b }) => {
+    if (b.confirm !== true)
+      throw new VigilError('VIGIL_ERR_CONFIRMATION_REQUIRED', 'preview the step, then send "confirm": true to run it');
+    const { runbook, step } = await actionStep(ctx, slug, position);
+    const spec = mergeAction(step.action, b.params);
+    return runStep(ctx, actor, runbook, step, spec, b.params ?? {});
   },
-  {
-    method: 'DELETE',
-    pattern: /^\/api\/v1\/runbooks\/([^/]+)$/,
-    template: '/api/v1/runbooks/{slug}',
-    handler: async (req, res, ctx, [runbookSlug]) => {
-      const actor = await authorize(req, ctx.plane, 'operator');
-      await audited(ctx, actor, 'runbook.delete', `runbook/${runbookSlug}`, async (tx) => {
-        const before = await getRunbook(tx, runbookSlug!);
-        const r = await deleteRunbook(tx, runbookSlug!);
-        if ('missing' in r)
-          throw new VigilError('VIGIL_ERR_NO_SUCH_RESOURCE', `runbook "${runbookSlug!.slice(0, 100)}"`);
-        if ('executions' in r)
-          throw new VigilError(
-            'VIGIL_ERR_CONFLICT',
-            `runbook "${runbookSlug}" has run ${r.executions} time(s) and is kept for that history; edit it instead`,
-          );
-        return { before: before ? runbookJson(before) : null, result: undefined };
-      });
-      res.writeHead(204).end();
-    },
-  },
-  {
-    method: 'POST',
-    pattern: /^\/api\/v1\/runbooks\/([^/]+)\/steps\/(\d{1,6})\/preview$/,
-    template: '/api/v1/runbooks/{slug}/steps/{position}/preview',
-    handler: async (req, res, ctx, [runbookSlug, position]) => {
-      await authorize(req, ctx.plane, 'operator');
-      const b = await readJson(req, previewBody);
-      const { step } = await actionStep(ctx, runbookSlug!, Number(position));
-      sendJson(res, 200, await previewAction(ctx, mergeAction(step.action, b.params)));
-    },
-  },
-  {
-    method: 'POST',
-    pattern: /^\/api\/v1\/runbooks\/([^/]+)\/steps\/(\d{1,6})\/run$/,
-    template: '/api/v1/runbooks/{slug}/steps/{position}/run',
-    handler: async (req, res, ctx, [runbookSlug, position]) => {
-      const actor = await authorize(req, ctx.plane, 'operator');
-      const b = await readJson(req, runBody);
-      if (b.confirm !== true)
-        throw new VigilError(
-          'VIGIL_ERR_CONFIRMATION_REQUIRED',
-          'preview the step, then send "confirm": true to run it',
-        );
-      const { runbook, step } = await actionStep(ctx, runbookSlug!, Number(position));
-      const spec = mergeAction(step.action, b.params);
-      sendJson(res, 201, await runStep(ctx, actor, runbook, step, spec, b.params ?? {}));
-    },
-  },
-];
+};

@@ -1,3 +1,4 @@
+import type { SloStatus } from '../../contract/control/slos.ts';
 import { errorRatio } from '../../slo/burn-rate.ts';
 import type { SloDefinition } from '../../slo/definition.ts';
 import { formatDuration } from '../../slo/duration.ts';
@@ -15,7 +16,7 @@ export function sloStatus(
   window: SliWindow,
   now = Date.now(),
   served = true,
-) {
+): SloStatus {
   const windowCounts = e?.counts[slo.windowSeconds];
   // Versions seen in the last hour, each with its own short-window burn (the canary view).
   const versions = [...window.keysSince(now - 3_600_000, `${slo.id}|`)].map((k) => k.slice(slo.id.length + 1));

@@ -1,29 +1,12 @@
+import type { ClusterStatus, NodeReport } from '../../contract/control/node.ts';
 import type { VigilDatabase } from '../../db/client.ts';
 import { readLeadership } from '../../db/queries/leadership.ts';
 import type { ClusterConfig } from '../config/schema.ts';
 import type { Leadership } from './leadership.ts';
-import type { Membership, NodeReport } from './membership.ts';
+import type { Membership } from './membership.ts';
 import type { NodeIdentity } from './node-identity.ts';
 
-/** GET /api/v1/cluster: what the console's node list shows (app/lib/api-types.ts mirrors it). */
-export interface ClusterStatus {
-  /** `shared`: nodes on one Postgres; `embedded`: PGlite, one node by construction. */
-  mode: 'shared' | 'embedded';
-  node: { name: string; instance: string; leader: boolean; epoch: number; in_sync: boolean };
-  leader: { instance: string | null; epoch: number; acquired_at: string | null; renewed_at: string | null } | null;
-  nodes: Array<{
-    name: string;
-    instance: string;
-    url: string;
-    started_at: string;
-    heartbeat_age_seconds: number;
-    /** Heard from within cluster.node_timeout_s and not stopped. */
-    healthy: boolean;
-    stopped: boolean;
-    leader: boolean;
-    report: NodeReport | null;
-  }>;
-}
+export type { ClusterStatus };
 
 export async function clusterStatus(o: {
   database: VigilDatabase;

@@ -1,3 +1,4 @@
+import type { NodeReport } from '../../contract/control/node.ts';
 import type { Db } from '../../db/client.ts';
 import { beat, listNodes, markStopped, pruneNodes, type NodeRow } from '../../db/queries/cluster-nodes.ts';
 import { pruneLiveBuckets } from '../../db/queries/live-buckets.ts';
@@ -11,28 +12,7 @@ import type { NodeIdentity } from './node-identity.ts';
 import { StateListener } from './state-listener.ts';
 
 /** What a node tells the others about itself every heartbeat (cluster_nodes.report). */
-export interface NodeReport {
-  ready: boolean;
-  draining: boolean;
-  leader: boolean;
-  epoch: number;
-  uptime_seconds: number;
-  deployments: Array<{
-    name: string;
-    versions: Array<{
-      version: string;
-      weight: number;
-      state: string;
-      target: number;
-      running: number;
-      starting: number;
-      queued: number;
-      ongoing: number;
-      provider: string | null;
-      mirror?: { compared: number; agreed: number };
-    }>;
-  }>;
-}
+export type { NodeReport };
 
 export interface MembershipOptions {
   db: Db;

@@ -7,7 +7,9 @@ import { RequestScope, type Telemetry } from '../telemetry/request-scope.ts';
 import { sendError, sendJson, toVigilError } from './error-response.ts';
 import { infer, modelMetadata, modelReady } from './oip-handlers.ts';
 import { matchCustomRoute, serveCustomRoute } from './route-handlers.ts';
-import { matchApi, type ApiContext } from '../api/api-routes.ts';
+import type { ApiContext } from '../api/api-context.ts';
+import { controlRoutes } from '../api/control-handlers.ts';
+import { SERVER_VERSION } from '../server-version.ts';
 import { decodePathSegment } from './decode-path.ts';
 import { adoptForwardedPeer } from './peer-address.ts';
 import { isDocsPath, serveDocs } from '../api/docs-page.ts';
@@ -42,7 +44,6 @@ export interface ControlServerContext {
 }
 
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/openapi\.json)?$/;
-const SERVER_VERSION = '0.1.0';
 
 /**
  * The HTTP ingress of one ingress process: the Open Inference Protocol v2 (health, metadata,
@@ -181,27 +182,9 @@ export function createControlServer(ctx: ControlServerContext): Server {
     };
     // A read (a scrape, the console) sees every request whose answer was sent before it came.
     if (req.method === 'GET') void ctx.settle().then(run);
-    else {
-      answerOnceApplied(res, ctx.applied);
-      run();
-    }
+    else run();
   });
   return server;
-}
-
-/**
- * Holds a write's answer until every ingress process has the routing state the write made: a
- * client that sets a fault, a weight or a pin and then sends a request gets the new behaviour,
- * whichever ingress process takes that request. Without this, the answer came up to one
- * snapshot interval before some ingress processes knew (issue 16).
- */
-function answerOnceApplied(res: ServerResponse, applied: () => Promise<void>): void {
-  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.end = ((...args: unknown[]) => {
-    const send = (): void => void end(...args);
-    applied().then(send, send);
-    return res;
-  }) as ServerResponse['end'];
 }
 
 function handleControl(
@@ -232,11 +215,11 @@ function handleControl(
     return;
   }
   if (path.startsWith('/api/v1/')) {
-    const match = matchApi(method, path);
+    const match = controlRoutes.match(method, path);
     if (match) {
       scope.route = match.template;
       if ('wrongMethod' in match) throw new VigilError('VIGIL_ERR_METHOD_NOT_ALLOWED', `${method} ${match.template}`);
-      match.run(req, res, ctx.api, new URL(req.url ?? '/', 'http://vigil')).catch(fail);
+      match.run(req, res, ctx.api, new URL(req.url ?? '/', 'http://vigil'), ctx.applied).catch(fail);
       return;
     }
   }

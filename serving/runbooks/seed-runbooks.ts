@@ -3,7 +3,7 @@ import { listAudit, recordAudit } from '../../db/queries/audit.ts';
 import { insertRunbook, type RunbookContent } from '../../db/queries/runbooks.ts';
 import { withTransaction } from '../../db/transaction.ts';
 import { ALERT_NAMES } from '../../slo/engine.ts';
-import { actionSpec, type ActionSpec } from '../api/actions.ts';
+import { runbookAction as actionSpec, type RunbookAction as ActionSpec } from '../../contract/control/runbooks.ts';
 import { CANARY_RUNBOOK } from '../rollout/rollout-controller.ts';
 
 /** The audit action that marks a slug as seeded once, so a deleted seed runbook stays deleted. */

@@ -1,3 +1,4 @@
+import type { NodeStatus } from '../../contract/control/node.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,28 +22,8 @@ export interface RunningVigil {
   status(): Promise<StatusDoc>;
 }
 
-export interface StatusDoc {
-  ready: boolean;
-  deployments: Array<{
-    name: string;
-    versions: Array<{
-      version: string;
-      queued: number;
-      dispatched: number;
-      restarts: number;
-      provider: string | null;
-      replicas: Array<{
-        id: string;
-        state: string;
-        pid: number | null;
-        ongoing: number;
-        sent: number;
-        succeeded: number;
-        provider: string;
-      }>;
-    }>;
-  }>;
-}
+/** What GET /api/v1/status answers: the contract's type, not a copy of it. */
+export type StatusDoc = NodeStatus;
 
 /** A deployment entry for a test config, with the cls model and test-friendly defaults. */
 export function clsDeployment(overrides: Record<string, unknown> = {}): Record<string, unknown> {

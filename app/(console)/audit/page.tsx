@@ -2,7 +2,6 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { ErrorPanel } from '../../components/error-panel';
 import { PageHeader } from '../../components/page-header';
-import type { AuditEntry } from '../../lib/api-types';
 import { compactJson, formatTime } from '../../lib/format';
 import { readerTimeZone } from '../../lib/reader-time-zone';
 import { requireSession } from '../../lib/session';
@@ -24,12 +23,11 @@ export default async function AuditPage({
     (typeof FILTERS)[number],
     string
   >;
-  const query = new URLSearchParams({ limit: String(LIMIT) });
-  for (const k of FILTERS) if (filters[k]) query.set(k, filters[k]);
+  const query = Object.fromEntries(FILTERS.filter((k) => filters[k]).map((k) => [k, filters[k]]));
   const [, timeZone, audit] = await Promise.all([
     requireSession(),
     readerTimeZone(),
-    apiGet<{ entries: AuditEntry[] }>(`/audit?${query}`),
+    apiGet('listAudit', { query: { ...query, limit: LIMIT } }),
   ]);
   const filtered = FILTERS.some((k) => filters[k]);
   return (

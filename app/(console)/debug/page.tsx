@@ -1,7 +1,6 @@
 import type { Metadata } from 'next';
 import { ErrorPanel } from '../../components/error-panel';
 import { PageHeader } from '../../components/page-header';
-import type { AuditEntry, ClusterStatus, ConsoleRuntime, Rollout } from '../../lib/api-types';
 import { formatDuration, formatMiB, formatMs } from '../../lib/format';
 import { readerTimeZone } from '../../lib/reader-time-zone';
 import { requireSession } from '../../lib/session';
@@ -20,11 +19,11 @@ export default async function DebugPage() {
   const [, timeZone, runtime, audit, rollouts, cluster] = await Promise.all([
     requireSession(),
     readerTimeZone(),
-    apiGet<ConsoleRuntime>('/console/runtime'),
+    apiGet('getConsoleRuntime', {}),
     // The audit log holds logins and alert changes too; read further back, keep deployment changes.
-    apiGet<{ entries: AuditEntry[] }>('/audit?limit=300'),
-    apiGet<{ rollouts: Rollout[] }>('/rollouts?limit=20'),
-    apiGet<ClusterStatus>('/cluster'),
+    apiGet('listAudit', { query: { limit: 300 } }),
+    apiGet('listRollouts', { query: { limit: 20 } }),
+    apiGet('getCluster', {}),
   ]);
   return (
     <>

@@ -58,8 +58,8 @@ function Deployment({ d, operate }: { d: DeploymentStatus; operate: boolean }) {
                           {operate && (r.state === 'RUNNING' || r.state === 'STARTING') && (
                             <ActionButton
                               label="Restart"
-                              method="POST"
-                              path={`/deployments/${encodeURIComponent(d.name)}/versions/${encodeURIComponent(v.version)}/replicas/${encodeURIComponent(r.id)}/restart`}
+                              operation="restartReplica"
+                              input={{ params: { name: d.name, version: v.version, id: r.id } }}
                               confirm={`Restart replica ${r.id} of ${d.name} ${v.version}: it drains (requests it holds finish), stops, and the controller starts a replacement.`}
                             />
                           )}
@@ -115,7 +115,7 @@ export default async function DeploymentsPage() {
   const [session, timeZone, deployments] = await Promise.all([
     requireSession(),
     readerTimeZone(),
-    apiGet<{ deployments: DeploymentStatus[] }>('/deployments'),
+    apiGet('listDeployments', {}),
   ]);
   const operate = canOperate(session.user.role);
   return (

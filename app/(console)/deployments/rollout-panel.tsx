@@ -85,7 +85,6 @@ export function RolloutPanel({
 }) {
   const decision = asObject(r.decision);
   const verdict = decision ? String(decision.verdict ?? decision.kind ?? '') : null;
-  const base = `/deployments/${encodeURIComponent(deployment)}/rollout`;
   return (
     <div className="rollout" data-testid={`rollout-${deployment}`}>
       <h3>
@@ -113,29 +112,29 @@ export function RolloutPanel({
           {r.status === 'Progressing' && (
             <ActionButton
               label="Pause"
-              method="POST"
-              path={`${base}/pause`}
+              operation="actOnRollout"
+              input={{ params: { name: deployment, action: 'pause' } }}
               confirm={`Pause rollout #${r.id} of ${deployment}: weights stay as they are and the canary is not analysed (nor rolled back) while paused.`}
             />
           )}
           {r.status === 'Paused' && (
             <ActionButton
               label="Resume"
-              method="POST"
-              path={`${base}/resume`}
+              operation="actOnRollout"
+              input={{ params: { name: deployment, action: 'resume' } }}
               confirm={`Resume rollout #${r.id} of ${deployment}; the current step's interval starts over.`}
             />
           )}
           <ActionButton
             label="Promote"
-            method="POST"
-            path={`${base}/promote`}
+            operation="actOnRollout"
+            input={{ params: { name: deployment, action: 'promote' } }}
             confirm={`Promote ${r.canary} now: it gets 100% of ${deployment}'s traffic and ${r.stable} is retired.`}
           />
           <ActionButton
             label="Roll back"
-            method="POST"
-            path={`${base}/abort`}
+            operation="actOnRollout"
+            input={{ params: { name: deployment, action: 'abort' } }}
             danger
             confirm={`Roll back: ${r.stable} gets 100% of ${deployment}'s traffic and ${r.canary} is retired (rollout aborted).`}
           />

@@ -3,7 +3,6 @@ import { ErrorPanel } from '../../components/error-panel';
 import { PageHeader } from '../../components/page-header';
 import { SeriesSource } from '../../components/series-source';
 import { TimeChart } from '../../components/time-chart';
-import type { ConsoleSummary } from '../../lib/api-types';
 import { formatCount, formatMs, formatPercent } from '../../lib/format';
 import { readerTimeZone } from '../../lib/reader-time-zone';
 import { getSeries, totalPoints } from '../../lib/series';
@@ -19,7 +18,7 @@ export default async function ExecutivePage() {
   const [, timeZone, summary, series] = await Promise.all([
     requireSession(),
     readerTimeZone(),
-    apiGet<ConsoleSummary>('/console/summary'),
+    apiGet('getConsoleSummary', {}),
     getSeries('1h'),
   ]);
   const totals = series.ok ? totalPoints(series.data) : [];

@@ -127,8 +127,8 @@ export function AlertCard({ alert: a, slo, runbooks, canOperate, timeZone, now }
           {a.acknowledgedBy === null && (
             <ActionButton
               label="Acknowledge"
-              method="POST"
-              path={`/alerts/${encodeURIComponent(a.fingerprint)}/ack`}
+              operation="acknowledgeAlert"
+              input={{ params: { fingerprint: a.fingerprint } }}
               confirm={`Acknowledge ${a.name}: you are on it.`}
             />
           )}

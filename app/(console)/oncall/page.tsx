@@ -3,7 +3,7 @@ import { ErrorPanel } from '../../components/error-panel';
 import { PageHeader } from '../../components/page-header';
 import { SeriesSource } from '../../components/series-source';
 import { groupBySeverity } from '../../lib/alert-order';
-import type { Alert, ConsoleRuntime, Runbook, SloStatus } from '../../lib/api-types';
+import type { Runbook } from '../../lib/api-types';
 import { readerTimeZone } from '../../lib/reader-time-zone';
 import { getSeries } from '../../lib/series';
 import { canOperate, requireSession } from '../../lib/session';
@@ -21,15 +21,19 @@ export default async function OncallPage() {
   const [session, timeZone, alerts, slos, series, runtime, allRunbooks] = await Promise.all([
     requireSession(),
     readerTimeZone(),
-    apiGet<{ alerts: Alert[] }>('/alerts?state=pending,firing'),
-    apiGet<{ slos: SloStatus[] }>('/slos'),
+    apiGet('listAlerts', { query: { state: 'pending,firing' } }),
+    apiGet('listSlos', {}),
     getSeries('1h'),
-    apiGet<ConsoleRuntime>('/console/runtime'),
-    apiGet<{ runbooks: Runbook[] }>('/runbooks'),
+    apiGet('getConsoleRuntime', {}),
+    apiGet('listRunbooks', {}),
   ]);
   const runbooksFor = (alertName: string): ApiResult<{ runbooks: Runbook[] }> =>
     allRunbooks.ok
-      ? { ok: true, data: { runbooks: allRunbooks.data.runbooks.filter((r) => r.alert_names.includes(alertName)) } }
+      ? {
+          ok: true,
+          status: allRunbooks.status,
+          data: { runbooks: allRunbooks.data.runbooks.filter((r) => r.alert_names.includes(alertName)) },
+        }
       : allRunbooks;
   const sloById = new Map(slos.ok ? slos.data.slos.map((s) => [s.id, s]) : []);
   const operate = canOperate(session.user.role);

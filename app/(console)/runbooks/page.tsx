@@ -2,7 +2,6 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { ErrorPanel } from '../../components/error-panel';
 import { PageHeader } from '../../components/page-header';
-import type { Runbook } from '../../lib/api-types';
 import { formatTime } from '../../lib/format';
 import { readerTimeZone } from '../../lib/reader-time-zone';
 import { canOperate, requireSession } from '../../lib/session';
@@ -18,11 +17,7 @@ export default async function RunbooksPage({
 }) {
   const q = await searchParams;
   const tag = typeof q.tag === 'string' && q.tag ? q.tag : null;
-  const [session, timeZone, all] = await Promise.all([
-    requireSession(),
-    readerTimeZone(),
-    apiGet<{ runbooks: Runbook[] }>('/runbooks'),
-  ]);
+  const [session, timeZone, all] = await Promise.all([requireSession(), readerTimeZone(), apiGet('listRunbooks', {})]);
   const tags = all.ok ? [...new Set(all.data.runbooks.flatMap((r) => r.tags))].sort() : [];
   const shown = all.ok ? all.data.runbooks.filter((r) => tag === null || r.tags.includes(tag)) : [];
   return (

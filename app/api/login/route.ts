@@ -1,5 +1,6 @@
 import { NextResponse } from 'next/server';
-import type { SessionCreated } from '../../lib/api-types';
+import { readAnswer } from '../../../contract/control/client';
+import { controlApi } from '../../../contract/control-api';
 import { clientAddress, crossOriginRefused, isHttps, isSameOrigin } from '../../lib/same-origin';
 import { SESSION_COOKIE } from '../../lib/session-cookie';
 import { vigilRequest } from '../../lib/vigil-api';
@@ -25,7 +26,7 @@ export async function POST(req: Request): Promise<Response> {
 
   let res: Response;
   try {
-    res = await vigilRequest('/api/v1/sessions', {
+    res = await vigilRequest(controlApi.login.path, {
       method: 'POST',
       token: null,
       contentType: 'application/json',
@@ -40,11 +41,13 @@ export async function POST(req: Request): Promise<Response> {
     const retry = Number(res.headers.get('retry-after'));
     return backToLogin('rate_limited', Number.isFinite(retry) && retry > 0 ? { retry: String(Math.ceil(retry)) } : {});
   }
-  const session = res.ok ? ((await res.json().catch(() => null)) as SessionCreated | null) : null;
-  if (!session?.token) {
-    console.error(`vigil console: login answered HTTP ${res.status}`);
+  // The Retry-After header above is why this call is made raw; its answer is still read by the contract.
+  const answer = readAnswer(controlApi.login, res, await res.text().catch(() => ''));
+  if (!answer.ok) {
+    console.error(`vigil console: login answered HTTP ${res.status} (${answer.error}: ${answer.message})`);
     return backToLogin('unexpected');
   }
+  const session = answer.data;
   const out = seeOther('/executive');
   const expires = new Date(session.expires_at);
   out.cookies.set(SESSION_COOKIE, session.token, {

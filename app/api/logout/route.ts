@@ -1,8 +1,7 @@
 import { NextResponse } from 'next/server';
-import type { CurrentSession } from '../../lib/api-types';
 import { crossOriginRefused, isHttps, isSameOrigin } from '../../lib/same-origin';
 import { SESSION_COOKIE, sessionToken } from '../../lib/session-cookie';
-import { vigilJson, vigilRequest } from '../../lib/vigil-api';
+import { callVigil } from '../../lib/vigil-api';
 
 /**
  * Ends the session in vigil (so the token is dead even if the cookie survives somewhere), then
@@ -12,17 +11,11 @@ export async function POST(req: Request): Promise<Response> {
   if (!isSameOrigin(req)) return crossOriginRefused();
   const token = await sessionToken();
   if (token) {
-    const current = await vigilJson<CurrentSession>('/api/v1/sessions/current', { token });
-    try {
-      const res = await vigilRequest('/api/v1/sessions/current', {
-        method: 'DELETE',
-        token,
-        csrf: current.ok ? current.data.csrf_token : null,
-      });
-      if (!res.ok && res.status !== 401) console.error(`vigil console: logout answered HTTP ${res.status}`);
-    } catch {
+    const current = await callVigil('getCurrentSession', {}, { token });
+    const res = await callVigil('logout', {}, { token, csrf: current.ok ? current.data.csrf_token : null });
+    if (!res.ok && res.status === 0)
       console.error('vigil console: logout could not reach vigil; the session ends at its expiry');
-    }
+    else if (!res.ok && res.status !== 401) console.error(`vigil console: logout answered HTTP ${res.status}`);
   }
   const out = new NextResponse(null, { status: 303, headers: { location: '/login' } });
   out.cookies.set(SESSION_COOKIE, '', {

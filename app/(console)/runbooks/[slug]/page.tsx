@@ -5,7 +5,6 @@ import { InlineMarkdown, Markdown } from '../../../components/markdown';
 import { PageHeader } from '../../../components/page-header';
 import { StepRunner } from '../../../components/step-runner';
 import { describeAction } from '../../../lib/action-summary';
-import type { RunbookDetail } from '../../../lib/api-types';
 import { compactJson, formatTime } from '../../../lib/format';
 import { readerTimeZone } from '../../../lib/reader-time-zone';
 import { canOperate, requireSession } from '../../../lib/session';
@@ -37,7 +36,7 @@ export default async function RunbookPage({
   const [session, timeZone, res] = await Promise.all([
     requireSession(),
     readerTimeZone(),
-    apiGet<RunbookDetail>(`/runbooks/${encodeURIComponent(slug)}`),
+    apiGet('getRunbook', { params: { slug } }),
   ]);
   const operate = canOperate(session.user.role);
   if (!res.ok) {

@@ -2,7 +2,6 @@ import type { Metadata } from 'next';
 import { ErrorPanel } from '../../../../components/error-panel';
 import { PageHeader } from '../../../../components/page-header';
 import { RunbookEditor } from '../../../../components/runbook-editor';
-import type { RunbookDetail } from '../../../../lib/api-types';
 import { readerTimeZone } from '../../../../lib/reader-time-zone';
 import { canOperate, requireSession } from '../../../../lib/session';
 import { apiGet } from '../../../../lib/vigil-api';
@@ -14,7 +13,7 @@ export default async function EditRunbookPage({ params }: { params: Promise<{ sl
   const [session, timeZone, runbook] = await Promise.all([
     requireSession(),
     readerTimeZone(),
-    apiGet<RunbookDetail>(`/runbooks/${encodeURIComponent(slug)}`),
+    apiGet('getRunbook', { params: { slug } }),
   ]);
   return (
     <>

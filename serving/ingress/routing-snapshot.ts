@@ -1,3 +1,4 @@
+import type { RouteDocs } from '../handler/define.ts';
 import type { MirrorConfig } from '../config/schema.ts';
 import type { ReplicaState } from '../controller/replica-handle.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
@@ -35,6 +36,7 @@ interface VersionSnapshot {
     kind: 'model' | 'handler' | 'multiplex';
     provider: string;
     batchable: boolean;
+    routeDocs?: RouteDocs;
   } | null;
   replicas: ReplicaSnapshot[];
 }
@@ -64,7 +66,13 @@ export function takeSnapshot(router: DeploymentRouter, ready: boolean, draining:
         replacementImminent: p.replacementImminent,
         fault: { ...p.fault },
         model: p.kind
-          ? { signature: p.signature, kind: p.kind, provider: p.provider ?? 'unknown', batchable: p.batchable }
+          ? {
+              signature: p.signature,
+              kind: p.kind,
+              provider: p.provider ?? 'unknown',
+              batchable: p.batchable,
+              routeDocs: p.routeDocs,
+            }
           : null,
         replicas: p.replicas
           .filter((r) => r.state !== 'STOPPED')

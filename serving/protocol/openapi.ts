@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { oipSchemas } from '../../contract/oip.ts';
+import type { RouteDocs } from '../handler/define.ts';
 import type { ModelSignature, TensorSpec } from './model-metadata.ts';
 
 /**
@@ -130,6 +131,8 @@ export interface DeploymentDescription {
   signature: ModelSignature | undefined;
   /** A handler's own HTTP route. */
   route?: { prefix: string; methods: string[] };
+  /** How the handler describes that route (`docs` in defineDeployment), once a replica loaded it. */
+  routeDocs?: RouteDocs;
 }
 
 /** One tensor exactly as the model declares it: its name, its datatype, its rank and fixed sizes. */
@@ -197,28 +200,35 @@ export function deploymentDocument(d: DeploymentDescription, serverVersion: stri
     };
   }
   if (d.route) {
-    const operation = (method: string): Json => ({
-      summary: `${method} to the ${d.name} handler`,
-      description:
-        'The raw body and its content type go to the handler, which answers JSON, bytes of its ' +
-        'own content type, or a stream of JSON lines.',
-      parameters: inferHeaders,
-      ...(method === 'GET' || method === 'DELETE'
-        ? {}
-        : {
-            requestBody: {
-              content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
-            },
-          }),
-      responses: {
-        '200': {
-          description: "the handler's answer",
-          content: {
-            'application/json': { schema: {} },
-            'application/x-ndjson': { schema: { type: 'string' } },
-            'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } },
+    const docs = d.routeDocs;
+    const raw = { type: 'string', contentMediaType: 'application/octet-stream' };
+    // The handler's own description where it gives one (defineDeployment's docs), else what any
+    // handler route takes and answers.
+    const requestContent: Json = docs?.request
+      ? {
+          [docs.request.contentType ?? 'application/json']: {
+            schema: docs.request.schema ?? {},
+            ...(docs.request.example === undefined ? {} : { example: docs.request.example }),
           },
-        },
+        }
+      : { '*/*': { schema: raw } };
+    const responseContent: Json = docs?.response
+      ? { [docs.response.contentType ?? 'application/json']: { schema: docs.response.schema ?? {} } }
+      : {
+          'application/json': { schema: {} },
+          'application/x-ndjson': { schema: { type: 'string' } },
+          'application/octet-stream': { schema: raw },
+        };
+    const operation = (method: string): Json => ({
+      summary: docs?.summary ?? `${method} to the ${d.name} handler`,
+      description:
+        docs?.description ??
+        'The raw body and its content type go to the handler, which answers JSON, bytes of its ' +
+          'own content type, or a stream of JSON lines.',
+      parameters: inferHeaders,
+      ...(method === 'GET' || method === 'DELETE' ? {} : { requestBody: { content: requestContent } }),
+      responses: {
+        '200': { description: docs?.response?.description ?? "the handler's answer", content: responseContent },
         ...errors,
       },
     });

@@ -67,6 +67,7 @@ export class HandlerRunner implements DeploymentRunner {
       signature: model?.info.signature ?? { inputs: [], outputs: [] },
       provider: model?.info.provider ?? 'none',
       batchable: typeof def.handleBatch === 'function',
+      routeDocs: def.docs,
     };
   }
 

@@ -224,6 +224,7 @@ async function main(): Promise<void> {
     signature: runner.info.signature,
     provider: runner.info.provider,
     batchable: runner.info.batchable,
+    routeDocs: runner.info.routeDocs,
     loadSeconds,
     stats: stats(),
   });

@@ -1,3 +1,4 @@
+import type { RouteDocs } from '../handler/define.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Tensor } from '../protocol/datatypes.ts';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
@@ -14,6 +15,8 @@ export interface RunnerInfo {
   provider: string;
   /** True when requests may be concatenated along axis 0. */
   batchable: boolean;
+  /** A handler's description of its own route, for the OpenAPI document. */
+  routeDocs?: RouteDocs;
 }
 
 export interface RunItem {

@@ -1,3 +1,4 @@
+import type { RouteDocs } from '../handler/define.ts';
 import type { ReplicaHandle, ReplicaState } from '../controller/replica-handle.ts';
 import type { InferMessage } from '../transport/messages.ts';
 import type { StreamSink, StreamTarget } from './replica-channel.ts';
@@ -50,6 +51,8 @@ export interface ModelDescription {
   kind: 'model' | 'handler' | 'multiplex';
   provider: string;
   batchable: boolean;
+  /** A handler's description of its own route (OpenAPI). */
+  routeDocs?: RouteDocs;
 }
 
 export interface InferOutcome {
@@ -73,6 +76,8 @@ export class VersionPool<R extends PooledReplica = ReplicaHandle> {
   readonly drainRate = new DrainRate();
   /** The model's signature, from the first replica that became ready. */
   signature: ModelSignature | undefined;
+  /** A handler's description of its own route, from the first replica that became ready. */
+  routeDocs: RouteDocs | undefined;
   provider: string | undefined;
   batchable = false;
   /** 'handler' once a replica reports that a TypeScript handler answers (no signature check then). */
@@ -180,6 +185,7 @@ export class VersionPool<R extends PooledReplica = ReplicaHandle> {
     this.kind = d.kind;
     this.provider = d.provider;
     this.batchable = d.batchable;
+    this.routeDocs = d.routeDocs;
     for (const wake of this.signatureWaiters.splice(0)) wake();
     this.pump();
   }

@@ -1,3 +1,4 @@
+import type { RouteDocs } from '../handler/define.ts';
 import type { RequestMeta } from '../replica/runner.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Tensor } from '../protocol/datatypes.ts';
@@ -120,6 +121,8 @@ export interface ReadyMessage {
   provider: string;
   /** Whether axis 0 is dynamic on every input, so requests can be concatenated. */
   batchable: boolean;
+  /** A handler's description of its own route (OpenAPI). */
+  routeDocs?: RouteDocs;
   loadSeconds: number;
   stats: ReplicaStats;
 }

@@ -104,10 +104,26 @@ describe('OpenAPI for the inference protocol', () => {
     expect(output.map((o) => o.properties.name.const)).toEqual(answer.outputs.map((o) => o.name));
   });
 
-  it('describes a handler’s own route with its methods', async () => {
+  it('describes a handler’s own route with its methods, as the handler describes it', async () => {
     const doc = (await getJson('/v2/models/echo/openapi.json')) as Doc;
     expect(Object.keys(doc.paths['/echo'] ?? {}).sort()).toEqual(['post', 'put']);
     expect(Object.keys(doc.paths['/echo/{path}'] ?? {})).toContain('post');
+    type Op = {
+      summary: string;
+      requestBody: { content: Record<string, { example?: unknown }> };
+      responses: { '200': { content: Record<string, { schema: object }> } };
+    };
+    const post = (doc.paths['/echo'] as Record<string, Op>).post!;
+    expect(post.summary).toBe('Echo what was sent');
+    expect(post.requestBody.content['text/plain']?.example).toBe('hello');
+    // The handler's own response schema fits what it really answers, and is not vacuous.
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const fits = ajv.compile(post.responses['200'].content['application/json']!.schema);
+    const answer = await (
+      await fetch(`${vigil.url}/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' })
+    ).json();
+    expect(fits(answer), JSON.stringify(fits.errors)).toBe(true);
+    expect(fits({ method: 'POST' })).toBe(false);
   });
 
   it('shows the documents in a page that loads nothing from elsewhere', async () => {

@@ -37,6 +37,17 @@ describe('defineDeployment', () => {
     });
     expect(isHandlerResponse({ status: 200 })).toBe(false);
   });
+
+  it('takes route docs that travel as JSON, and refuses others at load', () => {
+    const docs = { summary: 's', request: { contentType: 'image/png', schema: { type: 'string' } } };
+    expect(defineDeployment({ handle: () => 1, docs }).docs).toEqual(docs);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => defineDeployment({ handle: () => 1, docs: { request: { schema: cyclic } } })).toThrow(/plain JSON/);
+    expect(() => defineDeployment({ handle: () => 1, docs: { sumary: 'typo' } as never })).toThrow(
+      /unknown key "sumary"/,
+    );
+  });
 });
 
 describe('handlers and routes in vigil.yaml', () => {

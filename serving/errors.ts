@@ -62,6 +62,8 @@ export const errorDefinitions = {
   VIGIL_ERR_REPLICA_BUSY: { status: 503, message: 'the replica has no room for this request' },
   VIGIL_ERR_SHUTTING_DOWN: { status: 503, message: 'vigil is shutting down' },
   VIGIL_ERR_NODE_UNREACHABLE: { status: 502, message: 'the console cannot reach the vigil node' },
+  VIGIL_ERR_PROMETHEUS_UNREACHABLE: { status: 502, message: 'the console cannot reach Prometheus' },
+  VIGIL_ERR_PROMETHEUS_QUERY_FAILED: { status: 502, message: 'Prometheus refused or failed a console query' },
   VIGIL_ERR_CONTROL_UNAVAILABLE: {
     status: 503,
     message: "the node's control plane did not answer; inference is still served",

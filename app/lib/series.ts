@@ -124,7 +124,12 @@ async function promQuery(
       signal: AbortSignal.timeout(PROMETHEUS_TIMEOUT_MS),
     });
   } catch {
-    return { ok: false, status: 0, error: 'PROMETHEUS_UNREACHABLE', message: `cannot reach Prometheus at ${base}` };
+    return {
+      ok: false,
+      status: 0,
+      error: 'VIGIL_ERR_PROMETHEUS_UNREACHABLE',
+      message: `cannot reach Prometheus at ${base}`,
+    };
   }
   let body: PromMatrix | null = null;
   try {
@@ -136,7 +141,7 @@ async function promQuery(
     return {
       ok: false,
       status: res.status,
-      error: 'PROMETHEUS_QUERY_FAILED',
+      error: 'VIGIL_ERR_PROMETHEUS_QUERY_FAILED',
       message: `Prometheus: ${body?.error ?? res.statusText}`,
     };
   }

@@ -33,6 +33,19 @@ export const pathName = z.string().min(1).max(200);
 /** `?limit=`: how many rows, newest first. */
 export const limit = z.coerce.number().int().min(1).max(1000).default(100);
 
-/** Durations as vigil.yaml writes them: `30s`, `5m`, `1h`, `28d`. */
-export const duration = (units: string) =>
-  z.string().regex(new RegExp(`^\\d+(${units})$`), { error: `expected a duration like 30s or 5m (units: ${units})` });
+const UNIT_NAMES: Record<string, string> = { s: '30s', m: '5m', h: '1h', d: '28d', w: '2w' };
+
+/**
+ * Durations as vigil.yaml and the API write them (`30s`, `5m`, `1h`, `28d`), in the units a field
+ * allows: the one definition of the syntax (slo/duration.ts parses it).
+ */
+export const duration = (units: string) => {
+  const examples = units.split('|').map((u) => UNIT_NAMES[u] ?? u);
+  const error = `expected a duration like ${examples.slice(0, -1).join(', ')} or ${examples.at(-1)}`;
+  return z.string({ error }).regex(new RegExp(`^\\d+(${units})$`), { error });
+};
+
+/** One version's share of a traffic split (relative; the split need not sum to 100). */
+export const weight = z.number().int().min(0).max(1_000_000);
+/** A split: versions in order, each with its weight. */
+export const weights = z.record(z.string(), weight);

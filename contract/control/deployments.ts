@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { controlSchemas, pathName } from './common.ts';
+import { controlSchemas, pathName, weights } from './common.ts';
 import { deploymentStatus } from './node.ts';
 import { route } from './route.ts';
 
 export const weightsBody = z
   .strictObject({
-    weights: z
-      .record(z.string(), z.number().int().min(0).max(1_000_000))
+    weights: weights
       .refine((w) => Object.keys(w).length > 0, { error: 'give at least one version' })
       .describe('versions in split order, e.g. {"v2": 10, "v1": 90}: routing keys fill the first range first'),
   })

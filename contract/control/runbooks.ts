@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { controlSchemas, pathName, timestamp } from './common.ts';
+import { controlSchemas, duration, pathName, timestamp, weights } from './common.ts';
 import { route } from './route.ts';
 
 /**
@@ -29,14 +29,10 @@ export const runbookAction = z
     type: z.enum(actionTypes),
     deployment: name.optional(),
     version: name.optional(),
-    weights: z.record(z.string(), z.number().int().min(0).max(1_000_000)).optional().describe('set_weight'),
+    weights: weights.optional().describe('set_weight'),
     replicas: z.number().int().min(0).max(1000).optional().describe('scale'),
     replica: name.optional().describe('restart_replica: the replica id; left out, the first running one'),
-    duration: z
-      .string()
-      .regex(/^\d+(s|m|h|d)$/, { error: 'expected a duration like 30m or 4h' })
-      .optional()
-      .describe('silence_alert, e.g. 1h'),
+    duration: duration('s|m|h|d').optional().describe('silence_alert, e.g. 1h'),
     fingerprint: name.optional().describe('silence_alert'),
   })
   .register(controlSchemas, { id: 'RunbookAction' });

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { duration } from '../../contract/control/common.ts';
 import { z } from 'zod';
 import { DURATION_BUCKETS } from '../telemetry/buckets.ts';
 
@@ -53,9 +54,7 @@ export const warmupSchema = z.strictObject({
   shapes: z.record(z.string(), z.array(positiveInt())).optional(),
 });
 
-const durationText = z
-  .string({ error: 'expected a duration like 30s, 5m, 1h or 28d' })
-  .regex(/^\d+(s|m|h|d|w)$/, { error: 'expected a duration like 30s, 5m, 1h or 28d' });
+const durationText = duration('s|m|h|d|w');
 
 /** A service level objective of one deployment (see slo/definition.ts for what counts as bad). */
 export const sloSchema = z

@@ -287,6 +287,11 @@ export class ControlPlane {
   }
 
   /** Called by the ingress for every finished inference request of a known deployment. */
+  /** One probe run: the correctness SLOs' event (never a request SLI's). */
+  recordProbe(deployment: string, version: string, passed: boolean): void {
+    this.collector.recordProbe(deployment, version, passed);
+  }
+
   recordInference(
     deployment: string,
     version: string,

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { Prober } from './probes/prober.ts';
 import { chmodSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -57,6 +59,9 @@ export class VigilNode {
   readonly traffic: DeploymentState;
   readonly rollouts: RolloutController;
   readonly window: ClusterWindow;
+  readonly prober: Prober;
+  /** The secret that marks this node's probe requests as synthetic (serving/probes/probe-headers.ts). */
+  private readonly probeToken = randomBytes(24).toString('base64url');
   membership: Membership | undefined;
   private readonly reloads = new Coalescer();
   /** The leadership epoch this node last took the rollouts over in. */
@@ -66,6 +71,7 @@ export class VigilNode {
   private readonly controlSocket = controlSocketPath();
   private fleet: IngressFleet | undefined;
   private listeningPort = 0;
+  private listeningAddress = '127.0.0.1';
   private draining = false;
   private shutdownPromise: Promise<void> | undefined;
   private readonly startedAt = Date.now();
@@ -114,6 +120,20 @@ export class VigilNode {
       instance: plane.identity.instance,
       shared: plane.database.driver === 'postgres',
     });
+    this.prober = new Prober({
+      deployments: config.deployments,
+      liveVersions: (name) =>
+        [...(this.router.deployments.get(name)?.pools.values() ?? [])]
+          .filter((p) => !p.retired && p.running().length > 0)
+          .map((p) => p.version),
+      baseUrl: () => this.publicUrl(),
+      token: this.probeToken,
+      record: (r) => {
+        this.metrics.observeProbe(r.deployment, r.version, r.probe, r.result, r.durationMs / 1000);
+        plane.recordProbe(r.deployment, r.version, r.result === 'pass');
+      },
+      log,
+    });
     this.rollouts = new RolloutController({
       db: plane.database.db,
       router: this.router,
@@ -131,6 +151,12 @@ export class VigilNode {
       externalUrl: plane.externalUrl,
       afterChange: reconcileSoon,
       onFinished: (deployment, status) => this.metrics.observeRolloutFinished(deployment, status),
+      probes: {
+        has: (deployment, version) =>
+          this.prober.probesOf(deployment).some((p) => !p.versions || p.versions.includes(version)),
+        runAll: (deployment, version) => this.prober.runAll(deployment, version),
+        summary: (deployment, version, since) => this.prober.summary(deployment, version, since),
+      },
     });
     this.controller = new Controller(this.router.pools(), log, spawnReplica, {
       onReplicaReady: (pool, replica) =>
@@ -204,6 +230,7 @@ export class VigilNode {
         replicaHealth: (pool) => this.controller.describe(pool),
         metrics: this.metrics,
         consoleConfig: this.options.config.console,
+        prober: this.prober,
         cluster: () =>
           clusterStatus({
             database: plane.database,
@@ -233,6 +260,7 @@ export class VigilNode {
         port: this.options.port,
         controlSocket: this.controlSocket,
         recordMetrics: telemetry.recordMetrics,
+        probeToken: this.probeToken,
       },
       router: this.router,
       log: this.options.log,
@@ -243,6 +271,8 @@ export class VigilNode {
     });
     const address = await this.fleet.start();
     this.listeningPort = address.port;
+    this.listeningAddress = address.address;
+    this.prober.start();
     const host = address.address.includes(':') ? `[${address.address}]` : address.address;
     this.membership = new Membership({
       db,
@@ -445,6 +475,13 @@ export class VigilNode {
     };
   }
 
+  /** Where this node's own clients reach it: loopback when it listens on every address. */
+  private publicUrl(): string {
+    const a = this.listeningAddress;
+    const host = a === '0.0.0.0' ? '127.0.0.1' : a === '::' ? '[::1]' : a.includes(':') ? `[${a}]` : a;
+    return `http://${host}:${this.listeningPort}`;
+  }
+
   /** Credits each version with the CPU its replicas used since the last sample (cost per prediction). */
   private sampleCpu(): void {
     const now = Date.now();
@@ -492,6 +529,7 @@ export class VigilNode {
     this.sampleCpu();
     this.autoscaler.stop();
     this.rollouts.stop();
+    this.prober.stop();
     const log = this.options.log;
     log.info('draining: no new requests are accepted');
     const pools = this.router.pools();

@@ -2,7 +2,7 @@ import { DURATION_BUCKETS } from '../serving/telemetry/buckets.ts';
 import type { DeploymentConfig } from '../serving/config/schema.ts';
 import { parseDuration } from './duration.ts';
 
-export const sloKinds = ['availability', 'latency'] as const;
+export const sloKinds = ['availability', 'latency', 'correctness'] as const;
 export type SloKind = (typeof sloKinds)[number];
 
 /**
@@ -10,6 +10,8 @@ export type SloKind = (typeof sloKinds)[number];
  * - availability: bad = 5xx answers, which include load shed (503) and deadlines (504);
  *   4xx are the client's doing and count as good.
  * - latency: good = answered within `latencyThresholdSeconds` (inclusive, like a histogram's le).
+ * - correctness: the events are probe runs (synthetic requests with known answers, `probes:` in
+ *   vigil.yaml), never user requests; good = the answer met its expectation.
  */
 export interface SloDefinition {
   id: string;
@@ -30,7 +32,8 @@ export function isGoodEvent(
   durationSeconds: number,
 ): boolean {
   if (slo.kind === 'availability') return status < 500;
-  return durationSeconds <= slo.latencyThresholdSeconds!;
+  if (slo.kind === 'latency') return durationSeconds <= slo.latencyThresholdSeconds!;
+  throw new Error('correctness SLIs count probe runs, not requests');
 }
 
 /** Latency thresholds must be histogram bucket bounds, or PromQL could not compute the same SLI. */

@@ -55,19 +55,25 @@ function promSource(query: string) {
 export function toOpenSlo(slo: SloDefinition): OpenSlo {
   const selector = `deployment="${slo.deployment}"${slo.version ? `,version="${slo.version}"` : ''}`;
   const ratio =
-    slo.kind === 'availability'
+    slo.kind === 'correctness'
       ? {
           counter: true,
-          good: promSource(`sum(vigil_requests_total{${selector},code!~"5.."})`),
-          total: promSource(`sum(vigil_requests_total{${selector}})`),
+          good: promSource(`sum(vigil_probe_results_total{${selector},result="pass"})`),
+          total: promSource(`sum(vigil_probe_results_total{${selector}})`),
         }
-      : {
-          counter: true,
-          good: promSource(
-            `sum(vigil_request_duration_seconds_bucket{${selector},le="${slo.latencyThresholdSeconds}"})`,
-          ),
-          total: promSource(`sum(vigil_request_duration_seconds_count{${selector}})`),
-        };
+      : slo.kind === 'availability'
+        ? {
+            counter: true,
+            good: promSource(`sum(vigil_requests_total{${selector},code!~"5.."})`),
+            total: promSource(`sum(vigil_requests_total{${selector}})`),
+          }
+        : {
+            counter: true,
+            good: promSource(
+              `sum(vigil_request_duration_seconds_bucket{${selector},le="${slo.latencyThresholdSeconds}"})`,
+            ),
+            total: promSource(`sum(vigil_request_duration_seconds_count{${selector}})`),
+          };
   const annotations: Record<string, string> = {
     [ANNOTATION_KIND]: slo.kind,
     'vigil.dev/error-ratio-promql': errorRatioExpr(slo, '5m'),
@@ -110,11 +116,13 @@ export function fromOpenSlo(doc: unknown): SloDefinition {
       thresholdMs = Number(le[1]) * 1000;
     } else if (goodQuery.includes('vigil_requests_total')) {
       kind = 'availability';
+    } else if (goodQuery.includes('vigil_probe_results_total')) {
+      kind = 'correctness';
     }
   }
-  if (kind !== 'availability' && kind !== 'latency') {
+  if (kind !== 'availability' && kind !== 'latency' && kind !== 'correctness') {
     throw new Error(
-      `SLO "${o.metadata.name}": vigil computes availability and latency SLIs from its own metrics; annotate it with ${ANNOTATION_KIND}`,
+      `SLO "${o.metadata.name}": vigil computes availability, latency and correctness SLIs from its own metrics; annotate it with ${ANNOTATION_KIND}`,
     );
   }
   if (kind === 'latency' && !(thresholdMs! > 0))

@@ -31,6 +31,9 @@ function selector(slo: SloDefinition, extra = ''): string {
 
 /** The PromQL error ratio of an SLO over one window. */
 export function errorRatioExpr(slo: SloDefinition, window: string): string {
+  if (slo.kind === 'correctness') {
+    return `(sum(rate(vigil_probe_results_total${selector(slo, 'result!="pass"')}[${window}])) or vector(0))\n/\nsum(rate(vigil_probe_results_total${selector(slo)}[${window}]))`;
+  }
   if (slo.kind === 'availability') {
     return `(sum(rate(vigil_requests_total${selector(slo, 'code=~"5.."')}[${window}])) or vector(0))\n/\nsum(rate(vigil_requests_total${selector(slo)}[${window}]))`;
   }

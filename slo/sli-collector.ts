@@ -40,13 +40,27 @@ export class SliCollector {
 
   /** Records one finished inference request. Unknown deployments are ignored by construction. */
   record(deployment: string, version: string, status: number, durationSeconds: number): void {
+    this.count(deployment, version, (slo) =>
+      slo.kind === 'correctness' ? undefined : isGoodEvent(slo, status, durationSeconds),
+    );
+  }
+
+  /** Records one probe run: an event of the deployment's correctness SLOs only. */
+  recordProbe(deployment: string, version: string, passed: boolean): void {
+    this.count(deployment, version, (slo) => (slo.kind === 'correctness' ? passed : undefined));
+  }
+
+  /** `goodFor` says whether the event is good for an SLO, or undefined when it is not its event. */
+  private count(deployment: string, version: string, goodFor: (slo: SloDefinition) => boolean | undefined): void {
     const slos = this.byDeployment.get(deployment);
     if (!slos) return;
     const at = this.now();
     const bucketStart = this.window.bucketStart(at);
     for (const slo of slos) {
       if (slo.version !== null && slo.version !== version) continue;
-      const good = isGoodEvent(slo, status, durationSeconds) ? 1 : 0;
+      const isGood = goodFor(slo);
+      if (isGood === undefined) continue;
+      const good = isGood ? 1 : 0;
       this.window.add(sliKey(slo.id, version), at, good, 1);
       const key = `${slo.id}|${version}|${bucketStart}`;
       const row = this.pending.get(key);

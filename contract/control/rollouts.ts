@@ -41,7 +41,7 @@ export const canaryAnalysis = z
     verdict: z.enum(['pass', 'fail', 'inconclusive']),
     checks: z.array(
       z.object({
-        name: z.string().describe('error_rate, latency, agreement, ...'),
+        name: z.enum(['error_burn_rate', 'latency', 'output_agreement', 'probes']),
         outcome: z.enum(['pass', 'fail', 'inconclusive']),
         value: z.number().nullable(),
         threshold: z.number().nullable(),

@@ -11,7 +11,7 @@ export const sloStatus = z
     deployment: z.string(),
     deployment_served: z.boolean().describe('false: the deployment is no longer in this node’s config'),
     version: z.string().nullable(),
-    kind: z.enum(['availability', 'latency']),
+    kind: z.enum(['availability', 'latency', 'correctness']),
     objective: z.number(),
     window: z.string().describe('e.g. 28d'),
     latency_threshold_ms: z.number().nullable(),
@@ -39,7 +39,7 @@ export type SloStatus = z.infer<typeof sloStatus>;
 export const sloBody = z
   .strictObject({
     deployment: z.string().min(1),
-    kind: z.enum(['availability', 'latency']),
+    kind: z.enum(['availability', 'latency', 'correctness']),
     objective: z.number().gt(0).lt(1),
     window: duration('s|m|h|d|w').default('28d'),
     threshold_ms: z.number().positive().optional().describe('latency SLOs: one of the histogram bounds'),

@@ -3,7 +3,7 @@ import { check, doublePrecision, index, integer, pgTable, text } from 'drizzle-o
 import { createdAt, oneOf, updatedAt } from './columns.ts';
 
 /** What an SLO counts: successful requests, or requests faster than a threshold. */
-export const sloKinds = ['availability', 'latency'] as const;
+export const sloKinds = ['availability', 'latency', 'correctness'] as const;
 export type SloKind = (typeof sloKinds)[number];
 
 export const slos = pgTable(

@@ -2,6 +2,7 @@ import type { ClusterStatus, NodeStatus } from '../../contract/control/node.ts';
 import type { ActiveRollout } from '../../contract/control/rollouts.ts';
 import type { ConsoleConfig } from '../config/schema.ts';
 import type { ControlPlane } from '../control-plane.ts';
+import type { Prober } from '../probes/prober.ts';
 import type { ReplicaHandle } from '../controller/replica-handle.ts';
 import type { RolloutController } from '../rollout/rollout-controller.ts';
 import type { DeploymentRouter } from '../router/deployment-router.ts';
@@ -25,6 +26,8 @@ export interface ApiContext {
   replicaHealth(pool: VersionPool): { restarts: number; crashLoop: boolean; lastError: string | undefined };
   metrics: VigilMetrics;
   consoleConfig: ConsoleConfig;
+  /** The node's probes (serving/probes/prober.ts). */
+  prober: Prober;
   /** The nodes on this database and the leadership (GET /api/v1/cluster). */
   cluster(): Promise<ClusterStatus>;
 }

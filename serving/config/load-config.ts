@@ -64,6 +64,21 @@ export function validateConfig(doc: unknown, source: string, baseDir: string): V
           `deployments[${i}].multiplex.models_dir: directory not found, got ${JSON.stringify(d.multiplex.models_dir)}`,
         );
     }
+    d.probes.forEach((p, j) => {
+      for (const key of ['request_file', 'body_file'] as const) {
+        const file = p[key];
+        if (file === undefined) continue;
+        p[key] = isAbsolute(file) ? file : resolve(baseDir, file);
+        if (!existsSync(p[key]!))
+          problems.push(`deployments[${i}].probes[${j}].${key}: file not found, got ${JSON.stringify(p[key])}`);
+        else if (key === 'request_file') {
+          const problem = notAnInferenceRequest(p[key]!);
+          if (problem) problems.push(`deployments[${i}].probes[${j}].request_file: ${problem}`);
+        }
+      }
+      if (p.request !== undefined && !Array.isArray(p.request.inputs))
+        problems.push(`deployments[${i}].probes[${j}].request: expected an inference request with inputs`);
+    });
     const listed = (doc as { deployments?: { versions?: unknown }[] }).deployments?.[i]?.versions !== undefined;
     d.versions.forEach((v, j) => {
       for (const key of ['model', 'handler'] as const) {
@@ -82,6 +97,16 @@ export function validateConfig(doc: unknown, source: string, baseDir: string): V
   });
   if (problems.length) throw new ConfigError(source, problems);
   return deepFreeze(config);
+}
+
+/** Why a probe's request file is not an inference request (OIP JSON with inputs), or undefined. */
+function notAnInferenceRequest(file: string): string | undefined {
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { inputs?: unknown };
+    return Array.isArray(doc?.inputs) ? undefined : 'expected an inference request with inputs';
+  } catch (err) {
+    return `not JSON (${(err as Error).message.split('\n')[0]})`;
+  }
 }
 
 /**

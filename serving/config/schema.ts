@@ -61,7 +61,9 @@ export const sloSchema = z
   .strictObject({
     /** Defaults to `<deployment>-<kind>`. */
     name: name.optional(),
-    kind: z.enum(['availability', 'latency'], { error: 'expected availability or latency' }),
+    kind: z.enum(['availability', 'latency', 'correctness'], {
+      error: 'expected availability, latency or correctness',
+    }),
     objective: z
       .number({ error: 'expected a ratio between 0 and 1, e.g. 0.999' })
       .gt(0, { error: 'expected a ratio between 0 and 1, e.g. 0.999' })
@@ -84,6 +86,55 @@ export const sloSchema = z
     }
     if (s.kind === 'availability' && s.threshold_ms !== undefined)
       ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'only latency SLOs take threshold_ms' });
+  });
+
+/**
+ * What a probe's answer must be. `top1`: the index of the largest value of an output (a
+ * classifier's class), in every row; `allclose`: every value of an output within
+ * `atol + rtol * |expected|` of the stored answer; `json`: the value at a path of a JSON answer
+ * (a custom route's) equals the expected value.
+ */
+export const probeExpectationSchema = z.union([
+  z.strictObject({ top1: nonNegativeInt(), output: z.string().optional() }),
+  z.strictObject({
+    allclose: z.array(z.number()).min(1),
+    output: z.string().optional(),
+    atol: nonNegativeNumber().default(1e-5),
+    rtol: nonNegativeNumber().default(1e-3),
+  }),
+  z.strictObject({
+    json: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*$/, {
+      error: 'expected a path like $.lines[0].text',
+    }),
+    equals: z.unknown(),
+  }),
+]);
+
+/**
+ * A synthetic request with a known answer, sent through the public port like a client's, pinned to
+ * each live version of its deployment (or to `versions`). Its results are the `correctness` SLI;
+ * they never count in the request SLIs. A rollout checks the canary's probes before its first step.
+ */
+export const probeSchema = z
+  .strictObject({
+    name,
+    /** An inference request (OIP JSON, `{inputs: [...]}`), inline or in a file beside vigil.yaml. */
+    request: z.record(z.string(), z.unknown()).optional(),
+    request_file: z.string().min(1).optional(),
+    /** A custom route's raw body, from a file, with its content type and path below the prefix. */
+    body_file: z.string().min(1).optional(),
+    content_type: z.string().min(1).default('application/octet-stream'),
+    path: z.string().default(''),
+    expect: probeExpectationSchema,
+    interval: durationText.default('30s'),
+    timeout_ms: positiveInt().default(5000),
+    /** Only these versions; by default every version that serves or is being rolled out. */
+    versions: z.array(name).optional(),
+  })
+  .superRefine((p, ctx) => {
+    const given = [p.request, p.request_file, p.body_file].filter((x) => x !== undefined).length;
+    if (given !== 1)
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of request, request_file or body_file' });
   });
 
 /**
@@ -258,6 +309,7 @@ const deploymentFields = {
   /** How long a STARTING replica may take to load and warm up before it is replaced. */
   startup_timeout_s: positiveNumber().default(120),
   slos: z.array(sloSchema).default([]),
+  probes: z.array(probeSchema).default([]),
   /** Applies to every version that does not set its own. */
   fault_injection: faultInjectionSchema.default({ error_rate: 0, added_latency_ms: 0 }),
 };
@@ -333,6 +385,31 @@ export const deploymentSchema = z
         path: ['rollout', 'canary'],
         message: `unknown version "${d.rollout.canary}"; this deployment has ${versions.join(', ')}`,
       });
+    const probeNames = new Set<string>();
+    d.probes.forEach((p, j) => {
+      if (probeNames.has(p.name))
+        ctx.addIssue({ code: 'custom', path: ['probes', j, 'name'], message: `duplicate probe "${p.name}"` });
+      probeNames.add(p.name);
+      for (const [k, v] of (p.versions ?? []).entries())
+        if (!versions.includes(v))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['probes', j, 'versions', k],
+            message: `unknown version "${v}"; this deployment has ${versions.join(', ')}`,
+          });
+      if (p.body_file !== undefined && !d.route)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['probes', j, 'body_file'],
+          message: 'a raw body needs the deployment to have a route; send an inference request instead',
+        });
+      if ('json' in p.expect && p.body_file === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['probes', j, 'expect'],
+          message: 'a json expectation checks a custom route’s answer; use top1 or allclose for inference',
+        });
+    });
     d.slos.forEach((s, j) => {
       if (s.version !== undefined && !versions.includes(s.version))
         ctx.addIssue({

@@ -64,6 +64,7 @@ const server = createIngress({
     log,
     requestLogSampleRate: spec.config.logging.request_sample_rate,
     recordMetrics: spec.recordMetrics,
+    probeToken: spec.probeToken,
     recordSli: (deployment, version, status, seconds, traceId) =>
       reports.recordSli(deployment, version, status, seconds, traceId),
     port: () => listeningPort,

@@ -15,6 +15,8 @@ export interface IngressSpec {
   /** The primary's control server (/api/v1, /metrics). */
   controlSocket: string;
   recordMetrics: boolean;
+  /** The node's probe secret (serving/probes/probe-headers.ts). */
+  probeToken: string;
 }
 
 export type PrimaryToIngress =

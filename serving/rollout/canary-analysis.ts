@@ -68,6 +68,11 @@ export interface AnalysisInput {
    */
   warmRequests?: number;
   agreement?: { compared: number; agreed: number };
+  /**
+   * The canary's probe runs over the interval (serving/probes/): any failed run fails the canary,
+   * whatever its traffic; left out when the deployment has no probes.
+   */
+  probes?: { runs: number; failed: number; lastFailure?: string };
   thresholds: AnalysisThresholds;
   /** The interval's length and its newest part's, only to name them ("over 12 s"); optional. */
   windows?: { longSeconds: number; shortSeconds: number };
@@ -128,7 +133,7 @@ function trimmed(
   return { canary: sumSeconds(canarySeconds.filter(keep)), stable: sumSeconds(stableSeconds.filter(keep)) };
 }
 
-export type CheckName = 'error_burn_rate' | 'latency' | 'output_agreement';
+export type CheckName = 'error_burn_rate' | 'latency' | 'output_agreement' | 'probes';
 
 export interface AnalysisCheck {
   name: CheckName;
@@ -193,6 +198,7 @@ export function analyzeCanary(input: AnalysisInput): CanaryAnalysis {
   const checks = [errorBurnRateCheck(input, parts), latencyCheck(warmInput, warmParts, input.canary.length)];
   if (input.thresholds.minAgreement !== null)
     checks.push(agreementCheck(input.agreement, input.thresholds.minAgreement, input.thresholds.minMirrorSamples));
+  if (input.probes) checks.push(probeCheck(input.probes));
 
   const failed = checks.filter((c) => c.outcome === 'fail');
   const waiting = checks.filter((c) => c.outcome === 'inconclusive');
@@ -201,6 +207,24 @@ export function analyzeCanary(input: AnalysisInput): CanaryAnalysis {
   if (waiting.length > 0)
     return { verdict: 'inconclusive', checks, summary: waiting.map((c) => c.detail).join('; '), canary, stable };
   return { verdict: 'pass', checks, summary: passSummary(canary, stable, input.agreement), canary, stable };
+}
+
+/**
+ * Known answers leave no room for statistics: one wrong answer is a wrong model. The check waits
+ * for a run rather than passing on none, so a canary is never promoted unprobed.
+ */
+function probeCheck(p: { runs: number; failed: number; lastFailure?: string }): AnalysisCheck {
+  if (p.failed > 0)
+    return {
+      name: 'probes',
+      outcome: 'fail',
+      value: p.failed,
+      threshold: 0,
+      detail: `${p.failed} of ${p.runs} probe runs failed (${p.lastFailure ?? 'no detail'})`,
+    };
+  if (p.runs === 0)
+    return { name: 'probes', outcome: 'inconclusive', value: 0, threshold: 0, detail: 'no probe run yet' };
+  return { name: 'probes', outcome: 'pass', value: 0, threshold: 0, detail: `${p.runs} probe runs passed` };
 }
 
 /**

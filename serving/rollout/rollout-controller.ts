@@ -1,3 +1,4 @@
+import { describeFailure, type ProbeResult, type ProbeSummary } from '../probes/prober.ts';
 import type { Db } from '../../db/client.ts';
 import { recordAudit } from '../../db/queries/audit.ts';
 import { enqueueWebhook } from '../../db/queries/outbox.ts';
@@ -73,6 +74,12 @@ export interface RolloutControllerOptions {
   /** Called after each applied change, so the replica controller acts at once rather than at its next tick. */
   afterChange?(): void;
   onFinished?(deployment: string, status: RolloutStatus): void;
+  /** The deployments' probes (serving/probes/prober.ts): the gate before the first step, and a check. */
+  probes?: {
+    has(deployment: string, version: string): boolean;
+    runAll(deployment: string, version: string): Promise<ProbeResult[]>;
+    summary(deployment: string, version: string, since: number): ProbeSummary;
+  };
   now?: () => number;
 }
 
@@ -391,10 +398,37 @@ export class RolloutController {
       );
       return;
     }
-    // The first step begins once a canary replica runs, so no request waits on a cold canary.
+    // The first step begins once a canary replica runs, so no request waits on a cold canary,
+    // and once its probes have passed, so a wrong model never takes a request.
     if (a.row.canaryWeight === 0) {
-      if (canaryReady) await this.moveTo(d, a, 0, `canary ${a.row.canaryVersion} is running`);
-      else a.lastDecision = { kind: 'hold', reason: `waiting for a running ${a.row.canaryVersion} replica` };
+      if (!canaryReady) {
+        a.lastDecision = { kind: 'hold', reason: `waiting for a running ${a.row.canaryVersion} replica` };
+        return;
+      }
+      const probes = this.o.probes;
+      if (probes?.has(d.name, a.row.canaryVersion)) {
+        const results = await probes.runAll(d.name, a.row.canaryVersion);
+        if (this.active.get(name) !== a || a.row.status !== 'Progressing') return;
+        const failures = results.filter((r) => r.result !== 'pass');
+        if (failures.length > 0) {
+          await this.finish(
+            d,
+            a,
+            'RolledBack',
+            `before its first step, ${failures.map(describeFailure).join('; ')}`,
+            CONTROLLER,
+          );
+          return;
+        }
+        await this.moveTo(
+          d,
+          a,
+          0,
+          `canary ${a.row.canaryVersion} is running and passed its ${results.length} probe(s)`,
+        );
+        return;
+      }
+      await this.moveTo(d, a, 0, `canary ${a.row.canaryVersion} is running`);
       return;
     }
     const analysis = this.analyse(d, a, now);
@@ -456,9 +490,17 @@ export class RolloutController {
         compared: Math.max(0, mirror.compared - a.mirrorBaseline.compared),
         agreed: Math.max(0, mirror.agreed - a.mirrorBaseline.agreed),
       },
+      probes: this.probesSince(d.name, canaryVersion, since),
       thresholds: a.settings,
       windows: { longSeconds: (now - since) / 1000, shortSeconds: shortS },
     });
+  }
+
+  private probesSince(deployment: string, version: string, since: number) {
+    const probes = this.o.probes;
+    if (!probes?.has(deployment, version)) return undefined;
+    const s = probes.summary(deployment, version, since);
+    return { runs: s.runs, failed: s.failed, lastFailure: s.lastFailure && describeFailure(s.lastFailure) };
   }
 
   /** Persists, then applies, the canary weight of step `stepIndex`. */
@@ -492,6 +534,8 @@ export class RolloutController {
     apply();
     a.row = row;
     this.restartStep(a);
+    // Each step is judged on probe runs of its own: one now, rather than at the probe's next tick.
+    if (this.o.probes?.has(d.name, row.canaryVersion)) void this.o.probes.runAll(d.name, row.canaryVersion);
     this.o.log.info(
       {
         rollout: row.id,

@@ -115,6 +115,8 @@ export class VigilMetrics {
   readonly modelLoad: client.Histogram<'deployment' | 'version'>;
   readonly coldStarts: client.Counter<'deployment' | 'version'>;
   readonly mirror: client.Counter<'deployment' | 'version' | 'result'>;
+  readonly probeResults: client.Counter<'deployment' | 'version' | 'probe' | 'result'>;
+  readonly probeDuration: client.Histogram<'deployment' | 'version' | 'probe'>;
   readonly rollouts: client.Counter<'deployment' | 'outcome'>;
   readonly streamFirstChunk: client.Histogram<'deployment' | 'version'>;
   readonly streamDuration: client.Histogram<'deployment' | 'version'>;
@@ -291,6 +293,19 @@ export class VigilMetrics {
       labelNames: ['deployment', 'version', 'result'],
       registers,
     });
+    this.probeResults = new client.Counter({
+      name: 'vigil_probe_results_total',
+      help: 'Probe runs (synthetic requests with known answers) by result: pass, fail (a wrong answer) or error (no answer).',
+      labelNames: ['deployment', 'version', 'probe', 'result'],
+      registers,
+    });
+    this.probeDuration = new client.Histogram({
+      name: 'vigil_probe_duration_seconds',
+      help: 'Time from sending a probe to its whole answer, through the public port.',
+      labelNames: ['deployment', 'version', 'probe'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
     this.rollouts = new client.Counter({
       name: 'vigil_rollouts_total',
       help: 'Finished rollouts by outcome: Promoted, RolledBack or Aborted.',
@@ -390,6 +405,12 @@ export class VigilMetrics {
     // reserve for counters; the active handle and request counts are not worth a lint failure.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
       this.registry.removeSingleMetric(name);
+  }
+
+  /** One probe run (serving/probes/prober.ts). */
+  observeProbe(deployment: string, version: string, probe: string, result: string, seconds: number): void {
+    this.probeResults.inc({ deployment, version, probe, result });
+    this.probeDuration.observe({ deployment, version, probe }, seconds);
   }
 
   /** The node's place in the cluster: leader or not, its epoch, refused stale writes, state sync. */

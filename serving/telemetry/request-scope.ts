@@ -1,3 +1,4 @@
+import { PROBE_HEADER, PROBE_NAME_HEADER } from '../probes/probe-headers.ts';
 import {
   propagation,
   ROOT_CONTEXT,
@@ -32,6 +33,8 @@ export interface Telemetry {
   recordMetrics: boolean;
   /** Feeds the SLO engine's SLI counts: every finished inference of a known deployment version. */
   recordSli?(deployment: string, version: string, status: number, durationSeconds: number, traceId?: string): void;
+  /** The node's probe secret: a request carrying it is synthetic, kept out of metrics and SLIs. */
+  probeToken?: string;
   port(): number;
 }
 
@@ -71,6 +74,8 @@ export class RequestScope {
   replicaSlot: number | undefined;
   provider: string | undefined;
   private ended = false;
+  /** A probe's request (serving/probes/): traced and marked, but never counted as user traffic. */
+  readonly synthetic: boolean;
 
   /** Records a streamed answer: time to its first chunk (from the request's start) and its whole duration. */
   observeStream(firstChunkAt: number | undefined, chunks: number): void {
@@ -106,6 +111,14 @@ export class RequestScope {
       parent,
     );
     this.context = trace.setSpan(parent, this.span);
+    this.synthetic = telemetry.probeToken !== undefined && req.headers[PROBE_HEADER] === telemetry.probeToken;
+    if (this.synthetic) {
+      const name = req.headers[PROBE_NAME_HEADER];
+      this.span.setAttributes({
+        'vigil.synthetic': true,
+        ...(typeof name === 'string' ? { 'vigil.probe': name } : {}),
+      });
+    }
     const sc = this.span.spanContext();
     if (trace.isSpanContextValid(sc)) res.setHeader(TRACE_ID_HEADER, sc.traceId);
   }
@@ -141,7 +154,7 @@ export class RequestScope {
       this.span.end();
     }
 
-    if (this.inference && this.deployment && this.version && this.pool)
+    if (this.inference && this.deployment && this.version && this.pool && !this.synthetic)
       this.telemetry.recordSli?.(
         this.deployment,
         this.version,
@@ -149,7 +162,7 @@ export class RequestScope {
         durationMs / 1000,
         sampled ? sc.traceId : undefined,
       );
-    if (this.inference && this.telemetry.recordMetrics) {
+    if (this.inference && this.telemetry.recordMetrics && !this.synthetic) {
       metrics.observeRequest({
         deployment,
         version,

@@ -500,3 +500,26 @@ describe('verdict and summary', () => {
     expect(d).toMatchObject({ kind: 'advance', stepIndex: 1, weight: 25 });
   });
 });
+
+describe('the probe check', () => {
+  const healthy = { canary: even(200, 0), stable: even(1800, 0) };
+  it('fails the canary on one wrong answer, with or without traffic, naming it', () => {
+    const withTraffic = analyzeCanary({
+      ...input(healthy),
+      probes: { runs: 4, failed: 1, lastFailure: 'probe upright on v2 failed: top-1 class 1' },
+    });
+    expect(withTraffic.verdict).toBe('fail');
+    expect(withTraffic.summary).toContain('1 of 4 probe runs failed (probe upright on v2 failed: top-1 class 1)');
+    const idle = analyzeCanary({ ...input({}), probes: { runs: 2, failed: 2, lastFailure: 'x' } });
+    expect(idle.verdict).toBe('fail');
+  });
+
+  it('waits for a run before it passes, and is absent without probes', () => {
+    expect(check(analyzeCanary({ ...input(healthy), probes: { runs: 0, failed: 0 } }), 'probes')!.outcome).toBe(
+      'inconclusive',
+    );
+    expect(analyzeCanary({ ...input(healthy), probes: { runs: 0, failed: 0 } }).verdict).toBe('inconclusive');
+    expect(check(analyzeCanary({ ...input(healthy), probes: { runs: 3, failed: 0 } }), 'probes')!.outcome).toBe('pass');
+    expect(check(analyzeCanary(input(healthy)), 'probes')).toBeUndefined();
+  });
+});

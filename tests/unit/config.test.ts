@@ -59,6 +59,7 @@ describe('validateConfig', () => {
       warmup: { requests: 1 },
       startup_timeout_s: 120,
       slos: [],
+      probes: [],
       calls: [],
       fault_injection: { error_rate: 0, added_latency_ms: 0 },
     });

@@ -107,7 +107,7 @@ describe('OpenSLO v1', () => {
     foreign.spec.indicator.spec.ratioMetric.good = {
       metricSource: { type: 'Datadog', spec: { query: 'sum:requests.ok' } },
     };
-    expect(() => fromOpenSlo(foreign)).toThrow(/vigil computes availability and latency/);
+    expect(() => fromOpenSlo(foreign)).toThrow(/vigil computes availability, latency and correctness/);
     expect(() =>
       fromOpenSlo({ ...toOpenSlo(slos[0]!), spec: { ...toOpenSlo(slos[0]!).spec, budgetingMethod: 'Timeslices' } }),
     ).toThrow(/Occurrences/);

@@ -246,6 +246,40 @@ export const COMMANDS: Command[] = [
     }),
   ),
   {
+    name: 'probe run',
+    args: 'DEPLOYMENT',
+    positionals: [1, 1],
+    summary: "run a deployment's probes against one version now",
+    options: { ...NODE, version: { type: 'string', value: 'V', help: 'the version to probe (required)' } },
+    async run({ values, positionals, ctx }) {
+      const version = str(values.version);
+      if (!version) throw new UsageError('probe run needs --version V');
+      const { probeRunCommand } = await import('./probe.ts');
+      await probeRunCommand(ctx.nodeUrl(values), token(ctx), positionals[0]!, version);
+    },
+  },
+  {
+    name: 'probe record',
+    args: 'DEPLOYMENT [REQUEST.json...]',
+    positionals: [1, 51],
+    summary: 'print, as probes:, what a known-good version answers now (the configured probes, or these requests)',
+    options: {
+      ...NODE,
+      version: { type: 'string', value: 'V', help: 'the known-good version (required)' },
+      expect: { type: 'string', value: 'KIND', help: 'allclose (the default: the values) or top1 (the class)' },
+    },
+    async run({ values, positionals, ctx }) {
+      const version = str(values.version);
+      if (!version) throw new UsageError('probe record needs --version V');
+      const expect = str(values.expect) ?? 'allclose';
+      if (expect !== 'allclose' && expect !== 'top1')
+        throw new UsageError(`--expect: expected allclose or top1, got ${JSON.stringify(expect)}`);
+      const [deployment, ...files] = positionals;
+      const { probeRecordCommand } = await import('./probe.ts');
+      await probeRecordCommand(ctx.nodeUrl(values), token(ctx), deployment!, version, files, expect);
+    },
+  },
+  {
     name: 'weights set',
     args: 'DEPLOYMENT VERSION=WEIGHT...',
     positionals: [2, 64],

@@ -1,5 +1,5 @@
 /** `vigil rollout ...` and `vigil weights set`: canary rollouts and traffic through the HTTP API. */
-import type { Rollout } from '../contract/control/rollouts.ts';
+import type { CanaryAnalysis, Rollout } from '../contract/control/rollouts.ts';
 import { rolloutActions } from '../contract/control/rollouts.ts';
 import { callNode } from './node-client.ts';
 
@@ -54,7 +54,20 @@ export async function rolloutStatusCommand(
     console.log(
       `  last decision: ${doc.active.decision ? `${doc.active.decision.kind}: ${doc.active.decision.reason}` : 'none yet (the first analysis is due within seconds)'}`,
     );
+    if (doc.active.analysis) console.log(checksTable(doc.active.analysis));
   }
+}
+
+/** The analysis' checks side by side, as the console shows them: error rate, latency, agreement, probes. */
+function checksTable(analysis: CanaryAnalysis): string {
+  const fmt = (v: number | null) => (v === null ? '-' : String(Math.round(v * 1e4) / 1e4));
+  const rows = [
+    ['CHECK', 'OUTCOME', 'VALUE', 'THRESHOLD', 'DETAIL'],
+    ...analysis.checks.map((c) => [c.name, c.outcome, fmt(c.value), fmt(c.threshold), c.detail]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}`);
+  return [`  analysis: ${analysis.verdict}`, ...lines].join('\n');
 }
 
 export async function rolloutActionCommand(

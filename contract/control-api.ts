@@ -4,6 +4,7 @@ import { alertRoutes } from './control/alerts.ts';
 import { consoleRoutes } from './control/console.ts';
 import { deploymentRoutes } from './control/deployments.ts';
 import { nodeRoutes } from './control/node.ts';
+import { probeRoutes } from './control/probes.ts';
 import { rolloutRoutes } from './control/rollouts.ts';
 import { route } from './control/route.ts';
 import { runbookRoutes } from './control/runbooks.ts';
@@ -18,6 +19,7 @@ export const controlApi = {
   ...nodeRoutes,
   ...deploymentRoutes,
   ...rolloutRoutes,
+  ...probeRoutes,
   ...sloRoutes,
   ...alertRoutes,
   ...accessRoutes,

@@ -26,34 +26,6 @@ export const faultBody = z
   })
   .register(controlSchemas, { id: 'FaultInjection' });
 
-export const probeResult = z
-  .object({
-    probe: z.string(),
-    version: z.string(),
-    at: z.iso.datetime(),
-    result: z.enum(['pass', 'fail', 'error']).describe('fail: a wrong answer; error: no answer'),
-    detail: z.string().describe('the answer against the expectation, or why there was none'),
-    duration_ms: z.number(),
-  })
-  .register(controlSchemas, { id: 'ProbeResult' });
-export type ProbeResultView = z.infer<typeof probeResult>;
-
-export const deploymentProbes = z
-  .object({
-    deployment: z.string(),
-    probes: z.array(
-      z.object({
-        name: z.string(),
-        interval: z.string(),
-        timeout_ms: z.number(),
-        versions: z.array(z.string()).nullable().describe('null: every live version'),
-        expect: z.record(z.string(), z.unknown()),
-      }),
-    ),
-    results: z.array(probeResult).describe('the latest run of each probe on each version'),
-  })
-  .register(controlSchemas, { id: 'DeploymentProbes' });
-
 const split = z.array(z.object({ version: z.string(), weight: z.number() }));
 const name = z.object({ name: pathName });
 const nameVersion = z.object({ name: pathName, version: pathName });
@@ -132,26 +104,6 @@ export const deploymentRoutes = {
     params: z.object({ name: pathName, version: pathName, id: pathName }),
     status: 202,
     response: z.object({ deployment: z.string(), version: z.string(), replica: z.string() }),
-  }),
-  getProbes: route({
-    method: 'GET',
-    path: '/api/v1/deployments/{name}/probes',
-    access: 'viewer',
-    tag: 'deployments',
-    summary: 'The deployment’s probes (known answers) and the latest result of each on each version',
-    params: name,
-    status: 200,
-    response: deploymentProbes,
-  }),
-  runProbes: route({
-    method: 'POST',
-    path: '/api/v1/deployments/{name}/versions/{version}/probes/run',
-    access: 'operator',
-    tag: 'deployments',
-    summary: 'Run the deployment’s probes against one version now',
-    params: nameVersion,
-    status: 200,
-    response: z.object({ results: z.array(probeResult) }),
   }),
   setFaultInjection: route({
     method: 'PUT',

@@ -7,6 +7,7 @@ import { controlDocument } from './control-openapi.ts';
 import { deploymentHandlers, rolloutHandlers } from './deployment-routes.ts';
 import type { Handler, Handlers } from './handler.ts';
 import { nodeHandlers } from './node-routes.ts';
+import { probeHandlers } from './probe-routes.ts';
 import { RouteTable } from './route-table.ts';
 import { runbookHandlers } from './runbook-routes.ts';
 import { sloHandlers } from './slo-routes.ts';
@@ -19,6 +20,7 @@ const handlers: Handlers<typeof controlApi> = {
   ...nodeHandlers,
   ...deploymentHandlers,
   ...rolloutHandlers,
+  ...probeHandlers,
   ...sloHandlers,
   ...alertHandlers,
   ...accessHandlers,

@@ -8,7 +8,6 @@ import { VigilError } from '../errors.ts';
 import type { RolloutSettings } from '../rollout/rollout-controller.ts';
 import { restartReplica, scaleVersion, setFaultInjection, setWeights } from './actions.ts';
 import type { Handlers } from './handler.ts';
-import type { ProbeResult } from '../probes/prober.ts';
 
 function overridesFrom(a: AnalysisOverrides): Partial<RolloutSettings> {
   const o: Partial<RolloutSettings> = {};
@@ -87,24 +86,6 @@ export const deploymentHandlers: Handlers<typeof deploymentRoutes> = {
   },
   restartReplica: async ({ ctx, actor, params: { name, version, id } }) =>
     restartReplica(ctx, actor, name, version, id),
-  getProbes: async ({ ctx, params: { name } }) => {
-    const d = ctx.router.get(name);
-    return {
-      deployment: d.name,
-      probes: ctx.prober.probesOf(d.name).map((p) => ({
-        name: p.name,
-        interval: p.interval,
-        timeout_ms: p.timeout_ms,
-        versions: p.versions ? [...p.versions] : null,
-        expect: { ...p.expect },
-      })),
-      results: ctx.prober.latest(d.name).map(probeView),
-    };
-  },
-  runProbes: async ({ ctx, params: { name, version } }) => {
-    ctx.router.get(name).pick({ version });
-    return { results: (await ctx.prober.runAll(name, version)).map(probeView) };
-  },
   setFaultInjection: async ({ ctx, actor, params: { name, version }, body: b }) => {
     ctx.router.get(name).pick({ version });
     const fault = await setFaultInjection(ctx, actor, name, version, {
@@ -118,17 +99,6 @@ export const deploymentHandlers: Handlers<typeof deploymentRoutes> = {
     };
   },
 };
-
-function probeView(r: ProbeResult) {
-  return {
-    probe: r.probe,
-    version: r.version,
-    at: new Date(r.at),
-    result: r.result,
-    detail: r.detail,
-    duration_ms: Math.round(r.durationMs * 1000) / 1000,
-  };
-}
 
 export const rolloutHandlers: Handlers<typeof rolloutRoutes> = {
   startRollout: async ({ ctx, actor, params: { name }, body: b }) =>

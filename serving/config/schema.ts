@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { duration } from '../../contract/control/common.ts';
+import { probeExpectation as probeExpectationSchema } from '../../contract/control/probes.ts';
 import { z } from 'zod';
 import { DURATION_BUCKETS } from '../telemetry/buckets.ts';
 
@@ -87,28 +88,6 @@ export const sloSchema = z
     if (s.kind === 'availability' && s.threshold_ms !== undefined)
       ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'only latency SLOs take threshold_ms' });
   });
-
-/**
- * What a probe's answer must be. `top1`: the index of the largest value of an output (a
- * classifier's class), in every row; `allclose`: every value of an output within
- * `atol + rtol * |expected|` of the stored answer; `json`: the value at a path of a JSON answer
- * (a custom route's) equals the expected value.
- */
-export const probeExpectationSchema = z.union([
-  z.strictObject({ top1: nonNegativeInt(), output: z.string().optional() }),
-  z.strictObject({
-    allclose: z.array(z.number()).min(1),
-    output: z.string().optional(),
-    atol: nonNegativeNumber().default(1e-5),
-    rtol: nonNegativeNumber().default(1e-3),
-  }),
-  z.strictObject({
-    json: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*$/, {
-      error: 'expected a path like $.lines[0].text',
-    }),
-    equals: z.unknown(),
-  }),
-]);
 
 /**
  * A synthetic request with a known answer, sent through the public port like a client's, pinned to

@@ -1,6 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { z } from 'zod';
-import type { probeExpectationSchema } from '../config/schema.ts';
+import type { ProbeExpectation } from '../../contract/control/probes.ts';
 
 /**
  * Whether a probe's answer is the known one: pure, so the same judgement serves the prober, the
@@ -8,7 +7,7 @@ import type { probeExpectationSchema } from '../config/schema.ts';
  * rollback reason and the on-call engineer: "top-1 class 1 (0.998), expected 0".
  */
 
-export type ProbeExpectation = z.output<typeof probeExpectationSchema>;
+export type { ProbeExpectation };
 
 export interface OutputTensor {
   name: string;
@@ -116,4 +115,42 @@ function round(x: number): string {
 function short(v: unknown): string {
   const s = JSON.stringify(v) ?? 'undefined';
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** The most values an `allclose` expectation is recorded with: beyond that, probe a smaller input. */
+export const MAX_RECORDED_VALUES = 4096;
+
+/**
+ * An expectation that a version's answer meets now (`vigil probe record`): a JSON answer as a
+ * whole, else the first output's top-1 class (the same in every row) or its values.
+ */
+export function expectationFrom(
+  answer: ProbeAnswer,
+  kind: 'top1' | 'allclose',
+): { expect: ProbeExpectation } | { problem: string } {
+  if ('json' in answer) return { expect: { json: '$', equals: answer.json } };
+  const output = answer.outputs[0];
+  if (!output) return { problem: 'the answer has no output' };
+  const values = flatten(output.data);
+  if (values.some((v) => typeof v !== 'number')) return { problem: `${output.name} is not numeric` };
+  const numbers = values as number[];
+  const named = answer.outputs.length > 1 ? { output: output.name } : {};
+  if (kind === 'allclose') {
+    if (numbers.length > MAX_RECORDED_VALUES)
+      return {
+        problem: `${output.name} has ${numbers.length} values (over ${MAX_RECORDED_VALUES}); record top1, or probe a smaller input`,
+      };
+    return { expect: { allclose: numbers, atol: 1e-5, rtol: 1e-3, ...named } };
+  }
+  const rows = output.shape.length > 1 ? Math.max(1, output.shape[0]!) : 1;
+  const width = Math.floor(numbers.length / rows);
+  if (width < 2) return { problem: `${output.name} has one value per row: top1 needs classes` };
+  const classes = new Set<number>();
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let i = 1; i < width; i++) if (numbers[r * width + i]! > numbers[r * width + best]!) best = i;
+    classes.add(best);
+  }
+  if (classes.size > 1) return { problem: `the rows of ${output.name} have different top-1 classes` };
+  return { expect: { top1: [...classes][0]!, ...named } };
 }

@@ -114,7 +114,7 @@ export class Prober {
       return r;
     };
     try {
-      const answer = await this.send(d, p, version);
+      const answer = await this.send(d, p.name, p.body_file !== undefined, p.path, p.timeout_ms, version);
       if ('failure' in answer) return finish('error', answer.failure);
       const judged = judgeAnswer(p.expect, answer);
       return finish(judged.pass ? 'pass' : 'fail', judged.detail);
@@ -124,24 +124,58 @@ export class Prober {
     }
   }
 
+  /**
+   * What a version answers each probe now, for `vigil probe record`: the configured probes, or the
+   * inference requests given (sent the same way, as synthetic requests).
+   */
+  async answers(
+    deployment: string,
+    version: string,
+    given?: { name: string; request: Record<string, unknown> }[],
+  ): Promise<{ name: string; custom: boolean; answer: ProbeAnswer | { failure: string } }[]> {
+    const d = this.o.deployments.find((x) => x.name === deployment);
+    if (!d) throw new Error(`no deployment "${deployment}"`);
+    if (given)
+      return Promise.all(
+        given.map(async (g) => {
+          const request = { body: Buffer.from(JSON.stringify(g.request)), contentType: 'application/json' };
+          const answer = await this.send(d, g.name, false, '', 30_000, version, request);
+          return { name: g.name, custom: false, answer };
+        }),
+      );
+    return Promise.all(
+      d.probes.map(async (p) => {
+        const custom = p.body_file !== undefined;
+        return { name: p.name, custom, answer: await this.send(d, p.name, custom, p.path, p.timeout_ms, version) };
+      }),
+    );
+  }
+
   /** The answer as the judge reads it, or why there is none. */
-  private async send(d: DeploymentConfig, p: ProbeConfig, version: string): Promise<ProbeAnswer | { failure: string }> {
-    const { body, contentType } = this.bodies.get(`${d.name}\u0000${p.name}`)!;
-    const custom = p.body_file !== undefined;
+  private async send(
+    d: DeploymentConfig,
+    name: string,
+    custom: boolean,
+    subPath: string,
+    timeoutMs: number,
+    version: string,
+    request = this.bodies.get(`${d.name}\u0000${name}`)!,
+  ): Promise<ProbeAnswer | { failure: string }> {
+    const { body, contentType } = request;
     const path = custom
-      ? `${d.route!.prefix}${p.path}`
+      ? `${d.route!.prefix}${subPath}`
       : `/v2/models/${encodeURIComponent(d.name)}/versions/${encodeURIComponent(version)}/infer`;
     const res = await fetch(this.o.baseUrl() + path, {
       method: 'POST',
       headers: {
         'content-type': contentType,
         [PROBE_HEADER]: this.o.token,
-        [PROBE_NAME_HEADER]: p.name,
+        [PROBE_NAME_HEADER]: name,
         'x-vigil-version': version,
-        'x-vigil-timeout-ms': String(p.timeout_ms),
+        'x-vigil-timeout-ms': String(timeoutMs),
       },
       body: new Uint8Array(body),
-      signal: AbortSignal.timeout(p.timeout_ms + 1000),
+      signal: AbortSignal.timeout(timeoutMs + 1000),
     });
     const text = await res.text();
     if (!res.ok) {

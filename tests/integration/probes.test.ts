@@ -1,12 +1,15 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { swapClasses } from '../../examples/cls/swap-classes.ts';
 import { parseSamples, sampleValue, scrape } from '../helpers/metrics-text.ts';
 import { OtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { freePort } from '../helpers/ports.ts';
-import { CLS_MODEL, REPO_ROOT, startVigil, waitFor, type RunningVigil } from '../helpers/vigil-process.ts';
+import { CLS_MODEL, REPO_ROOT, startVigil, VIGIL_BIN, waitFor, type RunningVigil } from '../helpers/vigil-process.ts';
 import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const PROBES = join(REPO_ROOT, 'examples/cls/probes');
@@ -138,7 +141,59 @@ describe('probes: synthetic requests with known answers', () => {
     expect(alert.labels.slo_kind).toBe('correctness');
   });
 
+  it('runs on demand, and records what a known-good version says as the expectations', async () => {
+    const cli = async (...args: string[]) => {
+      try {
+        const { stdout, stderr } = await promisify(execFile)(process.execPath, [
+          VIGIL_BIN,
+          ...args,
+          '--url',
+          vigil.url,
+        ]);
+        return { code: 0, stdout, stderr };
+      } catch (err) {
+        const e = err as { code: number; stdout: string; stderr: string };
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+      }
+    };
+    const run = await cli('probe', 'run', 'cls', '--version', 'v2');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAIL  upright on v2');
+    expect(run.stdout).toContain('expected class 0');
+    expect((await cli('probe', 'run', 'cls', '--version', 'v1')).stdout).toMatch(/PASS +upright on v1/);
+
+    // v1 is the known-good version: its answers become the expectations, the wrong one included.
+    const top1 = await cli('probe', 'record', 'cls', '--version', 'v1', '--expect', 'top1');
+    expect(top1.code).toBe(0);
+    expect(parseYaml(top1.stdout).probes).toEqual([
+      { name: 'upright', expect: { top1: 0 } },
+      { name: 'upside-down', expect: { top1: 1 } },
+      { name: 'wrong-expectation', expect: { top1: 0 } },
+    ]);
+    // New requests from files, recorded as values, which v1 then passes and v2 fails.
+    const file = join(PROBES, 'upside-down.json');
+    const values = await cli('probe', 'record', 'cls', file, '--version', 'v1');
+    const [recorded] = parseYaml(values.stdout).probes;
+    expect(recorded).toMatchObject({ name: 'upside-down', request_file: file });
+    expect(recorded.expect.allclose).toHaveLength(2);
+    const judge = (await import('../../serving/probes/expectation.ts')).judgeAnswer;
+    const answer = async (version: string) =>
+      (await (
+        await fetch(`${vigil.url}/v2/models/cls/versions/${version}/infer`, {
+          method: 'POST',
+          body: readFileSync(file),
+        })
+      ).json()) as { outputs: { name: string; shape: number[]; data: number[] }[] };
+    expect(judge(recorded.expect, await answer('v1')).pass).toBe(true);
+    expect(judge(recorded.expect, await answer('v2')).pass).toBe(false);
+  });
+
   it('rolls back a canary with a wrong model by its probes, before it takes a request', async () => {
+    const v2Requests = async () =>
+      parseSamples((await scrape(vigil.url)).text)
+        .filter((s) => s.name === 'vigil_requests_total' && s.labels.version === 'v2')
+        .reduce((sum, s) => sum + s.value, 0);
+    const before = await v2Requests();
     const started = await fetch(`${vigil.url}/api/v1/deployments/cls/rollouts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -157,7 +212,6 @@ describe('probes: synthetic requests with known answers', () => {
     // The canary never had a weight: no audit row moved it off 0 and no client request reached it.
     const audit = (await api('/api/v1/audit?action=rollout.step')).entries as any[];
     expect(audit.filter((e) => e.after?.rollout === row.id)).toEqual([]);
-    const samples = parseSamples((await scrape(vigil.url)).text);
-    expect(samples.filter((s) => s.name === 'vigil_requests_total' && s.labels.version === 'v2')).toEqual([]);
+    expect(await v2Requests()).toBe(before);
   });
 });

@@ -1,74 +1,69 @@
 import { ActionButton } from '../../components/action-button';
-import type { ActiveRollout } from '../../lib/api-types';
+import type { ActiveRollout, CanaryAnalysis } from '../../lib/api-types';
 import { formatDuration, formatMs, formatPercent, trimNumber } from '../../lib/format';
 
-interface Side {
-  requests?: number;
-  errors?: number;
-  errorRatio?: number;
-  p95Ms?: number | null;
-  p99Ms?: number | null;
-}
+const CHECK_NAMES: Record<CanaryAnalysis['checks'][number]['name'], string> = {
+  error_burn_rate: 'Error rate',
+  latency: 'Latency',
+  output_agreement: 'Agreement with stable',
+  probes: 'Probes (known answers)',
+};
 
-interface Check {
-  name?: string;
-  outcome?: string;
-  value?: number | null;
-  threshold?: number | null;
-  detail?: string;
-}
-
-function asObject(v: unknown): Record<string, unknown> | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-}
-
-/** The analysis is loosely typed in the contract; read the fields rollouts.md documents, if present. */
-function AnalysisNumbers({ analysis }: { analysis: Record<string, unknown> }) {
-  const sides = (['canary', 'stable'] as const)
-    .map((k) => [k, asObject(analysis[k]) as Side | null] as const)
-    .filter(([, v]) => v !== null);
-  const checks = Array.isArray(analysis.checks) ? (analysis.checks as Check[]) : [];
+/** The last analysis: both versions' numbers, then each check beside the others. */
+function AnalysisNumbers({ analysis }: { analysis: CanaryAnalysis }) {
+  const sides = [
+    ['canary', analysis.canary],
+    ['stable', analysis.stable],
+  ] as const;
   return (
     <>
-      {typeof analysis.summary === 'string' && <p>{analysis.summary}</p>}
-      {sides.length > 0 && (
-        <table className="compact">
-          <caption>Last analysis{typeof analysis.verdict === 'string' ? `: ${analysis.verdict}` : ''}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Requests</th>
-              <th scope="col">Errors</th>
-              <th scope="col">Error ratio</th>
-              <th scope="col">p95</th>
+      <p>{analysis.summary}</p>
+      <table className="compact">
+        <caption>Last analysis: {analysis.verdict}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Version</th>
+            <th scope="col">Requests</th>
+            <th scope="col">Errors</th>
+            <th scope="col">Error ratio</th>
+            <th scope="col">p95</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sides.map(([k, s]) => (
+            <tr key={k}>
+              <th scope="row">{k}</th>
+              <td>{s.requests}</td>
+              <td>{s.errors}</td>
+              <td>{s.errorRatio === null ? 'no data' : formatPercent(s.errorRatio)}</td>
+              <td>{formatMs(s.p95Ms)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {sides.map(([k, s]) => (
-              <tr key={k}>
-                <th scope="row">{k}</th>
-                <td>{s!.requests ?? 'no data'}</td>
-                <td>{s!.errors ?? 'no data'}</td>
-                <td>{typeof s!.errorRatio === 'number' ? formatPercent(s!.errorRatio) : 'no data'}</td>
-                <td>{formatMs(typeof s!.p95Ms === 'number' ? s!.p95Ms : null)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {checks.length > 0 && (
-        <ul className="checks">
-          {checks.map((c, i) => (
-            <li key={c.name ?? i} className={c.outcome === 'fail' ? 'hot' : undefined}>
-              <strong>{c.name}</strong>: {c.outcome}
-              {typeof c.value === 'number'
-                ? ` (${trimNumber(c.value)}${typeof c.threshold === 'number' ? ` against ${trimNumber(c.threshold)}` : ''})`
-                : ''}
-              {c.detail ? <div className="muted">{c.detail}</div> : null}
-            </li>
           ))}
-        </ul>
-      )}
+        </tbody>
+      </table>
+      <table className="compact" data-testid="analysis-checks">
+        <caption>Checks</caption>
+        <thead>
+          <tr>
+            <th scope="col">Check</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Value</th>
+            <th scope="col">Threshold</th>
+            <th scope="col">Detail</th>
+          </tr>
+        </thead>
+        <tbody>
+          {analysis.checks.map((c) => (
+            <tr key={c.name} className={c.outcome === 'fail' ? 'hot' : undefined}>
+              <th scope="row">{CHECK_NAMES[c.name]}</th>
+              <td>{c.outcome}</td>
+              <td>{c.value === null ? '' : trimNumber(c.value)}</td>
+              <td>{c.threshold === null ? '' : trimNumber(c.threshold)}</td>
+              <td>{c.detail}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </>
   );
 }
@@ -83,8 +78,7 @@ export function RolloutPanel({
   rollout: ActiveRollout;
   canOperate: boolean;
 }) {
-  const decision = asObject(r.decision);
-  const verdict = decision ? String(decision.verdict ?? decision.kind ?? '') : null;
+  const decision = r.decision;
   return (
     <div className="rollout" data-testid={`rollout-${deployment}`}>
       <h3>
@@ -103,7 +97,7 @@ export function RolloutPanel({
           {formatDuration(r.step_elapsed_seconds)} of at least {formatDuration(r.interval_seconds)}
         </dd>
         <dt>Last decision</dt>
-        <dd>{decision ? `${verdict}: ${String(decision.reason ?? '')}` : 'none yet'}</dd>
+        <dd>{decision ? `${decision.kind}: ${decision.reason}` : 'none yet'}</dd>
       </dl>
       <progress max={r.steps.length} value={Math.min(r.step + 1, r.steps.length)} aria-label="Rollout progress" />
       {r.analysis ? <AnalysisNumbers analysis={r.analysis} /> : <p className="muted">No analysis of this step yet.</p>}

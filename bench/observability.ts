@@ -20,7 +20,7 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 4 : 10));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
 
-function config(deployments: number, replicas: number, sampleRate: number): string {
+function config(deployments: number, replicas: number, sampleRate: number, drift = true): string {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-obs-'));
   const list = Array.from({ length: deployments }, (_, i) =>
     [
@@ -36,7 +36,10 @@ function config(deployments: number, replicas: number, sampleRate: number): stri
     ].join('\n'),
   );
   const file = join(dir, 'vigil.yaml');
-  writeFileSync(file, `logging: { request_sample_rate: ${sampleRate} }\ndeployments:\n${list.join('\n')}\n`);
+  writeFileSync(
+    file,
+    `logging: { request_sample_rate: ${sampleRate} }\ndrift: { enabled: ${drift} }\ndeployments:\n${list.join('\n')}\n`,
+  );
   return file;
 }
 
@@ -107,11 +110,20 @@ async function main(): Promise<void> {
   const sink = await otlpSink();
   const variants = [
     {
-      name: 'instrumentation off (VIGIL_METRICS=off, no tracing, no request logs)',
-      file: config(1, 2, 0),
+      name: 'instrumentation off (VIGIL_METRICS=off, no tracing, no request logs, no prediction drift)',
+      file: config(1, 2, 0, false),
       env: { VIGIL_METRICS: 'off' },
     },
-    { name: 'metrics on, tracing off, no request logs (the default minus 1% logs)', file: config(1, 2, 0), env: {} },
+    {
+      name: 'metrics on, prediction drift off, tracing off, no request logs',
+      file: config(1, 2, 0, false),
+      env: {},
+    },
+    {
+      name: 'metrics and prediction drift on, tracing off, no request logs (the default minus 1% logs)',
+      file: config(1, 2, 0),
+      env: {},
+    },
     {
       name: 'metrics + tracing at the default ratio (parent-based 0.1) to a local OTLP receiver, no request logs',
       file: config(1, 2, 0),

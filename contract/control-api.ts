@@ -5,6 +5,7 @@ import { consoleRoutes } from './control/console.ts';
 import { deploymentRoutes } from './control/deployments.ts';
 import { nodeRoutes } from './control/node.ts';
 import { probeRoutes } from './control/probes.ts';
+import { driftRoutes } from './control/drift.ts';
 import { rolloutRoutes } from './control/rollouts.ts';
 import { route } from './control/route.ts';
 import { runbookRoutes } from './control/runbooks.ts';
@@ -20,6 +21,7 @@ export const controlApi = {
   ...deploymentRoutes,
   ...rolloutRoutes,
   ...probeRoutes,
+  ...driftRoutes,
   ...sloRoutes,
   ...alertRoutes,
   ...accessRoutes,

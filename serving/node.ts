@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Prober } from './probes/prober.ts';
+import { DriftMonitor } from './drift/drift-monitor.ts';
 import { chmodSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -60,6 +61,7 @@ export class VigilNode {
   readonly rollouts: RolloutController;
   readonly window: ClusterWindow;
   readonly prober: Prober;
+  readonly drift: DriftMonitor;
   /** The secret that marks this node's probe requests as synthetic (serving/probes/probe-headers.ts). */
   private readonly probeToken = randomBytes(24).toString('base64url');
   membership: Membership | undefined;
@@ -132,6 +134,20 @@ export class VigilNode {
         this.metrics.observeProbe(r.deployment, r.version, r.probe, r.result, r.durationMs / 1000);
         plane.recordProbe(r.deployment, r.version, r.result === 'pass');
       },
+      log,
+    });
+    this.drift = new DriftMonitor({
+      config: config.drift,
+      deployments: () =>
+        [...this.router.deployments.values()].map((d) => ({
+          name: d.name,
+          weights: new Map([...d.pools.keys()].map((v) => [v, d.weightOf(v)])),
+        })),
+      gauge: this.metrics.predictionDrift,
+      db: plane.database.db,
+      isLeader: () => plane.leadership.isLeader,
+      receivers: config.alerting.webhooks.map((w) => ({ name: w.name, url: w.url })),
+      externalUrl: plane.externalUrl,
       log,
     });
     this.rollouts = new RolloutController({
@@ -231,6 +247,8 @@ export class VigilNode {
         metrics: this.metrics,
         consoleConfig: this.options.config.console,
         prober: this.prober,
+        drift: this.drift,
+        driftConfig: this.options.config.drift,
         cluster: () =>
           clusterStatus({
             database: plane.database,
@@ -273,6 +291,7 @@ export class VigilNode {
     this.listeningPort = address.port;
     this.listeningAddress = address.address;
     this.prober.start();
+    this.drift.start();
     const host = address.address.includes(':') ? `[${address.address}]` : address.address;
     this.membership = new Membership({
       db,
@@ -304,6 +323,7 @@ export class VigilNode {
     }
     for (const o of r.mirror)
       this.router.deployments.get(o.deployment)?.mirrorStats.record(o.version, o.result, o.comparison);
+    this.drift.record(r.drift);
   }
 
   /** Nodes on one Postgres: the leader decides replicas for the cluster, as shared state. */
@@ -530,6 +550,7 @@ export class VigilNode {
     this.autoscaler.stop();
     this.rollouts.stop();
     this.prober.stop();
+    this.drift.stop();
     const log = this.options.log;
     log.info('draining: no new requests are accepted');
     const pools = this.router.pools();

@@ -48,7 +48,7 @@ export const ALERT_NAMES: Record<Severity, string> = {
 
 /** The runbook each alert points to (seeded by the console issue). */
 export function runbookFor(slo: SloDefinition): string {
-  return slo.kind === 'latency' ? 'latency-burn' : 'error-budget-burn';
+  return slo.kind === 'latency' ? 'latency-burn' : slo.kind === 'correctness' ? 'wrong-answers' : 'error-budget-burn';
 }
 
 /**

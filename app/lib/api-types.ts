@@ -16,6 +16,8 @@ export type {
   WindowSummary,
 } from '../../contract/control/console';
 export type { SloStatus } from '../../contract/control/slos';
+export type { DeploymentProbes, ProbeExpectation } from '../../contract/control/probes';
+export type { DeploymentDrift, DriftFinding } from '../../contract/control/drift';
 export type { Alert, AuditEntry } from '../../contract/control/alerts';
 export type { ActiveRollout, CanaryAnalysis, Rollout } from '../../contract/control/rollouts';
 export type { ClusterStatus, DeploymentStatus, NodeStatus } from '../../contract/control/node';

@@ -58,6 +58,7 @@ export const deploymentProbes = z
     results: z.array(probeResult).describe('the latest run of each probe on each version'),
   })
   .register(controlSchemas, { id: 'DeploymentProbes' });
+export type DeploymentProbes = z.infer<typeof deploymentProbes>;
 
 export const recordProbesBody = z
   .strictObject({

@@ -1,7 +1,8 @@
 import type { ClusterStatus, NodeStatus } from '../../contract/control/node.ts';
 import type { ActiveRollout } from '../../contract/control/rollouts.ts';
-import type { ConsoleConfig } from '../config/schema.ts';
+import type { ConsoleConfig, DriftConfig } from '../config/schema.ts';
 import type { ControlPlane } from '../control-plane.ts';
+import type { DriftMonitor } from '../drift/drift-monitor.ts';
 import type { Prober } from '../probes/prober.ts';
 import type { ReplicaHandle } from '../controller/replica-handle.ts';
 import type { RolloutController } from '../rollout/rollout-controller.ts';
@@ -28,6 +29,9 @@ export interface ApiContext {
   consoleConfig: ConsoleConfig;
   /** The node's probes (serving/probes/prober.ts). */
   prober: Prober;
+  /** Prediction drift (serving/drift/drift-monitor.ts). */
+  drift: DriftMonitor;
+  driftConfig: DriftConfig;
   /** The nodes on this database and the leadership (GET /api/v1/cluster). */
   cluster(): Promise<ClusterStatus>;
 }

@@ -8,6 +8,7 @@ import { deploymentHandlers, rolloutHandlers } from './deployment-routes.ts';
 import type { Handler, Handlers } from './handler.ts';
 import { nodeHandlers } from './node-routes.ts';
 import { probeHandlers } from './probe-routes.ts';
+import { driftHandlers } from './drift-routes.ts';
 import { RouteTable } from './route-table.ts';
 import { runbookHandlers } from './runbook-routes.ts';
 import { sloHandlers } from './slo-routes.ts';
@@ -21,6 +22,7 @@ const handlers: Handlers<typeof controlApi> = {
   ...deploymentHandlers,
   ...rolloutHandlers,
   ...probeHandlers,
+  ...driftHandlers,
   ...sloHandlers,
   ...alertHandlers,
   ...accessHandlers,

@@ -519,6 +519,24 @@ export const rolloutAnalysisSchema = z.strictObject({
   mirror_percent: z.number().min(0).max(100).default(20),
 });
 
+/**
+ * Prediction drift (serving/drift/): each version's answers and inputs over the last `window`
+ * against the stable version's over the same window, or against its own window before. PSI at or
+ * above `threshold` on any signal for `for` raises the ticket VigilPredictionDrift.
+ */
+export const driftSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  window: durationText.default('1h'),
+  /** 0.25 is the usual "significant shift" reading of the Population Stability Index. */
+  threshold: positiveNumber().default(0.25),
+  for: durationText.default('10m'),
+  /** Values each side needs before a comparison is made. */
+  min_samples: positiveInt().default(200),
+  evaluation_interval_s: positiveNumber().default(30),
+});
+
+export type DriftConfig = z.output<typeof driftSchema>;
+
 export const autoscalerSchema = z.strictObject({
   /** How often autoscaling decisions are taken (and ongoing requests sampled). */
   interval_s: positiveNumber().default(1),
@@ -620,6 +638,7 @@ export const configSchema = z
       }),
       rollouts: rolloutAnalysisSchema.default(rolloutAnalysisSchema.parse({})),
       autoscaler: autoscalerSchema.default(autoscalerSchema.parse({})),
+      drift: driftSchema.default(driftSchema.parse({})),
       cluster: clusterSchema.default(clusterSchema.parse({})),
       retention: retentionSchema.default(retentionSchema.parse({})),
       deployments: z

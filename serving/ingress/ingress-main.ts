@@ -4,6 +4,7 @@
  * straight to the replicas' sockets, from routing snapshots the primary sends. Control requests
  * are passed to the primary. If the primary goes away, the process exits.
  */
+import { DriftObserver } from '../drift/drift-observer.ts';
 import { readEnv } from '../config/env.ts';
 import { routeCall } from '../composition/call-router.ts';
 import { createLogger } from '../logger.ts';
@@ -54,6 +55,12 @@ let draining = false;
 let accepted = 0;
 /** The port bound (spec.port may be 0, which every ingress process shares as one port). */
 let listeningPort = spec.port;
+// Prediction drift: sketches of what each version is asked and answers, sent once a second.
+const drift = new DriftObserver();
+setInterval(() => {
+  const list = drift.take();
+  if (list.length > 0) reports.observeDrift(list);
+}, 1000).unref();
 const proxy = new ControlProxy(spec.controlSocket);
 const server = createIngress({
   router,
@@ -65,6 +72,9 @@ const server = createIngress({
     requestLogSampleRate: spec.config.logging.request_sample_rate,
     recordMetrics: spec.recordMetrics,
     probeToken: spec.probeToken,
+    observePredictions: spec.config.drift.enabled
+      ? (deployment, version, inputs, outputs) => drift.observe(deployment, version, inputs, outputs)
+      : undefined,
     recordSli: (deployment, version, status, seconds, traceId) =>
       reports.recordSli(deployment, version, status, seconds, traceId),
     port: () => listeningPort,

@@ -1,3 +1,4 @@
+import type { DriftObservation } from '../drift/drift-observer.ts';
 import type { MirrorResult } from '../router/mirror.ts';
 import type { OutputComparison } from '../router/output-agreement.ts';
 import type { IngressRouter } from '../router/ingress-types.ts';
@@ -18,6 +19,8 @@ export interface IngressReport {
   /** Finished inferences of a known version: the SLI and canary events. */
   slis: SliObservation[];
   mirror: MirrorObservation[];
+  /** Prediction drift sketches, once a second (serving/drift/drift-observer.ts). */
+  drift: DriftObservation[];
   load: VersionLoad[];
 }
 
@@ -101,6 +104,11 @@ export class ReportSender {
     this.soon();
   }
 
+  observeDrift(list: DriftObservation[]): void {
+    this.report.drift.push(...list);
+    this.soon();
+  }
+
   observeMirror(o: MirrorObservation): void {
     this.report.mirror.push(o);
     this.soon();
@@ -118,7 +126,7 @@ export class ReportSender {
     const load = this.load();
     const loadKey = JSON.stringify(load);
     const r = this.report;
-    const nothing = r.requests.length + r.streams.length + r.slis.length + r.mirror.length === 0;
+    const nothing = r.requests.length + r.streams.length + r.slis.length + r.mirror.length + r.drift.length === 0;
     if (nothing && loadKey === this.lastLoad) return;
     this.lastLoad = loadKey;
     r.load = load;
@@ -148,5 +156,14 @@ export class ReportSender {
 }
 
 function empty(): IngressReport {
-  return { type: 'vigil:ingress-report', requests: [], batches: [], streams: [], slis: [], mirror: [], load: [] };
+  return {
+    type: 'vigil:ingress-report',
+    requests: [],
+    batches: [],
+    streams: [],
+    slis: [],
+    mirror: [],
+    drift: [],
+    load: [],
+  };
 }

@@ -168,6 +168,7 @@ export async function infer(
     'x-vigil-batch-size': String(outcome.result.stats.batchSize),
   });
   res.end(encoded.body);
+  if (target.kind === 'model') scope.observePredictions(request.inputs, outcome.result.outputs);
 }
 
 /** The x-vigil-model-id of a request to a multiplexed deployment, checked against its models_dir. */

@@ -5,6 +5,7 @@ import { withTransaction } from '../../db/transaction.ts';
 import { ALERT_NAMES } from '../../slo/engine.ts';
 import { runbookAction as actionSpec, type RunbookAction as ActionSpec } from '../../contract/control/runbooks.ts';
 import { CANARY_RUNBOOK } from '../rollout/rollout-controller.ts';
+import { DRIFT_ALERT, DRIFT_RUNBOOK } from '../drift/drift-monitor.ts';
 
 /** The audit action that marks a slug as seeded once, so a deleted seed runbook stays deleted. */
 export const SEED_AUDIT_ACTION = 'runbook.seed';
@@ -360,6 +361,75 @@ failure: the replica falls back to CPU, runs slower, and says so in the PROVIDER
         replicas: 0,
       }),
       note('Fix the model file, warmup.shapes or startup_timeout_s in vigil.yaml, then restart vigil'),
+    ],
+  },
+  {
+    slug: 'wrong-answers',
+    title: 'Probes get wrong answers (correctness SLO burning)',
+    tags: ['slo', 'correctness', 'probes', 'alert'],
+    alertNames: [],
+    bodyMd: `A \`correctness\` SLO is burning: the deployment's probes (synthetic requests with known answers,
+\`probes:\` in vigil.yaml) get answers that do not meet their expectations. The service may be fast and
+error-free: this is about what it answers. The burn alerts carry \`slo_kind="correctness"\`.
+
+## Where the numbers are
+
+\`\`\`sh
+npx vigil probe run DEPLOYMENT --version V     # each probe now: PASS, or FAIL with the difference
+curl -s localhost:8000/api/v1/deployments/DEPLOYMENT/probes   # the latest run of each probe on each version
+\`\`\`
+
+\`vigil_probe_results_total{result="fail"}\` by \`version\` and \`probe\` says which version answers wrongly.
+
+## Common causes
+
+| what you see | cause | fix |
+|---|---|---|
+| one version fails, the others pass | a wrong or corrupted model file, a preprocessing change, a version trained on the wrong data | give the good version the traffic, then fix or retire the bad one |
+| every version fails the same probe | the expectation is wrong (the model changed on purpose), or inputs the probe depends on moved | re-record it from a known-good version: \`vigil probe record\` |
+| failures only on some replicas | a provider that computes differently (a GPU kernel against the CPU one) | pin \`execution_provider: cpu\` and compare |
+| \`result="error"\` | no answer: see the availability runbook | [error-budget-burn](/runbooks/error-budget-burn) |`,
+    steps: [
+      note('Run the probes now on each version: `vigil probe run DEPLOYMENT --version V`'),
+      action('If a rollout canary is the version that fails: roll it back', { type: 'rollback_rollout' }),
+      action('Give a version that passes all the traffic', { type: 'set_weight' }),
+      note('If the expectation is what changed: `vigil probe record DEPLOYMENT --version GOOD` and update vigil.yaml'),
+    ],
+  },
+  {
+    slug: DRIFT_RUNBOOK,
+    title: 'Prediction drift',
+    tags: ['model', 'drift', 'alert'],
+    alertNames: [DRIFT_ALERT],
+    bodyMd: `**${DRIFT_ALERT}** (severity \`ticket\`): what a version answers, or what it is asked, has moved away from
+its baseline for longer than \`drift.for\` (10 min by default). The baseline is the stable version over the
+same window when the drifting version is a canary or a minor one, else the version's own window before
+(\`drift.window\`, 1 h). The measure is the Population Stability Index (0.25 and above: a significant
+shift). Drift is not an error: the model may be right about a world that changed. It is a question to answer.
+
+## Where the numbers are
+
+- \`vigil_prediction_drift{deployment,version,signal}\`, and the console's Deployments page, which shows both
+  distributions side by side;
+- \`curl -s localhost:8000/api/v1/deployments/DEPLOYMENT/drift\`: each signal's PSI and bins.
+
+Signals: \`output.NAME.class\` (a classifier's top-1 classes), \`output.NAME.mean\`, and \`input.NAME.mean\` /
+\`input.NAME.rms\` (what the model is asked).
+
+## Reading it
+
+| drifting signals | likely cause |
+|---|---|
+| inputs and outputs | the traffic changed: new clients, a new source, a preprocessing change upstream |
+| outputs only, against the stable version | the canary's model behaves differently on the same traffic: check its probes |
+| outputs only, against its own past | the model is the same, so the mix of inputs changed in a way the input summary misses |`,
+    steps: [
+      note('Look at the two distributions on the console (Deployments) or GET /api/v1/deployments/NAME/drift'),
+      note('Check the probes of the drifting version: `vigil probe run DEPLOYMENT --version V`'),
+      action('If a canary drifts from the stable version on the same traffic: roll it back', {
+        type: 'rollback_rollout',
+      }),
+      action('Once understood: silence the ticket for a day', { type: 'silence_alert', duration: '1d' }),
     ],
   },
 ];

@@ -117,6 +117,7 @@ export class VigilMetrics {
   readonly mirror: client.Counter<'deployment' | 'version' | 'result'>;
   readonly probeResults: client.Counter<'deployment' | 'version' | 'probe' | 'result'>;
   readonly probeDuration: client.Histogram<'deployment' | 'version' | 'probe'>;
+  readonly predictionDrift: client.Gauge<'deployment' | 'version' | 'signal'>;
   readonly rollouts: client.Counter<'deployment' | 'outcome'>;
   readonly streamFirstChunk: client.Histogram<'deployment' | 'version'>;
   readonly streamDuration: client.Histogram<'deployment' | 'version'>;
@@ -304,6 +305,12 @@ export class VigilMetrics {
       help: 'Time from sending a probe to its whole answer, through the public port.',
       labelNames: ['deployment', 'version', 'probe'],
       buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.predictionDrift = new client.Gauge({
+      name: 'vigil_prediction_drift',
+      help: "Population Stability Index of a version's answers or inputs (signal) over the drift window, against the stable version or its own window before; 0.25 and above is a significant shift.",
+      labelNames: ['deployment', 'version', 'signal'],
       registers,
     });
     this.rollouts = new client.Counter({

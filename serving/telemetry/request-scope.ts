@@ -1,4 +1,5 @@
 import { PROBE_HEADER, PROBE_NAME_HEADER } from '../probes/probe-headers.ts';
+import type { Tensor } from '../protocol/datatypes.ts';
 import {
   propagation,
   ROOT_CONTEXT,
@@ -35,6 +36,8 @@ export interface Telemetry {
   recordSli?(deployment: string, version: string, status: number, durationSeconds: number, traceId?: string): void;
   /** The node's probe secret: a request carrying it is synthetic, kept out of metrics and SLIs. */
   probeToken?: string;
+  /** Feeds prediction drift (serving/drift/): what a version was asked and answered. */
+  observePredictions?(deployment: string, version: string, inputs: readonly Tensor[], outputs: readonly Tensor[]): void;
   port(): number;
 }
 
@@ -121,6 +124,12 @@ export class RequestScope {
     }
     const sc = this.span.spanContext();
     if (trace.isSpanContextValid(sc)) res.setHeader(TRACE_ID_HEADER, sc.traceId);
+  }
+
+  /** An answered inference, for prediction drift; a probe's never counts, as it is not traffic. */
+  observePredictions(inputs: readonly Tensor[], outputs: readonly Tensor[]): void {
+    if (this.synthetic || !this.deployment || !this.version) return;
+    this.telemetry.observePredictions?.(this.deployment, this.version, inputs, outputs);
   }
 
   /** The W3C traceparent to hand to a replica, when this request is sampled. */

@@ -63,6 +63,16 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
               { version: 'v2', model: CLS_MODEL, weight: 0, num_replicas: 1, fault_injection: { error_rate: 1 } },
             ],
             slos: [{ kind: 'availability', objective: 0.99, window: '1h' }],
+            // A known answer on the stable version (the canary fails every request by design).
+            probes: [
+              {
+                name: 'upright',
+                request_file: join(REPO_ROOT, 'examples/cls/probes/upright.json'),
+                expect: { top1: 0 },
+                interval: '2s',
+                versions: ['v1'],
+              },
+            ],
           },
         ],
       },
@@ -194,6 +204,12 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
     await expect
       .poll(async () => (await ops.getByTestId('replicas-cls-v1').textContent())?.trim(), { timeout: 15_000 })
       .toMatch(/^2\b/);
+    // The probe's latest run on v1, as the known answer found it.
+    await expect
+      .poll(async () => (await ops.getByTestId('probes-cls').textContent()) ?? '', { timeout: 15_000 })
+      .toMatch(/upright\s*v1\s*top-1 class 0\s*pass/);
+    // Prediction drift of the traffic sent so far: v1 against its own previous window, gathering.
+    expect(await ops.getByTestId('drift-cls').textContent()).toContain('v1 input.x.mean');
     await ops.screenshot({ path: join(SHOTS, 'deployments.png'), fullPage: true });
     await ops.goto(`${consoleUrl}/audit?action=deployment.scale`);
     const row = ops.locator('tr', { hasText: 'deployment.scale' }).filter({ hasText: OPERATOR.name });

@@ -24,7 +24,9 @@ const SEED_SLUGS = [
   'latency-burn',
   'model-load-failure',
   'overload',
+  'prediction-drift',
   'replica-crash-loop',
+  'wrong-answers',
 ];
 
 async function call(vigil: RunningVigil, method: string, path: string, token?: string, body?: unknown) {
@@ -60,7 +62,7 @@ describe('runbooks over the control API', () => {
     await vigil?.stop();
   });
 
-  it('seeds six runbooks at first start, found by alert name and by tag', async () => {
+  it('seeds eight runbooks at first start, found by alert name and by tag', async () => {
     const all = await call(vigil, 'GET', '/api/v1/runbooks');
     expect(all.status).toBe(200);
     expect(all.body.runbooks.map((r: any) => r.slug)).toEqual(SEED_SLUGS);
@@ -88,7 +90,7 @@ describe('runbooks over the control API', () => {
     expect(detail.body.steps.some((s: any) => s.kind === 'action' && s.action.type === 'scale')).toBe(true);
     expect((await call(vigil, 'GET', '/api/v1/runbooks/nope')).body.code).toBe('VIGIL_ERR_NO_SUCH_RESOURCE');
     const seeded = await call(vigil, 'GET', '/api/v1/audit?action=runbook.seed');
-    expect(seeded.body.entries).toHaveLength(6);
+    expect(seeded.body.entries).toHaveLength(8);
     expect(seeded.body.entries[0].actor).toBe('vigil');
   });
 

@@ -28,7 +28,10 @@ async function vigilCli(args: string[]) {
 
 /** The two configs a newcomer tries one after the other, as files side by side in one folder. */
 function examples(dir: string): { canary: string; plain: string } {
-  const model = (text: string) => text.replaceAll(/model: \S+\.onnx/g, `model: ${CLS_MODEL}`);
+  const model = (text: string) =>
+    text
+      .replaceAll(/model: \S+\.onnx/g, `model: ${CLS_MODEL}`)
+      .replaceAll('request_file: examples/', `request_file: ${REPO_ROOT}/examples/`);
   const canary = join(dir, 'canary.yaml');
   writeFileSync(canary, model(readFileSync(join(REPO_ROOT, 'examples/canary/vigil.yaml'), 'utf8')));
   const plain = join(dir, 'vigil.yaml');

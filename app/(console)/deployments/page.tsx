@@ -4,16 +4,30 @@ import { ErrorPanel } from '../../components/error-panel';
 import { PageHeader } from '../../components/page-header';
 import { ScaleForm } from '../../components/scale-form';
 import { WeightForm } from '../../components/weight-form';
-import type { DeploymentStatus } from '../../lib/api-types';
+import type { DeploymentDrift, DeploymentProbes, DeploymentStatus } from '../../lib/api-types';
 import { formatMiB } from '../../lib/format';
 import { readerTimeZone } from '../../lib/reader-time-zone';
 import { canOperate, requireSession } from '../../lib/session';
 import { apiGet } from '../../lib/vigil-api';
+import { DriftPanel } from './drift-panel';
+import { ProbesPanel } from './probes-panel';
 import { RolloutPanel } from './rollout-panel';
 
 export const metadata: Metadata = { title: 'Deployments · vigil console' };
 
-function Deployment({ d, operate }: { d: DeploymentStatus; operate: boolean }) {
+function Deployment({
+  d,
+  operate,
+  probes,
+  drift,
+  timeZone,
+}: {
+  d: DeploymentStatus;
+  operate: boolean;
+  probes: DeploymentProbes | null;
+  drift: DeploymentDrift | null;
+  timeZone: string;
+}) {
   return (
     <section className="card" data-testid={`deployment-${d.name}`} aria-labelledby={`dep-${d.name}`}>
       <h2 id={`dep-${d.name}`}>{d.name}</h2>
@@ -90,6 +104,8 @@ function Deployment({ d, operate }: { d: DeploymentStatus; operate: boolean }) {
           </tbody>
         </table>
       </div>
+      {probes && <ProbesPanel probes={probes} timeZone={timeZone} />}
+      {drift && <DriftPanel drift={drift} />}
       {d.rollout ? (
         <RolloutPanel deployment={d.name} rollout={d.rollout} canOperate={operate} />
       ) : (
@@ -118,6 +134,12 @@ export default async function DeploymentsPage() {
     apiGet('listDeployments', {}),
   ]);
   const operate = canOperate(session.user.role);
+  // One read per deployment: a console shows a handful, and each answer is small.
+  const names = deployments.ok ? deployments.data.deployments.map((d) => d.name) : [];
+  const [probes, drift] = await Promise.all([
+    Promise.all(names.map((name) => apiGet('getProbes', { params: { name } }))),
+    Promise.all(names.map((name) => apiGet('getDrift', { params: { name } }))),
+  ]);
   return (
     <>
       <PageHeader title="Deployments" timeZone={timeZone} />
@@ -126,7 +148,16 @@ export default async function DeploymentsPage() {
       ) : deployments.data.deployments.length === 0 ? (
         <p className="empty">No deployments are configured (see vigil.yaml).</p>
       ) : (
-        deployments.data.deployments.map((d) => <Deployment key={d.name} d={d} operate={operate} />)
+        deployments.data.deployments.map((d, i) => (
+          <Deployment
+            key={d.name}
+            d={d}
+            operate={operate}
+            probes={probes[i]?.ok ? probes[i].data : null}
+            drift={drift[i]?.ok ? drift[i].data : null}
+            timeZone={timeZone}
+          />
+        ))
       )}
     </>
   );

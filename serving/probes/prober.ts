@@ -189,7 +189,14 @@ export class Prober {
     }
     let doc: unknown;
     try {
-      doc = JSON.parse(text);
+      // JSON lines (a streamed or line-per-item answer) are judged as the array of their lines.
+      const lines = /ndjson|jsonl/.test(res.headers.get('content-type') ?? '');
+      doc = lines
+        ? text
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .map((l) => JSON.parse(l))
+        : JSON.parse(text);
     } catch {
       return { failure: 'the answer is not JSON' };
     }

@@ -50,6 +50,7 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
     const doc = parse(readFileSync(join(dir, 'vigil.yaml'), 'utf8')) as { deployments: Record<string, unknown>[] };
     for (const d of doc.deployments) {
       for (const key of ['model', 'handler']) if (typeof d[key] === 'string') d[key] = join(dir, d[key] as string);
+      for (const p of (d.probes ?? []) as Record<string, string>[]) p.body_file = join(dir, p.body_file!);
       d.execution_provider = d.handler ? undefined : 'cpu';
       if (d.execution_provider === undefined) delete d.execution_provider;
     }
@@ -89,6 +90,16 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
     const res = await ocr(readFileSync(join(REPO_ROOT, 'examples/ocr/page.png')));
     expect(res.status).toBe(200);
     expect(res.lines.map((l) => squash(l.text))).toEqual(['vigilservesmodels', 'HelloWorld2026']);
+  });
+
+  it('probes itself with the sample page and its expected second line', async () => {
+    const probes = async () => (await (await fetch(`${vigil.url}/api/v1/deployments/ocr/probes`)).json()) as any;
+    await waitFor(async () => (await probes()).results.length === 1, 30_000, 'the sample-page probe to run');
+    expect((await probes()).results[0]).toMatchObject({
+      probe: 'sample-page',
+      result: 'pass',
+      detail: '$[1].text is "Hello World 2026"',
+    });
   });
 
   it('reads rendered text back, line by line in reading order, with boxes and confidences', async () => {

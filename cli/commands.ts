@@ -117,6 +117,20 @@ export const COMMANDS: Command[] = [
     },
   },
   {
+    name: 'doctor',
+    summary: 'the machine, its heat and pressure, the execution providers, and what vigil will choose',
+    options: { ...CONFIG, ...JSON_OUTPUT },
+    async run({ values, ctx }) {
+      const { loadConfigOrExit } = await import('./load-config-or-exit.ts');
+      const { doctorCommand } = await import('./doctor.ts');
+      await doctorCommand(
+        loadConfigOrExit(str(values.config) ?? ctx.env.VIGIL_CONFIG),
+        ctx.env.VIGIL_HOST_ROOT,
+        values.json === true,
+      );
+    },
+  },
+  {
     name: 'migrate',
     summary: 'apply database migrations (start does this too)',
     options: CONFIG,

@@ -134,6 +134,7 @@ export async function startCommand(opts: StartOptions, env: NodeEnv): Promise<vo
     plane,
     recordMetrics: env.VIGIL_METRICS === 'on',
     advertiseUrl: env.VIGIL_ADVERTISE_URL,
+    hostRoot: env.VIGIL_HOST_ROOT,
   });
   let webConsole: ConsoleProcess | undefined;
   const stop = (why: string) => {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Prober } from './probes/prober.ts';
 import { DriftMonitor } from './drift/drift-monitor.ts';
+import { detectHardware, type Hardware } from './host/hardware.ts';
+import { HeatMonitor } from './host/heat-monitor.ts';
+import { HostFiles } from './host/host-files.ts';
 import { chmodSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +44,8 @@ export interface NodeOptions {
   recordMetrics?: boolean;
   /** How other nodes and the console reach this node (VIGIL_ADVERTISE_URL); default: the listen address. */
   advertiseUrl?: string;
+  /** Where /sys and /proc are read for heat, pressure and the hardware (VIGIL_HOST_ROOT). */
+  hostRoot?: string;
 }
 
 /** Held while a node seeds the shared deployment state at start, so nodes starting at once take turns ("vgsd"). */
@@ -62,6 +67,9 @@ export class VigilNode {
   readonly window: ClusterWindow;
   readonly prober: Prober;
   readonly drift: DriftMonitor;
+  readonly heat: HeatMonitor;
+  /** The machine, detected once at start. */
+  readonly hardware: Hardware;
   /** The secret that marks this node's probe requests as synthetic (serving/probes/probe-headers.ts). */
   private readonly probeToken = randomBytes(24).toString('base64url');
   membership: Membership | undefined;
@@ -92,6 +100,7 @@ export class VigilNode {
       config: config.autoscaler,
       log,
       afterChange: reconcileSoon,
+      heat: () => this.heat.cap(),
       cluster: plane.database.driver === 'postgres' ? this.clusterAutoscaling() : undefined,
       audit: (pool, d) =>
         recordAudit(plane.database.db, {
@@ -107,6 +116,22 @@ export class VigilNode {
             cap_detail: d.capDetail,
           },
         }).then(() => undefined),
+    });
+    const hostFiles = new HostFiles(options.hostRoot);
+    this.hardware = detectHardware(hostFiles);
+    this.heat = new HeatMonitor({
+      config: config.heat,
+      files: hostFiles,
+      node: plane.identity.name,
+      gauges: {
+        sample: (s) => this.metrics.observeHost(s),
+        capped: (reason) => this.metrics.observeHeatCap(reason),
+      },
+      db: plane.database.db,
+      receivers: config.alerting.webhooks.map((w) => ({ name: w.name, url: w.url })),
+      externalUrl: plane.externalUrl,
+      log,
+      afterChange: () => setImmediate(() => this.autoscaler.tick()),
     });
     this.traffic = new DeploymentState(this.router, log, (pool) => this.autoscaler.targetFor(pool), reconcileSoon);
     this.metrics = new VigilMetrics(() => this.router.pools(), {
@@ -292,6 +317,8 @@ export class VigilNode {
     this.listeningAddress = address.address;
     this.prober.start();
     this.drift.start();
+    this.heat.start();
+    this.metrics.observeNodeInfo(this.hardware);
     const host = address.address.includes(':') ? `[${address.address}]` : address.address;
     this.membership = new Membership({
       db,
@@ -468,6 +495,7 @@ export class VigilNode {
       draining: this.draining,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
       ingress: { processes: this.options.config.ingress.processes, pids: this.fleet?.pids ?? [] },
+      host: { hardware: this.hardware, ...this.heat.view() },
       deployments: [...this.router.deployments.values()].map((d) => ({
         name: d.name,
         split: d.split.entries.map((e) => ({ version: e.version, weight: e.weight })),
@@ -551,6 +579,7 @@ export class VigilNode {
     this.rollouts.stop();
     this.prober.stop();
     this.drift.stop();
+    this.heat.stop();
     const log = this.options.log;
     log.info('draining: no new requests are accepted');
     const pools = this.router.pools();

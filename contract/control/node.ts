@@ -36,7 +36,10 @@ export const versionStatus = z
         target: z.number().int(),
         desired: z.number().nullable(),
         reason: z.string().nullable(),
-        capped_by: z.string().nullable().describe('e.g. memory_budget: what held the count below desired'),
+        capped_by: z
+          .enum(['memory_budget', 'thermal', 'pressure'])
+          .nullable()
+          .describe('what held the count below desired'),
         cap_detail: z.string().nullable(),
         min: z.number().int(),
         max: z.number().int(),
@@ -79,12 +82,48 @@ export const deploymentStatus = z
   })
   .register(controlSchemas, { id: 'DeploymentStatus' });
 
+/** The machine (detected at start) and its heat and pressure (read every heat.interval_s). */
+export const hostStatus = z
+  .object({
+    hardware: z.object({
+      os: z.string(),
+      osRelease: z.string(),
+      arch: z.string(),
+      cpuModel: z.string(),
+      logicalCores: z.number().int(),
+      physicalCores: z.number().int().nullable(),
+      performanceCores: z.number().int().nullable(),
+      efficiencyCores: z.number().int().nullable(),
+      memoryBytes: z.number(),
+      unifiedMemory: z.boolean(),
+      cgroup: z.object({ cpuLimit: z.number().nullable(), memoryLimitBytes: z.number().nullable() }),
+      usableCores: z.number().int(),
+      notes: z.array(z.string()),
+    }),
+    signals: z
+      .object({
+        thermalZones: z.array(z.object({ zone: z.string(), type: z.string(), celsius: z.number() })),
+        maxCelsius: z.number().nullable(),
+        frequencyRatio: z.number().nullable(),
+        throttleCount: z.number().nullable(),
+        throttleRate: z.number().nullable(),
+        cpuPressure: z.number().nullable(),
+        memoryPressure: z.number().nullable(),
+        missing: z.array(z.string()).describe('the sensors this machine lacks'),
+      })
+      .nullable(),
+    capped: z.enum(['thermal', 'pressure']).nullable().describe('what holds replica growth now'),
+    detail: z.string().nullable(),
+  })
+  .register(controlSchemas, { id: 'HostStatus' });
+
 export const nodeStatus = z
   .object({
     ready: z.boolean(),
     draining: z.boolean(),
     uptime_seconds: z.number(),
     ingress: z.object({ processes: z.number().int(), pids: z.array(z.number().int()) }),
+    host: hostStatus,
     deployments: z.array(deploymentStatus),
   })
   .register(controlSchemas, { id: 'NodeStatus' });

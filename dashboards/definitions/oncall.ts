@@ -292,6 +292,51 @@ export function oncallDashboard(): Dashboard {
           12,
         ),
       ),
+      row(
+        'Heat, pressure and model correctness',
+        size(
+          timeseries({
+            title: 'Heat and pressure',
+            description:
+              'The hottest thermal zone (°C, right axis none: read it as a number), CPU and memory pressure (PSI some avg10, 0-1) per node instance, and whether heat or pressure ' +
+              'holds replica growth (vigil_heat_capped = 1). A node at 85 °C or with sustained CPU pressure has its scale-ups held until it has been clear for heat.recover. ' +
+              'Machines without a sensor have no series for it (vigil doctor says which).',
+            unit: 'short',
+            queries: [
+              { expr: 'max by (instance) (vigil_host_temperature_celsius)', legend: '{{instance}} °C' },
+              {
+                expr: 'max by (instance, resource) (vigil_host_pressure_ratio)',
+                legend: '{{instance}} {{resource}} pressure',
+              },
+              {
+                expr: 'max by (instance, reason) (vigil_heat_capped) > 0',
+                legend: '{{instance}} capped by {{reason}}',
+              },
+            ],
+          }),
+          12,
+        ),
+        size(
+          timeseries({
+            title: 'Probe failures and prediction drift',
+            description:
+              'Probes (known answers) that did not pass, per version and probe (a wrong answer or none: burns the correctness SLO), and the Population Stability Index of each ' +
+              "version's answers and inputs against its baseline (0.25 and above: a significant shift; VigilPredictionDrift fires when it lasts drift.for).",
+            unit: 'short',
+            queries: [
+              {
+                expr: `sum by (deployment, version, probe) (increase(vigil_probe_results_total{${SEL},result!="pass"}[$__rate_interval]))`,
+                legend: '{{deployment}}/{{version}} {{probe}} failed',
+              },
+              {
+                expr: `max by (deployment, version, signal) (vigil_prediction_drift{${SEL}})`,
+                legend: '{{deployment}}/{{version}} {{signal}} PSI',
+              },
+            ],
+          }),
+          12,
+        ),
+      ),
     ],
   });
 }

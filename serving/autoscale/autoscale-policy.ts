@@ -33,12 +33,17 @@ export interface MemoryView {
   perReplicaBytes: number | undefined;
 }
 
+/** What held a version below the replicas its load asked for. */
+export type CapReason = 'memory_budget' | 'thermal' | 'pressure';
+
 export interface AutoscaleContext {
   samples: readonly OngoingSample[];
   /** Replicas STARTING or RUNNING. */
   liveReplicas: number;
   queued: number;
   memory: MemoryView;
+  /** The node is hot or under pressure (serving/host/heat-policy.ts): scale-ups are held. */
+  heat?: { cappedBy: 'thermal' | 'pressure'; detail: string } | null;
 }
 
 export interface ScaleProposal {
@@ -59,7 +64,7 @@ export interface AutoscaleDecision {
   desired: number;
   changed: boolean;
   reason: string;
-  cappedBy: 'memory_budget' | null;
+  cappedBy: CapReason | null;
   capDetail: string | null;
 }
 
@@ -95,7 +100,7 @@ export function desiredReplicas(settings: AutoscalingSettings, avgOngoing: numbe
 
 export interface MemoryCap {
   target: number;
-  cappedBy: 'memory_budget' | null;
+  cappedBy: CapReason | null;
   capDetail: string | null;
 }
 
@@ -153,7 +158,9 @@ export function decideScale(
     state: { target, proposal },
   });
   const withCap = (reason: string, cap: MemoryCap) =>
-    cap.cappedBy === null ? reason : `${reason}; capped at ${cap.target} by memory budget: ${cap.capDetail}`;
+    cap.cappedBy === null
+      ? reason
+      : `${reason}; capped at ${cap.target} by ${CAP_NAMES[cap.cappedBy]}: ${cap.capDetail}`;
 
   // A request is waiting for a cold start within its deadline: waiting out the upscale delay
   // would fail it, so start the first replica(s) now.
@@ -198,19 +205,28 @@ export function decideScale(
   const applied = `${load} (was ${previousTarget}, ${direction} after ${delayS} s delay)`;
   if (direction === 'down') return step(desired, null, applied);
 
-  const cap = capByMemory(desired, previousTarget, ctx.liveReplicas, ctx.memory);
-  // When memory cuts the step short, keep the proposal (and its start time): the delay has been
+  // A hot or pressured node holds scale-ups: more replicas would only slow every one of them.
+  const cap: MemoryCap = ctx.heat
+    ? { target: previousTarget, cappedBy: ctx.heat.cappedBy, capDetail: ctx.heat.detail }
+    : capByMemory(desired, previousTarget, ctx.liveReplicas, ctx.memory);
+  // When a cap cuts the step short, keep the proposal (and its start time): the delay has been
   // served, so growth resumes on the first tick that finds room.
   if (cap.cappedBy !== null && cap.target === previousTarget) {
     return step(
       previousTarget,
       proposal,
-      `holding at ${previousTarget}: scale-up to ${desired} blocked by memory budget: ${cap.capDetail} (${load})`,
+      `holding at ${previousTarget}: scale-up to ${desired} blocked by ${CAP_NAMES[cap.cappedBy]}: ${cap.capDetail} (${load})`,
       cap,
     );
   }
   return step(cap.target, cap.cappedBy === null ? null : proposal, withCap(applied, cap), cap);
 }
+
+const CAP_NAMES: Record<CapReason, string> = {
+  memory_budget: 'memory budget',
+  thermal: 'heat',
+  pressure: 'CPU or memory pressure',
+};
 
 function replicas(n: number): string {
   return `${n} ${n === 1 ? 'replica' : 'replicas'}`;

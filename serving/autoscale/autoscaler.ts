@@ -1,3 +1,4 @@
+import type { CapReason } from './autoscale-policy.ts';
 import { totalmem } from 'node:os';
 import type { AutoscalerConfig, AutoscalingConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
@@ -51,6 +52,8 @@ export interface AutoscalerOptions {
   /** Called after a target changed, so the controller starts or drains replicas at once. */
   afterChange?(): void;
   machineMemoryBytes?: number;
+  /** This node is hot or under pressure now (serving/host/heat-monitor.ts): scale-ups are held. */
+  heat?(): { cappedBy: 'thermal' | 'pressure'; detail: string } | null;
   now?: () => number;
   /**
    * Nodes sharing a database: the leader decides for the cluster, every node follows. Absent on
@@ -123,7 +126,7 @@ export class Autoscaler {
         target: number;
         desired: number | null;
         reason: string | null;
-        capped_by: string | null;
+        capped_by: CapReason | null;
         cap_detail: string | null;
         min: number;
         max: number;
@@ -185,6 +188,7 @@ export class Autoscaler {
         liveReplicas: pool.live().length,
         queued: pool.queued,
         memory: { budgetBytes: this.budgetBytes, usedBytes, perReplicaBytes: s.perReplicaBytes },
+        heat: this.o.heat?.() ?? null,
       },
       s.state,
       now,
@@ -212,11 +216,16 @@ export class Autoscaler {
     if (pool.inFlight > 0) s.cluster.lastDemandAt = now;
     if (wanted === 0 && now - s.cluster.lastDemandAt < s.settings.downscaleDelayS * 1000) wanted = 1;
     if (wanted === pool.targetReplicas) return;
-    const cap = capByMemory(wanted, pool.targetReplicas, pool.live().length, {
-      budgetBytes: this.budgetBytes,
-      usedBytes,
-      perReplicaBytes: s.perReplicaBytes,
-    });
+    // This node's own heat holds its growth, whatever the cluster's target.
+    const heat = this.o.heat?.() ?? null;
+    const cap =
+      heat && wanted > pool.targetReplicas
+        ? { target: pool.targetReplicas, cappedBy: heat.cappedBy, capDetail: heat.detail }
+        : capByMemory(wanted, pool.targetReplicas, pool.live().length, {
+            budgetBytes: this.budgetBytes,
+            usedBytes,
+            perReplicaBytes: s.perReplicaBytes,
+          });
     s.last = {
       target: cap.target,
       previousTarget: pool.targetReplicas,

@@ -28,6 +28,8 @@ const envSchema = z.object({
   VIGIL_NODE_NAME: z.string().min(1).max(100).optional(),
   /** How other nodes and the console reach this node, e.g. http://10.0.3.7:8000; default: the listen address. */
   VIGIL_ADVERTISE_URL: z.url().optional(),
+  /** Where the machine's /sys and /proc are read (heat, pressure, cgroup): tests and game days point it at a folder. */
+  VIGIL_HOST_ROOT: z.string().min(1).default('/'),
   /** Bearer token the CLI sends to a running node's API. */
   VIGIL_TOKEN: z.string().min(1).optional(),
   /** `0` or `off` keeps `vigil start` from starting the web console this once (tests, headless nodes). */

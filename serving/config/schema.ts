@@ -1,5 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { duration } from '../../contract/control/common.ts';
+import { usableCores } from '../host/hardware.ts';
+import { HostFiles } from '../host/host-files.ts';
 import { probeExpectation as probeExpectationSchema } from '../../contract/control/probes.ts';
 import { z } from 'zod';
 import { DURATION_BUCKETS } from '../telemetry/buckets.ts';
@@ -537,6 +538,24 @@ export const driftSchema = z.strictObject({
 
 export type DriftConfig = z.output<typeof driftSchema>;
 
+/**
+ * Heat and pressure (serving/host/): the machine's temperature, throttling and PSI, read every
+ * `interval_s` under VIGIL_HOST_ROOT. A condition that lasts `sustain` caps the replica count:
+ * autoscaling holds its scale-ups until every condition has been clear for `recover`. The
+ * defaults are argued in docs/configuration.md (Heat keys).
+ */
+export const heatSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  interval_s: positiveNumber().default(5),
+  max_celsius: positiveNumber().default(85),
+  min_frequency_ratio: z.number().gt(0).lt(1).nullable().default(null),
+  cpu_pressure_pct: z.number().gt(0).max(100).default(60),
+  memory_pressure_pct: z.number().gt(0).max(100).default(20),
+  sustain: durationText.default('30s'),
+  recover: durationText.default('2m'),
+});
+export type HeatConfig = z.output<typeof heatSchema>;
+
 export const autoscalerSchema = z.strictObject({
   /** How often autoscaling decisions are taken (and ongoing requests sampled). */
   interval_s: positiveNumber().default(1),
@@ -572,10 +591,11 @@ export const consoleSchema = z.strictObject({
 export type ConsoleConfig = z.infer<typeof consoleSchema>;
 
 /**
- * Ingress processes per node: `auto` is half the cores the process may use, at least 1 and at
- * most 8, since the replicas need the other half (docs/decisions/0007-data-plane.md).
+ * Ingress processes per node: `auto` is half the cores the process may use (within a container,
+ * its cgroup's CPU quota: serving/host/hardware.ts), at least 1 and at most 8, since the replicas
+ * need the other half (docs/decisions/0007-data-plane.md).
  */
-export function defaultIngressProcesses(cores = availableParallelism()): number {
+export function defaultIngressProcesses(cores = usableCores(new HostFiles('/'))): number {
   return Math.max(1, Math.min(8, Math.floor(cores / 2)));
 }
 
@@ -639,6 +659,7 @@ export const configSchema = z
       rollouts: rolloutAnalysisSchema.default(rolloutAnalysisSchema.parse({})),
       autoscaler: autoscalerSchema.default(autoscalerSchema.parse({})),
       drift: driftSchema.default(driftSchema.parse({})),
+      heat: heatSchema.default(heatSchema.parse({})),
       cluster: clusterSchema.default(clusterSchema.parse({})),
       retention: retentionSchema.default(retentionSchema.parse({})),
       deployments: z

@@ -1,11 +1,7 @@
 import type { Db } from '../../db/client.ts';
-import { upsertAlertState } from '../../db/queries/alerts.ts';
-import { enqueueWebhook } from '../../db/queries/outbox.ts';
-import { withTransaction } from '../../db/transaction.ts';
-import { fingerprint } from '../../slo/alert-state.ts';
-import { buildWebhookPayload, type WebhookAlert } from '../../slo/alertmanager-payload.ts';
 import { parseDuration } from '../../slo/duration.ts';
 import type { WebhookReceiver } from '../../slo/engine.ts';
+import { raiseConditionAlert } from '../alerts/raise-alert.ts';
 import type { DriftConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { nextDriftAlert, type DriftAlertState } from './drift-alert-policy.ts';
@@ -105,51 +101,23 @@ export class DriftMonitor {
     worst: DriftFinding | undefined,
     now: number,
   ): Promise<void> {
-    const base = this.o.externalUrl.replace(/\/$/, '');
-    const labels = { alertname: DRIFT_ALERT, severity: 'ticket', deployment, version };
-    const fp = fingerprint(labels);
     const against = worst?.baseline.kind === 'stable' ? `stable ${worst.baseline.version}` : 'its previous window';
     const description = worst
       ? `PSI ${worst.psi!.toFixed(3)} on ${worst.signal} against ${against} (threshold ${this.o.config.threshold})`
       : 'drift is back below its threshold';
-    const alert: WebhookAlert = {
-      status: change === 'fire' ? 'firing' : 'resolved',
-      labels,
-      annotations: {
+    await raiseConditionAlert(
+      this.o,
+      {
+        labels: { alertname: DRIFT_ALERT, severity: 'ticket', deployment, version },
         summary: `The answers or inputs of ${deployment} ${version} have drifted`,
         description,
         runbook: DRIFT_RUNBOOK,
-        runbook_url: `${base}/runbooks/${DRIFT_RUNBOOK}`,
+        generatorPath: `/api/v1/deployments/${encodeURIComponent(deployment)}/drift`,
+        details: { signal: worst?.signal, psi: worst?.psi },
       },
-      startsAt: new Date(now).toISOString(),
-      endsAt: change === 'fire' ? '0001-01-01T00:00:00Z' : new Date(now).toISOString(),
-      generatorURL: `${base}/api/v1/deployments/${encodeURIComponent(deployment)}/drift`,
-      fingerprint: fp,
-    };
-    await withTransaction(this.o.db, async (tx) => {
-      await upsertAlertState(
-        tx,
-        {
-          fingerprint: fp,
-          source: 'vigil',
-          name: DRIFT_ALERT,
-          severity: 'ticket',
-          labels,
-          annotations: alert.annotations,
-          state: change === 'fire' ? 'firing' : 'resolved',
-          startsAt: new Date(now),
-          endsAt: change === 'fire' ? null : new Date(now),
-        },
-        { details: { signal: worst?.signal, psi: worst?.psi } },
-      );
-      for (const r of this.o.receivers)
-        await enqueueWebhook(tx, {
-          receiver: r.name,
-          url: r.url,
-          payload: buildWebhookPayload(r.name, base, [alert], ['alertname', 'deployment', 'version']),
-          dedupeKey: `${r.name}:drift:${fp}:${change}:${now}`,
-        });
-    });
+      change === 'fire',
+      now,
+    );
     this.o.log.warn(
       { deployment, version, change, description },
       `prediction drift alert ${change === 'fire' ? 'fired' : 'resolved'}`,

@@ -6,6 +6,7 @@ import { ALERT_NAMES } from '../../slo/engine.ts';
 import { runbookAction as actionSpec, type RunbookAction as ActionSpec } from '../../contract/control/runbooks.ts';
 import { CANARY_RUNBOOK } from '../rollout/rollout-controller.ts';
 import { DRIFT_ALERT, DRIFT_RUNBOOK } from '../drift/drift-monitor.ts';
+import { HEAT_ALERT, HEAT_RUNBOOK } from '../host/heat-monitor.ts';
 
 /** The audit action that marks a slug as seeded once, so a deleted seed runbook stays deleted. */
 export const SEED_AUDIT_ACTION = 'runbook.seed';
@@ -394,6 +395,41 @@ curl -s localhost:8000/api/v1/deployments/DEPLOYMENT/probes   # the latest run o
       action('If a rollout canary is the version that fails: roll it back', { type: 'rollback_rollout' }),
       action('Give a version that passes all the traffic', { type: 'set_weight' }),
       note('If the expectation is what changed: `vigil probe record DEPLOYMENT --version GOOD` and update vigil.yaml'),
+    ],
+  },
+  {
+    slug: HEAT_RUNBOOK,
+    title: 'A node is hot or under pressure',
+    tags: ['node', 'heat', 'pressure', 'autoscaling', 'alert'],
+    alertNames: [HEAT_ALERT],
+    bodyMd: `**${HEAT_ALERT}** (severity \`ticket\`, labels \`node\` and \`capped_by\`): the machine has been hot, throttling,
+or under CPU or memory pressure for \`heat.sustain\` (30 s), so vigil holds its replica count: the autoscaler makes
+no scale-up on this node (scale-downs go on, with draining) until every condition has been clear for
+\`heat.recover\` (2 min). On a hot or saturated machine more replicas make every replica slower.
+
+## Where the numbers are
+
+\`\`\`sh
+npx vigil doctor                         # the machine, its sensors (and which it lacks), what vigil chooses
+npx vigil status --json | jq .host       # the last readings and the cap
+\`\`\`
+
+\`vigil_host_temperature_celsius\`, \`vigil_host_pressure_ratio{resource}\`, \`vigil_host_throttle_events\`,
+\`vigil_heat_capped{reason}\`; the audit log's \`heat.cap\` and \`heat.lift\` rows; \`capped_by: thermal | pressure\`
+in each autoscaled version's \`autoscaling\`.
+
+## Common causes
+
+| \`capped_by\` | what you see | what to do |
+|---|---|---|
+| \`thermal\` | a zone at \`heat.max_celsius\` (85 °C) or throttle events rising | airflow, a fanless box in the sun, a laptop lid closed; fewer replicas or a lower \`max_batch_size\` on this node |
+| \`pressure\` (cpu) | CPU pressure over \`heat.cpu_pressure_pct\` | the node is saturated: other processes, too many replicas for its cores; add nodes rather than replicas |
+| \`pressure\` (memory) | memory pressure over \`heat.memory_pressure_pct\` | the node is swapping or reclaiming: fewer replicas, a smaller model, or more memory |`,
+    steps: [
+      note('Read the signals: `vigil doctor` and `vigil status --json` (host)'),
+      action('Shed load off this node: give another version or node the traffic', { type: 'set_weight' }),
+      action('Fewer replicas on a saturated node', { type: 'scale' }),
+      note('If the thresholds are wrong for this machine: heat.max_celsius, heat.cpu_pressure_pct in vigil.yaml'),
     ],
   },
   {

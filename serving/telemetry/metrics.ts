@@ -1,3 +1,5 @@
+import type { Hardware } from '../host/hardware.ts';
+import type { HeatInput } from '../host/heat-policy.ts';
 import client from 'prom-client';
 import type { ReplicaHandle, ReplicaState, StopReason } from '../controller/replica-handle.ts';
 import type { VersionPool } from '../router/version-pool.ts';
@@ -118,6 +120,14 @@ export class VigilMetrics {
   readonly probeResults: client.Counter<'deployment' | 'version' | 'probe' | 'result'>;
   readonly probeDuration: client.Histogram<'deployment' | 'version' | 'probe'>;
   readonly predictionDrift: client.Gauge<'deployment' | 'version' | 'signal'>;
+  private readonly hostTemperature: client.Gauge<'zone' | 'type'>;
+  private readonly hostFrequency: client.Gauge;
+  private readonly hostPressure: client.Gauge<'resource'>;
+  private readonly hostThrottle: client.Gauge;
+  private readonly heatCapped: client.Gauge<'reason'>;
+  private readonly nodeInfo: client.Gauge<
+    'os' | 'arch' | 'cpu_model' | 'logical_cores' | 'physical_cores' | 'usable_cores' | 'unified_memory'
+  >;
   readonly rollouts: client.Counter<'deployment' | 'outcome'>;
   readonly streamFirstChunk: client.Histogram<'deployment' | 'version'>;
   readonly streamDuration: client.Histogram<'deployment' | 'version'>;
@@ -313,6 +323,40 @@ export class VigilMetrics {
       labelNames: ['deployment', 'version', 'signal'],
       registers,
     });
+    this.hostTemperature = new client.Gauge({
+      name: 'vigil_host_temperature_celsius',
+      help: 'Each thermal zone of the machine (/sys/class/thermal), °C; no series when the machine has none.',
+      labelNames: ['zone', 'type'],
+      registers,
+    });
+    this.hostFrequency = new client.Gauge({
+      name: 'vigil_host_cpu_frequency_ratio',
+      help: 'Current over maximum CPU frequency, the lowest CPU (cpufreq); no series without cpufreq.',
+      registers,
+    });
+    this.hostPressure = new client.Gauge({
+      name: 'vigil_host_pressure_ratio',
+      help: 'PSI some avg10: the share of the last 10 s some task waited for the resource (cpu, memory), 0-1.',
+      labelNames: ['resource'],
+      registers,
+    });
+    this.hostThrottle = new client.Gauge({
+      name: 'vigil_host_throttle_events',
+      help: 'CPU thermal throttle events since boot (thermal_throttle counters); no series without them.',
+      registers,
+    });
+    this.heatCapped = new client.Gauge({
+      name: 'vigil_heat_capped',
+      help: '1 while heat (thermal) or CPU/memory pressure (pressure) holds this node’s replica growth.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.nodeInfo = new client.Gauge({
+      name: 'vigil_node_info',
+      help: 'The machine this node runs on (always 1): OS, architecture, CPU, cores, unified memory.',
+      labelNames: ['os', 'arch', 'cpu_model', 'logical_cores', 'physical_cores', 'usable_cores', 'unified_memory'],
+      registers,
+    });
     this.rollouts = new client.Counter({
       name: 'vigil_rollouts_total',
       help: 'Finished rollouts by outcome: Promoted, RolledBack or Aborted.',
@@ -412,6 +456,38 @@ export class VigilMetrics {
     // reserve for counters; the active handle and request counts are not worth a lint failure.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
       this.registry.removeSingleMetric(name);
+  }
+
+  /** The machine's heat and pressure, as last read (serving/host/heat-monitor.ts). */
+  observeHost(s: HeatInput): void {
+    this.hostTemperature.reset();
+    for (const z of s.thermalZones) this.hostTemperature.set({ zone: z.zone, type: z.type.slice(0, 40) }, z.celsius);
+    this.hostFrequency.reset();
+    if (s.frequencyRatio !== null) this.hostFrequency.set(s.frequencyRatio);
+    this.hostPressure.reset();
+    if (s.cpuPressure !== null) this.hostPressure.set({ resource: 'cpu' }, s.cpuPressure);
+    if (s.memoryPressure !== null) this.hostPressure.set({ resource: 'memory' }, s.memoryPressure);
+    this.hostThrottle.reset();
+    if (s.throttleCount !== null) this.hostThrottle.set(s.throttleCount);
+  }
+
+  observeHeatCap(reason: 'thermal' | 'pressure' | null): void {
+    for (const r of ['thermal', 'pressure'] as const) this.heatCapped.set({ reason: r }, r === reason ? 1 : 0);
+  }
+
+  observeNodeInfo(h: Hardware): void {
+    this.nodeInfo.set(
+      {
+        os: h.os,
+        arch: h.arch,
+        cpu_model: h.cpuModel.slice(0, 64),
+        logical_cores: String(h.logicalCores),
+        physical_cores: h.physicalCores === null ? 'unknown' : String(h.physicalCores),
+        usable_cores: String(h.usableCores),
+        unified_memory: String(h.unifiedMemory),
+      },
+      1,
+    );
   }
 
   /** One probe run (serving/probes/prober.ts). */

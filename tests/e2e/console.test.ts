@@ -218,6 +218,8 @@ describe.skipIf(!hasChromium)('web console in a real browser', () => {
     await ops.screenshot({ path: join(SHOTS, 'audit.png'), fullPage: true });
     await ops.goto(`${consoleUrl}/debug`);
     await ops.getByText('cls-v1-1').first().waitFor({ timeout: 10_000 });
+    // The machine: the suite reads an empty one (VIGIL_HOST_ROOT), so every sensor is said missing.
+    expect(await ops.getByTestId('host').textContent()).toMatch(/no temperature sensor.*not held/s);
     // The node list: on the embedded database this node is the only one, healthy and the leader.
     expect(await ops.getByTestId('cluster-summary').textContent()).toContain('Embedded database');
     const nodeRow = ops.locator('tr[data-testid^="node-"]');

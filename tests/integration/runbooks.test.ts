@@ -23,6 +23,7 @@ const SEED_SLUGS = [
   'error-budget-burn',
   'latency-burn',
   'model-load-failure',
+  'node-hot',
   'overload',
   'prediction-drift',
   'replica-crash-loop',
@@ -62,7 +63,7 @@ describe('runbooks over the control API', () => {
     await vigil?.stop();
   });
 
-  it('seeds eight runbooks at first start, found by alert name and by tag', async () => {
+  it('seeds nine runbooks at first start, found by alert name and by tag', async () => {
     const all = await call(vigil, 'GET', '/api/v1/runbooks');
     expect(all.status).toBe(200);
     expect(all.body.runbooks.map((r: any) => r.slug)).toEqual(SEED_SLUGS);
@@ -90,7 +91,7 @@ describe('runbooks over the control API', () => {
     expect(detail.body.steps.some((s: any) => s.kind === 'action' && s.action.type === 'scale')).toBe(true);
     expect((await call(vigil, 'GET', '/api/v1/runbooks/nope')).body.code).toBe('VIGIL_ERR_NO_SUCH_RESOURCE');
     const seeded = await call(vigil, 'GET', '/api/v1/audit?action=runbook.seed');
-    expect(seeded.body.entries).toHaveLength(8);
+    expect(seeded.body.entries).toHaveLength(9);
     expect(seeded.body.entries[0].actor).toBe('vigil');
   });
 

@@ -38,6 +38,15 @@ const FAMILIES: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   vigil_state_in_sync: 'gauge',
   vigil_leader_fenced_writes_total: 'counter',
   vigil_state_resyncs_total: 'counter',
+  vigil_probe_results_total: 'counter',
+  vigil_probe_duration_seconds: 'histogram',
+  vigil_prediction_drift: 'gauge',
+  vigil_host_temperature_celsius: 'gauge',
+  vigil_host_cpu_frequency_ratio: 'gauge',
+  vigil_host_pressure_ratio: 'gauge',
+  vigil_host_throttle_events: 'gauge',
+  vigil_heat_capped: 'gauge',
+  vigil_node_info: 'gauge',
 };
 
 /** Series names a query may select: counters and gauges as named, histograms only through their suffixes. */

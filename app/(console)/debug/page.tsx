@@ -7,6 +7,7 @@ import { requireSession } from '../../lib/session';
 import { isDeploymentChange, mergeTimeline } from '../../lib/timeline';
 import { apiGet } from '../../lib/vigil-api';
 import { BatchSizes } from './batch-sizes';
+import { HostPanel } from './host-panel';
 import { NodesTable } from './nodes-table';
 import { QueueTable, ReplicaTable } from './replica-table';
 import { Timeline } from './timeline';
@@ -16,7 +17,7 @@ export const metadata: Metadata = { title: 'Debug · vigil console' };
 
 /** The nodes, and inside the node serving the page: replicas, queues, batching, model loads, traces and the change timeline. */
 export default async function DebugPage() {
-  const [, timeZone, runtime, audit, rollouts, cluster] = await Promise.all([
+  const [, timeZone, runtime, audit, rollouts, cluster, status] = await Promise.all([
     requireSession(),
     readerTimeZone(),
     apiGet('getConsoleRuntime', {}),
@@ -24,6 +25,7 @@ export default async function DebugPage() {
     apiGet('listAudit', { query: { limit: 300 } }),
     apiGet('listRollouts', { query: { limit: 20 } }),
     apiGet('getCluster', {}),
+    apiGet('getStatus', {}),
   ]);
   return (
     <>
@@ -44,6 +46,11 @@ export default async function DebugPage() {
         ) : (
           <ErrorPanel what="the nodes" failure={cluster} />
         )}
+      </section>
+
+      <section aria-labelledby="host-h">
+        <h2 id="host-h">Machine{cluster.ok ? ` of ${cluster.data.node.name}` : ''}</h2>
+        {status.ok ? <HostPanel host={status.data.host} /> : <ErrorPanel what="the machine" failure={status} />}
       </section>
 
       <section aria-labelledby="replicas-h">

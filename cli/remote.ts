@@ -8,6 +8,14 @@ export async function statusCommand(url: string, json: boolean, token?: string):
     return;
   }
   console.log(`vigil at ${url}: ${doc.draining ? 'draining' : doc.ready ? 'ready' : 'not ready'}`);
+  const hw = doc.host.hardware;
+  const sig = doc.host.signals;
+  const pressure = sig?.cpuPressure === null || !sig ? 'no PSI' : `CPU pressure ${Math.round(sig.cpuPressure * 100)}%`;
+  const heat = sig?.maxCelsius === null || !sig ? 'no temperature sensor' : `${sig.maxCelsius.toFixed(0)} °C`;
+  console.log(
+    `machine: ${hw.cpuModel}, ${hw.usableCores} usable cores; ${heat}, ${pressure}` +
+      (doc.host.capped ? `; replica growth HELD (${doc.host.capped}): ${doc.host.detail}` : ''),
+  );
   const rows: string[][] = [
     ['DEPLOYMENT', 'VERSION', 'REPLICA', 'STATE', 'PID', 'ONGOING', 'QUEUED', 'RSS', 'PROVIDER'],
   ];

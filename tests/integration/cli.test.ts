@@ -117,6 +117,8 @@ describe('vigil status and shutdown', () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/DEPLOYMENT\s+VERSION\s+REPLICA\s+STATE\s+PID\s+ONGOING\s+QUEUED\s+RSS\s+PROVIDER/);
     expect(table.stdout.match(/cls\s+v1\s+cls-v1-\d+\s+RUNNING\s+\d+\s+0\s+0\s+\d+MiB\s+cpu/g)?.length).toBe(2);
+    // The machine, as the suite's empty VIGIL_HOST_ROOT shows it: cores known, sensors missing.
+    expect(table.stdout).toMatch(/machine: .+, \d+ usable cores; no temperature sensor, no PSI/);
     const json = await vigilCli(['status', '--json', '--url', vigil.url]);
     const doc = JSON.parse(json.stdout);
     expect(doc.deployments[0].versions[0].replicas).toHaveLength(2);

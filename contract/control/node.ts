@@ -107,6 +107,7 @@ export const hostStatus = z
         frequencyRatio: z.number().nullable(),
         throttleCount: z.number().nullable(),
         throttleRate: z.number().nullable(),
+        osThrottled: z.boolean().nullable().describe('macOS: the OS holds the CPU back for heat'),
         cpuPressure: z.number().nullable(),
         memoryPressure: z.number().nullable(),
         missing: z.array(z.string()).describe('the sensors this machine lacks'),

@@ -1,4 +1,5 @@
 import { arch, availableParallelism, cpus, platform, release, totalmem } from 'node:os';
+import { darwinFacts } from './darwin.ts';
 import type { HostFiles } from './host-files.ts';
 
 /**
@@ -80,8 +81,10 @@ export function detectHardware(files: HostFiles): Hardware {
     }
     return n;
   };
-  const performanceCores = count('sys/devices/cpu_core/cpus');
-  const efficiencyCores = count('sys/devices/cpu_atom/cpus');
+  // Apple Silicon says through sysctl (performance levels 0 and 1); Intel hybrids through sysfs.
+  const darwin = darwinFacts();
+  const performanceCores = darwin.performanceCores ?? count('sys/devices/cpu_core/cpus');
+  const efficiencyCores = darwin.efficiencyCores ?? count('sys/devices/cpu_atom/cpus');
   if (performanceCores === null) notes.push('performance and efficiency cores: not a hybrid CPU, or not said');
   const cpuLimit = cgroupCpuLimit(files);
   const memoryLimitBytes = cgroupMemoryLimit(files);
@@ -89,7 +92,7 @@ export function detectHardware(files: HostFiles): Hardware {
     os: platform(),
     osRelease: release(),
     arch: arch(),
-    cpuModel: list[0]?.model.trim() || 'unknown',
+    cpuModel: darwin.chip ?? (list[0]?.model.trim() || 'unknown'),
     logicalCores: logical,
     physicalCores,
     performanceCores,

@@ -52,6 +52,8 @@ export type HeatInput = HostSignals & {
 export function hotNow(s: HeatInput, t: HeatThresholds): { reason: HeatReason; detail: string } | null {
   if (s.maxCelsius !== null && s.maxCelsius >= t.maxCelsius)
     return { reason: 'thermal', detail: `hottest zone at ${s.maxCelsius.toFixed(1)} °C (cap at ${t.maxCelsius} °C)` };
+  if (s.osThrottled === true)
+    return { reason: 'thermal', detail: 'the OS is holding the CPU back for heat (thermal pressure)' };
   if (s.throttleRate !== null && s.throttleRate > 0)
     return {
       reason: 'thermal',
@@ -80,6 +82,7 @@ export function coolNow(s: HeatInput, t: HeatThresholds): boolean {
   return (
     (s.maxCelsius === null || s.maxCelsius < t.maxCelsius - RECOVER_MARGIN.celsius) &&
     (s.throttleRate === null || s.throttleRate === 0) &&
+    s.osThrottled !== true &&
     (t.minFrequencyRatio === null ||
       s.frequencyRatio === null ||
       s.frequencyRatio >= t.minFrequencyRatio + RECOVER_MARGIN.frequencyRatio) &&

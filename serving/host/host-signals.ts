@@ -1,3 +1,4 @@
+import { darwinThermal } from './darwin.ts';
 import type { HostFiles } from './host-files.ts';
 
 /**
@@ -13,6 +14,8 @@ export interface HostSignals {
   frequencyRatio: number | null;
   /** Package and core throttle events so far (Intel's thermal_throttle counters). */
   throttleCount: number | null;
+  /** The OS says it holds the CPU back for heat (macOS: CPU_Speed_Limit below 100, or a thermal warning). */
+  osThrottled: boolean | null;
   /** PSI `some avg10` of the CPU and of memory: the share of the last 10 s some task waited, 0-1. */
   cpuPressure: number | null;
   memoryPressure: number | null;
@@ -67,10 +70,20 @@ export function readHostSignals(files: HostFiles): HostSignals {
   if (frequencyRatio === null) missing.push('no CPU frequency (cpufreq)');
   if (throttleCount === null) missing.push('no throttle counters (thermal_throttle)');
 
+  // macOS has no /sys: its thermal pressure comes from pmset (a CPU speed limit below 100%).
+  const darwin = darwinThermal();
+  let osThrottled: boolean | null = null;
+  if (darwin.speedLimit !== null || darwin.warningLevel !== null) {
+    osThrottled = (darwin.speedLimit !== null && darwin.speedLimit < 1) || (darwin.warningLevel ?? 0) > 0;
+    if (darwin.speedLimit !== null) frequencyRatio = darwin.speedLimit;
+    const i = missing.indexOf('no CPU frequency (cpufreq)');
+    if (i >= 0) missing.splice(i, 1);
+  }
+
   const cpuPressure = parsePressure(files.text('proc/pressure/cpu'));
   const memoryPressure = parsePressure(files.text('proc/pressure/memory'));
   if (cpuPressure === null) missing.push('no CPU pressure (/proc/pressure/cpu)');
   if (memoryPressure === null) missing.push('no memory pressure (/proc/pressure/memory)');
   const maxCelsius = thermalZones.length ? Math.max(...thermalZones.map((z) => z.celsius)) : null;
-  return { thermalZones, maxCelsius, frequencyRatio, throttleCount, cpuPressure, memoryPressure, missing };
+  return { thermalZones, maxCelsius, frequencyRatio, throttleCount, osThrottled, cpuPressure, memoryPressure, missing };
 }

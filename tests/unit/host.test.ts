@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cgroupCpuLimit, cgroupMemoryLimit, detectHardware } from '../../serving/host/hardware.ts';
+import { parseCount, parsePmsetTherm } from '../../serving/host/darwin.ts';
 import { coolState, decideHeat, type HeatInput, type HeatThresholds } from '../../serving/host/heat-policy.ts';
 import { HostFiles } from '../../serving/host/host-files.ts';
 import { parsePressure, readHostSignals } from '../../serving/host/host-signals.ts';
@@ -120,6 +121,25 @@ describe('host readers', () => {
   });
 });
 
+describe('macOS readings', () => {
+  it('parse sysctl counts and pmset’s thermal report as macOS prints them', () => {
+    expect(parseCount('8\n')).toBe(8);
+    expect(parseCount('')).toBeNull();
+    expect(parseCount('sysctl: unknown oid')).toBeNull();
+    const limited = parsePmsetTherm(
+      'Note: No thermal warning level has been recorded\nNote: No performance warning level has been recorded\n' +
+        'CPU_Scheduler_Limit \t= 100\nCPU_Available_CPUs \t= 10\nCPU_Speed_Limit \t= 70\n',
+    );
+    expect(limited).toEqual({ speedLimit: 0.7, warningLevel: null });
+    expect(parsePmsetTherm('Note: No thermal warning level has been recorded\n')).toEqual({
+      speedLimit: null,
+      warningLevel: null,
+    });
+    expect(parsePmsetTherm('Thermal Warning Level = 2\n').warningLevel).toBe(2);
+    expect(parsePmsetTherm(undefined)).toEqual({ speedLimit: null, warningLevel: null });
+  });
+});
+
 describe('the heat policy', () => {
   const T: HeatThresholds = {
     maxCelsius: 85,
@@ -135,6 +155,7 @@ describe('the heat policy', () => {
     frequencyRatio: 0.5,
     throttleCount: 0,
     throttleRate: 0,
+    osThrottled: null,
     cpuPressure: 0.1,
     memoryPressure: 0,
     missing: [],
@@ -181,5 +202,32 @@ describe('the heat policy', () => {
     let b = decideHeat(capped, blind, T, 0);
     b = decideHeat(b.state, blind, T, 60_000);
     expect(b.change).toBe('lift');
+  });
+});
+
+describe('the heat policy on macOS', () => {
+  it('caps when the OS itself says it holds the CPU back', () => {
+    const T: HeatThresholds = {
+      maxCelsius: 85,
+      minFrequencyRatio: null,
+      cpuPressure: 0.6,
+      memoryPressure: 0.2,
+      sustainMs: 0,
+      recoverMs: 0,
+    };
+    const mac: HeatInput = {
+      thermalZones: [],
+      maxCelsius: null,
+      frequencyRatio: 0.7,
+      throttleCount: null,
+      throttleRate: null,
+      osThrottled: true,
+      cpuPressure: null,
+      memoryPressure: null,
+      missing: [],
+    };
+    const d = decideHeat(coolState(), mac, T, 0);
+    expect(d.change).toBe('cap');
+    expect(d.state.detail).toContain('thermal pressure');
   });
 });

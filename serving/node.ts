@@ -192,6 +192,16 @@ export class VigilNode {
       externalUrl: plane.externalUrl,
       afterChange: reconcileSoon,
       onFinished: (deployment, status) => this.metrics.observeRolloutFinished(deployment, status),
+      drift: (deployment, canary, stable) => {
+        const worst = this.drift
+          .findings(deployment)
+          .filter((f) => f.version === canary && f.baseline.kind === 'stable' && f.baseline.version === stable)
+          .reduce<{ psi: number | null; signal: string | null }>(
+            (w, f) => (f.psi !== null && (w.psi === null || f.psi > w.psi) ? { psi: f.psi, signal: f.signal } : w),
+            { psi: null, signal: null },
+          );
+        return worst;
+      },
       probes: {
         has: (deployment, version) =>
           this.prober.probesOf(deployment).some((p) => !p.versions || p.versions.includes(version)),

@@ -41,7 +41,7 @@ export const canaryAnalysis = z
     verdict: z.enum(['pass', 'fail', 'inconclusive']),
     checks: z.array(
       z.object({
-        name: z.enum(['error_burn_rate', 'latency', 'output_agreement', 'probes']),
+        name: z.enum(['error_burn_rate', 'latency', 'output_agreement', 'probes', 'prediction_drift']),
         outcome: z.enum(['pass', 'fail', 'inconclusive']),
         value: z.number().nullable(),
         threshold: z.number().nullable(),
@@ -89,6 +89,7 @@ const analysisOverrides = z.strictObject({
   min_agreement: z.number().min(0).max(1).nullable().optional(),
   min_mirror_samples: z.number().int().positive().optional(),
   mirror_percent: z.number().min(0).max(100).optional(),
+  max_drift: z.number().positive().nullable().optional(),
 });
 export type AnalysisOverrides = z.infer<typeof analysisOverrides>;
 

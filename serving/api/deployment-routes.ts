@@ -23,6 +23,7 @@ function overridesFrom(a: AnalysisOverrides): Partial<RolloutSettings> {
   if (a.min_agreement !== undefined) o.minAgreement = a.min_agreement;
   if (a.min_mirror_samples !== undefined) o.minMirrorSamples = a.min_mirror_samples;
   if (a.mirror_percent !== undefined) o.mirrorPercent = a.mirror_percent;
+  if (a.max_drift !== undefined) o.maxDrift = a.max_drift;
   return o;
 }
 

@@ -518,6 +518,11 @@ export const rolloutAnalysisSchema = z.strictObject({
   min_mirror_samples: positiveInt().default(50),
   /** With the agreement gate on, this share of the stable version's traffic is mirrored to the canary. */
   mirror_percent: z.number().min(0).max(100).default(20),
+  /**
+   * Off (null) by default: when set, a fifth check compares the canary's answers and inputs with
+   * the stable version's over the drift window (serving/drift/) and fails it at this PSI.
+   */
+  max_drift: positiveNumber().nullable().default(null),
 });
 
 /**

@@ -45,6 +45,8 @@ export interface AnalysisThresholds {
   minAgreement: number | null;
   /** Mirrored comparisons needed before agreement is judged. */
   minMirrorSamples: number;
+  /** Highest PSI of the canary's answers and inputs against the stable's; null turns the check off. */
+  maxDrift?: number | null;
 }
 
 /** One version's requests over the whole interval and over its two disjoint parts. */
@@ -73,6 +75,8 @@ export interface AnalysisInput {
    * whatever its traffic; left out when the deployment has no probes.
    */
   probes?: { runs: number; failed: number; lastFailure?: string };
+  /** The canary's worst drift against the stable version (serving/drift/), when the check is on. */
+  drift?: { psi: number | null; signal: string | null };
   thresholds: AnalysisThresholds;
   /** The interval's length and its newest part's, only to name them ("over 12 s"); optional. */
   windows?: { longSeconds: number; shortSeconds: number };
@@ -133,7 +137,7 @@ function trimmed(
   return { canary: sumSeconds(canarySeconds.filter(keep)), stable: sumSeconds(stableSeconds.filter(keep)) };
 }
 
-export type CheckName = 'error_burn_rate' | 'latency' | 'output_agreement' | 'probes';
+export type CheckName = 'error_burn_rate' | 'latency' | 'output_agreement' | 'probes' | 'prediction_drift';
 
 export interface AnalysisCheck {
   name: CheckName;
@@ -199,6 +203,8 @@ export function analyzeCanary(input: AnalysisInput): CanaryAnalysis {
   if (input.thresholds.minAgreement !== null)
     checks.push(agreementCheck(input.agreement, input.thresholds.minAgreement, input.thresholds.minMirrorSamples));
   if (input.probes) checks.push(probeCheck(input.probes));
+  const maxDrift = input.thresholds.maxDrift ?? null;
+  if (maxDrift !== null) checks.push(driftCheck(input.drift, maxDrift));
 
   const failed = checks.filter((c) => c.outcome === 'fail');
   const waiting = checks.filter((c) => c.outcome === 'inconclusive');
@@ -225,6 +231,26 @@ function probeCheck(p: { runs: number; failed: number; lastFailure?: string }): 
   if (p.runs === 0)
     return { name: 'probes', outcome: 'inconclusive', value: 0, threshold: 0, detail: 'no probe run yet' };
   return { name: 'probes', outcome: 'pass', value: 0, threshold: 0, detail: `${p.runs} probe runs passed` };
+}
+
+/** The canary's answers against the stable's on the same traffic: a different population of answers is a different model. */
+function driftCheck(drift: { psi: number | null; signal: string | null } | undefined, max: number): AnalysisCheck {
+  if (!drift || drift.psi === null)
+    return {
+      name: 'prediction_drift',
+      outcome: 'inconclusive',
+      value: null,
+      threshold: max,
+      detail: 'too few answers yet to compare with the stable version',
+    };
+  const detail = `PSI ${drift.psi.toFixed(3)} on ${drift.signal} against the stable version (max ${max})`;
+  return {
+    name: 'prediction_drift',
+    outcome: drift.psi >= max ? 'fail' : 'pass',
+    value: drift.psi,
+    threshold: max,
+    detail,
+  };
 }
 
 /**

@@ -39,6 +39,7 @@ export function settingsFromConfig(c: RolloutAnalysisConfig, objective: number):
     minExcessShare: c.min_excess_share,
     minAgreement: c.min_agreement,
     minMirrorSamples: c.min_mirror_samples,
+    maxDrift: c.max_drift,
     shortWindowS: c.short_window_s,
     mirrorPercent: c.mirror_percent,
   };
@@ -75,6 +76,8 @@ export interface RolloutControllerOptions {
   afterChange?(): void;
   onFinished?(deployment: string, status: RolloutStatus): void;
   /** The deployments' probes (serving/probes/prober.ts): the gate before the first step, and a check. */
+  /** The canary's worst drift against the stable version now (the optional prediction_drift check). */
+  drift?(deployment: string, canary: string, stable: string): { psi: number | null; signal: string | null };
   probes?: {
     has(deployment: string, version: string): boolean;
     runAll(deployment: string, version: string): Promise<ProbeResult[]>;
@@ -491,6 +494,7 @@ export class RolloutController {
         agreed: Math.max(0, mirror.agreed - a.mirrorBaseline.agreed),
       },
       probes: this.probesSince(d.name, canaryVersion, since),
+      drift: a.settings.maxDrift != null ? this.o.drift?.(d.name, canaryVersion, stableVersion) : undefined,
       thresholds: a.settings,
       windows: { longSeconds: (now - since) / 1000, shortSeconds: shortS },
     });

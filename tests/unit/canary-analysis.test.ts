@@ -523,3 +523,17 @@ describe('the probe check', () => {
     expect(check(analyzeCanary(input(healthy)), 'probes')).toBeUndefined();
   });
 });
+
+describe('the prediction drift check (optional)', () => {
+  const healthy = { canary: even(200, 0), stable: even(1800, 0) };
+  it('is absent unless max_drift is set, waits for answers, and fails a canary that answers differently', () => {
+    expect(check(analyzeCanary(input(healthy)), 'prediction_drift')).toBeUndefined();
+    const on = (drift: { psi: number | null; signal: string | null }) =>
+      analyzeCanary({ ...input({ ...healthy, thresholds: { maxDrift: 0.25 } }), drift });
+    expect(check(on({ psi: null, signal: null }), 'prediction_drift')!.outcome).toBe('inconclusive');
+    expect(check(on({ psi: 0.05, signal: 'output.y.class' }), 'prediction_drift')!.outcome).toBe('pass');
+    const drifted = on({ psi: 1.2, signal: 'output.y.class' });
+    expect(drifted.verdict).toBe('fail');
+    expect(drifted.summary).toContain('PSI 1.200 on output.y.class against the stable version (max 0.25)');
+  });
+});

@@ -7,6 +7,7 @@ const CHECK_NAMES: Record<CanaryAnalysis['checks'][number]['name'], string> = {
   latency: 'Latency',
   output_agreement: 'Agreement with stable',
   probes: 'Probes (known answers)',
+  prediction_drift: 'Prediction drift against stable',
 };
 
 /** The last analysis: both versions' numbers, then each check beside the others. */

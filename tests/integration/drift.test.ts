@@ -101,4 +101,20 @@ describe('prediction drift', () => {
     const payload = JSON.parse(receiver.deliveries.find((d) => d.body.includes('VigilPredictionDrift'))!.body);
     expect(payload.alerts[0]).toMatchObject({ status: 'firing', labels: { severity: 'ticket', version: 'v2' } });
   });
+
+  it('rolls back a canary whose answers drift from the stable version’s, when the rollout asks', async () => {
+    const started = await fetch(`${vigil.url}/api/v1/deployments/cls/rollouts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ version: 'v2', steps: [50, 100], interval: '30s', analysis: { max_drift: 0.25 } }),
+    });
+    expect(started.status).toBe(201);
+    await waitFor(
+      async () => (await api('/api/v1/deployments/cls/rollout')).latest?.status === 'RolledBack',
+      20_000,
+      'the rollback on drift',
+    );
+    const row = (await api('/api/v1/deployments/cls/rollout')).latest;
+    expect(row.reason).toMatch(/PSI \d+\.\d{3} on input\.x\.(mean|rms) against the stable version \(max 0\.25\)/);
+  });
 });

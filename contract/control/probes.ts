@@ -11,7 +11,8 @@ import { route } from './route.ts';
  * What a probe's answer must be. `top1`: the index of the largest value of an output (a
  * classifier's class), in every row; `allclose`: every value of an output within
  * `atol + rtol * |expected|` of the stored answer; `json`: the value at a path of a JSON answer
- * (a custom route's) equals the expected value.
+ * (a custom route's) equals the expected value; `check`: a TypeScript module beside vigil.yaml whose
+ * default export judges the answer (`defineProbeCheck` in vigil/handler).
  */
 export const probeExpectation = z
   .union([
@@ -28,6 +29,7 @@ export const probeExpectation = z
       }),
       equals: z.unknown(),
     }),
+    z.strictObject({ check: z.string().min(1).describe('a module path, relative to vigil.yaml') }),
   ])
   .register(controlSchemas, { id: 'ProbeExpectation' });
 export type ProbeExpectation = z.output<typeof probeExpectation>;

@@ -76,6 +76,14 @@ export function validateConfig(doc: unknown, source: string, baseDir: string): V
           if (problem) problems.push(`deployments[${i}].probes[${j}].request_file: ${problem}`);
         }
       }
+      if ('check' in p.expect) {
+        const file = p.expect.check;
+        p.expect.check = isAbsolute(file) ? file : resolve(baseDir, file);
+        if (!existsSync(p.expect.check))
+          problems.push(
+            `deployments[${i}].probes[${j}].expect.check: file not found, got ${JSON.stringify(p.expect.check)}`,
+          );
+      }
       if (p.request !== undefined && !Array.isArray(p.request.inputs))
         problems.push(`deployments[${i}].probes[${j}].request: expected an inference request with inputs`);
     });

@@ -182,3 +182,18 @@ function checkDocs(docs: RouteDocs): void {
 export function isDefinedDeployment(v: unknown): v is DefinedDeployment {
   return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[DEFINITION] === true;
 }
+
+/** What a probe's check module receives: the outputs of an inference, or a custom route's JSON. */
+export type ProbeAnswer = { outputs: { name: string; shape: number[]; data: unknown[] }[] } | { json: unknown };
+
+/**
+ * A probe's own check (`expect: { check: checks/caption.ts }` in vigil.yaml): the module's default
+ * export, given the answer, says whether it is right and why.
+ */
+export function defineProbeCheck(
+  check: (
+    answer: ProbeAnswer,
+  ) => { pass: boolean; detail: string } | boolean | Promise<{ pass: boolean; detail: string } | boolean>,
+) {
+  return check;
+}

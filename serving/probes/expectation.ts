@@ -24,6 +24,7 @@ export interface ProbeJudgement {
 }
 
 export function judgeAnswer(expect: ProbeExpectation, answer: ProbeAnswer): ProbeJudgement {
+  if ('check' in expect) throw new Error('a check module is judged by the prober (probe-check.ts)');
   if ('json' in expect) {
     if (!('json' in answer)) return { pass: false, detail: 'expected a JSON answer' };
     const found = valueAt(answer.json, expect.json);

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Logger } from '../logger.ts';
 import { parseDuration } from '../../slo/duration.ts';
 import { judgeAnswer, type ProbeAnswer } from './expectation.ts';
+import { runCheck } from './probe-check.ts';
 import { PROBE_HEADER, PROBE_NAME_HEADER } from './probe-headers.ts';
 
 type ProbeConfig = z.output<typeof probeSchema>;
@@ -116,7 +117,7 @@ export class Prober {
     try {
       const answer = await this.send(d, p.name, p.body_file !== undefined, p.path, p.timeout_ms, version);
       if ('failure' in answer) return finish('error', answer.failure);
-      const judged = judgeAnswer(p.expect, answer);
+      const judged = 'check' in p.expect ? await runCheck(p.expect.check, answer) : judgeAnswer(p.expect, answer);
       return finish(judged.pass ? 'pass' : 'fail', judged.detail);
     } catch (err) {
       const e = err as Error;

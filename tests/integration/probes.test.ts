@@ -62,6 +62,21 @@ describe('probes: synthetic requests with known answers', () => {
               probe('upside-down', 'upside-down.json', 1),
               // A wrong expectation, on v1 only: the real model must be caught disagreeing with it.
               probe('wrong-expectation', 'upright.json', 1, ['v1']),
+              // Handler-defined checks: a module judges the answer (one that throws fails its run).
+              {
+                name: 'confident',
+                request_file: join(PROBES, 'upright.json'),
+                expect: { check: join(REPO_ROOT, 'tests/fixtures/probe-checks/upright-confident.ts') },
+                interval: '1s',
+                versions: ['v1'],
+              },
+              {
+                name: 'broken-check',
+                request_file: join(PROBES, 'upright.json'),
+                expect: { check: join(REPO_ROOT, 'tests/fixtures/probe-checks/broken.ts') },
+                interval: '1s',
+                versions: ['v1'],
+              },
             ],
             versions: [
               { version: 'v1', model: CLS_MODEL, num_replicas: 1 },
@@ -90,7 +105,7 @@ describe('probes: synthetic requests with known answers', () => {
     results.find((r) => r.version === version && r.probe === probe);
 
   it('passes on the real model, and catches a wrong expectation with the difference', async () => {
-    await waitFor(async () => (await latest()).length === 5, 30_000, 'every probe to run on both versions');
+    await waitFor(async () => (await latest()).length === 7, 30_000, 'every probe to run on both versions');
     const results = await latest();
     expect(resultOf(results, 'v1', 'upright')).toMatchObject({ result: 'pass', detail: 'top-1 class 0' });
     expect(resultOf(results, 'v1', 'upside-down')).toMatchObject({ result: 'pass', detail: 'top-1 class 1' });
@@ -99,6 +114,8 @@ describe('probes: synthetic requests with known answers', () => {
     expect(wrong.detail).toMatch(/^top-1 class 0 \(score 1\), expected class 1 \(score 0\)$/);
     expect(resultOf(results, 'v2', 'upright')).toMatchObject({ result: 'fail' });
     expect(resultOf(results, 'v2', 'wrong-expectation')).toBeUndefined();
+    expect(resultOf(results, 'v1', 'confident')).toMatchObject({ result: 'pass', detail: 'P(upright) = 1.0000' });
+    expect(resultOf(results, 'v1', 'broken-check')).toMatchObject({ result: 'error', detail: 'this check is broken' });
   });
 
   it('is counted in its own metrics and correctness SLO, never as user traffic', async () => {
@@ -117,15 +134,17 @@ describe('probes: synthetic requests with known answers', () => {
     );
     const correctness = await api('/api/v1/slos/cls-v1-correctness');
     expect(correctness.kind).toBe('correctness');
-    // Two of v1's three probes pass: a third of its runs are bad.
-    expect(correctness.sli).toBeGreaterThan(0.5);
-    expect(correctness.sli).toBeLessThan(0.8);
+    // Three of v1's five probes pass (a wrong expectation and a broken check do not).
+    expect(correctness.sli).toBeGreaterThan(0.45);
+    expect(correctness.sli).toBeLessThan(0.75);
     const availability = await api('/api/v1/slos/cls-availability');
     expect(availability.events?.total ?? 0).toBe(0);
     // Traced, marked synthetic, with the probe's name.
     await waitFor(() => otlp.spans.some((s) => s.attributes['vigil.synthetic'] === true), 15_000, 'a synthetic span');
     const span = otlp.spans.find((s) => s.attributes['vigil.synthetic'] === true)!;
-    expect(['upright', 'upside-down', 'wrong-expectation']).toContain(span.attributes['vigil.probe']);
+    expect(['upright', 'upside-down', 'wrong-expectation', 'confident', 'broken-check']).toContain(
+      span.attributes['vigil.probe'],
+    );
   });
 
   it('pages on correctness through an Alertmanager-format webhook', async () => {
@@ -169,6 +188,8 @@ describe('probes: synthetic requests with known answers', () => {
       { name: 'upright', expect: { top1: 0 } },
       { name: 'upside-down', expect: { top1: 1 } },
       { name: 'wrong-expectation', expect: { top1: 0 } },
+      { name: 'confident', expect: { top1: 0 } },
+      { name: 'broken-check', expect: { top1: 0 } },
     ]);
     // New requests from files, recorded as values, which v1 then passes and v2 fails.
     const file = join(PROBES, 'upside-down.json');

@@ -12,6 +12,7 @@ export function ProbesPanel({ probes, timeZone }: { probes: DeploymentProbes; ti
     if (!e) return '';
     if ('top1' in e) return `top-1 class ${e.top1}`;
     if ('allclose' in e) return `${e.allclose.length} values within atol ${e.atol}, rtol ${e.rtol}`;
+    if ('check' in e) return `the check in ${e.check.split('/').pop()}`;
     return `${e.json} = ${JSON.stringify(e.equals)}`;
   };
   return (

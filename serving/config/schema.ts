@@ -277,8 +277,14 @@ const deploymentFields = {
   execution_provider: z
     .enum(executionProviders, { error: `expected one of ${executionProviders.join(', ')}` })
     .default('auto'),
-  /** ONNX Runtime intra-op threads per replica. 1 suits several replicas on few cores. */
-  intra_op_threads: positiveInt().default(1),
+  /**
+   * ONNX Runtime intra-op threads per replica. 1 suits several replicas on few cores; `auto`
+   * shares the cores vigil may use (the cgroup's quota: serving/host/hardware.ts) among the
+   * deployment's replicas (its autoscaling maximum, or its largest version's count).
+   */
+  intra_op_threads: z
+    .union([z.literal('auto'), positiveInt()], { error: 'expected auto or a positive integer' })
+    .default(1),
   health_check_period_s: positiveNumber().default(10),
   health_check_timeout_s: positiveNumber().default(30),
   graceful_shutdown_timeout_s: nonNegativeNumber().default(20),
@@ -399,10 +405,14 @@ export const deploymentSchema = z
         });
     });
   })
-  .transform(({ model, handler, version, versions, num_replicas, ...rest }) => {
+  .transform(({ model, handler, version, versions, num_replicas, intra_op_threads, ...rest }) => {
     const list = versions ?? [{ version: version ?? 'v1', model, handler }];
+    const replicas =
+      rest.autoscaling?.max_replicas ?? Math.max(...list.map((v) => v.num_replicas ?? num_replicas ?? 1));
     return {
       ...rest,
+      intra_op_threads:
+        intra_op_threads === 'auto' ? autoIntraOpThreads(usableCores(new HostFiles('/')), replicas) : intra_op_threads,
       num_replicas: num_replicas ?? 1,
       versions: list.map((v, i) => ({
         version: v.version,
@@ -594,6 +604,11 @@ export const consoleSchema = z.strictObject({
 });
 
 export type ConsoleConfig = z.infer<typeof consoleSchema>;
+
+/** `intra_op_threads: auto`: the usable cores shared among the replicas, at least 1 each. */
+export function autoIntraOpThreads(cores: number, replicas: number): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, replicas)));
+}
 
 /**
  * Ingress processes per node: `auto` is half the cores the process may use (within a container,

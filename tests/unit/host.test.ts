@@ -231,3 +231,24 @@ describe('the heat policy on macOS', () => {
     expect(d.state.detail).toContain('thermal pressure');
   });
 });
+
+describe('auto defaults from the usable cores', () => {
+  it('share the cores among replicas, and count the cgroup’s cores rather than the host’s', async () => {
+    const { autoIntraOpThreads, defaultIngressProcesses } = await import('../../serving/config/schema.ts');
+    expect(autoIntraOpThreads(8, 2)).toBe(4);
+    expect(autoIntraOpThreads(2, 4)).toBe(1);
+    expect(autoIntraOpThreads(3, 0)).toBe(3);
+    expect(defaultIngressProcesses(16)).toBe(8);
+    expect(defaultIngressProcesses(3)).toBe(1);
+    // A 1.5-CPU pod on a big host: 2 usable cores, whatever os.cpus() says.
+    const { usableCores } = await import('../../serving/host/hardware.ts');
+    expect(usableCores(machine({ 'sys/fs/cgroup/cpu.max': '150000 100000\n' }))).toBe(
+      Math.min(2, (await import('node:os')).availableParallelism()),
+    );
+    const { configSchema } = await import('../../serving/config/schema.ts');
+    const parsed = configSchema.parse({
+      deployments: [{ name: 'a', model: 'm.onnx', num_replicas: 2, intra_op_threads: 'auto' }],
+    });
+    expect(parsed.deployments[0]!.intra_op_threads).toBe(autoIntraOpThreads(usableCores(new HostFiles('/')), 2));
+  });
+});

@@ -265,7 +265,13 @@ const deploymentFields = {
     .min(1, { error: 'expected at least one version' })
     .optional(),
   /** Fixed replica count per version; leave it out under autoscaling. */
-  num_replicas: positiveInt().optional(),
+  /**
+   * Replicas per version; `auto`: one per usable core left beside the ingress processes (the
+   * cgroup's quota within a container), at least 1.
+   */
+  num_replicas: z
+    .union([z.literal('auto'), positiveInt()], { error: 'expected auto or a positive integer' })
+    .optional(),
   autoscaling: autoscalingSchema.optional(),
   mirror: mirrorSchema.optional(),
   rollout: configRolloutSchema.optional(),
@@ -405,8 +411,9 @@ export const deploymentSchema = z
         });
     });
   })
-  .transform(({ model, handler, version, versions, num_replicas, intra_op_threads, ...rest }) => {
+  .transform(({ model, handler, version, versions, num_replicas: given, intra_op_threads, ...rest }) => {
     const list = versions ?? [{ version: version ?? 'v1', model, handler }];
+    const num_replicas = given === 'auto' ? autoReplicas(usableCores(new HostFiles('/'))) : given;
     const replicas =
       rest.autoscaling?.max_replicas ?? Math.max(...list.map((v) => v.num_replicas ?? num_replicas ?? 1));
     return {
@@ -604,6 +611,11 @@ export const consoleSchema = z.strictObject({
 });
 
 export type ConsoleConfig = z.infer<typeof consoleSchema>;
+
+/** `num_replicas: auto`: the usable cores the ingress processes leave, at least 1. */
+export function autoReplicas(cores: number): number {
+  return Math.max(1, cores - defaultIngressProcesses(cores));
+}
 
 /** `intra_op_threads: auto`: the usable cores shared among the replicas, at least 1 each. */
 export function autoIntraOpThreads(cores: number, replicas: number): number {

@@ -140,7 +140,7 @@ describe('validateConfig', () => {
     expect(problems).toContain(
       'deployments[0].execution_provider: expected one of auto, cpu, cuda, coreml, webgpu, got "tpu"',
     );
-    expect(problems).toContain('deployments[0].num_replicas: expected a positive integer, got "2"');
+    expect(problems).toContain('deployments[0].num_replicas: expected auto or a positive integer, got "2"');
   });
 
   it('reports a missing required key as "got nothing"', () => {

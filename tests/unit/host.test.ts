@@ -234,7 +234,12 @@ describe('the heat policy on macOS', () => {
 
 describe('auto defaults from the usable cores', () => {
   it('share the cores among replicas, and count the cgroup’s cores rather than the host’s', async () => {
-    const { autoIntraOpThreads, defaultIngressProcesses } = await import('../../serving/config/schema.ts');
+    const { autoIntraOpThreads, autoReplicas, defaultIngressProcesses } = await import(
+      '../../serving/config/schema.ts'
+    );
+    expect(autoReplicas(16)).toBe(8);
+    expect(autoReplicas(3)).toBe(2);
+    expect(autoReplicas(1)).toBe(1);
     expect(autoIntraOpThreads(8, 2)).toBe(4);
     expect(autoIntraOpThreads(2, 4)).toBe(1);
     expect(autoIntraOpThreads(3, 0)).toBe(3);
@@ -250,5 +255,7 @@ describe('auto defaults from the usable cores', () => {
       deployments: [{ name: 'a', model: 'm.onnx', num_replicas: 2, intra_op_threads: 'auto' }],
     });
     expect(parsed.deployments[0]!.intra_op_threads).toBe(autoIntraOpThreads(usableCores(new HostFiles('/')), 2));
+    const auto = configSchema.parse({ deployments: [{ name: 'a', model: 'm.onnx', num_replicas: 'auto' }] });
+    expect(auto.deployments[0]!.versions[0]!.num_replicas).toBe(autoReplicas(usableCores(new HostFiles('/'))));
   });
 });

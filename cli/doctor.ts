@@ -83,7 +83,9 @@ export async function doctorCommand(config: VigilConfig, hostRoot: string, json:
   line(
     'heat cap',
     config.heat.enabled
-      ? `at ${config.heat.max_celsius} °C, throttling, CPU pressure ${config.heat.cpu_pressure_pct}% or memory pressure ${config.heat.memory_pressure_pct}% for ${config.heat.sustain}; lifted after ${config.heat.recover} clear`
+      ? `at ${config.heat.max_celsius} °C, throttling, CPU pressure ${config.heat.cpu_pressure_pct}% ` +
+          `or memory pressure ${config.heat.memory_pressure_pct}% for ${config.heat.sustain}; ` +
+          `lifted after ${config.heat.recover} clear`
       : 'off (heat.enabled: false)',
   );
 }

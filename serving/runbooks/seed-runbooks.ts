@@ -386,7 +386,7 @@ curl -s localhost:8000/api/v1/deployments/DEPLOYMENT/probes   # the latest run o
 
 | what you see | cause | fix |
 |---|---|---|
-| one version fails, the others pass | a wrong or corrupted model file, a preprocessing change, a version trained on the wrong data | give the good version the traffic, then fix or retire the bad one |
+| one version fails, the others pass | a wrong or corrupted model, a preprocessing change, bad data | give the good version the traffic |
 | every version fails the same probe | the expectation is wrong (the model changed on purpose), or inputs the probe depends on moved | re-record it from a known-good version: \`vigil probe record\` |
 | failures only on some replicas | a provider that computes differently (a GPU kernel against the CPU one) | pin \`execution_provider: cpu\` and compare |
 | \`result="error"\` | no answer: see the availability runbook | [error-budget-burn](/runbooks/error-budget-burn) |`,

@@ -410,6 +410,15 @@ export class RolloutController {
       }
       const probes = this.o.probes;
       if (probes?.has(d.name, a.row.canaryVersion)) {
+        // Probes go through this node's own port: with nodes on one Postgres, a canary running
+        // only elsewhere yet would answer them 503; wait for this node's replica.
+        if (canary.running().length === 0) {
+          a.lastDecision = {
+            kind: 'hold',
+            reason: `waiting for a ${a.row.canaryVersion} replica on this node to probe`,
+          };
+          return;
+        }
         const results = await probes.runAll(d.name, a.row.canaryVersion);
         if (this.active.get(name) !== a || a.row.status !== 'Progressing') return;
         const failures = results.filter((r) => r.result !== 'pass');

@@ -140,6 +140,7 @@ describe('OpenAPI for the inference protocol', () => {
     const init = await (await fetch(`${vigil.url}/docs/init.js`)).text();
     expect(init).toContain('/v2/models/cls/openapi.json');
     expect(init).toContain('/v2/models/echo/openapi.json');
+    expect(init).toContain('/api/v1/openapi.json');
     expect((await fetch(`${vigil.url}/docs/../package.json`)).status).toBe(404);
   });
 });

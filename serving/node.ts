@@ -194,7 +194,7 @@ export class VigilNode {
       onFinished: (deployment, status) => this.metrics.observeRolloutFinished(deployment, status),
       drift: (deployment, canary, stable) => {
         const worst = this.drift
-          .findings(deployment)
+          .findings(deployment, { ignorePins: true })
           .filter((f) => f.version === canary && f.baseline.kind === 'stable' && f.baseline.version === stable)
           .reduce<{ psi: number | null; signal: string | null }>(
             (w, f) => (f.psi !== null && (w.psi === null || f.psi > w.psi) ? { psi: f.psi, signal: f.signal } : w),

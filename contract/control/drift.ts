@@ -8,8 +8,15 @@ export const driftFinding = z
     version: z.string(),
     signal: z.string().describe('input.NAME.mean, input.NAME.rms, output.NAME.class or output.NAME.mean'),
     baseline: z
-      .object({ kind: z.enum(['stable', 'previous']), version: z.string().optional() })
-      .describe('stable: the version taking the most traffic, over the same window; previous: the window before'),
+      .object({
+        kind: z.enum(['pinned', 'stable', 'previous']),
+        version: z.string().optional(),
+        pinned_at: z.iso.datetime().optional(),
+      })
+      .describe(
+        'pinned: a window an operator kept as the reference; stable: the version taking the most traffic, ' +
+          'over the same window; previous: the window before',
+      ),
     psi: z.number().nullable().describe('Population Stability Index; null until both sides have min_samples'),
     samples: z.object({ baseline: z.number().int(), recent: z.number().int() }),
     bins: z
@@ -29,7 +36,33 @@ export const deploymentDrift = z
   .register(controlSchemas, { id: 'DeploymentDrift' });
 export type DeploymentDrift = z.infer<typeof deploymentDrift>;
 
+const nameVersion = z.object({ name: pathName, version: pathName });
+
 export const driftRoutes = {
+  pinDriftBaseline: route({
+    method: 'PUT',
+    path: '/api/v1/deployments/{name}/versions/{version}/drift/baseline',
+    access: 'operator',
+    tag: 'probes',
+    summary: 'Keep the version’s last drift window as its reference (in memory, until unpinned or a restart)',
+    params: nameVersion,
+    status: 200,
+    response: z.object({
+      deployment: z.string(),
+      version: z.string(),
+      pinned_at: z.iso.datetime(),
+      signals: z.array(z.string()),
+    }),
+  }),
+  unpinDriftBaseline: route({
+    method: 'DELETE',
+    path: '/api/v1/deployments/{name}/versions/{version}/drift/baseline',
+    access: 'operator',
+    tag: 'probes',
+    summary: 'Go back to the stable version or the previous window as the reference',
+    params: nameVersion,
+    status: 204,
+  }),
   getDrift: route({
     method: 'GET',
     path: '/api/v1/deployments/{name}/drift',

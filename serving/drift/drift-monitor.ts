@@ -56,9 +56,10 @@ export class DriftMonitor {
     if (this.timer) clearInterval(this.timer);
   }
 
-  findings(deployment: string): DriftFinding[] {
+  /** `ignorePins`: against the stable version whatever an operator pinned (the canary check). */
+  findings(deployment: string, opts: { ignorePins?: boolean } = {}): DriftFinding[] {
     const d = this.o.deployments().find((x) => x.name === deployment);
-    return d ? this.store.findings(d.name, d.weights, this.now()) : [];
+    return d ? this.store.findings(d.name, d.weights, this.now(), opts) : [];
   }
 
   /** One evaluation: the gauge, then the alert of each version. */
@@ -101,7 +102,12 @@ export class DriftMonitor {
     worst: DriftFinding | undefined,
     now: number,
   ): Promise<void> {
-    const against = worst?.baseline.kind === 'stable' ? `stable ${worst.baseline.version}` : 'its previous window';
+    const against =
+      worst?.baseline.kind === 'stable'
+        ? `stable ${worst.baseline.version}`
+        : worst?.baseline.kind === 'pinned'
+          ? 'its pinned window'
+          : 'its previous window';
     const description = worst
       ? `PSI ${worst.psi!.toFixed(3)} on ${worst.signal} against ${against} (threshold ${this.o.config.threshold})`
       : 'drift is back below its threshold';

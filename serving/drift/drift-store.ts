@@ -9,7 +9,7 @@ export interface DriftFinding {
   version: string;
   signal: string;
   /** Against what: the stable version over the same window, or this version's window before. */
-  baseline: { kind: 'stable'; version: string } | { kind: 'previous' };
+  baseline: { kind: 'stable'; version: string } | { kind: 'previous' } | { kind: 'pinned'; pinnedAt: number };
   /** Null while either side has fewer than min_samples values. */
   psi: number | null;
   samples: { baseline: number; recent: number };
@@ -23,6 +23,8 @@ export interface DriftFinding {
 export class DriftStore {
   /** deployment → version → signal → minute → sketch */
   private readonly minutes = new Map<string, Map<string, Map<string, Map<number, Sketch>>>>();
+  /** deployment\0version → a window an operator chose as the reference, per signal. */
+  private readonly pinned = new Map<string, { at: number; signals: Map<string, Sketch> }>();
 
   constructor(
     private readonly windowMs: number,
@@ -42,10 +44,34 @@ export class DriftStore {
   }
 
   /**
-   * Each version's drift on each signal: against the version taking the most traffic when it is
-   * another (a canary, or one at a smaller share), else against its own previous window.
+   * Keeps a version's last window as its reference ("what it answered last week is right"), until
+   * unpinned. Held in memory: a restart forgets it. Returns the signals it holds.
    */
-  findings(deployment: string, weights: ReadonlyMap<string, number>, now: number): DriftFinding[] {
+  pin(deployment: string, version: string, now: number): string[] {
+    const bySignal = this.minutes.get(deployment)?.get(version);
+    const minute = Math.floor(now / MINUTE);
+    const span = Math.max(1, Math.round(this.windowMs / MINUTE));
+    const signals = new Map<string, Sketch>();
+    for (const [signal, byMinute] of bySignal ?? []) signals.set(signal, sum(byMinute, minute - span + 1, minute));
+    if (signals.size > 0) this.pinned.set(`${deployment}\u0000${version}`, { at: now, signals });
+    return [...signals.keys()].sort();
+  }
+
+  unpin(deployment: string, version: string): boolean {
+    return this.pinned.delete(`${deployment}\u0000${version}`);
+  }
+
+  /**
+   * Each version's drift on each signal: against its pinned window when an operator pinned one,
+   * else against the version taking the most traffic when it is another (a canary, or one at a
+   * smaller share), else against its own previous window.
+   */
+  findings(
+    deployment: string,
+    weights: ReadonlyMap<string, number>,
+    now: number,
+    opts: { ignorePins?: boolean } = {},
+  ): DriftFinding[] {
     const byVersion = this.minutes.get(deployment);
     if (!byVersion) return [];
     const minute = Math.floor(now / MINUTE);
@@ -55,14 +81,19 @@ export class DriftStore {
     for (const [version, bySignal] of byVersion) {
       for (const [signal, byMinute] of bySignal) {
         const recent = sum(byMinute, minute - span + 1, minute);
-        const against =
-          stable !== undefined && stable !== version && byVersion.get(stable)?.get(signal)
-            ? { kind: 'stable' as const, version: stable }
-            : { kind: 'previous' as const };
+        const pin = opts.ignorePins ? undefined : this.pinned.get(`${deployment}\u0000${version}`);
+        const pinnedSketch = pin?.signals.get(signal);
+        const against: DriftFinding['baseline'] = pinnedSketch
+          ? { kind: 'pinned', pinnedAt: pin!.at }
+          : stable !== undefined && stable !== version && byVersion.get(stable)?.get(signal)
+            ? { kind: 'stable', version: stable }
+            : { kind: 'previous' };
         const baseline =
-          against.kind === 'stable'
-            ? sum(byVersion.get(stable!)!.get(signal)!, minute - span + 1, minute)
-            : sum(byMinute, minute - 2 * span + 1, minute - span);
+          against.kind === 'pinned'
+            ? pinnedSketch!
+            : against.kind === 'stable'
+              ? sum(byVersion.get(stable!)!.get(signal)!, minute - span + 1, minute)
+              : sum(byMinute, minute - 2 * span + 1, minute - span);
         if (recent.total === 0 && baseline.total === 0) continue;
         const enough = recent.total >= this.minSamples && baseline.total >= this.minSamples;
         const c = enough ? compare(baseline, recent) : undefined;

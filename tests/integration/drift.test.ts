@@ -71,6 +71,23 @@ describe('prediction drift', () => {
       expect(f.bins.length).toBeGreaterThan(0);
     }
     expect((await api('/api/v1/alerts')).alerts.filter((a: any) => a.name === 'VigilPredictionDrift')).toEqual([]);
+
+    // An operator pins v1's window as its reference: v1 is then judged against it, audited.
+    const put = (method: string) => fetch(`${vigil.url}/api/v1/deployments/cls/versions/v1/drift/baseline`, { method });
+    const pinned = await (await put('PUT')).json();
+    expect(pinned.signals).toEqual(['input.x.mean', 'input.x.rms', 'output.softmax_0.tmp_0.class']);
+    const v1 = (await drift()).filter((f) => f.version === 'v1');
+    for (const f of v1) {
+      expect(f.baseline).toEqual({ kind: 'pinned', pinned_at: pinned.pinned_at });
+      expect(f.psi, f.signal).toBeLessThan(0.01); // the same window, compared with itself
+    }
+    expect((await api('/api/v1/audit?action=drift.pin_baseline')).entries).toHaveLength(1);
+    expect((await put('DELETE')).status).toBe(204);
+    expect((await put('DELETE')).status).toBe(404);
+    expect((await drift()).find((f) => f.version === 'v1').baseline).toEqual({ kind: 'previous' });
+    // Nothing answered by a version: nothing to pin, and no audit row.
+    const none = await fetch(`${vigil.url}/api/v1/deployments/cls/versions/v9/drift/baseline`, { method: 'PUT' });
+    expect(none.status).toBe(404);
   });
 
   it('rises when what v2 is sent changes, and raises a ticket that reaches the webhook', async () => {

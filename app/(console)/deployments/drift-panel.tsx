@@ -19,8 +19,12 @@ export function DriftPanel({ drift }: { drift: DeploymentDrift }) {
         <table key={`${f.version}/${f.signal}`} className="compact">
           <caption className={f.psi !== null && f.psi >= drift.threshold ? 'hot' : undefined}>
             {f.version} · {f.signal}: PSI {f.psi === null ? 'not yet (too few values)' : f.psi.toFixed(3)}, against{' '}
-            {f.baseline.kind === 'stable' ? `stable ${f.baseline.version}` : 'its previous window'} ({f.samples.recent}{' '}
-            against {f.samples.baseline} values)
+            {f.baseline.kind === 'stable'
+              ? `stable ${f.baseline.version}`
+              : f.baseline.kind === 'pinned'
+                ? `its window pinned at ${f.baseline.pinned_at}`
+                : 'its previous window'}{' '}
+            ({f.samples.recent} against {f.samples.baseline} values)
           </caption>
           <thead>
             <tr>

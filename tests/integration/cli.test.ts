@@ -10,6 +10,7 @@ import {
   REPO_ROOT,
   startVigil,
   VIGIL_BIN,
+  waitFor,
   writeConfig,
   type RunningVigil,
 } from '../helpers/vigil-process.ts';
@@ -65,8 +66,14 @@ describe('vigil start with execution_provider: auto', () => {
       const choices = node.lines.filter((l) => l.includes('execution provider for cls: '));
       expect(choices).toHaveLength(1);
       const chosen = (JSON.parse(choices[0]!) as { provider: string }).provider;
-      const replicas = (await node.status()).deployments[0]!.versions.flatMap((v) => v.replicas);
-      expect(replicas.map((r) => r.provider)).toEqual([chosen, chosen]);
+      // Ready means one replica runs; the second may still be loading (its provider unknown yet).
+      const replicas = async () => (await node.status()).deployments[0]!.versions.flatMap((v) => v.replicas);
+      await waitFor(
+        async () => (await replicas()).filter((r) => r.state === 'RUNNING').length === 2,
+        30_000,
+        'both replicas running',
+      );
+      expect((await replicas()).map((r) => r.provider)).toEqual([chosen, chosen]);
     } finally {
       await node.stop();
     }

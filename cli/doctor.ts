@@ -37,6 +37,7 @@ export async function doctorCommand(config: VigilConfig, hostRoot: string, json:
     providers,
     choices: {
       ingress_processes: config.ingress.processes,
+      ingress_direct: config.ingress.direct,
       heat: config.heat,
     },
   };
@@ -79,7 +80,12 @@ export async function doctorCommand(config: VigilConfig, hostRoot: string, json:
   console.log('execution providers');
   for (const [name, text] of Object.entries(providers)) line(name, text);
   console.log('what vigil will choose');
-  line('ingress processes', `${config.ingress.processes} (auto: half the usable cores, 1 to 8)`);
+  line(
+    'ingress',
+    config.ingress.direct
+      ? `direct: replicas serve the port; ${config.ingress.processes} dedicated process(es) stand by (auto: 1)`
+      : `${config.ingress.processes} dedicated processes (auto: half the usable cores, 1 to 8)`,
+  );
   line(
     'heat cap',
     config.heat.enabled

@@ -12,6 +12,9 @@ import { Controller } from './controller/controller.ts';
 import { spawnReplica } from './controller/spawn-replica.ts';
 import { createControlServer } from './ingress/http-server.ts';
 import { IngressFleet } from './ingress/ingress-fleet.ts';
+import type { IngressSpec } from './ingress/ingress-messages.ts';
+import type { ReplicaSpec } from './transport/messages.ts';
+import type { Worker } from 'node:cluster';
 import type { IngressReport } from './ingress/ingress-report.ts';
 import { controlSocketPath } from './ingress/control-socket.ts';
 import type { Logger } from './logger.ts';
@@ -79,7 +82,7 @@ export class VigilNode {
   /** The primary's control server (/api/v1, /metrics), on a Unix socket the ingress processes reach. */
   private server: Server | undefined;
   private readonly controlSocket = controlSocketPath();
-  private fleet: IngressFleet | undefined;
+  private readonly fleet: IngressFleet;
   private listeningPort = 0;
   private listeningAddress = '127.0.0.1';
   private draining = false;
@@ -209,7 +212,32 @@ export class VigilNode {
         summary: (deployment, version, since) => this.prober.summary(deployment, version, since),
       },
     });
-    this.controller = new Controller(this.router.pools(), log, spawnReplica, {
+    const ingressSpec: IngressSpec = {
+      config,
+      host: options.host,
+      port: options.port,
+      controlSocket: this.controlSocket,
+      recordMetrics: options.recordMetrics ?? true,
+      probeToken: this.probeToken,
+    };
+    this.fleet = new IngressFleet({
+      count: config.ingress.processes,
+      spec: ingressSpec,
+      router: this.router,
+      log,
+      isReady: () => this.isReady(),
+      isDraining: () => this.draining,
+      onReport: (r) => this.record(r),
+      onDemand: (deployment, version) => this.router.deployments.get(deployment)?.pools.get(version)?.onDemand?.(),
+    });
+    // Direct ingress: each replica serves the port too, and joins the fleet as one of its members.
+    const spawn = (spec: ReplicaSpec): Worker => {
+      if (!config.ingress.direct) return spawnReplica(spec);
+      const worker = spawnReplica({ ...spec, ingress: ingressSpec });
+      this.fleet.attach(worker);
+      return worker;
+    };
+    this.controller = new Controller(this.router.pools(), log, spawn, {
       onReplicaReady: (pool, replica) =>
         this.metrics.observeReplicaReady(pool.name, pool.version, replica.loadSeconds ?? 0),
       onReplicaStopped: (pool, _replica, reason) => this.metrics.observeReplicaRestart(pool.name, reason),
@@ -305,23 +333,6 @@ export class VigilNode {
     });
     // Only this user's processes may reach it: it believes the client address they pass on.
     chmodSync(this.controlSocket, 0o600);
-    this.fleet = new IngressFleet({
-      count: this.options.config.ingress.processes,
-      spec: {
-        config: this.options.config,
-        host: this.options.host,
-        port: this.options.port,
-        controlSocket: this.controlSocket,
-        recordMetrics: telemetry.recordMetrics,
-        probeToken: this.probeToken,
-      },
-      router: this.router,
-      log: this.options.log,
-      isReady: () => this.isReady(),
-      isDraining: () => this.draining,
-      onReport: (r) => this.record(r),
-      onDemand: (deployment, version) => this.router.deployments.get(deployment)?.pools.get(version)?.onDemand?.(),
-    });
     const address = await this.fleet.start();
     this.listeningPort = address.port;
     this.listeningAddress = address.address;

@@ -264,9 +264,8 @@ const deploymentFields = {
     .array(versionSchema, { error: 'expected a list of versions' })
     .min(1, { error: 'expected at least one version' })
     .optional(),
-  /** Fixed replica count per version; leave it out under autoscaling. */
   /**
-   * Replicas per version; `auto`: one per usable core left beside the ingress processes (the
+   * Fixed replicas per version (leave it out under autoscaling); `auto`: one per usable core (the
    * cgroup's quota within a container), at least 1.
    */
   num_replicas: z
@@ -612,9 +611,13 @@ export const consoleSchema = z.strictObject({
 
 export type ConsoleConfig = z.infer<typeof consoleSchema>;
 
-/** `num_replicas: auto`: the usable cores the ingress processes leave, at least 1. */
+/**
+ * `num_replicas: auto`: one per usable core. With direct ingress (the default) each replica
+ * serves HTTP itself and the one dedicated ingress process stands by, so every core is a
+ * replica's (docs/decisions/0012-direct-ingress.md). With `ingress.direct: false`, set it by hand.
+ */
 export function autoReplicas(cores: number): number {
-  return Math.max(1, cores - defaultIngressProcesses(cores));
+  return Math.max(1, cores);
 }
 
 /** `intra_op_threads: auto`: the usable cores shared among the replicas, at least 1 each. */
@@ -623,23 +626,33 @@ export function autoIntraOpThreads(cores: number, replicas: number): number {
 }
 
 /**
- * Ingress processes per node: `auto` is half the cores the process may use (within a container,
- * its cgroup's CPU quota: serving/host/hardware.ts), at least 1 and at most 8, since the replicas
- * need the other half (docs/decisions/0007-data-plane.md).
+ * Dedicated ingress processes per node, `auto`: with direct ingress, 1 (it stands by while
+ * replicas serve the port: docs/decisions/0012-direct-ingress.md); without, half the cores the
+ * process may use (within a container, its cgroup's CPU quota: serving/host/hardware.ts), at
+ * least 1 and at most 8, since the replicas need the other half (docs/decisions/0007-data-plane.md).
  */
-export function defaultIngressProcesses(cores = usableCores(new HostFiles('/'))): number {
-  return Math.max(1, Math.min(8, Math.floor(cores / 2)));
+export function defaultIngressProcesses(cores = usableCores(new HostFiles('/')), direct = true): number {
+  return direct ? 1 : Math.max(1, Math.min(8, Math.floor(cores / 2)));
 }
 
-export const ingressSchema = z.strictObject({
-  /** How many processes share the HTTP port and route inference; each has its own event loop. */
-  processes: z
-    .union([z.literal('auto'), z.number().int().min(1).max(64)], {
-      error: 'expected auto or a whole number from 1 to 64',
-    })
-    .default('auto')
-    .transform((n) => (n === 'auto' ? defaultIngressProcesses() : n)),
-});
+export const ingressSchema = z
+  .strictObject({
+    /** How many dedicated processes share the HTTP port and route inference; each has its own event loop. */
+    processes: z
+      .union([z.literal('auto'), z.number().int().min(1).max(64)], {
+        error: 'expected auto or a whole number from 1 to 64',
+      })
+      .default('auto'),
+    /**
+     * Direct ingress: every replica serves the port too, routing like an ingress process and
+     * answering from its own model without a hop (docs/decisions/0012-direct-ingress.md).
+     */
+    direct: z.boolean().default(true),
+  })
+  .transform(({ processes, direct }) => ({
+    processes: processes === 'auto' ? defaultIngressProcesses(undefined, direct) : processes,
+    direct,
+  }));
 
 /** Several nodes on one Postgres (docs/cluster.md). Ignored on the embedded database, which has one node. */
 export const clusterSchema = z.strictObject({

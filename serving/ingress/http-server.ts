@@ -22,6 +22,8 @@ export interface IngressContext {
   telemetry: Telemetry;
   isReady(): boolean;
   isDraining(): boolean;
+  /** False once this process is leaving (a replica out of rotation): each response closes its connection. */
+  keepsConnections?(): boolean;
   /**
    * Counts inference requests from the moment they are accepted until their response closes, so a
    * drain also waits for a request that is still uploading its body when shutdown begins.
@@ -54,6 +56,7 @@ const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/in
  */
 export function createIngress(ctx: IngressContext): Server {
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    if (ctx.keepsConnections?.() === false) res.shouldKeepAlive = false;
     if (!isDataPlane(req.url ?? '/')) return ctx.forward(req, res);
     const scope = new RequestScope(ctx.telemetry, req, res);
     res.on('close', () => scope.end());

@@ -23,6 +23,10 @@ export interface IngressFleetOptions {
 interface Member {
   index: number;
   worker: Worker;
+  /** A replica serving HTTP itself (direct ingress): the controller, not the fleet, replaces it. */
+  replica: boolean;
+  /** It takes connections on the port now. */
+  listening: boolean;
   load: VersionLoad[];
   drained?: (abandoned: number) => void;
   flushed: Map<number, () => void>;
@@ -48,6 +52,10 @@ export class IngressFleet {
   private readonly listeners: ((a: AddressInfo) => void)[] = [];
   private recentDeaths: number[] = [];
   private flushIds = 0;
+  /** Replica members are numbered apart from the dedicated processes (0..count-1). */
+  private nextReplicaIndex = 1000;
+  /** The dedicated processes were told to stand by (replicas serve the port). */
+  private standby = false;
 
   constructor(private readonly o: IngressFleetOptions) {}
 
@@ -62,9 +70,29 @@ export class IngressFleet {
     });
   }
 
-  /** Ingress processes alive now (for status and tests). */
+  /** Dedicated ingress processes alive now (for status and tests). */
   get pids(): number[] {
-    return [...this.members.values()].flatMap((m) => (m.worker.process.pid ? [m.worker.process.pid] : []));
+    return [...this.members.values()].flatMap((m) =>
+      !m.replica && m.worker.process.pid ? [m.worker.process.pid] : [],
+    );
+  }
+
+  /**
+   * A replica that serves HTTP itself (direct ingress) joins the fleet: it gets the snapshots,
+   * its reports are recorded, flushes and drains wait for it. It leaves when it exits.
+   */
+  attach(worker: Worker): void {
+    const member: Member = {
+      index: this.nextReplicaIndex++,
+      worker,
+      replica: true,
+      listening: false,
+      load: [],
+      flushed: new Map(),
+    };
+    this.members.set(member.index, member);
+    worker.on('message', (msg: IngressToPrimary) => this.onMessage(member, msg));
+    worker.on('exit', (code, signal) => this.onExit(member, code, signal));
   }
 
   /** Sends the routing state to every ingress process if it changed since the last send. */
@@ -151,7 +179,7 @@ export class IngressFleet {
       { VIGIL_INGRESS_SPEC: JSON.stringify(this.o.spec) },
       { loadsTypeScript: false },
     );
-    const member: Member = { index, worker, load: [], flushed: new Map() };
+    const member: Member = { index, worker, replica: false, listening: false, load: [], flushed: new Map() };
     this.members.set(index, member);
     worker.on('message', (msg: IngressToPrimary) => this.onMessage(member, msg));
     worker.on('error', () => {});
@@ -162,16 +190,23 @@ export class IngressFleet {
   private onMessage(m: Member, msg: IngressToPrimary): void {
     switch (msg?.type) {
       case 'vigil:ingress-hello':
+        if (!m.replica && this.standby) this.send(m, { type: 'vigil:standby', standby: true });
         this.send(m, {
           type: 'vigil:snapshot',
           snapshot: takeSnapshot(this.o.router, this.o.isReady(), this.o.isDraining()),
         });
         return;
       case 'vigil:ingress-listening':
+        m.listening = true;
+        this.chooseStandby();
         if (!this.address) {
           this.address = { address: msg.address, port: msg.port, family: msg.family };
           for (const l of this.listeners.splice(0)) l(this.address);
         }
+        return;
+      case 'vigil:ingress-closed':
+        m.listening = false;
+        this.chooseStandby();
         return;
       case 'vigil:ingress-report':
         this.addCounts(m.load, msg.load);
@@ -231,14 +266,32 @@ export class IngressFleet {
     }
   }
 
+  /**
+   * Direct ingress: the dedicated processes stand by while at least two replicas serve the port,
+   * so connections land on replicas and are answered without a hop. Two, not one: node:cluster
+   * closes a shared port when the last process holding it exits, so one replica's crash must
+   * never leave the port to nobody; below two, the dedicated processes take connections again.
+   */
+  private chooseStandby(): void {
+    let serving = 0;
+    for (const m of this.members.values()) if (m.replica && m.listening) serving++;
+    const standby = serving >= 2;
+    if (standby === this.standby) return;
+    this.standby = standby;
+    for (const m of this.members.values()) if (!m.replica) this.send(m, { type: 'vigil:standby', standby });
+  }
+
   private onExit(m: Member, code: number | null, signal: string | null): void {
     if (this.members.get(m.index) === m) this.members.delete(m.index);
+    m.listening = false;
+    this.chooseStandby();
     m.drained?.(0);
     for (const done of m.flushed.values()) done();
     if (this.stopping) return;
     // What it held is gone with its connections; its load no longer counts.
     m.load = [];
     this.applyLoad();
+    if (m.replica) return;
     const now = performance.now();
     this.recentDeaths = this.recentDeaths.filter((t) => now - t < 60_000);
     this.recentDeaths.push(now);

@@ -24,12 +24,19 @@ export type PrimaryToIngress =
   /** Stop taking connections, finish what was accepted within `timeoutMs`, then say drained. */
   | { type: 'vigil:drain'; timeoutMs: number }
   /** Send what has been measured now, then say flushed (a scrape or API read waits for it). */
-  | { type: 'vigil:flush'; id: number };
+  | { type: 'vigil:flush'; id: number }
+  /**
+   * To a dedicated ingress process under direct ingress: stand by (take no new connections) while
+   * replicas serve the port, or take them again (docs/decisions/0012-direct-ingress.md).
+   */
+  | { type: 'vigil:standby'; standby: boolean };
 
 export type IngressToPrimary =
   /** Its message handler is in place: the first snapshot may come (one sent earlier would be lost). */
   | { type: 'vigil:ingress-hello' }
   | { type: 'vigil:ingress-listening'; address: string; port: number; family: string }
+  /** A replica's ingress stopped taking connections (its replica left rotation). */
+  | { type: 'vigil:ingress-closed' }
   | { type: 'vigil:ingress-drained'; abandoned: number }
   | { type: 'vigil:flushed'; id: number }
   | IngressReport

@@ -29,7 +29,10 @@ import { HandlerRunner } from './handler-runner.ts';
 import { MultiplexRunner } from './multiplex-runner.ts';
 import type { DeploymentRunner } from './runner.ts';
 import { warmUp } from './warmup.ts';
-import { listenForIngress, type ReplicaLink } from '../transport/replica-socket.ts';
+import { listenForIngress, registerLocalReplica, type ReplicaLink } from '../transport/replica-socket.ts';
+import type { IngressSpec, IngressToPrimary, PrimaryToIngress } from '../ingress/ingress-messages.ts';
+import { type IngressService, startIngressService } from '../ingress/ingress-service.ts';
+import { type FillLevel, nextFillLevel } from './fill-level.ts';
 
 const env = readEnv();
 const spec = JSON.parse(env.VIGIL_REPLICA_SPEC ?? '{}') as ReplicaSpec;
@@ -48,8 +51,6 @@ const linkOfRequest = new Map<number, ReplicaLink>();
 /** The connection the latest request came on, for a handler's calls to other deployments. */
 let latestLink: ReplicaLink | undefined;
 const links = new Set<ReplicaLink>();
-/** Ingress processes refused for want of room: each is told when there is room again. */
-const refusedLinks = new Set<ReplicaLink>();
 
 function send(msg: ReplicaToPrimary): void {
   // Results and stream chunks share one socket, so a stream's last chunk precedes its result.
@@ -68,24 +69,24 @@ function send(msg: ReplicaToPrimary): void {
  */
 function acceptLink(link: ReplicaLink): void {
   links.add(link);
+  link.send(capacityMessage());
   link.onMessage((msg) => {
     if (msg.type === 'vigil:infer') {
       // Admission at the replica: the ingress processes' requests together stay within
       // max_ongoing_requests. A refusal costs the ingress one frame; it routes elsewhere or queues.
       if (linkOfRequest.size >= spec.maxOngoingRequests) {
-        refusedLinks.add(link);
         const busy = { type: 'vigil:result', id: msg.id as number, ok: false, code: 'VIGIL_ERR_REPLICA_BUSY' } as const;
         link.send(busy satisfies ErrorResultMessage as unknown as Frame);
         return;
       }
       linkOfRequest.set(msg.id as number, link);
       latestLink = link;
+      announceCapacity();
     }
     onMessage(msg as unknown as PrimaryToReplica);
   });
   link.onClose(() => {
     links.delete(link);
-    refusedLinks.delete(link);
     if (latestLink === link) latestLink = undefined;
     for (const [id, l] of linkOfRequest) {
       if (l !== link) continue;
@@ -97,11 +98,26 @@ function acceptLink(link: ReplicaLink): void {
   });
 }
 
-/** Tells the ingress processes this replica refused that it has room again. */
+/** What the connections were last told (they are told on connecting, then on each change). */
+let fill: FillLevel = 'idle';
+let announcing = false;
+
+function capacityMessage(): Frame {
+  return { type: 'vigil:capacity', room: fill !== 'full', idle: fill === 'idle' } satisfies CapacityMessage;
+}
+
+/** Tells every connection when this replica's fill level changes (see fill-level.ts). */
 function announceCapacity(): void {
-  if (refusedLinks.size === 0 || linkOfRequest.size >= spec.maxOngoingRequests) return;
-  for (const l of refusedLinks) l.send({ type: 'vigil:capacity' } satisfies CapacityMessage as unknown as Frame);
-  refusedLinks.clear();
+  if (announcing) return;
+  announcing = true;
+  setImmediate(() => {
+    announcing = false;
+    const now = nextFillLevel(fill, linkOfRequest.size, spec.maxOngoingRequests);
+    if (now === fill) return;
+    fill = now;
+    const msg = capacityMessage();
+    for (const l of links) l.send(msg);
+  });
 }
 
 const lag = new EventLoopLag();
@@ -132,7 +148,31 @@ interface QueuedInfer extends BatchItem {
 let onMessage: (msg: PrimaryToReplica) => void = () => {};
 /** Set once loaded, so a graceful stop can close it (a handler's teardown). */
 let activeRunner: DeploymentRunner | undefined;
-process.on('message', (raw: PrimaryToReplica) => onMessage(raw));
+
+let markLoaded: () => void = () => {};
+const loaded = new Promise<void>((resolve) => (markLoaded = resolve));
+/**
+ * Direct ingress: this replica serves HTTP on the node's port too, once its model is loaded. Its
+ * router reaches this very replica through acceptLink without a socket; the rest it forwards.
+ */
+function startDirectIngress(ingressSpec: IngressSpec): IngressService {
+  registerLocalReplica(spec.socketPath, acceptLink);
+  return startIngressService({
+    spec: ingressSpec,
+    log,
+    tracing,
+    toPrimary: (msg: IngressToPrimary) => {
+      if (process.connected) process.send!(msg);
+    },
+    listenAfter: loaded,
+    hostReplica: spec.replicaId,
+  });
+}
+const ingress = spec.ingress ? startDirectIngress(spec.ingress) : undefined;
+process.on('message', (raw: PrimaryToReplica | PrimaryToIngress) => {
+  if (ingress?.onMessage(raw as PrimaryToIngress)) return;
+  onMessage(raw as PrimaryToReplica);
+});
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -228,6 +268,7 @@ async function main(): Promise<void> {
     loadSeconds,
     stats: stats(),
   });
+  markLoaded();
 }
 
 /** Per request: the AbortController behind request.signal, until the request is answered. */
@@ -457,9 +498,11 @@ function errorResult(id: number, err: VigilError): ErrorResultMessage {
 
 // Flush this replica's spans before it goes, but never let a slow collector hold it up.
 process.on('disconnect', () => {
-  // A graceful stop: the handler's teardown and the span flush get a second between them.
-  const closing = Promise.allSettled([activeRunner?.close(), tracing.shutdown()]);
-  Promise.race([closing, new Promise((r) => setTimeout(r, 1000))]).finally(() => process.exit(0));
+  // A graceful stop: what this replica's ingress accepted (routed here or elsewhere) finishes
+  // first, then the handler's teardown and the span flush; the controller kills at 2 s.
+  const drained = ingress ? ingress.drain(800).then(() => ingress.close()) : Promise.resolve();
+  const closing = drained.then(() => Promise.allSettled([activeRunner?.close(), tracing.shutdown()]));
+  Promise.race([closing, new Promise((r) => setTimeout(r, 1500))]).finally(() => process.exit(0));
 });
 // SIGTERM/SIGINT are the primary's to handle: a Ctrl-C reaches the whole process group, and a
 // replica that died first would turn a graceful drain into lost requests.

@@ -10,7 +10,7 @@ import type {
   ResultMessage,
 } from '../transport/messages.ts';
 import { isReplicaMessage } from '../transport/messages.ts';
-import { connectToReplica, type FrameMessage, type ReplicaLink } from '../transport/replica-socket.ts';
+import { connectToReplica, isLocalReplica, type FrameMessage, type ReplicaLink } from '../transport/replica-socket.ts';
 import type { ReplicaState } from '../controller/replica-handle.ts';
 
 /** Receives a streamed chunk; calls `ack` once the client has taken it (that is the backpressure). */
@@ -54,19 +54,25 @@ export class ReplicaChannel extends EventEmitter<{
   sent = 0;
   succeeded = 0;
   slot = 0;
-  /** The replica refused a request for being full; it sends vigil:capacity once it has room. */
+  /** The replica is full (it said so, or refused a request); it sends vigil:capacity once it has room. */
   saturated = false;
+  /** The replica holds no request from any process (it says so on each change). */
+  idle = true;
   /** A multiplexed replica's models as the controller last reported them, plus the ones just sent to it. */
   readonly loadedModels = new Set<string>();
   private readonly pending = new Map<number, Pending>();
   private link: ReplicaLink | undefined;
   private connecting = false;
 
+  /** The replica runs in this process (direct ingress): its requests are function calls. */
+  readonly local: boolean;
+
   constructor(
     readonly id: string,
     readonly socketPath: string,
   ) {
     super();
+    this.local = isLocalReplica(socketPath);
   }
 
   /** Applies the controller's view; a replica becomes routable once RUNNING and connected. */
@@ -146,8 +152,9 @@ export class ReplicaChannel extends EventEmitter<{
         return;
       }
       case 'vigil:capacity':
-        this.saturated = false;
-        this.emit('settled');
+        this.saturated = !msg.room;
+        this.idle = msg.idle;
+        if (msg.room) this.emit('settled');
         return;
       case 'vigil:chunk': {
         const p = this.pending.get(msg.id);

@@ -10,7 +10,7 @@ import type { ResultMessage } from '../transport/messages.ts';
 import type { RequestMeta } from '../replica/runner.ts';
 import { AdmissionQueue, type Waiter } from './admission-queue.ts';
 import { DrainRate } from './drain-rate.ts';
-import { choosePow2 } from './pow2.ts';
+import { chooseNearest } from './pow2.ts';
 
 export interface InferCall {
   inputs: Tensor[];
@@ -37,6 +37,10 @@ export interface PooledReplica {
   ongoing: number;
   slot: number;
   readonly loadedModels: Set<string>;
+  /** Direct ingress: the replica runs in this process; it is full; it is idle (see pow2.ts). */
+  readonly local?: boolean;
+  readonly saturated?: boolean;
+  readonly idle?: boolean;
   on(event: 'ready' | 'settled' | 'stopped', listener: () => void): unknown;
 }
 
@@ -359,13 +363,13 @@ export class VersionPool<R extends PooledReplica = ReplicaHandle> {
   private choose(modelId: string | undefined): R | undefined {
     const running = this.replicas.filter(isRunning);
     if (modelId !== undefined) {
-      const warm = choosePow2(
+      const warm = chooseNearest(
         running.filter((r) => r.loadedModels.has(modelId)),
         this.deployment.max_ongoing_requests,
       );
       if (warm) return warm;
     }
-    return choosePow2(running, this.deployment.max_ongoing_requests);
+    return chooseNearest(running, this.deployment.max_ongoing_requests);
   }
 
   /** Hands free replica slots to queued requests, oldest first. */

@@ -1,3 +1,4 @@
+import type { IngressSpec } from '../ingress/ingress-messages.ts';
 import type { RouteDocs } from '../handler/define.ts';
 import type { RequestMeta } from '../replica/runner.ts';
 import type { ErrorCode } from '../errors.ts';
@@ -35,6 +36,11 @@ export interface ReplicaSpec {
    * only, so together they could send more; the replica refuses the excess (VIGIL_ERR_REPLICA_BUSY).
    */
   maxOngoingRequests: number;
+  /**
+   * Direct ingress (`ingress.direct`): the replica also serves HTTP on the node's port, routing
+   * like an ingress process, and reaches its own model without the socket.
+   */
+  ingress?: IngressSpec;
 }
 
 export const REPLICA_SPEC_ENV = 'VIGIL_REPLICA_SPEC';
@@ -200,11 +206,17 @@ export interface ModelsMessage {
 }
 
 /**
- * Sent by a replica that refused requests for being full, to each ingress process it refused, once
- * it has room again: the ingress may route to it again.
+ * Sent by a replica to every connection when it fills up to max_ongoing_requests, has room again,
+ * or turns idle or busy (at most once per turn of its event loop, only on a change, and to a
+ * connection when it opens), so the routers of every
+ * process stop sending it work it would refuse. A refusal (VIGIL_ERR_REPLICA_BUSY) remains the
+ * backstop for requests already on their way.
  */
 export interface CapacityMessage {
   type: 'vigil:capacity';
+  room: boolean;
+  /** It holds no request at all: worth a hop from a process whose own replica is busy. */
+  idle: boolean;
 }
 
 export type ReplicaToPrimary =

@@ -104,8 +104,67 @@ export function listenForIngress(path: string, onLink: (link: ReplicaLink) => vo
   });
 }
 
-/** An ingress process's connection to one replica. */
+/**
+ * A replica that takes HTTP itself (direct ingress) registers its socket path here: its own
+ * router then reaches it by a function call instead of through the socket (a frame out, a frame
+ * in and two system calls per request saved on the commonest path).
+ */
+const localReplicas = new Map<string, (link: ReplicaLink) => void>();
+
+export function registerLocalReplica(path: string, onLink: (link: ReplicaLink) => void): void {
+  localReplicas.set(path, onLink);
+}
+
+export function isLocalReplica(path: string): boolean {
+  return localReplicas.has(path);
+}
+
+/**
+ * Two ends that pass messages as objects, in order, each in a microtask of its own: the same
+ * contract as a socket link (never re-entering the sender), without the encoding.
+ */
+function loopbackPair(): [ReplicaLink, ReplicaLink] {
+  const make = () => ({
+    handler: (_msg: FrameMessage): void => {},
+    closeHandler: (): void => {},
+  });
+  const a = make();
+  const b = make();
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    queueMicrotask(() => {
+      a.closeHandler();
+      b.closeHandler();
+    });
+  };
+  const end = (self: typeof a, peer: typeof a): ReplicaLink => ({
+    send: (m) => {
+      if (!closed) queueMicrotask(() => peer.handler(m));
+    },
+    onMessage: (h) => {
+      self.handler = h;
+    },
+    onClose: (h) => {
+      self.closeHandler = h;
+    },
+    close,
+    get closed() {
+      return closed;
+    },
+  });
+  return [end(a, b), end(b, a)];
+}
+
+/** An ingress's connection to one replica: in-process when the replica is this process. */
 export function connectToReplica(path: string): Promise<ReplicaLink> {
+  const local = localReplicas.get(path);
+  if (local) {
+    const [ingressEnd, replicaEnd] = loopbackPair();
+    local(replicaEnd);
+    return Promise.resolve(ingressEnd);
+  }
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     socket.once('error', reject);

@@ -126,6 +126,7 @@ describe.runIf(await canRenderText())('the OCR example (examples/ocr): det → c
         inferenceOf('det').length === 1 &&
         inferenceOf('cls').length === 1 &&
         inferenceOf('rec').length === 2 &&
+        spans().filter((s) => s.name.startsWith('vigil.call ')).length === 4 &&
         spans().some((s) => s.kind === 2),
       15_000,
       'the whole OCR trace',

@@ -100,6 +100,9 @@ describe('backpressure', () => {
 
   it('answers 504 for a request whose deadline passes in the queue, without sending it to a replica', async () => {
     vigil = await startVigil({
+      // The queue is a router's: with direct ingress a request that reaches the replica's own
+      // port while it runs the blocker is read only after the run (docs/decisions/0012).
+      ingress: { direct: false },
       deployments: [
         clsDeployment({
           num_replicas: 1,

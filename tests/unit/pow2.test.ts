@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { choosePow2, type Choosable } from '../../serving/router/pow2.ts';
+import { chooseNearest, choosePow2, type Choosable, type Placeable } from '../../serving/router/pow2.ts';
 
 interface Replica extends Choosable {
   id: string;
@@ -103,5 +103,39 @@ describe('choosePow2', () => {
         }),
       );
     });
+  });
+});
+
+describe('chooseNearest (direct ingress)', () => {
+  const place = (...rs: Partial<Placeable & { id: string }>[]) => rs.map((r, i) => ({ id: `r${i}`, ongoing: 0, ...r }));
+
+  it('takes the replica in this process while it has room, however loaded the others are', () => {
+    const rs = place({ ongoing: 3, local: true }, { ongoing: 0, idle: true }, { ongoing: 0, idle: true });
+    expect(chooseNearest(rs, 4)!.id).toBe('r0');
+  });
+
+  it('when its own replica is full, hops only to an idle one', () => {
+    const full = place({ ongoing: 4, local: true }, { ongoing: 0, idle: false }, { ongoing: 1, idle: true });
+    expect(chooseNearest(full, 4)!.id).toBe('r2');
+    const saidFull = place({ ongoing: 1, local: true, saturated: true }, { idle: true });
+    expect(chooseNearest(saidFull, 4)!.id).toBe('r1');
+  });
+
+  it('queues (undefined) rather than hop to a busy replica when its own is full', () => {
+    const rs = place({ ongoing: 4, local: true }, { ongoing: 0, idle: false }, { ongoing: 2, idle: false });
+    expect(chooseNearest(rs, 4)).toBeUndefined();
+  });
+
+  it('without a replica in this process, is power of two choices', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 6 }),
+        fc.double({ min: 0, max: ALMOST_ONE, noNaN: true }),
+        (ls, r) => {
+          const rs = replicas(...ls);
+          expect(chooseNearest(rs, 4, sequence(r, r / 2))).toBe(choosePow2(rs, 4, sequence(r, r / 2)));
+        },
+      ),
+    );
   });
 });

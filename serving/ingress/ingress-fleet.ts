@@ -109,6 +109,21 @@ export class IngressFleet {
    * SETTLE_TIMEOUT_MS), so a scrape or console read made after a response arrived counts it.
    */
   settle(): Promise<void> {
+    // Reads that arrive in one turn of the event loop share one round: it is asked for after all
+    // of them arrived, so it covers each. Ten console pollers cost one round, not ten per turn.
+    this.pendingSettle ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.pendingSettle = undefined;
+        void this.flushRound().then(resolve);
+      }),
+    );
+    return this.pendingSettle;
+  }
+
+  private pendingSettle: Promise<void> | undefined;
+
+  /** One flush round: every member reports what it measured so far (or SETTLE_TIMEOUT_MS passes). */
+  private flushRound(): Promise<void> {
     const id = ++this.flushIds;
     return Promise.all(
       [...this.members.values()].map(

@@ -515,7 +515,11 @@ export class VigilNode {
       ready: this.isReady(),
       draining: this.draining,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
-      ingress: { processes: this.options.config.ingress.processes, pids: this.fleet?.pids ?? [] },
+      ingress: {
+        processes: this.options.config.ingress.processes,
+        pids: this.fleet.pids,
+        direct: this.options.config.ingress.direct,
+      },
       host: { hardware: this.hardware, ...this.heat.view() },
       deployments: [...this.router.deployments.values()].map((d) => ({
         name: d.name,

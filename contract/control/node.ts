@@ -123,7 +123,8 @@ export const nodeStatus = z
     ready: z.boolean(),
     draining: z.boolean(),
     uptime_seconds: z.number(),
-    ingress: z.object({ processes: z.number().int(), pids: z.array(z.number().int()) }),
+    /** Dedicated ingress processes (`pids`: alive now); `direct`: the replicas serve the port too. */
+    ingress: z.object({ processes: z.number().int(), pids: z.array(z.number().int()), direct: z.boolean() }),
     host: hostStatus,
     deployments: z.array(deploymentStatus),
   })

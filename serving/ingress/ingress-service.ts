@@ -7,6 +7,7 @@
  * process (ingress-main.ts), and, with `ingress.direct`, every replica, which then reaches its own
  * model by a function call and forwards only what belongs to another replica.
  */
+import net from 'node:net';
 import { routeCall } from '../composition/call-router.ts';
 import { DriftObserver } from '../drift/drift-observer.ts';
 import type { Logger } from '../logger.ts';
@@ -128,20 +129,28 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
     });
   }
 
-  /** Takes no new connections; each open one closes after its next response. */
+  /**
+   * Takes no new connections; each open one closes after its next response. The listener only:
+   * http.Server#close() would also close the idle keep-alive connections, and a client that sent
+   * its next request on one at that moment would see it cut off ("other side closed"). It would
+   * also stop the timer that enforces requestTimeout, which a standby that listens again needs.
+   */
   function stopListening(): void {
     if (!listening) return;
     listening = false;
-    server.close();
+    net.Server.prototype.close.call(server);
   }
 
-  /** The host replica is out of rotation: clients go to the replicas that stay. */
+  /**
+   * The host replica is out of rotation: clients go to the replicas that stay. A connection in use
+   * closes after its next response; an idle one is left open rather than cut under a client that
+   * may be writing on it, and closes when the replica exits.
+   */
   function leave(): void {
     if (leaving) return;
     leaving = true;
     const was = listening;
     stopListening();
-    server.closeIdleConnections();
     if (was) toPrimary({ type: 'vigil:ingress-closed' });
   }
 

@@ -417,7 +417,8 @@ async function runBatch(runner: DeploymentRunner, batch: QueuedInfer[]): Promise
         request: i.msg.request,
         deadline: i.msg.deadline,
         traceparent: i.msg.traceparent,
-        signal: signalFor(i.msg.id),
+        // Only a handler can listen to a signal; a model's run cannot be interrupted.
+        signal: runner.info.kind === 'handler' ? signalFor(i.msg.id) : undefined,
         modelId: i.msg.modelId,
       })),
     );

@@ -41,6 +41,12 @@ export interface IngressService {
   onMessage(msg: PrimaryToIngress): boolean;
   /** Stops taking connections and waits for the inference requests accepted here, within `timeoutMs`. */
   drain(timeoutMs: number): Promise<number>;
+  /**
+   * The host replica is being stopped (scale-down, a retired version): takes no new connections
+   * and waits, within `timeoutMs`, for what was accepted here, which still goes to the replicas
+   * that stay (not 503: the node is not shutting down).
+   */
+  retire(timeoutMs: number): Promise<void>;
   /** Closes every connection at once (the process is going). */
   close(): void;
 }
@@ -200,6 +206,12 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
       for (const pool of router.pools()) pool.close();
       reports.flush();
       return accepted;
+    },
+    async retire(timeoutMs) {
+      leave();
+      const until = performance.now() + timeoutMs;
+      while (accepted > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
+      reports.flush();
     },
     close() {
       server.closeAllConnections();

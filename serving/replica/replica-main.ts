@@ -501,7 +501,7 @@ function errorResult(id: number, err: VigilError): ErrorResultMessage {
 process.on('disconnect', () => {
   // A graceful stop: what this replica's ingress accepted (routed here or elsewhere) finishes
   // first, then the handler's teardown and the span flush; the controller kills at 2 s.
-  const drained = ingress ? ingress.drain(800).then(() => ingress.close()) : Promise.resolve();
+  const drained = ingress ? ingress.retire(800).then(() => ingress.close()) : Promise.resolve();
   const closing = drained.then(() => Promise.allSettled([activeRunner?.close(), tracing.shutdown()]));
   Promise.race([closing, new Promise((r) => setTimeout(r, 1500))]).finally(() => process.exit(0));
 });

@@ -137,14 +137,17 @@ export class Controller {
     pool.pump();
   }
 
-  /** Stops draining replicas once they hold nothing, or when graceful_shutdown_timeout_s runs out. */
+  /**
+   * Stops draining replicas once they hold nothing and their own ingress (direct ingress) holds
+   * nothing either, or when graceful_shutdown_timeout_s runs out.
+   */
   private finishDrains(pool: VersionPool, now: number): void {
     for (const r of pool.replicas) {
       if (r.state !== 'DRAINING' || r.drainStartedAt === undefined) continue;
       const overdue = now - r.drainStartedAt > pool.deployment.graceful_shutdown_timeout_s * 1000;
-      if (r.ongoing === 0 || overdue) {
-        if (overdue && r.ongoing > 0)
-          this.log.warn({ replica: r.id, abandoned: r.ongoing }, 'drain timed out with requests in flight');
+      if (r.idle || overdue) {
+        if (overdue && !r.idle)
+          this.log.warn({ replica: r.id, abandoned: r.ongoing + r.routing }, 'drain timed out with requests in flight');
         stopDrained(r);
       }
     }
@@ -189,8 +192,7 @@ export class Controller {
     });
     replica.on('settled', () => {
       // A draining replica stops as soon as its last request is answered, not at the next tick.
-      if (replica.state === 'DRAINING' && replica.ongoing === 0 && replica.drainStartedAt !== undefined)
-        stopDrained(replica);
+      if (replica.state === 'DRAINING' && replica.idle && replica.drainStartedAt !== undefined) stopDrained(replica);
     });
     replica.on('stopped', (reason) => {
       if (this.stopping || reason === 'scale_down' || reason === 'shutdown') return;

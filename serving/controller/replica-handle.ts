@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { ModelSignature } from '../protocol/model-metadata.ts';
 import type { ModelsMessage, ReadyMessage, ReplicaStats, ReplicaToPrimary } from '../transport/messages.ts';
 import { isReplicaMessage } from '../transport/messages.ts';
+import type { IngressReport } from '../ingress/ingress-report.ts';
 
 export type ReplicaState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 export type StopReason =
@@ -62,7 +63,8 @@ export class ReplicaHandle extends EventEmitter<{
   ) {
     super();
     worker.on('message', (msg: unknown) => {
-      if (isReplicaMessage(msg)) this.onMessage(msg);
+      if (isIngressReport(msg)) this.setRouting(msg.inFlight);
+      else if (isReplicaMessage(msg)) this.onMessage(msg);
     });
     worker.on('exit', () => this.onExit());
     // An IPC error (e.g. EPIPE while the process dies) is followed by 'exit'; nothing to do here.
@@ -71,6 +73,24 @@ export class ReplicaHandle extends EventEmitter<{
 
   get pid(): number | undefined {
     return this.worker.process.pid;
+  }
+
+  /**
+   * Direct ingress: inference requests this replica's own ingress accepted and has not answered
+   * (wherever they run). A draining replica stops only once this is 0 too.
+   */
+  routing = 0;
+
+  private setRouting(n: number): void {
+    this.lastSeen = performance.now();
+    const fell = n < this.routing;
+    this.routing = n;
+    if (fell) this.emit('settled');
+  }
+
+  /** Nothing left here: no request held by the replica, none accepted by its ingress. */
+  get idle(): boolean {
+    return this.ongoing === 0 && this.routing === 0;
   }
 
   /** The ingress processes' reports changed: a drop may let a draining replica stop. */
@@ -164,4 +184,8 @@ export class ReplicaHandle extends EventEmitter<{
     this.ongoing = 0;
     this.emit('stopped', this.stopReason);
   }
+}
+
+function isIngressReport(msg: unknown): msg is IngressReport {
+  return typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'vigil:ingress-report';
 }

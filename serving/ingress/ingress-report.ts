@@ -22,6 +22,11 @@ export interface IngressReport {
   /** Prediction drift sketches, once a second (serving/drift/drift-observer.ts). */
   drift: DriftObservation[];
   load: VersionLoad[];
+  /**
+   * Inference requests this process accepted and has not answered yet. A replica with direct
+   * ingress is stopped only once this is 0 too: what it accepted may be held by another replica.
+   */
+  inFlight: number;
 }
 
 export interface StreamObservation {
@@ -77,6 +82,7 @@ export class ReportSender {
   constructor(
     private readonly router: IngressRouter,
     private readonly send: (msg: IngressReport) => void,
+    private readonly inFlight: () => number = () => 0,
   ) {}
 
   observeRequest(o: RequestObservation): void {
@@ -124,12 +130,14 @@ export class ReportSender {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const load = this.load();
-    const loadKey = JSON.stringify(load);
+    const inFlight = this.inFlight();
+    const loadKey = `${inFlight} ${JSON.stringify(load)}`;
     const r = this.report;
     const nothing = r.requests.length + r.streams.length + r.slis.length + r.mirror.length + r.drift.length === 0;
     if (nothing && loadKey === this.lastLoad) return;
     this.lastLoad = loadKey;
     r.load = load;
+    r.inFlight = inFlight;
     this.report = empty();
     this.send(r);
   }
@@ -165,5 +173,6 @@ function empty(): IngressReport {
     mirror: [],
     drift: [],
     load: [],
+    inFlight: 0,
   };
 }

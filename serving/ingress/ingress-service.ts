@@ -54,7 +54,7 @@ export interface IngressService {
 export function startIngressService(o: IngressServiceOptions): IngressService {
   const { spec, log, tracing, toPrimary } = o;
   const router = new DeploymentRouter<ReplicaChannel>(spec.config.deployments);
-  const reports = new ReportSender(router, toPrimary);
+  const reports = new ReportSender(router, toPrimary, () => accepted);
   // The load is also sent when idle, so the autoscaler sees a queue that no answer ends.
   setInterval(() => reports.flush(), 250).unref();
   for (const d of router.deployments.values()) {
@@ -116,6 +116,7 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
     keepsConnections: () => !leaving && !standby,
     trackInference: (delta) => {
       accepted += delta;
+      reports.loadChanged();
     },
     forward: (req, res) => proxy.forward(req, res),
   });

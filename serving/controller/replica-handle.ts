@@ -63,7 +63,7 @@ export class ReplicaHandle extends EventEmitter<{
   ) {
     super();
     worker.on('message', (msg: unknown) => {
-      if (isIngressReport(msg)) this.setRouting(msg.inFlight);
+      if (isIngressReport(msg)) this.setRouting(msg.inFlight, msg.connections);
       else if (isReplicaMessage(msg)) this.onMessage(msg);
     });
     worker.on('exit', () => this.onExit());
@@ -80,17 +80,25 @@ export class ReplicaHandle extends EventEmitter<{
    * (wherever they run). A draining replica stops only once this is 0 too.
    */
   routing = 0;
+  /** Direct ingress: client connections open to this replica's port. */
+  connections = 0;
 
-  private setRouting(n: number): void {
+  private setRouting(requests: number, connections: number): void {
     this.lastSeen = performance.now();
-    const fell = n < this.routing;
-    this.routing = n;
+    const fell = requests < this.routing || connections < this.connections;
+    this.routing = requests;
+    this.connections = connections;
     if (fell) this.emit('settled');
   }
 
-  /** Nothing left here: no request held by the replica, none accepted by its ingress. */
+  /**
+   * Nothing left here: no request held by the replica, none accepted by its ingress, and no client
+   * connection left open to it. A leaving replica answers each request with `connection: close`,
+   * and clients close idle ones on their own keep-alive timeout (undici's: 4 s), so a drain waits
+   * for them rather than cut one under a client writing on it; graceful_shutdown_timeout_s bounds it.
+   */
   get idle(): boolean {
-    return this.ongoing === 0 && this.routing === 0;
+    return this.ongoing === 0 && this.routing === 0 && this.connections === 0;
   }
 
   /** The ingress processes' reports changed: a drop may let a draining replica stop. */

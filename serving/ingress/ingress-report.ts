@@ -27,6 +27,8 @@ export interface IngressReport {
    * ingress is stopped only once this is 0 too: what it accepted may be held by another replica.
    */
   inFlight: number;
+  /** Client connections open to this process: a replica leaving rotation waits for them to go. */
+  connections: number;
 }
 
 export interface StreamObservation {
@@ -82,7 +84,10 @@ export class ReportSender {
   constructor(
     private readonly router: IngressRouter,
     private readonly send: (msg: IngressReport) => void,
-    private readonly inFlight: () => number = () => 0,
+    private readonly inFlight: () => { requests: number; connections: number } = () => ({
+      requests: 0,
+      connections: 0,
+    }),
   ) {}
 
   observeRequest(o: RequestObservation): void {
@@ -131,13 +136,14 @@ export class ReportSender {
     this.timer = undefined;
     const load = this.load();
     const inFlight = this.inFlight();
-    const loadKey = `${inFlight} ${JSON.stringify(load)}`;
+    const loadKey = `${inFlight.requests} ${inFlight.connections} ${JSON.stringify(load)}`;
     const r = this.report;
     const nothing = r.requests.length + r.streams.length + r.slis.length + r.mirror.length + r.drift.length === 0;
     if (nothing && loadKey === this.lastLoad) return;
     this.lastLoad = loadKey;
     r.load = load;
-    r.inFlight = inFlight;
+    r.inFlight = inFlight.requests;
+    r.connections = inFlight.connections;
     this.report = empty();
     this.send(r);
   }
@@ -174,5 +180,6 @@ function empty(): IngressReport {
     drift: [],
     load: [],
     inFlight: 0,
+    connections: 0,
   };
 }

@@ -54,7 +54,7 @@ export interface IngressService {
 export function startIngressService(o: IngressServiceOptions): IngressService {
   const { spec, log, tracing, toPrimary } = o;
   const router = new DeploymentRouter<ReplicaChannel>(spec.config.deployments);
-  const reports = new ReportSender(router, toPrimary, () => accepted);
+  const reports = new ReportSender(router, toPrimary, () => ({ requests: accepted, connections }));
   // The load is also sent when idle, so the autoscaler sees a queue that no answer ends.
   setInterval(() => reports.flush(), 250).unref();
   for (const d of router.deployments.values()) {
@@ -121,6 +121,17 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
     forward: (req, res) => proxy.forward(req, res),
   });
 
+  // Counted so that a replica leaving rotation is stopped only once its clients have moved: an
+  // idle keep-alive connection cut under a client that is writing on it loses that request.
+  let connections = 0;
+  server.on('connection', (socket) => {
+    connections++;
+    socket.once('close', () => {
+      connections--;
+      reports.loadChanged();
+    });
+  });
+
   function listen(): void {
     if (listening || draining || leaving || standby) return;
     listening = true;
@@ -150,14 +161,16 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
 
   /**
    * The host replica is out of rotation: clients go to the replicas that stay. A connection in use
-   * closes after its next response; an idle one is left open rather than cut under a client that
-   * may be writing on it, and closes when the replica exits.
+   * closes after its next response; an idle one is closed now, while the replica still serves
+   * (a client's keep-alive could otherwise hold it for a minute), and the controller stops the
+   * replica only once none is left open (ReplicaHandle.idle), so none is cut at its exit.
    */
   function leave(): void {
     if (leaving) return;
     leaving = true;
     const was = listening;
     stopListening();
+    server.closeIdleConnections();
     if (was) toPrimary({ type: 'vigil:ingress-closed' });
   }
 

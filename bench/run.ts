@@ -159,6 +159,7 @@ const SERVERS: ServerDef[] = [
       },
     }),
   },
+  // Direct ingress (opt-in, decision 0012); vigil-nobatch-hop below is the default design.
   vigilDef('vigil-nobatch', 'vigil, batching off (max_batch_size 1)', 1, 0),
   vigilDef('vigil-batch-w2', 'vigil, batching 8, wait 2 ms', 8, 2),
   vigilDef('vigil-batch-w0', 'vigil, batching 8, wait 0 ms', 8, 0),

@@ -83,7 +83,7 @@ export async function doctorCommand(config: VigilConfig, hostRoot: string, json:
   line(
     'ingress',
     config.ingress.direct
-      ? `direct: replicas serve the port; ${config.ingress.processes} dedicated process(es) stand by (auto: 1)`
+      ? `direct: replicas serve the port; ${config.ingress.processes} dedicated process(es) stand by`
       : `${config.ingress.processes} dedicated processes (auto: half the usable cores, 1 to 8)`,
   );
   line(

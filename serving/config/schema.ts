@@ -612,12 +612,12 @@ export const consoleSchema = z.strictObject({
 export type ConsoleConfig = z.infer<typeof consoleSchema>;
 
 /**
- * `num_replicas: auto`: one per usable core. With direct ingress (the default) each replica
- * serves HTTP itself and the one dedicated ingress process stands by, so every core is a
- * replica's (docs/decisions/0012-direct-ingress.md). With `ingress.direct: false`, set it by hand.
+ * `num_replicas: auto`: the usable cores the default ingress processes leave, at least 1. With
+ * `ingress.direct` every core could be a replica's (docs/decisions/0012-direct-ingress.md): set
+ * the count by hand then.
  */
 export function autoReplicas(cores: number): number {
-  return Math.max(1, cores);
+  return Math.max(1, cores - defaultIngressProcesses(cores));
 }
 
 /** `intra_op_threads: auto`: the usable cores shared among the replicas, at least 1 each. */
@@ -631,7 +631,7 @@ export function autoIntraOpThreads(cores: number, replicas: number): number {
  * process may use (within a container, its cgroup's CPU quota: serving/host/hardware.ts), at
  * least 1 and at most 8, since the replicas need the other half (docs/decisions/0007-data-plane.md).
  */
-export function defaultIngressProcesses(cores = usableCores(new HostFiles('/')), direct = true): number {
+export function defaultIngressProcesses(cores = usableCores(new HostFiles('/')), direct = false): number {
   return direct ? 1 : Math.max(1, Math.min(8, Math.floor(cores / 2)));
 }
 
@@ -644,10 +644,10 @@ export const ingressSchema = z
       })
       .default('auto'),
     /**
-     * Direct ingress: every replica serves the port too, routing like an ingress process and
-     * answering from its own model without a hop (docs/decisions/0012-direct-ingress.md).
+     * Direct ingress (opt-in): every replica serves the port too, routing like an ingress process
+     * and answering from its own model without a hop (docs/decisions/0012-direct-ingress.md).
      */
-    direct: z.boolean().default(true),
+    direct: z.boolean().default(false),
   })
   .transform(({ processes, direct }) => ({
     processes: processes === 'auto' ? defaultIngressProcesses(undefined, direct) : processes,

@@ -30,8 +30,8 @@ async function send(url: string, seed: number): Promise<number | 'hung' | 'reset
 
 describe('replica failure', () => {
   it.each([
-    ['with direct ingress (the default)', true],
-    ['with ingress.direct off', false],
+    ['with direct ingress', true],
+    ['with ingress.direct off (the default)', false],
   ])('replaces a replica killed with SIGKILL under load, with no hung request, %s', async (_, direct) => {
     vigil = await startVigil({
       ingress: { direct },

@@ -612,12 +612,13 @@ export const consoleSchema = z.strictObject({
 export type ConsoleConfig = z.infer<typeof consoleSchema>;
 
 /**
- * `num_replicas: auto`: the usable cores the default ingress processes leave, at least 1. With
- * `ingress.direct` every core could be a replica's (docs/decisions/0012-direct-ingress.md): set
- * the count by hand then.
+ * `num_replicas: auto`: one replica per usable core, at least 1. With direct ingress (the
+ * default) the replicas serve the port themselves and the one dedicated ingress process only
+ * stands by (docs/decisions/0012-direct-ingress.md). With `ingress.direct: false` the ingress
+ * processes take half the cores: set `num_replicas` by hand then (docs/configuration.md).
  */
 export function autoReplicas(cores: number): number {
-  return Math.max(1, cores - defaultIngressProcesses(cores));
+  return Math.max(1, cores);
 }
 
 /** `intra_op_threads: auto`: the usable cores shared among the replicas, at least 1 each. */
@@ -631,7 +632,7 @@ export function autoIntraOpThreads(cores: number, replicas: number): number {
  * process may use (within a container, its cgroup's CPU quota: serving/host/hardware.ts), at
  * least 1 and at most 8, since the replicas need the other half (docs/decisions/0007-data-plane.md).
  */
-export function defaultIngressProcesses(cores = usableCores(new HostFiles('/')), direct = false): number {
+export function defaultIngressProcesses(cores = usableCores(new HostFiles('/')), direct = true): number {
   return direct ? 1 : Math.max(1, Math.min(8, Math.floor(cores / 2)));
 }
 
@@ -644,10 +645,12 @@ export const ingressSchema = z
       })
       .default('auto'),
     /**
-     * Direct ingress (opt-in): every replica serves the port too, routing like an ingress process
-     * and answering from its own model without a hop (docs/decisions/0012-direct-ingress.md).
+     * Direct ingress: every replica serves the port too, routing like an ingress process and
+     * answering from its own model without a hop (docs/decisions/0012-direct-ingress.md). `false`
+     * puts every request through a dedicated ingress process (decision 0007): for models whose
+     * runs take hundreds of milliseconds, which would hold up the requests a replica reads.
      */
-    direct: z.boolean().default(false),
+    direct: z.boolean().default(true),
   })
   .transform(({ processes, direct }) => ({
     processes: processes === 'auto' ? defaultIngressProcesses(undefined, direct) : processes,

@@ -15,6 +15,7 @@ import { DeploymentRouter } from '../router/deployment-router.ts';
 import type { IngressPool } from '../router/ingress-types.ts';
 import type { ReplicaChannel } from '../router/replica-channel.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
+import { ClientConnections } from './client-connections.ts';
 import { ControlProxy } from './control-proxy.ts';
 import { createIngress } from './http-server.ts';
 import type { IngressSpec, IngressToPrimary, PrimaryToIngress } from './ingress-messages.ts';
@@ -51,10 +52,16 @@ export interface IngressService {
   close(): void;
 }
 
+/** How long a client connection to a replica leaving rotation stays unused before it is closed. */
+const LEAVING_QUIET_MS = 1000;
+
 export function startIngressService(o: IngressServiceOptions): IngressService {
   const { spec, log, tracing, toPrimary } = o;
   const router = new DeploymentRouter<ReplicaChannel>(spec.config.deployments);
-  const reports = new ReportSender(router, toPrimary, () => ({ requests: accepted, connections }));
+  const reports = new ReportSender(router, toPrimary, () => ({
+    requests: accepted,
+    connections: connections.size,
+  }));
   // The load is also sent when idle, so the autoscaler sees a queue that no answer ends.
   setInterval(() => reports.flush(), 250).unref();
   for (const d of router.deployments.values()) {
@@ -121,16 +128,9 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
     forward: (req, res) => proxy.forward(req, res),
   });
 
-  // Counted so that a replica leaving rotation is stopped only once its clients have moved: an
-  // idle keep-alive connection cut under a client that is writing on it loses that request.
-  let connections = 0;
-  server.on('connection', (socket) => {
-    connections++;
-    socket.once('close', () => {
-      connections--;
-      reports.loadChanged();
-    });
-  });
+  // Counted so that a replica leaving rotation is stopped only once its clients have moved.
+  const connections = new ClientConnections(() => reports.loadChanged());
+  server.on('connection', (socket) => connections.add(socket));
 
   function listen(): void {
     if (listening || draining || leaving || standby) return;
@@ -161,16 +161,17 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
 
   /**
    * The host replica is out of rotation: clients go to the replicas that stay. A connection in use
-   * closes after its next response; an idle one is closed now, while the replica still serves
-   * (a client's keep-alive could otherwise hold it for a minute), and the controller stops the
-   * replica only once none is left open (ReplicaHandle.idle), so none is cut at its exit.
+   * closes after its next response; one left unused for a second is closed by the server while the
+   * replica still serves (a client's keep-alive could otherwise hold it for a minute), never one
+   * a client may be writing on (client-connections.ts). The controller stops the replica only
+   * once none is left open (ReplicaHandle.idle), so none is cut at its exit.
    */
   function leave(): void {
     if (leaving) return;
     leaving = true;
     const was = listening;
     stopListening();
-    server.closeIdleConnections();
+    connections.closeWhenQuiet(LEAVING_QUIET_MS);
     if (was) toPrimary({ type: 'vigil:ingress-closed' });
   }
 
@@ -228,6 +229,7 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
       reports.flush();
     },
     close() {
+      connections.destroyAll();
       server.closeAllConnections();
       proxy.close();
     },

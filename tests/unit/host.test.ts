@@ -237,16 +237,16 @@ describe('auto defaults from the usable cores', () => {
     const { autoIntraOpThreads, autoReplicas, defaultIngressProcesses } = await import(
       '../../serving/config/schema.ts'
     );
-    expect(autoReplicas(16)).toBe(8);
-    expect(autoReplicas(3)).toBe(2);
-    expect(autoReplicas(1)).toBe(1);
+    expect(autoReplicas(16)).toBe(16);
+    expect(autoReplicas(3)).toBe(3);
+    expect(autoReplicas(0)).toBe(1);
     expect(autoIntraOpThreads(8, 2)).toBe(4);
     expect(autoIntraOpThreads(2, 4)).toBe(1);
     expect(autoIntraOpThreads(3, 0)).toBe(3);
-    expect(defaultIngressProcesses(16)).toBe(8);
-    expect(defaultIngressProcesses(3)).toBe(1);
-    // Direct ingress: one dedicated process, which stands by while replicas serve the port.
-    expect(defaultIngressProcesses(16, true)).toBe(1);
+    // Direct ingress (the default): one dedicated process, which stands by while replicas serve.
+    expect(defaultIngressProcesses(16)).toBe(1);
+    expect(defaultIngressProcesses(16, false)).toBe(8);
+    expect(defaultIngressProcesses(3, false)).toBe(1);
     // A 1.5-CPU pod on a big host: 2 usable cores, whatever os.cpus() says.
     const { usableCores } = await import('../../serving/host/hardware.ts');
     expect(usableCores(machine({ 'sys/fs/cgroup/cpu.max': '150000 100000\n' }))).toBe(

@@ -80,6 +80,12 @@ export const INGRESS_CPU = 0.5;
  * memory and CPU are sized for it.
  */
 export const INGRESS_PROCESSES = 2;
+/**
+ * With direct ingress (the default; docs/decisions/0012-direct-ingress.md) the replicas serve HTTP
+ * and one dedicated process stands by: it carries the traffic only while fewer than two replicas
+ * serve the port (at start, a single replica).
+ */
+export const STANDBY_INGRESS_PROCESSES = 1;
 /** prometheus-operator's governing Service for a Prometheus in the `monitoring` namespace (kube-prometheus-stack). */
 export const PROMETHEUS_URL = 'http://prometheus-operated.monitoring.svc:9090';
 export const DATABASE_SECRET = { name: 'vigil-database', key: 'DATABASE_URL' } as const;
@@ -127,7 +133,8 @@ export function readInputs(): Inputs {
 export function pinIngressProcesses(text: string): string {
   const doc = parseDocument(text);
   if (typeof doc.getIn(['ingress', 'processes']) === 'number') return text;
-  doc.setIn(['ingress', 'processes'], INGRESS_PROCESSES);
+  const direct = doc.getIn(['ingress', 'direct']) !== false;
+  doc.setIn(['ingress', 'processes'], direct ? STANDBY_INGRESS_PROCESSES : INGRESS_PROCESSES);
   const ingress = doc.get('ingress', true) as { commentBefore?: string | null };
   const note = ' Set by deploy/kubernetes/generate.ts: the pod is sized for this many ingress processes.';
   if (isMap(ingress)) ingress.commentBefore = note;
@@ -153,17 +160,20 @@ const MiB = 1024 * 1024;
 
 /**
  * The node pod's memory in bytes (before rounding): primary + ingress processes + replicas ×
- * measured RSS, plus headroom.
+ * measured RSS, plus headroom. With direct ingress each replica also runs the data plane, whose
+ * peak is the request bodies it holds: counted as one more ingress process's peak per replica, an
+ * upper bound, since a replica serving HTTP under load has not been measured on its own.
  */
 export function nodeMemoryBytes(config: VigilConfig, memory: MeasuredMemory): number {
   let total = memory.primary_rss_bytes.peak + config.ingress.processes * memory.ingress_rss_bytes.peak;
+  const dataPlane = config.ingress.direct ? memory.ingress_rss_bytes.peak : 0;
   for (const v of replicasPerVersion(config)) {
     const measured = memory.replica_rss_bytes[v.deployment];
     if (!measured)
       throw new Error(
         `${MEMORY_FILE} has no replica_rss_bytes for deployment "${v.deployment}"; measure it (see its commands)`,
       );
-    total += v.replicas * measured.peak;
+    total += v.replicas * (measured.peak + dataPlane);
   }
   return total * (1 + memory.headroom);
 }
@@ -212,10 +222,12 @@ function configMap(i: Inputs): ConfigMap {
 
 function nodeDeployment(i: Inputs): Deployment {
   const memory = mebibytes(nodeMemoryBytes(i.config, i.memory));
+  // With direct ingress each replica does an ingress process's HTTP work beside its runs.
+  const dataPlane = i.config.ingress.direct ? INGRESS_CPU : 0;
   const cpu =
     PRIMARY_CPU +
     i.config.ingress.processes * INGRESS_CPU +
-    replicasPerVersion(i.config).reduce((n, v) => n + v.replicas * v.threads, 0);
+    replicasPerVersion(i.config).reduce((n, v) => n + v.replicas * (v.threads + dataPlane), 0);
   const probe = (path: string) => ({ httpGet: { path, port: 'http' } });
   return new Deployment({
     metadata: { name: NAMES.node, labels: labels('node', i.version) },

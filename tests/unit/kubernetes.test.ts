@@ -152,28 +152,35 @@ describe('deploy/kubernetes', () => {
 
   it('pins ingress.processes in the ConfigMap, where `auto` would count the machine and not the pod', () => {
     const text = (one('ConfigMap', 'vigil-config') as unknown as { data: Record<string, string> }).data['vigil.yaml']!;
-    expect((parse(text) as { ingress?: { processes?: unknown } }).ingress?.processes).toBe(2);
+    // Direct ingress (the default): the one dedicated process that stands by.
+    expect((parse(text) as { ingress?: { processes?: unknown } }).ingress?.processes).toBe(1);
     // Everything else is the repository's vigil.yaml, comments included.
     expect(text.startsWith(readFileSync(CONFIG_FILE, 'utf8').trimEnd())).toBe(true);
     const named = pinIngressProcesses('ingress:\n  processes: 3\ndeployments: []\n');
     expect(named).toBe('ingress:\n  processes: 3\ndeployments: []\n');
-    expect(parse(pinIngressProcesses('ingress:\n  processes: auto\n'))).toEqual({ ingress: { processes: 2 } });
+    expect(parse(pinIngressProcesses('ingress:\n  processes: auto\n'))).toEqual({ ingress: { processes: 1 } });
+    expect(parse(pinIngressProcesses('ingress:\n  direct: false\n'))).toEqual({
+      ingress: { direct: false, processes: 2 },
+    });
   });
 
   it('sizes the node and the console from inputs/measured-memory.json by its formula', () => {
-    const ingressProcesses = 2;
+    // Direct ingress: one standby process, and each replica also holds a data plane's peak.
+    const ingressProcesses = 1;
     let bytes = memory.primary_rss_bytes.peak + ingressProcesses * memory.ingress_rss_bytes.peak;
     for (const d of config.deployments) {
       for (const v of d.versions)
-        bytes += (d.autoscaling?.max_replicas ?? v.num_replicas) * memory.replica_rss_bytes[d.name]!.peak;
+        bytes +=
+          (d.autoscaling?.max_replicas ?? v.num_replicas) *
+          (memory.replica_rss_bytes[d.name]!.peak + memory.ingress_rss_bytes.peak);
     }
     const nodeMi = `${Math.ceil((bytes * (1 + memory.headroom)) / 2 ** 20)}Mi`;
-    // (198,164,480 + 2 × 340,234,240 + 2 × 195,321,856) × 1.5 = 1,903,915,008 B
-    expect(nodeMi).toBe('1816Mi');
+    // (198,164,480 + 340,234,240 + 2 × (195,321,856 + 340,234,240)) × 1.5 = 2,414,266,368 B
+    expect(nodeMi).toBe('2303Mi');
     expect(nodeContainer.resources?.requests?.memory).toBe(nodeMi);
     expect(nodeContainer.resources?.limits?.memory).toBe(nodeMi);
     const threads = config.deployments.reduce(
-      (n, d) => n + d.versions.reduce((m, v) => m + v.num_replicas * d.intra_op_threads, 0),
+      (n, d) => n + d.versions.reduce((m, v) => m + v.num_replicas * (d.intra_op_threads + 0.5), 0),
       0,
     );
     expect(nodeContainer.resources?.requests?.cpu).toBe(String(0.5 + ingressProcesses * 0.5 + threads));

@@ -269,7 +269,7 @@ export class ControlPlane {
    * one process per directory, and `vigil token create` goes through this node's API, which
    * refreshes the answer), so what it last saw is exact and the database is not asked. That query
    * ran on the primary's event loop for every console read on a fresh install: 10 pollers cost
-   * the primary 1.3 ms of CPU per read with it and 0.26 ms without (docs/benchmarks.md).
+   * the primary 1.33 ms of CPU per read with it and 0.28 ms without (docs/benchmarks.md).
    */
   async tokensExist(): Promise<boolean> {
     if (this.tokensSeen || this.database.driver === 'pglite') return this.tokensSeen;

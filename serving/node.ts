@@ -230,9 +230,12 @@ export class VigilNode {
       onReport: (r) => this.record(r),
       onDemand: (deployment, version) => this.router.deployments.get(deployment)?.pools.get(version)?.onDemand?.(),
     });
-    // Direct ingress: each replica serves the port too, and joins the fleet as one of its members.
+    // Direct ingress: each model replica serves the port too, and joins the fleet as one of its
+    // members. A handler's replica does not: it runs user code that may exit, crash or hold its
+    // event loop, and a client connected to it would see its connection reset rather than the
+    // 503 an ingress answers when the replica behind it dies (docs/decisions/0012).
     const spawn = (spec: ReplicaSpec): Worker => {
-      if (!config.ingress.direct) return spawnReplica(spec);
+      if (!config.ingress.direct || spec.handler !== undefined) return spawnReplica(spec);
       const worker = spawnReplica({ ...spec, ingress: ingressSpec });
       this.fleet.attach(worker);
       return worker;

@@ -31,7 +31,7 @@ async function send(url: string, seed: number): Promise<number | 'hung' | 'reset
 describe('replica failure', () => {
   it.each([
     ['with direct ingress', true],
-    ['with ingress.direct off (the default)', false],
+    ['with ingress.direct off', false],
   ])('replaces a replica killed with SIGKILL under load, with no hung request, %s', async (_, direct) => {
     vigil = await startVigil({
       ingress: { direct },

@@ -222,6 +222,7 @@ export class VigilNode {
     };
     this.fleet = new IngressFleet({
       count: config.ingress.processes,
+      heapFloorMb: config.ingress.heap_floor_mb,
       spec: ingressSpec,
       router: this.router,
       log,
@@ -235,8 +236,9 @@ export class VigilNode {
     // event loop, and a client connected to it would see its connection reset rather than the
     // 503 an ingress answers when the replica behind it dies (docs/decisions/0012).
     const spawn = (spec: ReplicaSpec): Worker => {
-      if (!config.ingress.direct || spec.handler !== undefined) return spawnReplica(spec);
-      const worker = spawnReplica({ ...spec, ingress: ingressSpec });
+      const floor = config.ingress.heap_floor_mb;
+      if (!config.ingress.direct || spec.handler !== undefined) return spawnReplica(spec, floor);
+      const worker = spawnReplica({ ...spec, ingress: ingressSpec }, floor);
       this.fleet.attach(worker);
       return worker;
     };

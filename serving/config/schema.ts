@@ -651,10 +651,20 @@ export const ingressSchema = z
      * runs take hundreds of milliseconds, which would hold up the requests a replica reads.
      */
     direct: z.boolean().default(true),
+    /**
+     * Replicas and ingress processes start V8 with this floor (MiB) on the old generation's
+     * limit (`--initial-old-space-size`): no full garbage collection while the old generation
+     * plus the Buffer memory allocated since the last one stays under it. Request bodies are
+     * Buffers outside the heap, and V8 counts them against that limit; at V8's own limit a replica
+     * ran a full collection every 27 requests (docs/decisions/0013-data-plane-heap-floor.md).
+     * The cost is memory: up to this much garbage before a full collection. 0 keeps V8's default.
+     */
+    heap_floor_mb: z.number().int().min(0).max(65536).default(128),
   })
-  .transform(({ processes, direct }) => ({
+  .transform(({ processes, direct, heap_floor_mb }) => ({
     processes: processes === 'auto' ? defaultIngressProcesses(undefined, direct) : processes,
     direct,
+    heap_floor_mb,
   }));
 
 /** Several nodes on one Postgres (docs/cluster.md). Ignored on the embedded database, which has one node. */

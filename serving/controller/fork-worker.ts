@@ -16,7 +16,11 @@ let policySet = false;
  * connections (health probes open one each time). SCHED_NONE hands the listening socket to the
  * ingress processes, which accept on their own.
  */
-export function forkWorker(entry: URL, env: Record<string, string>, o: { loadsTypeScript: boolean }): Worker {
+export function forkWorker(
+  entry: URL,
+  env: Record<string, string>,
+  o: { loadsTypeScript: boolean /** `ingress.heap_floor_mb`; 0 leaves V8's default. */; heapFloorMb: number },
+): Worker {
   if (!policySet) {
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     policySet = true;
@@ -28,7 +32,11 @@ export function forkWorker(entry: URL, env: Record<string, string>, o: { loadsTy
   const tsx = !bundle || o.loadsTypeScript ? ['--import', import.meta.resolve('tsx')] : [];
   cluster.setupPrimary({
     exec: bundle ?? fileURLToPath(entry),
-    execArgv: [...tsx, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    execArgv: [
+      ...tsx,
+      ...(o.heapFloorMb > 0 ? [`--initial-old-space-size=${o.heapFloorMb}`] : []),
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ],
     serialization: 'advanced',
   });
   return cluster.fork(env);

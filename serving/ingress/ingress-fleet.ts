@@ -9,6 +9,8 @@ import { takeSnapshot } from './routing-snapshot.ts';
 
 export interface IngressFleetOptions {
   count: number;
+  /** `ingress.heap_floor_mb` for each process forked. */
+  heapFloorMb: number;
   spec: IngressSpec;
   /** The controller's state, the only source of the snapshots. */
   router: DeploymentRouter;
@@ -192,7 +194,7 @@ export class IngressFleet {
     const worker = forkWorker(
       new URL('./ingress-main.ts', import.meta.url),
       { VIGIL_INGRESS_SPEC: JSON.stringify(this.o.spec) },
-      { loadsTypeScript: false },
+      { loadsTypeScript: false, heapFloorMb: this.o.heapFloorMb },
     );
     const member: Member = { index, worker, replica: false, listening: false, load: [], flushed: new Map() };
     this.members.set(index, member);

@@ -11,7 +11,9 @@ export interface InferResponseParts {
 
 export interface EncodedResponse {
   body: Buffer;
-  headers: Record<string, string>;
+  contentType: 'application/json' | 'application/octet-stream';
+  /** The JSON header's length when binary data follows it (Inference-Header-Content-Length). */
+  jsonLength?: number;
 }
 
 /** Encodes an OIP v2 response as JSON, or as JSON header plus binary data when any output is binary. */
@@ -29,10 +31,11 @@ export function encodeInferResponse(parts: InferResponseParts): EncodedResponse 
   if (parts.id !== undefined) doc.id = parts.id;
   doc.outputs = outputs;
   const header = Buffer.from(JSON.stringify(doc));
-  if (chunks.length === 0) return { body: header, headers: { 'content-type': 'application/json' } };
+  if (chunks.length === 0) return { body: header, contentType: 'application/json' };
   return {
     body: Buffer.concat([header, ...chunks]),
-    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+    contentType: 'application/octet-stream',
+    jsonLength: header.length,
   };
 }
 

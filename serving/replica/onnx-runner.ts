@@ -163,7 +163,7 @@ function concatInputs(items: RunItem[]): Record<string, ort.Tensor> {
       (data as Float32Array).set(t.data as Float32Array, offset);
       offset += t.data.length;
     }
-    feeds[first.name] = toOrt({ ...first, shape, data });
+    feeds[first.name] = toOrt({ name: first.name, datatype: first.datatype, shape, data });
   }
   return feeds;
 }

@@ -48,7 +48,7 @@ export function encodeFrame(msg: { type: string } & Record<string, unknown>): Bu
     if (pad) parts.push(ZEROS.subarray(0, pad));
     dataBytes += padTo(bytes.length);
   }
-  const header = field && tensors.length ? { ...msg, [field]: metas } : msg;
+  const header = field && tensors.length ? Object.assign({}, msg, { [field]: metas }) : msg;
   const json = Buffer.from(JSON.stringify(header));
   // 8-byte prefix + header padded so that the first tensor starts 8-aligned within the frame.
   const headerPadded = padTo(8 + json.length) - 8;

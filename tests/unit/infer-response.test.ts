@@ -110,7 +110,7 @@ describe('encodeInferResponse: binary tensor data extension', () => {
   });
 
   it('writes BYTES as 4-byte little-endian length prefixes', () => {
-    const { body, contentType, jsonLength } = encode(
+    const { body, jsonLength } = encode(
       [{ name: 't', datatype: 'BYTES', shape: [2], data: ['ab', 'ü'] }],
       ['t'],
     );
@@ -166,7 +166,7 @@ describe('encodeInferResponse: binary tensor data extension', () => {
           // Random bit patterns of floats (NaN, Infinity) and 64-bit integers do not survive JSON, so those always go binary.
           const jsonSafe = (d: Datatype) => !['FP16', 'FP32', 'FP64', 'INT64', 'UINT64'].includes(d);
           const binary = outputs.filter((o, i) => specs[i]![1] || !jsonSafe(o.datatype)).map((o) => o.name);
-          const { body, contentType, jsonLength } = encode(outputs, binary);
+          const { body, jsonLength } = encode(outputs, binary);
           if (binary.length === 0) {
             expect(jsonLength).toBeUndefined();
             return;

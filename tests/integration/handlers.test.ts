@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSamples, sampleValue, scrape } from '../helpers/metrics-text.ts';
@@ -5,6 +6,33 @@ import { directRun } from '../helpers/tensors.ts';
 import { CLS_MODEL, REPO_ROOT, startVigil, waitFor, type RunningVigil } from '../helpers/vigil-process.ts';
 
 const fixture = (name: string) => join(REPO_ROOT, 'tests/fixtures/handlers', name);
+
+/** Inodes of the sockets listening on `port` (Linux: /proc/net/tcp and tcp6, state 0A). */
+function listeningInodes(port: number): Set<string> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[1]!.endsWith(`:${hexPort}`) && f[3] === '0A') inodes.add(f[9]!);
+    }
+  }
+  return inodes;
+}
+
+/** The socket inodes a process holds open. */
+function socketInodesOf(pid: number): string[] {
+  const dir = `/proc/${pid}/fd`;
+  return readdirSync(dir).flatMap((fd) => {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(join(dir, fd)));
+      return m ? [m[1]!] : [];
+    } catch {
+      return []; // closed while we looked
+    }
+  });
+}
 
 describe('TypeScript handlers', () => {
   let vigil: RunningVigil;
@@ -56,6 +84,27 @@ describe('TypeScript handlers', () => {
     expect(new Set(answers.map((a) => a.pid)).size).toBe(1);
     expect((await post('/echo', 'x', {}, 'PUT')).status).toBe(200);
     expect((await fetch(`${vigil.url}/echo`)).status).toBe(405);
+  });
+
+  it("keeps every handler's replica off the port: none holds the listening socket", async (ctx) => {
+    if (!existsSync('/proc/net/tcp')) {
+      console.log('skipped: reading which process holds a socket needs Linux /proc');
+      ctx.skip();
+    }
+    const inodes = listeningInodes(Number(new URL(vigil.url).port));
+    expect(inodes.size).toBeGreaterThan(0);
+    const holds = (pid: number) => socketInodesOf(pid).some((i) => inodes.has(i));
+    const status = (await (await fetch(`${vigil.url}/api/v1/status`)).json()) as {
+      ingress: { pids: number[] };
+      deployments: { versions: { replicas: { pid: number | null }[] }[] }[];
+    };
+    const replicas = status.deployments.flatMap((d) => d.versions.flatMap((v) => v.replicas.map((r) => r.pid)));
+    expect(replicas.length).toBeGreaterThanOrEqual(3);
+    for (const pid of replicas) expect(pid !== null && holds(pid), `replica ${pid} holds the port`).toBe(false);
+    // The control: the dedicated ingress process, serving the port while no model replica
+    // does, holds the socket, so the check above could have seen one.
+    expect(status.ingress.pids.length).toBeGreaterThan(0);
+    for (const pid of status.ingress.pids) expect(holds(pid)).toBe(true);
   });
 
   it('answers bytes with the status and content type the handler chose', async () => {

@@ -110,10 +110,7 @@ describe('encodeInferResponse: binary tensor data extension', () => {
   });
 
   it('writes BYTES as 4-byte little-endian length prefixes', () => {
-    const { body, jsonLength } = encode(
-      [{ name: 't', datatype: 'BYTES', shape: [2], data: ['ab', 'ü'] }],
-      ['t'],
-    );
+    const { body, jsonLength } = encode([{ name: 't', datatype: 'BYTES', shape: [2], data: ['ab', 'ü'] }], ['t']);
     const headerLength = jsonLength!;
     expect([...body.subarray(headerLength)]).toEqual([2, 0, 0, 0, 0x61, 0x62, 2, 0, 0, 0, 0xc3, 0xbc]);
   });

@@ -1,10 +1,13 @@
 /**
- * The ceiling: vigil serving a handler that returns a constant, against a hand-written
- * node:cluster server that answers the same constant with as many workers as vigil has processes
- * taking HTTP (bench/naive-constant-server.ts), measured in one run: replicas with direct ingress
- * (the default), and ingress processes forwarding to one replica (`ingress.direct: false`). With a model that costs
- * nothing, what is measured is vigil itself: HTTP, admission, routing, the hop to the replica and
- * back, and the accounting. `npm run bench` runs it last; `npm run bench:ceiling` runs it alone.
+ * The ceiling: vigil serving an identity ONNX model the project generates (bench/identity-model.ts,
+ * FP32 [N, 4]), against a hand-written node:cluster server that answers a constant with as many
+ * workers as vigil has processes taking HTTP (bench/naive-constant-server.ts), measured in one
+ * run: replicas with direct ingress (the default), and ingress processes forwarding to one replica
+ * (`ingress.direct: false`). Both get the same small OIP JSON POST. With a model that costs
+ * nothing, what is measured is vigil itself: HTTP, OIP parsing, admission, routing, the hop to the
+ * replica where there is one, and the accounting. A model, not a handler: a handler's replica does
+ * not serve the port (decision 0012), so a handler would measure the dedicated ingress path only.
+ * `npm run bench` runs it last; `npm run bench:ceiling` runs it alone.
  *
  * Load: wrk -t1 -c16 (light enough that one thread saturates a server on a small machine) for
  * BENCH_CEILING_SECONDS (10; 3 in a quick run) after a 2 s warm-up, against 1, 2, ... up to
@@ -17,7 +20,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, get, machineTicks, ROOT, startServer, TSX, type RunningServer, type ServerSpec } from './proc.ts';
+import { writeIdentityModel } from './identity-model.ts';
+import { freePort, get, machineTicks, startServer, TSX, type RunningServer, type ServerSpec } from './proc.ts';
 
 export interface CeilingRow {
   /** vigil-direct: replicas take HTTP (the default); vigil-hop: ingress processes forward to one replica. */
@@ -35,7 +39,24 @@ export interface CeilingRow {
   machineIdlePct: number;
 }
 
-const CONSTANT_HANDLER = join(ROOT, 'bench/fixtures/constant-handler.ts');
+/** The one request every server gets: an OIP JSON inference of one row. */
+const REQUEST_BODY = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
+const INFER_PATH = '/v2/models/identity/infer';
+
+/** A wrk script that POSTs REQUEST_BODY. */
+function wrkScript(dir: string): string {
+  const file = join(dir, 'post.lua');
+  writeFileSync(
+    file,
+    [
+      'wrk.method = "POST"',
+      `wrk.body = '${REQUEST_BODY}'`,
+      'wrk.headers["Content-Type"] = "application/json"',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
 
 function hasWrk(): boolean {
   try {
@@ -61,7 +82,7 @@ function naiveSpec(port: number, workers: number): ServerSpec {
  * by, and takes connections too while fewer than two replicas serve). Hop: `processes` ingress
  * processes forward every request to one replica, the design before direct ingress.
  */
-function vigilSpec(port: number, processes: number, direct: boolean, dir: string): ServerSpec {
+function vigilSpec(port: number, processes: number, direct: boolean, dir: string, model: string): ServerSpec {
   const file = join(dir, `ceiling-${processes}-${direct ? 'direct' : 'hop'}.yaml`);
   const replicas = direct ? processes : 1;
   writeFileSync(
@@ -72,11 +93,9 @@ function vigilSpec(port: number, processes: number, direct: boolean, dir: string
       `  processes: ${direct ? 1 : processes}`,
       `  direct: ${direct}`,
       'deployments:',
-      '  - name: constant',
-      `    handler: ${JSON.stringify(CONSTANT_HANDLER)}`,
-      '    route:',
-      '      prefix: /constant',
-      '      methods: [GET]',
+      '  - name: identity',
+      `    model: ${JSON.stringify(model)}`,
+      '    execution_provider: cpu',
       `    num_replicas: ${replicas}`,
       '    max_ongoing_requests: 64',
       '',
@@ -109,9 +128,9 @@ interface WrkResult {
   p99Ms: number;
 }
 
-function wrk(url: string, seconds: number): Promise<WrkResult> {
+function wrk(url: string, seconds: number, script: string): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t1', '-c16', `-d${seconds}s`, '--latency', url], {
+    const child = spawn('wrk', ['-t1', '-c16', `-d${seconds}s`, '--latency', '-s', script, url], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -137,11 +156,12 @@ async function measure(
   server: RunningServer,
   url: string,
   seconds: number,
+  script: string,
 ): Promise<Omit<CeilingRow, 'server' | 'processes'>> {
-  await wrk(url, 2);
+  await wrk(url, 2, script);
   const cpu0 = server.cpuSplit();
   const mt0 = machineTicks();
-  const r = await wrk(url, seconds);
+  const r = await wrk(url, seconds, script);
   const cpu1 = server.cpuSplit();
   const mt1 = machineTicks();
   const responses = r.rps * seconds;
@@ -167,16 +187,18 @@ export async function measureCeiling(opts: {
   for (let n = 1; n <= max; n *= 2) counts.push(n);
   const dir = mkdtempSync(join(tmpdir(), 'vigil-ceiling-'));
   const rows: CeilingRow[] = [];
+  const model = writeIdentityModel(join(dir, 'identity.onnx'));
+  const script = wrkScript(dir);
   try {
     for (const n of counts) {
       for (const kind of ['naive', 'vigil-direct', 'vigil-hop'] as const) {
         const port = await freePort();
-        const spec = kind === 'naive' ? naiveSpec(port, n) : vigilSpec(port, n, kind === 'vigil-direct', dir);
+        const spec = kind === 'naive' ? naiveSpec(port, n) : vigilSpec(port, n, kind === 'vigil-direct', dir, model);
         const server = startServer(spec);
         try {
           await server.waitReady();
-          const path = kind === 'naive' ? '/' : '/constant';
-          const row = await measure(server, `http://127.0.0.1:${port}${path}`, opts.seconds);
+          const path = kind === 'naive' ? '/' : INFER_PATH;
+          const row = await measure(server, `http://127.0.0.1:${port}${path}`, opts.seconds, script);
           opts.log(`ceiling ${spec.name}: ${row.rps.toFixed(0)} req/s`);
           rows.push({ server: kind, processes: n, ...row });
         } finally {
@@ -195,15 +217,15 @@ const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
 
 /** The report's section: a table and the target lines. */
 export function renderCeiling(result: { rows: CeilingRow[] } | { skipped: string }): string[] {
-  if ('skipped' in result) return ['## Ceiling (constant handler)', '', `Skipped: ${result.skipped}.`, ''];
+  if ('skipped' in result) return ['## Ceiling (a model that costs nothing)', '', `Skipped: ${result.skipped}.`, ''];
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
   const md = [
-    '## Ceiling (constant handler)',
+    '## Ceiling (a model that costs nothing)',
     '',
     [
-      'wrk -t1 -c16 against a handler that returns a constant and a node:cluster server that answers',
-      'the same constant with as many workers as vigil has processes taking HTTP: replicas with direct',
-      'ingress (the default; one dedicated ingress process stands by, and shares the port while fewer',
+      'wrk -t1 -c16, each request a one-row OIP JSON POST, against an identity ONNX model (FP32 [N, 4])',
+      'and a node:cluster server that answers a constant with as many workers as vigil has processes',
+      'taking HTTP: replicas with direct ingress (the default; one dedicated ingress process stands by, and shares the port while fewer',
       'than two replicas serve it), or ingress processes forwarding to one replica (`ingress.direct: false`).',
       'CPU per response: primary, dedicated ingress processes, replicas or workers.',
     ].join(' '),

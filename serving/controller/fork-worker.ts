@@ -19,7 +19,11 @@ let policySet = false;
 export function forkWorker(
   entry: URL,
   env: Record<string, string>,
-  o: { loadsTypeScript: boolean /** `ingress.heap_floor_mb`; 0 leaves V8's default. */; heapFloorMb: number },
+  o: {
+    loadsTypeScript: boolean;
+    /** `ingress.heap_floor_mb`: `--initial-old-space-size` for the worker; 0 leaves V8's default. */
+    heapFloorMb: number;
+  },
 ): Worker {
   if (!policySet) {
     cluster.schedulingPolicy = cluster.SCHED_NONE;

@@ -162,7 +162,7 @@ export async function infer(
   // The version and the batch the request ran in are cheap to expose and save guesswork when
   // debugging a canary or a batching setting.
   // One literal of fixed shape: `{ ...headers, more }` would give V8 a new hidden class per
-  // response (decision 0012, "Garbage").
+  // response (decision 0013).
   const headers: OutgoingHttpHeaders = {
     'content-type': encoded.contentType,
     'content-length': encoded.body.length,

@@ -546,7 +546,7 @@ export class VigilMetrics {
   observeRequest(o: RequestObservation): void {
     const labels = { deployment: o.deployment, version: o.version };
     // A literal, not { ...labels, code }: V8 gives a spread followed by a property a new hidden
-    // class on every call, allocated in old space (see decision 0012, "Garbage").
+    // class on every call, allocated in old space (see decision 0013).
     this.requests.inc({ deployment: o.deployment, version: o.version, code: String(o.status) });
     if (o.traceId) this.duration.observe({ labels, value: o.durationSeconds, exemplarLabels: { trace_id: o.traceId } });
     else this.duration.observe({ labels, value: o.durationSeconds });

@@ -8,6 +8,8 @@ import { join } from 'node:path';
  */
 export interface NodeRecord {
   url: string;
+  /** The control listener (config `control`): the control API and /metrics, off the data plane. */
+  control_url: string;
   console_url: string | null;
   pid: number;
   config: string;

@@ -56,6 +56,15 @@ export async function startCommand(opts: StartOptions, env: NodeEnv): Promise<vo
     );
     process.exit(1);
   }
+  const control = config.control;
+  const controlUnavailable = await portUnavailable(control.host, control.port);
+  if (controlUnavailable !== null) {
+    process.stderr.write(
+      `vigil: cannot listen on ${control.host}:${control.port} (control.port): ${controlUnavailable}; ` +
+        'choose another control.port in the config, or 0 for any free port\n',
+    );
+    process.exit(1);
+  }
   // The server's modules load only now: a bad config or a busy port is reported in about a second.
   const [
     { VigilNode },
@@ -166,10 +175,12 @@ export async function startCommand(opts: StartOptions, env: NodeEnv): Promise<vo
     { host: address.address, port: address.port, config: file, deployments: config.deployments.map((d) => d.name) },
     `vigil listening on http://${address.address}:${address.port}`,
   );
+  const controlUrl = localUrl(node.controlAddress!);
+  log.info({ control_url: controlUrl }, `control API and /metrics also on ${controlUrl}, off the data plane`);
   // The CLI's other commands, run with the same config, find this node by this record.
-  const apiHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
   const record: NodeRecord = {
-    url: `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${address.port}`,
+    url: localUrl(address),
+    control_url: controlUrl,
     console_url: null,
     pid: process.pid,
     config: file,
@@ -195,10 +206,17 @@ export async function startCommand(opts: StartOptions, env: NodeEnv): Promise<vo
         record.console_url = url;
         saveRecord();
       },
-      apiUrl: record.url,
+      // The console's reads go to the control listener: polling it never takes a replica's time.
+      apiUrl: controlUrl,
       host,
       log: log.child({ component: 'console' }),
     });
     void webConsole.start().catch((err) => log.error({ err }, 'the web console did not start'));
   }
+}
+
+/** How a client on this machine reaches an address: loopback when it is every address. */
+function localUrl(address: { address: string; port: number }): string {
+  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { VigilConfig } from './config/schema.ts';
 import { Controller } from './controller/controller.ts';
 import { spawnReplica } from './controller/spawn-replica.ts';
-import { createControlServer } from './ingress/http-server.ts';
+import { type ControlServerContext, createControlServer } from './ingress/http-server.ts';
 import { IngressFleet } from './ingress/ingress-fleet.ts';
 import type { IngressSpec } from './ingress/ingress-messages.ts';
 import type { ReplicaSpec } from './transport/messages.ts';
@@ -81,6 +81,10 @@ export class VigilNode {
   private ledEpoch: number | undefined;
   /** The primary's control server (/api/v1, /metrics), on a Unix socket the ingress processes reach. */
   private server: Server | undefined;
+  /** The same routes on TCP, for clients that should not pass through a replica (config `control`). */
+  private controlListener: Server | undefined;
+  /** Where the control listener listens, once started. */
+  controlAddress: AddressInfo | undefined;
   private readonly controlSocket = controlSocketPath();
   private readonly fleet: IngressFleet;
   private listeningPort = 0;
@@ -301,7 +305,7 @@ export class VigilNode {
       recordMetrics: this.options.recordMetrics ?? true,
       port: () => this.listeningPort,
     };
-    this.server = createControlServer({
+    const controlContext: ControlServerContext = {
       api: {
         plane,
         router: this.router,
@@ -331,13 +335,15 @@ export class VigilNode {
       metrics: this.metrics,
       settle: () => this.fleet?.settle() ?? Promise.resolve(),
       applied: () => this.fleet?.applied() ?? Promise.resolve(),
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.controlSocket, () => resolve());
-    });
+    };
+    this.server = createControlServer(controlContext, 'ingress-socket');
+    await listen(this.server, { path: this.controlSocket });
     // Only this user's processes may reach it: it believes the client address they pass on.
     chmodSync(this.controlSocket, 0o600);
+    const control = this.options.config.control;
+    this.controlListener = createControlServer(controlContext, 'tcp');
+    await listen(this.controlListener, { port: control.port, host: control.host });
+    this.controlAddress = this.controlListener.address() as AddressInfo;
     const address = await this.fleet.start();
     this.listeningPort = address.port;
     this.listeningAddress = address.address;
@@ -621,9 +627,7 @@ export class VigilNode {
     for (const p of pools) p.close();
     await this.controller.stop(true);
     await this.fleet?.stop();
-    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections();
-    await closed;
+    await Promise.all([this.server, this.controlListener].map(closeServer));
     await this.membership?.stop().catch((err) => log.warn({ err }, 'could not leave the cluster cleanly'));
     // Flushes the last SLI buckets and closes the database: PGlite must be closed on exit.
     await this.options.plane.close().catch((err) => log.error({ err }, 'could not close the control plane cleanly'));
@@ -631,4 +635,21 @@ export class VigilNode {
     this.metrics.stop();
     log.info('stopped');
   }
+}
+
+function listen(server: Server, where: { path: string } | { port: number; host: string }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server | undefined): Promise<void> {
+  if (!server) return Promise.resolve();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
 }

@@ -91,6 +91,12 @@ export const PROMETHEUS_URL = 'http://prometheus-operated.monitoring.svc:9090';
 export const DATABASE_SECRET = { name: 'vigil-database', key: 'DATABASE_URL' } as const;
 export const API_PORT = 8000;
 export const CONSOLE_PORT = 3000;
+/**
+ * The control listener's port (config `control`): the console and Prometheus use it, so their
+ * reads never pass through a replica (docs/decisions/0014-control-listener.md). Triton's metrics
+ * port; 8001 is left for gRPC.
+ */
+export const CONTROL_PORT = 8002;
 /** The image's `node` user (node:20-bookworm-slim); a numeric uid lets the kubelet check runAsNonRoot. */
 const NODE_UID = 1000;
 /** Where the ConfigMap's vigil.yaml lands: the image's WORKDIR, so its relative model paths resolve as in the repo. */
@@ -117,7 +123,7 @@ export interface Inputs {
 }
 
 export function readInputs(): Inputs {
-  const configText = pinIngressProcesses(readFileSync(CONFIG_FILE, 'utf8'));
+  const configText = pinControlListener(pinIngressProcesses(readFileSync(CONFIG_FILE, 'utf8')));
   return {
     configText,
     config: validateConfig(parseYaml(configText), CONFIG_FILE, ROOT),
@@ -138,6 +144,22 @@ export function pinIngressProcesses(text: string): string {
   const ingress = doc.get('ingress', true) as { commentBefore?: string | null };
   const note = ' Set by deploy/kubernetes/generate.ts: the pod is sized for this many ingress processes.';
   if (isMap(ingress)) ingress.commentBefore = note;
+  return doc.toString({ flowCollectionPadding: false });
+}
+
+/**
+ * vigil.yaml as the pods get it, part two: the control listener on CONTROL_PORT on every address
+ * (unless the file names a port), so the console's pod and Prometheus reach it.
+ */
+export function pinControlListener(text: string): string {
+  const doc = parseDocument(text);
+  if (typeof doc.getIn(['control', 'port']) === 'number' && doc.getIn(['control', 'port']) !== 0) return text;
+  doc.setIn(['control', 'port'], CONTROL_PORT);
+  doc.setIn(['control', 'host'], '0.0.0.0');
+  const control = doc.get('control', true) as { commentBefore?: string | null };
+  const note =
+    ' Set by deploy/kubernetes/generate.ts: the console and the ServiceMonitor use this port, off the data plane.';
+  if (isMap(control)) control.commentBefore = note;
   return doc.toString({ flowCollectionPadding: false });
 }
 
@@ -280,7 +302,10 @@ function nodeDeployment(i: Inputs): Deployment {
                 { name: 'VIGIL_CONSOLE', value: '0' },
                 { name: 'VIGIL_LOG_LEVEL', value: 'info' },
               ],
-              ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
+              ports: [
+                { name: 'http', containerPort: API_PORT, protocol: 'TCP' },
+                { name: 'control', containerPort: i.config.control.port, protocol: 'TCP' },
+              ],
               // Listening comes after the database opens and migrations run; give that a minute.
               startupProbe: { ...probe('/v2/health/live'), periodSeconds: 2, failureThreshold: 30 },
               livenessProbe: { ...probe('/v2/health/live'), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
@@ -310,7 +335,10 @@ function nodeService(i: Inputs): Service {
     spec: {
       type: 'ClusterIP',
       selector: selector('node'),
-      ports: [{ name: 'http', port: API_PORT, targetPort: 'http', protocol: 'TCP' }],
+      ports: [
+        { name: 'http', port: API_PORT, targetPort: 'http', protocol: 'TCP' },
+        { name: 'control', port: i.config.control.port, targetPort: 'control', protocol: 'TCP' },
+      ],
     },
   });
 }
@@ -351,7 +379,8 @@ function consoleDeployment(i: Inputs): Deployment {
                 '0.0.0.0',
               ],
               env: [
-                { name: 'VIGIL_API_URL', value: `http://${NAMES.node}:${API_PORT}` },
+                // The control listener: the console's polling never takes a replica's time.
+                { name: 'VIGIL_API_URL', value: `http://${NAMES.node}:${i.config.control.port}` },
                 { name: 'NEXT_TELEMETRY_DISABLED', value: '1' },
                 { name: 'NODE_ENV', value: 'production' },
                 // Addresses of the ingress proxies whose X-Forwarded-For is believed (comma-separated);
@@ -387,7 +416,8 @@ function serviceMonitor(i: Inputs): ServiceMonitor {
     metadata: { name: NAMES.node, labels: labels('node', i.version) },
     spec: {
       selector: { matchLabels: selector('node') },
-      endpoints: [{ port: 'http', path: '/metrics', interval: '15s' }],
+      // The control listener: a scrape is answered by the primary, never through a replica.
+      endpoints: [{ port: 'control', path: '/metrics', interval: '15s' }],
     },
   });
 }

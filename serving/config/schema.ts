@@ -667,6 +667,21 @@ export const ingressSchema = z
     heap_floor_mb,
   }));
 
+/**
+ * The control listener: the primary serves the control API and /metrics on a TCP port of its own,
+ * so the console and scrapers never pass through a replica's event loop
+ * (docs/decisions/0014-control-listener.md). The main port still answers the same paths, through
+ * a replica. Loopback on an ephemeral port by default: the local console and CLI find it in the
+ * node record; set a port and host to scrape it or reach it from another machine.
+ */
+export const controlListenerSchema = z.strictObject({
+  /** 0: a free port chosen at start, named in the log line and the node record. */
+  port: z.number().int().min(0).max(65535).default(0),
+  host: z.string().min(1).default('127.0.0.1'),
+});
+
+export type ControlListenerConfig = z.infer<typeof controlListenerSchema>;
+
 /** Several nodes on one Postgres (docs/cluster.md). Ignored on the embedded database, which has one node. */
 export const clusterSchema = z.strictObject({
   /** How often a node writes its heartbeat, its report and its per-second counts, and a follower tries the leader lock. */
@@ -705,6 +720,7 @@ export const configSchema = z
     {
       console: consoleSchema.default(consoleSchema.parse({})),
       ingress: ingressSchema.default(() => ingressSchema.parse({})),
+      control: controlListenerSchema.default(() => controlListenerSchema.parse({})),
       logging: loggingSchema.default({ request_sample_rate: 0.01 }),
       alerting: alertingSchema.default({ webhooks: [] }),
       slo_engine: sloEngineSchema.default({

@@ -168,12 +168,15 @@ function isDataPlane(url: string): boolean {
 }
 
 /**
- * The primary's control server, on a Unix socket that only the node's ingress processes reach:
- * /metrics and /api/v1. The client's address comes from the ingress (peer-address.ts).
+ * The primary's control server: /metrics and /api/v1. Two listen, with the same routes. One is on
+ * a Unix socket that only the node's ingress processes reach. They put the client's address in
+ * a header (peer-address.ts), and only that server believes it. The other is the control
+ * listener on TCP (config `control`): its clients connect themselves, so the socket's own address
+ * is the client's.
  */
-export function createControlServer(ctx: ControlServerContext): Server {
+export function createControlServer(ctx: ControlServerContext, via: 'ingress-socket' | 'tcp'): Server {
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    adoptForwardedPeer(req);
+    if (via === 'ingress-socket') adoptForwardedPeer(req);
     const scope = new RequestScope(ctx.telemetry, req, res);
     res.on('close', () => scope.end());
     const fail = (err: unknown): void => sendError(res, toVigilError(err, ctx.log));

@@ -27,6 +27,7 @@ import {
   MAX_NODES,
   MEMORY_FILE,
   OUTPUT_DIR,
+  pinControlListener,
   pinIngressProcesses,
   renderManifests,
 } from '../../deploy/kubernetes/generate.ts';
@@ -215,7 +216,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('mounts the repo’s vigil.yaml from the ConfigMap where the command reads it, and rolls pods when it changes', () => {
-    const text = pinIngressProcesses(readFileSync(CONFIG_FILE, 'utf8'));
+    const text = pinControlListener(pinIngressProcesses(readFileSync(CONFIG_FILE, 'utf8')));
     const cm = one('ConfigMap', 'vigil-config');
     expect(cm.data?.['vigil.yaml']).toBe(text);
     const cmd = nodeContainer.command ?? [];
@@ -248,6 +249,20 @@ describe('deploy/kubernetes', () => {
     expect(sm.spec.endpoints).toHaveLength(1);
     expect(sm.spec.endpoints[0].path).toBe('/metrics');
     expect(nodeService.spec.ports.map((p: { name: string }) => p.name)).toContain(sm.spec.endpoints[0].port);
+  });
+
+  it('sends the console and the scrape to the control listener the ConfigMap opens on every address', () => {
+    // What the pods run: the config in the ConfigMap, validated as vigil validates it.
+    const config = parse(one('ConfigMap', 'vigil-config').data!['vigil.yaml']!) as { control: unknown };
+    expect(config.control).toEqual({ port: 8002, host: '0.0.0.0' });
+    const controlPort = (nodeContainer.ports ?? []).find((p) => p.name === 'control');
+    expect(controlPort?.containerPort).toBe(8002);
+    const servicePort = nodeService.spec.ports.find((p: { name: string }) => p.name === 'control');
+    expect(servicePort).toMatchObject({ port: 8002, targetPort: 'control' });
+    expect(one('ServiceMonitor', 'vigil').spec.endpoints[0].port).toBe('control');
+    expect(new URL(env(consoleContainer, 'VIGIL_API_URL').value!).port).toBe('8002');
+    // A port the file names is kept.
+    expect(pinControlListener('control:\n  port: 9100\ndeployments: []\n')).toContain('port: 9100');
   });
 
   it('has a PrometheusRule whose groups are what `vigil slo rules -c vigil.yaml` prints', async () => {

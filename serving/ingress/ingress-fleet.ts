@@ -1,3 +1,4 @@
+import { FlushRounds } from './flush-rounds.ts';
 import type { Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { forkWorker } from '../controller/fork-worker.ts';
@@ -111,18 +112,19 @@ export class IngressFleet {
    * SETTLE_TIMEOUT_MS), so a scrape or console read made after a response arrived counts it.
    */
   settle(): Promise<void> {
-    // Reads that arrive in one turn of the event loop share one round: it is asked for after all
-    // of them arrived, so it covers each. Ten console pollers cost one round, not ten per turn.
-    this.pendingSettle ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        this.pendingSettle = undefined;
-        void this.flushRound().then(resolve);
-      }),
-    );
-    return this.pendingSettle;
+    return this.flushRounds.settle();
   }
 
-  private pendingSettle: Promise<void> | undefined;
+  /**
+   * A scrape or a console poll waits up to this long for its round: ten pollers then cost each
+   * replica at most 200 flushes a second, not one per read.
+   */
+  private readonly flushRounds = new FlushRounds({
+    round: () => this.flushRound(),
+    minGapMs: 5,
+    now: () => performance.now(),
+    wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  });
 
   /** One flush round: every member reports what it measured so far (or SETTLE_TIMEOUT_MS passes). */
   private flushRound(): Promise<void> {

@@ -123,7 +123,7 @@ export class IngressFleet {
     round: () => this.flushRound(),
     minGapMs: 5,
     now: () => performance.now(),
-    wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    wait: (ms) => new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve))),
   });
 
   /** One flush round: every member reports what it measured so far (or SETTLE_TIMEOUT_MS passes). */

@@ -116,8 +116,14 @@ describe('graceful shutdown', () => {
       fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', headers: big.headers, body: big.body }),
       ...Array.from({ length: 4 }, (_, i) => inferJson(vigil!.url, clsInput(i))),
     ];
+    // In flight: running at the replica, or queued for it. A status read made while the replica
+    // is blocked in the 200-row run waits for its report (up to the 250 ms settle timeout), so
+    // it may only be answered once that run is over; the queued ones are still in flight then.
     await waitFor(
-      async () => (await vigil!.status()).deployments[0]!.versions[0]!.replicas[0]!.ongoing === 1,
+      async () => {
+        const version = (await vigil!.status()).deployments[0]!.versions[0]!;
+        return version.replicas[0]!.ongoing === 1 || version.queued > 0;
+      },
       10_000,
       'work in flight',
     );

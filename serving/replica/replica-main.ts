@@ -156,7 +156,7 @@ const loaded = new Promise<void>((resolve) => (markLoaded = resolve));
  * router reaches this very replica through acceptLink without a socket; the rest it forwards.
  */
 function startDirectIngress(ingressSpec: IngressSpec): IngressService {
-  registerLocalReplica(spec.socketPath, acceptLink);
+  registerLocalReplica(spec.socketPath, acceptLink, () => linkOfRequest.size < spec.maxOngoingRequests);
   return startIngressService({
     spec: ingressSpec,
     log,

@@ -54,8 +54,17 @@ export class ReplicaChannel extends EventEmitter<{
   sent = 0;
   succeeded = 0;
   slot = 0;
-  /** The replica is full (it said so, or refused a request); it sends vigil:capacity once it has room. */
-  saturated = false;
+  /**
+   * The replica is full. A replica in this process is asked directly (ReplicaLink.hasRoom), so
+   * its own router refills a slot the moment one frees. Any other says so, or refused a request,
+   * and sends vigil:capacity once it has room.
+   */
+  get saturated(): boolean {
+    const hasRoom = this.link?.hasRoom;
+    return hasRoom ? !hasRoom() : this.saidFull;
+  }
+
+  private saidFull = false;
   /** The replica holds no request from any process (it says so on each change). */
   idle = true;
   /** A multiplexed replica's models as the controller last reported them, plus the ones just sent to it. */
@@ -145,14 +154,14 @@ export class ReplicaChannel extends EventEmitter<{
           this.succeeded++;
           p.resolve(msg);
         } else {
-          if (msg.code === 'VIGIL_ERR_REPLICA_BUSY') this.saturated = true;
+          if (msg.code === 'VIGIL_ERR_REPLICA_BUSY') this.saidFull = true;
           p.reject(new VigilError(msg.code, msg.detail));
         }
         this.emit('settled');
         return;
       }
       case 'vigil:capacity':
-        this.saturated = !msg.room;
+        this.saidFull = !msg.room;
         this.idle = msg.idle;
         if (msg.room) this.emit('settled');
         return;

@@ -45,6 +45,13 @@ export interface ReplicaLink {
   onClose(handler: () => void): void;
   close(): void;
   readonly closed: boolean;
+  /**
+   * Only on a link to a replica in this process: whether it can take one more request now. Its
+   * router asks this instead of waiting for capacity messages, so it refills a freed slot at
+   * once, and the replica stays full rather than draining to the hysteresis mark (fill-level.ts)
+   * and announcing each swing to every other connection.
+   */
+  hasRoom?(): boolean;
 }
 
 function linkOver(socket: Socket): ReplicaLink {
@@ -109,10 +116,10 @@ export function listenForIngress(path: string, onLink: (link: ReplicaLink) => vo
  * router then reaches it by a function call instead of through the socket (a frame out, a frame
  * in and two system calls per request saved on the commonest path).
  */
-const localReplicas = new Map<string, (link: ReplicaLink) => void>();
+const localReplicas = new Map<string, { onLink: (link: ReplicaLink) => void; hasRoom: () => boolean }>();
 
-export function registerLocalReplica(path: string, onLink: (link: ReplicaLink) => void): void {
-  localReplicas.set(path, onLink);
+export function registerLocalReplica(path: string, onLink: (link: ReplicaLink) => void, hasRoom: () => boolean): void {
+  localReplicas.set(path, { onLink, hasRoom });
 }
 
 export function isLocalReplica(path: string): boolean {
@@ -123,7 +130,7 @@ export function isLocalReplica(path: string): boolean {
  * Two ends that pass messages as objects, in order, each in a microtask of its own: the same
  * contract as a socket link (never re-entering the sender), without the encoding.
  */
-function loopbackPair(): [ReplicaLink, ReplicaLink] {
+function loopbackPair(hasRoom: () => boolean): [ReplicaLink, ReplicaLink] {
   const make = () => ({
     handler: (_msg: FrameMessage): void => {},
     closeHandler: (): void => {},
@@ -139,7 +146,7 @@ function loopbackPair(): [ReplicaLink, ReplicaLink] {
       b.closeHandler();
     });
   };
-  const end = (self: typeof a, peer: typeof a): ReplicaLink => ({
+  const end = (self: typeof a, peer: typeof a, room?: () => boolean): ReplicaLink => ({
     send: (m) => {
       if (!closed) queueMicrotask(() => peer.handler(m));
     },
@@ -153,16 +160,18 @@ function loopbackPair(): [ReplicaLink, ReplicaLink] {
     get closed() {
       return closed;
     },
+    hasRoom: room,
   });
-  return [end(a, b), end(b, a)];
+  // The first end is the router's: it may ask the replica; the replica's end has nobody to ask.
+  return [end(a, b, hasRoom), end(b, a)];
 }
 
 /** An ingress's connection to one replica: in-process when the replica is this process. */
 export function connectToReplica(path: string): Promise<ReplicaLink> {
   const local = localReplicas.get(path);
   if (local) {
-    const [ingressEnd, replicaEnd] = loopbackPair();
-    local(replicaEnd);
+    const [ingressEnd, replicaEnd] = loopbackPair(local.hasRoom);
+    local.onLink(replicaEnd);
     return Promise.resolve(ingressEnd);
   }
   return new Promise((resolve, reject) => {

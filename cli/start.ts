@@ -206,7 +206,7 @@ export async function startCommand(opts: StartOptions, env: NodeEnv): Promise<vo
         record.console_url = url;
         saveRecord();
       },
-      // The console's reads go to the control listener: polling it never takes a replica's time.
+      // The console's reads go to the control listener: its polling never passes through a replica.
       apiUrl: controlUrl,
       host,
       log: log.child({ component: 'console' }),

@@ -680,8 +680,6 @@ export const controlListenerSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
 });
 
-export type ControlListenerConfig = z.infer<typeof controlListenerSchema>;
-
 /** Several nodes on one Postgres (docs/cluster.md). Ignored on the embedded database, which has one node. */
 export const clusterSchema = z.strictObject({
   /** How often a node writes its heartbeat, its report and its per-second counts, and a follower tries the leader lock. */

@@ -1,8 +1,8 @@
-import { FlushRounds } from './flush-rounds.ts';
 import type { Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { forkWorker } from '../controller/fork-worker.ts';
 import type { Logger } from '../logger.ts';
+import { FlushRounds } from './flush-rounds.ts';
 import type { DeploymentRouter } from '../router/deployment-router.ts';
 import type { IngressSpec, IngressToPrimary, PrimaryToIngress } from './ingress-messages.ts';
 import type { IngressReport, VersionLoad } from './ingress-report.ts';

@@ -16,7 +16,9 @@ export async function readJson<T extends z.ZodType>(
   opts: { yaml?: boolean } = {},
 ): Promise<z.infer<T>> {
   const text = (
-    await readBody(req, LIMIT, 0, { at: Date.now() + API_BODY_TIMEOUT_MS, code: 'VIGIL_ERR_BODY_TIMEOUT' })
+    await readBody(req, LIMIT, {
+      deadline: { at: Date.now() + API_BODY_TIMEOUT_MS, code: 'VIGIL_ERR_BODY_TIMEOUT' },
+    })
   ).toString('utf8');
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
   let doc: unknown;

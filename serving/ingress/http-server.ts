@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { VigilError } from '../errors.ts';
+import type { BodyPool } from './body-pool.ts';
 import type { Logger } from '../logger.ts';
 import type { IngressDeployment, IngressRouter } from '../router/ingress-types.ts';
 import { PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, wantsOpenMetrics } from '../telemetry/exposition.ts';
@@ -31,6 +32,8 @@ export interface IngressContext {
   trackInference(delta: 1 | -1): void;
   /** Everything that is not inference or health goes to the primary's control server. */
   forward(req: IncomingMessage, res: ServerResponse): void;
+  /** Memory for inference bodies, reused once a request is answered. */
+  bodies: BodyPool;
 }
 
 /** What the primary's control server needs: the control API and the metrics registry. */
@@ -102,7 +105,7 @@ function handle(
       if (ctx.isDraining()) throw new VigilError('VIGIL_ERR_SHUTTING_DOWN');
       ctx.trackInference(1);
       res.on('close', () => ctx.trackInference(-1));
-      infer(req, res, ctx.router, name, version, scope).catch(fail);
+      infer(req, res, ctx.router, name, version, scope, ctx.bodies).catch(fail);
       return;
     }
     if (method !== 'GET') throw new VigilError('VIGIL_ERR_METHOD_NOT_ALLOWED', 'use GET');

@@ -21,6 +21,7 @@ import { createIngress } from './http-server.ts';
 import type { IngressSpec, IngressToPrimary, PrimaryToIngress } from './ingress-messages.ts';
 import { ReportSender } from './ingress-report.ts';
 import { applySnapshot, type RoutingSnapshot } from './routing-snapshot.ts';
+import { BodyPool } from './body-pool.ts';
 
 export interface IngressServiceOptions {
   spec: IngressSpec;
@@ -126,6 +127,7 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
       reports.loadChanged();
     },
     forward: (req, res) => proxy.forward(req, res),
+    bodies: new BodyPool(),
   });
 
   // Counted so that a replica leaving rotation is stopped only once its clients have moved.

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { IngressPool } from '../router/ingress-types.ts';
 import type { RequestScope } from '../telemetry/request-scope.ts';
 import { sendJson } from './error-response.ts';
+import type { BodyPool } from './body-pool.ts';
 import { readBody } from './read-body.ts';
 import { JsonDepthGuard } from '../protocol/json-depth-guard.ts';
 
@@ -67,6 +68,7 @@ export async function infer(
   name: string,
   version: string | undefined,
   scope: RequestScope,
+  bodies: BodyPool,
 ): Promise<void> {
   const deployment = router.get(name);
   scope.deployment = deployment.name;
@@ -93,13 +95,12 @@ export async function infer(
   const jsonLength = headerLength === undefined ? undefined : Number(headerLength);
   const alignAt = Number.isSafeInteger(jsonLength) ? jsonLength! : 0;
   const guard = new JsonDepthGuard(MAX_JSON_DEPTH, jsonLength ?? Number.POSITIVE_INFINITY);
-  const body = await readBody(
-    req,
-    pool.deployment.max_request_body_bytes,
+  const body = await readBody(req, pool.deployment.max_request_body_bytes, {
     alignAt,
-    { at: deadline, code: 'VIGIL_ERR_DEADLINE_EXCEEDED' },
-    (chunk) => guard.push(chunk),
-  );
+    deadline: { at: deadline, code: 'VIGIL_ERR_DEADLINE_EXCEEDED' },
+    inspect: (chunk) => guard.push(chunk),
+    pool: bodies,
+  });
   const request = parseInferRequest(body, jsonLength);
   const signature =
     pool.signature ??
@@ -135,8 +136,8 @@ export async function infer(
     },
   });
   const mirror = deployment.mirror;
-  if (shouldMirror(mirror, pool, pinned !== undefined))
-    runShadow(deployment.pools.get(mirror.version)!, call, primary, mirror, deployment.mirrorStats);
+  const mirrored = shouldMirror(mirror, pool, pinned !== undefined);
+  if (mirrored) runShadow(deployment.pools.get(mirror.version)!, call, primary, mirror, deployment.mirrorStats);
   const outcome = await primary;
   scope.queueWaitMs = outcome.queueWaitMs;
   scope.stats = outcome.result.stats;
@@ -172,7 +173,12 @@ export async function infer(
   if (encoded.jsonLength !== undefined) headers['inference-header-content-length'] = String(encoded.jsonLength);
   res.writeHead(200, headers);
   res.end(encoded.body);
-  if (target.kind === 'model') scope.observePredictions(request.inputs, outcome.result.outputs);
+  if (target.kind !== 'model') return;
+  scope.observePredictions(request.inputs, outcome.result.outputs);
+  // Nothing reads the inputs now: the run is over, a remote replica's frame was written before it
+  // answered, and the drift sketch is folded in. A shadow call may still be reading them, and a
+  // handler may have kept them; in both cases the body is left to the collector.
+  if (!mirrored) bodies.give(body);
 }
 
 /** The x-vigil-model-id of a request to a multiplexed deployment, checked against its models_dir. */

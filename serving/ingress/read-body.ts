@@ -1,5 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import { VigilError } from '../errors.ts';
+import type { BodyPool } from './body-pool.ts';
+
+export interface ReadBodyOptions {
+  /** Byte of the body to place on an 8-byte boundary (the start of binary tensor data). */
+  alignAt?: number;
+  deadline?: BodyDeadline;
+  /** Sees each chunk as it arrives; a throw refuses the body at once (e.g. JSON nested too deeply). */
+  inspect?: (chunk: Buffer) => void;
+  /** Where a body of known length gets its memory; the caller gives it back once it is done with it. */
+  pool?: BodyPool;
+}
 
 /**
  * Reads a request body into one Buffer, failing with 413 as soon as it passes `limit` bytes.
@@ -10,14 +21,8 @@ import { VigilError } from '../errors.ts';
  * instead of being copied again (at a few hundred requests a second, those 110 KB copies were
  * most of the primary's garbage collection).
  */
-export function readBody(
-  req: IncomingMessage,
-  limit: number,
-  alignAt = 0,
-  deadline?: BodyDeadline,
-  /** Sees each chunk as it arrives; a throw refuses the body at once (e.g. JSON nested too deeply). */
-  inspect?: (chunk: Buffer) => void,
-): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, options: ReadBodyOptions = {}): Promise<Buffer> {
+  const { alignAt = 0, deadline, inspect, pool } = options;
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new VigilError('VIGIL_ERR_BODY_TOO_LARGE', `${declared} bytes declared, limit is ${limit}`));
@@ -29,7 +34,7 @@ export function readBody(
   }
   const reading =
     Number.isSafeInteger(declared) && declared > 0
-      ? readKnownLength(req, declared, alignAt, inspect)
+      ? readKnownLength(req, declared, alignAt, inspect, pool)
       : readUnknownLength(req, limit, inspect);
   return deadline ? withDeadline(req, reading, deadline) : reading;
 }
@@ -109,9 +114,11 @@ function readKnownLength(
   length: number,
   alignAt: number,
   inspect: ((chunk: Buffer) => void) | undefined,
+  pool: BodyPool | undefined,
 ): Promise<Buffer> {
   const pad = (8 - (alignAt % 8)) % 8;
-  const body = Buffer.allocUnsafeSlow(length + pad).subarray(pad, pad + length);
+  const memory = pool ? pool.take(length + pad) : Buffer.allocUnsafeSlow(length + pad);
+  const body = memory.subarray(pad, pad + length);
   return new Promise<Buffer>((resolve, reject) => {
     let size = 0;
     let failed = false;

@@ -44,9 +44,8 @@ export async function serveCustomRoute(
   scope.version = pool.version;
   res.setHeader('x-vigil-version', pool.version);
   const deadline = deadlineFor(req, pool);
-  const body = await readBody(req, pool.deployment.max_request_body_bytes, 0, {
-    at: deadline,
-    code: 'VIGIL_ERR_DEADLINE_EXCEEDED',
+  const body = await readBody(req, pool.deployment.max_request_body_bytes, {
+    deadline: { at: deadline, code: 'VIGIL_ERR_DEADLINE_EXCEEDED' },
   });
   const rawUrl = req.url ?? '/';
   const query = rawUrl.includes('?') ? Object.fromEntries(new URL(rawUrl, 'http://vigil').searchParams) : {};

@@ -69,6 +69,30 @@ describe('inference over the Open Inference Protocol', () => {
     expectSameFloats(floats, expected);
   });
 
+  it('concurrent binary requests each get the answer to their own input, wave after wave', async () => {
+    // Bodies are reused once answered (serving/ingress/body-pool.ts): memory handed back while a
+    // run, a frame to the other replica or the drift sketch still read it would show up here as
+    // one request answered with another's numbers. 32 at a time exceeds both replicas' capacity,
+    // so some wait, some go to the other replica, and later waves reuse earlier waves' bodies.
+    const seeds = Array.from({ length: 96 }, (_, i) => 1000 + i);
+    const expected = new Map<number, Float32Array>();
+    for (const seed of seeds) expected.set(seed, await directRun(clsInput(seed)));
+    for (let wave = 0; wave < 3; wave++) {
+      const answers = await Promise.all(
+        seeds.slice(wave * 32, wave * 32 + 32).map(async (seed) => {
+          const req = binaryInferBody(clsInput(seed));
+          const res = await fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', ...req });
+          const doc = (await res.json()) as { outputs: Array<{ data: number[] }> };
+          return { seed, status: res.status, data: doc.outputs[0]!.data };
+        }),
+      );
+      for (const a of answers) {
+        expect(a.status).toBe(200);
+        expectSameFloats(a.data, expected.get(a.seed)!);
+      }
+    }
+  });
+
   it('echoes the request id and names model and version', async () => {
     const res = await fetch(`${vigil.url}/v2/models/cls/versions/v1/infer`, {
       method: 'POST',

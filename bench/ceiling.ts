@@ -24,8 +24,12 @@ import { writeIdentityModel } from './identity-model.ts';
 import { freePort, get, machineTicks, startServer, TSX, type RunningServer, type ServerSpec } from './proc.ts';
 
 export interface CeilingRow {
-  /** vigil-direct: replicas take HTTP (the default); vigil-hop: ingress processes forward to one replica. */
-  server: 'naive' | 'vigil-direct' | 'vigil-hop';
+  /**
+   * naive: a constant answer; naive-model: a hand-written server that runs the same identity model
+   * per request; vigil-direct: replicas take HTTP (the default); vigil-hop: ingress processes
+   * forward to one replica.
+   */
+  server: 'naive' | 'naive-model' | 'vigil-direct' | 'vigil-hop';
   /** Processes that take HTTP: naive workers, vigil replicas (direct) or ingress processes (hop). */
   processes: number;
   rps: number;
@@ -68,12 +72,21 @@ function hasWrk(): boolean {
   }
 }
 
-function naiveSpec(port: number, workers: number): ServerSpec {
+function naiveSpec(port: number, workers: number, model?: string): ServerSpec {
   return {
-    name: `naive-constant x${workers}`,
-    args: [...TSX, 'bench/naive-constant-server.ts', '--port', String(port), '--workers', String(workers)],
+    name: `naive-${model ? 'model' : 'constant'} x${workers}`,
+    args: [
+      ...TSX,
+      'bench/naive-constant-server.ts',
+      '--port',
+      String(port),
+      '--workers',
+      String(workers),
+      ...(model ? ['--model', model] : []),
+    ],
     port,
-    ready: async (p) => (await get(p, '/')).status === 200,
+    // The model reference answers a GET with 400 (no JSON body), but it answers.
+    ready: async (p) => (await get(p, '/')).status < 500,
   };
 }
 
@@ -191,13 +204,16 @@ export async function measureCeiling(opts: {
   const script = wrkScript(dir);
   try {
     for (const n of counts) {
-      for (const kind of ['naive', 'vigil-direct', 'vigil-hop'] as const) {
+      for (const kind of ['naive', 'naive-model', 'vigil-direct', 'vigil-hop'] as const) {
         const port = await freePort();
-        const spec = kind === 'naive' ? naiveSpec(port, n) : vigilSpec(port, n, kind === 'vigil-direct', dir, model);
+        const spec =
+          kind === 'naive' || kind === 'naive-model'
+            ? naiveSpec(port, n, kind === 'naive-model' ? model : undefined)
+            : vigilSpec(port, n, kind === 'vigil-direct', dir, model);
         const server = startServer(spec);
         try {
           await server.waitReady();
-          const path = kind === 'naive' ? '/' : INFER_PATH;
+          const path = kind === 'naive' || kind === 'naive-model' ? '/' : INFER_PATH;
           const row = await measure(server, `http://127.0.0.1:${port}${path}`, opts.seconds, script);
           opts.log(`ceiling ${spec.name}: ${row.rps.toFixed(0)} req/s`);
           rows.push({ server: kind, processes: n, ...row });
@@ -228,6 +244,10 @@ export function renderCeiling(result: { rows: CeilingRow[] } | { skipped: string
       'taking HTTP: replicas with direct ingress (the default; one dedicated ingress process stands by, and shares the port while fewer',
       'than two replicas serve it), or ingress processes forwarding to one replica (`ingress.direct: false`).',
       'CPU per response: primary, dedicated ingress processes, replicas or workers.',
+      "`naive-model` is a reference, not the target's baseline: the same cluster, parsing the OIP JSON and",
+      "running the identity model per request (bench/naive-constant-server.ts `--model`), with none of vigil's",
+      'checks, accounting or routing; "vs naive-model" says how close vigil comes to what a hand-written',
+      'server that runs the model can do.',
     ].join(' '),
     '',
     row([
@@ -235,20 +255,22 @@ export function renderCeiling(result: { rows: CeilingRow[] } | { skipped: string
       'processes',
       'req/s',
       'vs naive, same processes',
+      'vs naive-model',
       'non-2xx',
       'p50 / p99 ms',
       'CPU ms/req (primary + ingress + workers)',
       'CPU outside the replica ms/req',
       'machine idle %',
     ]),
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const targets: string[] = [];
   for (const r of result.rows) {
     const naive = result.rows.find((x) => x.server === 'naive' && x.processes === r.processes);
+    const withModel = result.rows.find((x) => x.server === 'naive-model' && x.processes === r.processes);
     const ratio = naive ? r.rps / naive.rps : NaN;
     const total = r.primaryCpuMs + r.ingressCpuMs + r.workersCpuMs;
-    const vigil = r.server !== 'naive';
+    const vigil = r.server === 'vigil-direct' || r.server === 'vigil-hop';
     const outside = vigil ? f(r.primaryCpuMs + r.ingressCpuMs, 3) : '–';
     const split = `${f(r.primaryCpuMs, 3)} + ${f(r.ingressCpuMs, 3)} + ${f(r.workersCpuMs, 3)}`;
     md.push(
@@ -256,7 +278,8 @@ export function renderCeiling(result: { rows: CeilingRow[] } | { skipped: string
         r.server,
         String(r.processes),
         f(r.rps, 0),
-        vigil ? `${f(ratio)}x` : '1.00x',
+        r.server === 'naive' ? '1.00x' : `${f(ratio)}x`,
+        vigil && withModel ? `${f(r.rps / withModel.rps)}x` : '–',
         String(r.non2xx),
         `${f(r.p50Ms)} / ${f(r.p99Ms)}`,
         `${f(total, 3)} (${split})`,

@@ -26,13 +26,8 @@ export function signalsOf(
     const width = t.data.length / rows;
     const data = numbers(t);
     for (let r = 0; r < rows; r++) {
-      let sum = 0;
-      let squares = 0;
-      for (let i = r * width; i < (r + 1) * width; i++) {
-        const v = data[i]!;
-        sum += v;
-        squares += v * v;
-      }
+      const { sum, squares } =
+        data instanceof Float32Array ? sumsOfFloats(data, r * width, width) : sumsOf(data, r * width, width);
       out.push({ signal: `input.${t.name}.mean`, kind: 'values', value: sum / width });
       out.push({ signal: `input.${t.name}.rms`, kind: 'values', value: Math.sqrt(squares / width) });
     }
@@ -55,6 +50,32 @@ export function signalsOf(
     }
   }
   return out;
+}
+
+/**
+ * Sum and sum of squares of `width` values from `from`. FP32, the common case, has a loop of its
+ * own: the general loop sees every kind of array, and in a replica V8 ran it several times slower.
+ */
+function sumsOfFloats(data: Float32Array, from: number, width: number): { sum: number; squares: number } {
+  let sum = 0;
+  let squares = 0;
+  for (let i = from, end = from + width; i < end; i++) {
+    const v = data[i]!;
+    sum += v;
+    squares += v * v;
+  }
+  return { sum, squares };
+}
+
+function sumsOf(data: ArrayLike<number>, from: number, width: number): { sum: number; squares: number } {
+  let sum = 0;
+  let squares = 0;
+  for (let i = from, end = from + width; i < end; i++) {
+    const v = data[i]!;
+    sum += v;
+    squares += v * v;
+  }
+  return { sum, squares };
 }
 
 /** The tensor's values as numbers: typed arrays as they are, 64-bit integers converted. */

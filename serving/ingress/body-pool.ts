@@ -18,6 +18,8 @@ export class BodyPool {
   /** Buffers out on loan; weak, so a body never given back is still collected. */
   private readonly lent = new WeakSet<ArrayBuffer>();
   private freeBytes = 0;
+  /** Whether a pooled body was taken since the last `trimIfIdle`. */
+  private usedSinceTrim = false;
 
   constructor(
     /** The most memory the free lists hold; a body given back past it is left to the collector. */
@@ -31,6 +33,7 @@ export class BodyPool {
   take(size: number): Buffer {
     if (size < MIN_POOLED || size > MAX_POOLED) return Buffer.allocUnsafeSlow(size);
     const capacity = capacityFor(size);
+    this.usedSinceTrim = true;
     const reused = this.free.get(capacity)?.pop();
     let memory: ArrayBuffer;
     if (reused) {
@@ -54,6 +57,19 @@ export class BodyPool {
     if (!list) this.free.set(capacity, (list = []));
     list.push(memory);
     this.freeBytes += capacity;
+  }
+
+  /**
+   * Lets the collector have the free lists when no pooled body was taken since the last call: a
+   * burst of large bodies should not pin its memory in a process that has gone quiet. Called on
+   * an interval (ingress-service.ts); a busy process keeps its buffers.
+   */
+  trimIfIdle(): void {
+    if (!this.usedSinceTrim) {
+      this.free.clear();
+      this.freeBytes = 0;
+    }
+    this.usedSinceTrim = false;
   }
 
   /** Bytes held in the free lists now. */

@@ -23,6 +23,9 @@ import { ReportSender } from './ingress-report.ts';
 import { applySnapshot, type RoutingSnapshot } from './routing-snapshot.ts';
 import { BodyPool } from './body-pool.ts';
 
+/** A body pool that lent nothing for this long gives its idle memory back to the collector. */
+const BODY_POOL_TRIM_MS = 30_000;
+
 export interface IngressServiceOptions {
   spec: IngressSpec;
   log: Logger;
@@ -102,6 +105,7 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
     if (list.length > 0) reports.observeDrift(list);
   }, 1000).unref();
   const proxy = new ControlProxy(spec.controlSocket);
+  const bodies = new BodyPool();
   const server = createIngress({
     router,
     log,
@@ -127,8 +131,9 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
       reports.loadChanged();
     },
     forward: (req, res) => proxy.forward(req, res),
-    bodies: new BodyPool(),
+    bodies,
   });
+  setInterval(() => bodies.trimIfIdle(), BODY_POOL_TRIM_MS).unref();
 
   // Counted so that a replica leaving rotation is stopped only once its clients have moved.
   const connections = new ClientConnections(() => reports.loadChanged());

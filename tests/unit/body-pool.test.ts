@@ -42,4 +42,15 @@ describe('BodyPool', () => {
     for (const b of bodies) pool.give(b);
     expect(pool.idleBytes).toBe(262_144);
   });
+
+  it('lets its idle memory go once a whole interval passed without a take', () => {
+    const pool = new BodyPool();
+    pool.give(pool.take(100_000));
+    pool.trimIfIdle(); // a take happened in this interval: kept
+    expect(pool.idleBytes).toBe(131_072);
+    pool.trimIfIdle(); // none since: released
+    expect(pool.idleBytes).toBe(0);
+    const again = pool.take(100_000);
+    expect(again.length).toBe(100_000);
+  });
 });

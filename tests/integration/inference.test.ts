@@ -72,8 +72,9 @@ describe('inference over the Open Inference Protocol', () => {
   it('concurrent binary requests each get the answer to their own input, wave after wave', async () => {
     // Bodies are reused once answered (serving/ingress/body-pool.ts): memory handed back while a
     // run, a frame to the other replica or the drift sketch still read it would show up here as
-    // one request answered with another's numbers. 32 at a time exceeds both replicas' capacity,
-    // so some wait, some go to the other replica, and later waves reuse earlier waves' bodies.
+    // one request answered with another's numbers. 32 at a time fill both replicas (16 ongoing
+    // each, the default), so many bodies are alive at once, whichever replica takes the
+    // connection; later waves reuse earlier waves' bodies.
     const seeds = Array.from({ length: 96 }, (_, i) => 1000 + i);
     const expected = new Map<number, Float32Array>();
     for (const seed of seeds) expected.set(seed, await directRun(clsInput(seed)));

@@ -127,9 +127,7 @@ export function applySnapshot(
           pool.addReplica(channel);
           onChannel(pool, channel);
         }
-        // What the replica last reported replaces what this process guessed when it sent a model.
-        channel.loadedModels.clear();
-        for (const m of rs.loadedModels) channel.loadedModels.add(m);
+        channel.loadedModels.replaceReported(rs.loadedModels);
         channel.setState(rs.state);
       }
       for (const r of [...pool.replicas]) if (!seen.has(r.id)) r.close();

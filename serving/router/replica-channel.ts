@@ -9,6 +9,7 @@ import type {
   ReplicaToPrimary,
   ResultMessage,
 } from '../transport/messages.ts';
+import { LoadedModels } from './loaded-models.ts';
 import { isReplicaMessage } from '../transport/messages.ts';
 import { connectToReplica, isLocalReplica, type FrameMessage, type ReplicaLink } from '../transport/replica-socket.ts';
 import type { ReplicaState } from '../controller/replica-handle.ts';
@@ -68,7 +69,7 @@ export class ReplicaChannel extends EventEmitter<{
   /** The replica holds no request from any process (it says so on each change). */
   idle = true;
   /** A multiplexed replica's models as the controller last reported them, plus the ones just sent to it. */
-  readonly loadedModels = new Set<string>();
+  readonly loadedModels = new LoadedModels();
   private readonly pending = new Map<number, Pending>();
   private link: ReplicaLink | undefined;
   private connecting = false;

@@ -36,7 +36,8 @@ export interface PooledReplica {
   state: ReplicaState;
   ongoing: number;
   slot: number;
-  readonly loadedModels: Set<string>;
+  /** A multiplexed replica's models: `add` when a request for one is sent to it. */
+  readonly loadedModels: { has(modelId: string): boolean; add(modelId: string): unknown };
   /** Direct ingress: the replica runs in this process; it is full; it is idle (see pow2.ts). */
   readonly local?: boolean;
   readonly saturated?: boolean;

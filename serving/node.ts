@@ -530,6 +530,7 @@ export class VigilNode {
         processes: this.options.config.ingress.processes,
         pids: this.fleet.pids,
         direct: this.options.config.ingress.direct,
+        in_flight_requests: this.fleet.acceptedRequests,
       },
       host: { hardware: this.hardware, ...this.heat.view() },
       deployments: [...this.router.deployments.values()].map((d) => ({

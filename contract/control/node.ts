@@ -123,8 +123,17 @@ export const nodeStatus = z
     ready: z.boolean(),
     draining: z.boolean(),
     uptime_seconds: z.number(),
-    /** Dedicated ingress processes (`pids`: alive now); `direct`: the replicas serve the port too. */
-    ingress: z.object({ processes: z.number().int(), pids: z.array(z.number().int()), direct: z.boolean() }),
+    /**
+     * Dedicated ingress processes (`pids`: alive now); `direct`: the replicas serve the port too;
+     * `in_flight_requests`: inference requests accepted on the port and not answered yet, over
+     * every process that takes HTTP (counted from the request's arrival, body upload included).
+     */
+    ingress: z.object({
+      processes: z.number().int(),
+      pids: z.array(z.number().int()),
+      direct: z.boolean(),
+      in_flight_requests: z.number().int().nonnegative(),
+    }),
     host: hostStatus,
     deployments: z.array(deploymentStatus),
   })

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import { FlushRounds } from './flush-rounds.ts';
 import type { DeploymentRouter } from '../router/deployment-router.ts';
 import type { IngressSpec, IngressToPrimary, PrimaryToIngress } from './ingress-messages.ts';
-import type { IngressReport, VersionLoad } from './ingress-report.ts';
+import { REPORT_INTERVAL_MS, type IngressReport, type VersionLoad } from './ingress-report.ts';
 import { takeSnapshot } from './routing-snapshot.ts';
 
 export interface IngressFleetOptions {
@@ -31,6 +31,8 @@ interface Member {
   /** It takes connections on the port now. */
   listening: boolean;
   load: VersionLoad[];
+  /** Requests it has accepted and not answered yet, as of its latest report. */
+  accepted: number;
   drained?: (abandoned: number) => void;
   flushed: Map<number, () => void>;
 }
@@ -81,6 +83,17 @@ export class IngressFleet {
   }
 
   /**
+   * Requests accepted on the port and not answered yet, over every process that takes HTTP, as of
+   * their latest reports (a status read waits for a flush round, so they are fresh). It counts a
+   * request from its first byte, including one still uploading its body or queued in a router.
+   */
+  get acceptedRequests(): number {
+    let total = 0;
+    for (const m of this.members.values()) total += m.accepted;
+    return total;
+  }
+
+  /**
    * A replica that serves HTTP itself (direct ingress) joins the fleet: it gets the snapshots,
    * its reports are recorded, flushes and drains wait for it. It leaves when it exits.
    */
@@ -91,6 +104,7 @@ export class IngressFleet {
       replica: true,
       listening: false,
       load: [],
+      accepted: 0,
       flushed: new Map(),
     };
     this.members.set(member.index, member);
@@ -116,14 +130,14 @@ export class IngressFleet {
   }
 
   /**
-   * A scrape or a console poll waits up to this long for its round: ten pollers then cost each
-   * replica at most 200 flushes a second, not one per read. (50 ms, the report interval, halved
-   * the console's cost to inference p99 but made a test's narrow in-flight window hard to catch;
-   * decision 0014's amendment has the figures.)
+   * Rounds start at most one report interval apart: a scrape or console poll waits up to that
+   * long for its round, and ten pollers cost each replica at most 20 flushes a second, not one per
+   * read. At 5 ms apart the console's cost to inference p99 was about twice as high (decision
+   * 0014's amendment has the figures).
    */
   private readonly flushRounds = new FlushRounds({
     round: () => this.flushRound(),
-    minGapMs: 5,
+    minGapMs: REPORT_INTERVAL_MS,
     now: () => performance.now(),
     wait: (ms) => new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve))),
   });
@@ -200,7 +214,15 @@ export class IngressFleet {
       { VIGIL_INGRESS_SPEC: JSON.stringify(this.o.spec) },
       { loadsTypeScript: false, heapFloorMb: this.o.heapFloorMb },
     );
-    const member: Member = { index, worker, replica: false, listening: false, load: [], flushed: new Map() };
+    const member: Member = {
+      index,
+      worker,
+      replica: false,
+      listening: false,
+      load: [],
+      accepted: 0,
+      flushed: new Map(),
+    };
     this.members.set(index, member);
     worker.on('message', (msg: IngressToPrimary) => this.onMessage(member, msg));
     worker.on('error', () => {});
@@ -232,6 +254,7 @@ export class IngressFleet {
       case 'vigil:ingress-report':
         this.addCounts(m.load, msg.load);
         m.load = msg.load;
+        m.accepted = msg.inFlight;
         this.applyLoad();
         this.o.onReport(msg);
         return;

@@ -9,7 +9,7 @@ const fixture = (name: string) => join(REPO_ROOT, 'tests/fixtures/handlers', nam
 const CONSTANT = join(REPO_ROOT, 'bench/fixtures/constant-handler.ts');
 
 interface Status {
-  ingress: { processes: number; pids: number[] };
+  ingress: { processes: number; pids: number[]; in_flight_requests: number };
   deployments: { name: string; versions: { version: string; dispatched: number; refusals: number }[] }[];
 }
 
@@ -141,6 +141,15 @@ describe('data plane: two ingress processes', () => {
     expect(Math.max(...held)).toBe(1);
     const samples = parseSamples((await scrape(vigil.url)).text);
     expect(sampleValue(samples, 'vigil_replica_refusals_total', { deployment: 'held' })).toBe(refused);
+  });
+
+  it('shows the requests accepted and not answered in status, over both processes', async () => {
+    // One slot: the first runs for 500 ms, the other three wait their turn, so all four stay in
+    // flight for at least half a second.
+    const pending = Array.from({ length: 4 }, () => postFresh('/held', { ms: 500 }));
+    await waitFor(async () => (await status()).ingress.in_flight_requests === 4, 10_000, 'four in flight');
+    for (const r of await Promise.all(pending)) expect(r.status).toBe(200);
+    await waitFor(async () => (await status()).ingress.in_flight_requests === 0, 10_000, 'none in flight');
   });
 
   it('refuses a body nested too deep while it is still arriving, and stays live', async () => {

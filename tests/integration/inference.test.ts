@@ -8,6 +8,27 @@ function expectSameFloats(actual: ArrayLike<number>, expected: ArrayLike<number>
   for (let i = 0; i < expected.length; i++) expect(Math.fround(actual[i]!)).toBe(expected[i]);
 }
 
+/** Three waves of 32 concurrent binary requests, each with its own input and its own answer. */
+async function expectOwnAnswers(url: string): Promise<void> {
+  const seeds = Array.from({ length: 96 }, (_, i) => 1000 + i);
+  const expected = new Map<number, Float32Array>();
+  for (const seed of seeds) expected.set(seed, await directRun(clsInput(seed)));
+  for (let wave = 0; wave < 3; wave++) {
+    const answers = await Promise.all(
+      seeds.slice(wave * 32, wave * 32 + 32).map(async (seed) => {
+        const req = binaryInferBody(clsInput(seed));
+        const res = await fetch(`${url}/v2/models/cls/infer`, { method: 'POST', ...req });
+        const doc = (await res.json()) as { outputs: Array<{ data: number[] }> };
+        return { seed, status: res.status, data: doc.outputs[0]!.data };
+      }),
+    );
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expectSameFloats(a.data, expected.get(a.seed)!);
+    }
+  }
+}
+
 describe('inference over the Open Inference Protocol', () => {
   let vigil: RunningVigil;
   beforeAll(async () => {
@@ -75,23 +96,7 @@ describe('inference over the Open Inference Protocol', () => {
     // one request answered with another's numbers. 32 at a time fill both replicas (16 ongoing
     // each, the default), so many bodies are alive at once, whichever replica takes the
     // connection; later waves reuse earlier waves' bodies.
-    const seeds = Array.from({ length: 96 }, (_, i) => 1000 + i);
-    const expected = new Map<number, Float32Array>();
-    for (const seed of seeds) expected.set(seed, await directRun(clsInput(seed)));
-    for (let wave = 0; wave < 3; wave++) {
-      const answers = await Promise.all(
-        seeds.slice(wave * 32, wave * 32 + 32).map(async (seed) => {
-          const req = binaryInferBody(clsInput(seed));
-          const res = await fetch(`${vigil.url}/v2/models/cls/infer`, { method: 'POST', ...req });
-          const doc = (await res.json()) as { outputs: Array<{ data: number[] }> };
-          return { seed, status: res.status, data: doc.outputs[0]!.data };
-        }),
-      );
-      for (const a of answers) {
-        expect(a.status).toBe(200);
-        expectSameFloats(a.data, expected.get(a.seed)!);
-      }
-    }
+    await expectOwnAnswers(vigil.url);
   });
 
   it('echoes the request id and names model and version', async () => {
@@ -123,5 +128,25 @@ describe('inference over the Open Inference Protocol', () => {
     expect(chose[0]).toMatch(/webgpu: /);
     const status = await vigil.status();
     expect(status.deployments[0]!.versions[0]!.replicas.map((r) => r.provider)).toEqual(['cpu', 'cpu']);
+  });
+});
+
+describe('inference through ingress processes (ingress.direct: false)', () => {
+  let vigil: RunningVigil;
+  beforeAll(async () => {
+    // Batching off: each request runs alone, on exactly the bytes its frame carried.
+    const batching = { max_batch_size: 1, batch_wait_timeout_ms: 0 };
+    vigil = await startVigil({ ingress: { direct: false }, deployments: [clsDeployment({ num_replicas: 2, batching })] });
+  });
+  afterAll(async () => {
+    await vigil?.stop();
+  });
+
+  it('concurrent binary requests each get the answer to their own input, wave after wave', async () => {
+    // Every request crosses the replica socket: the ingress process reads each body into pooled
+    // memory (serving/ingress/body-pool.ts), writes it in a frame, and gives it back only once
+    // the replica has answered. Given back any earlier, a later body could overwrite a frame the
+    // socket has not sent yet, and a request would be answered with another's numbers.
+    await expectOwnAnswers(vigil.url);
   });
 });

@@ -250,7 +250,9 @@ async function main(): Promise<void> {
     const fo = await failovers(nodes, env);
     const served = await client.stop();
     console.log(
-      `[bench] failover after SIGKILL: ${fo.kills.map((s) => s.toFixed(2)).join(', ')} s; after SIGSTOP: ${fo.paused.toFixed(2)} s; fenced writes of the woken leader: ${fo.fencedAfterWaking}; requests to a surviving node: ${served.ok} ok, ${served.failed} failed`,
+      `[bench] failover after SIGKILL: ${fo.kills.map((s) => s.toFixed(2)).join(', ')} s; ` +
+        `after SIGSTOP: ${fo.paused.toFixed(2)} s; fenced writes of the woken leader: ${fo.fencedAfterWaking}; ` +
+        `requests to a surviving node: ${served.ok} ok, ${served.failed} failed`,
     );
     for (const n of nodes) await n.server.stop();
     nodes.length = 0;

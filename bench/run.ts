@@ -512,7 +512,14 @@ async function main(): Promise<void> {
     );
   md.push(`- command: \`${commandLine()}\``);
   md.push(
-    `- settings: saturation ${S.connections} connections, ${S.seconds} s after ${S.warmupSeconds} s warm-up (autocannon); latency ${latencyClient === 'paced' ? 'open-loop paced client' : 'autocannon overallRate'} at ${S.rate} req/s over ${S.rateConnections} connections and at ${S.lowRate} req/s over 1 connection, ${S.latencySeconds} s after ${S.latencyWarmupSeconds} s; bare ORT ${S.bareSeconds} s${S.rounds > 1 ? `; ${S.rounds} rounds of the server sequence, interleaved; the round with the best saturated throughput is shown, all rounds' figures in brackets` : ''}`,
+    `- settings: saturation ${S.connections} connections, ${S.seconds} s after ${S.warmupSeconds} s warm-up ` +
+      `(autocannon); latency ${latencyClient === 'paced' ? 'open-loop paced client' : 'autocannon overallRate'} ` +
+      `at ${S.rate} req/s over ${S.rateConnections} connections and at ${S.lowRate} req/s over 1 connection, ` +
+      `${S.latencySeconds} s after ${S.latencyWarmupSeconds} s; bare ORT ${S.bareSeconds} s` +
+      (S.rounds > 1
+        ? `; ${S.rounds} rounds of the server sequence, interleaved; the round with the best saturated ` +
+          "throughput is shown, all rounds' figures in brackets"
+        : ''),
   );
   md.push(
     '- model: ch_ppocr_mobile_v2.0_cls_infer.onnx, input x FP32 [1,3,48,192] (110,592 bytes), CPU provider, intra_op_threads 1',
@@ -530,7 +537,12 @@ async function main(): Promise<void> {
       );
     md.push('');
     md.push(
-      'json-array: default serialization, tensor as a number array both ways, with the Float32Array <-> number[] conversions at both ends; json-array-raw: the same without the conversions; advanced: structured clone of the Float32Array both ways; advanced-reply: tensor out, 2 floats back (a vigil request); advanced-empty: small message both ways; unix-frame(-reply): the same two shapes as binary frames (length, JSON header, raw bytes) over a Unix domain socket between the same processes. One message in flight at a time; CPU is user+system of both processes.',
+      'json-array: default serialization, tensor as a number array both ways, with the Float32Array <-> ' +
+        'number[] conversions at both ends; json-array-raw: the same without the conversions; advanced: ' +
+        'structured clone of the Float32Array both ways; advanced-reply: tensor out, 2 floats back (a vigil ' +
+        'request); advanced-empty: small message both ways; unix-frame(-reply): the same two shapes as binary ' +
+        'frames (length, JSON header, raw bytes) over a Unix domain socket between the same processes. One ' +
+        'message in flight at a time; CPU is user+system of both processes.',
     );
     md.push('');
   }
@@ -556,7 +568,9 @@ async function main(): Promise<void> {
     );
     row('1 process, batch 8 (items/s)', bare8);
     md.push(
-      `| 1 process, batch 1, paced at ${S.lowRate} runs/s (idle in between; no throughput figure) | – | ${f2(median(bareLow.per.map((r) => r.runP50Ms)))} | ${f2(median(bareLow.per.map((r) => r.runP99Ms)))} | ${f2((1000 * bareLow.per[0]!.cpuSeconds) / bareLow.per[0]!.items)} |`,
+      `| 1 process, batch 1, paced at ${S.lowRate} runs/s (idle in between; no throughput figure) | – ` +
+        `| ${f2(median(bareLow.per.map((r) => r.runP50Ms)))} | ${f2(median(bareLow.per.map((r) => r.runP99Ms)))} ` +
+        `| ${f2((1000 * bareLow.per[0]!.cpuSeconds) / bareLow.per[0]!.items)} |`,
     );
     md.push('');
   }
@@ -630,7 +644,10 @@ async function main(): Promise<void> {
       ].join(' '),
     );
     md.push(
-      `- machine idle / other processes: /proc/stat idle share of all cores over the same window, and the CPU (in % of one core) used by processes that were neither the server nor the load generator, i.e. interference. Rows marked ⚠ disturbed had more than ${S.disturbedPct} %. Steal reported by the kernel over the whole run: ${f1(stealPct)} %.`,
+      '- machine idle / other processes: /proc/stat idle share of all cores over the same window, and the CPU ' +
+        '(in % of one core) used by processes that were neither the server nor the load generator, i.e. ' +
+        `interference. Rows marked ⚠ disturbed had more than ${S.disturbedPct} %. Steal reported by the kernel ` +
+        `over the whole run: ${f1(stealPct)} %.`,
     );
     md.push(
       "- CPU-bound estimate: cores × 1000 / (server + load-generator CPU ms per request): the throughput if CPU were the only limit. It moves much less with the machine's noise than measured req/s.",
@@ -641,7 +658,11 @@ async function main(): Promise<void> {
     md.push('');
     const extra = defs.map((d) => rep.get(d.key)).filter((r): r is ServerRun => !!r);
     md.push(
-      `Start (to all replicas/workers ready) / stop (SIGTERM to exit): ${extra.map((r) => `${r.key} ${f1(r.startMs / 1000)} s / ${f1(r.stop.ms / 1000)} s${r.stop.graceful ? '' : ' (killed)'}`).join('; ')}.`,
+      `Start (to all replicas/workers ready) / stop (SIGTERM to exit): ${extra
+        .map(
+          (r) => `${r.key} ${f1(r.startMs / 1000)} s / ${f1(r.stop.ms / 1000)} s${r.stop.graceful ? '' : ' (killed)'}`,
+        )
+        .join('; ')}.`,
     );
     md.push('');
   }
@@ -651,7 +672,8 @@ async function main(): Promise<void> {
     md.push('### Inside vigil (its own /metrics over the same windows)');
     md.push('');
     md.push(
-      'Means per request: vigil_request_duration_seconds (ingress to response), vigil_queue_wait_seconds (router queue), vigil_inference_duration_seconds (one session.run), vigil_batch_size (rows per run).',
+      'Means per request: vigil_request_duration_seconds (ingress to response), vigil_queue_wait_seconds ' +
+        '(router queue), vigil_inference_duration_seconds (one session.run), vigil_batch_size (rows per run).',
     );
     md.push('');
     md.push(`| server | phase | request ms | queue wait ms | session.run ms | rows per run | client p50 ms |`);
@@ -715,7 +737,9 @@ async function main(): Promise<void> {
       const r = rep.get(k);
       if (r)
         targets.push(
-          `info ${k}: CPU per request ${f2(r.saturation.serverCpuMsPerReq)} ms vs naive ${f2(nEff)} ms (efficiency ${f2(nEff / r.saturation.serverCpuMsPerReq)}x naive; CPU-bound estimate ${f2(cpuBoundEstimate(r.saturation, cpu.length) / cpuBoundEstimate(naive.saturation, cpu.length))}x naive)`,
+          `info ${k}: CPU per request ${f2(r.saturation.serverCpuMsPerReq)} ms vs naive ${f2(nEff)} ms ` +
+            `(efficiency ${f2(nEff / r.saturation.serverCpuMsPerReq)}x naive; CPU-bound estimate ` +
+            `${f2(cpuBoundEstimate(r.saturation, cpu.length) / cpuBoundEstimate(naive.saturation, cpu.length))}x naive)`,
         );
     }
     md.push('## Targets');

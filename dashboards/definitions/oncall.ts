@@ -257,8 +257,10 @@ export function oncallDashboard(): Dashboard {
           timeseries({
             title: 'Nodes, leaders and nodes in sync',
             description:
-              'Nodes Prometheus scrapes (count of vigil_build_info), how many say they lead (vigil_leader: exactly 1 when healthy; 0 for a few seconds after the leader dies, until another takes over), ' +
-              'and how many receive state changes (vigil_state_in_sync). A node out of sync lost its connection to Postgres: it serves on with its last state and reloads everything when it is back. ' +
+              'Nodes Prometheus scrapes (count of vigil_build_info), how many say they lead (vigil_leader: ' +
+              'exactly 1 when healthy; 0 for a few seconds after the leader dies, until another takes over), ' +
+              'and how many receive state changes (vigil_state_in_sync). A node out of sync lost its connection ' +
+              'to Postgres: it serves on with its last state and reloads everything when it is back. ' +
               "GET /api/v1/cluster, or the console's Debug page, names them.",
             unit: 'short',
             decimals: 0,

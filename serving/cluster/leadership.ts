@@ -255,8 +255,11 @@ export class PostgresLeaderElection extends BaseLeadership {
       this.stepDown('the leadership epoch was superseded');
       return;
     }
-    const [row] = await this
-      .lockClient`select pg_backend_pid() as pid, exists(select 1 from pg_locks where locktype = 'advisory' and classid = 0 and objid = ${LEADER_LOCK_KEY} and objsubid = 1 and pid = pg_backend_pid() and granted) as held`;
+    const [row] = await this.lockClient`select pg_backend_pid() as pid, exists(
+        select 1 from pg_locks
+        where locktype = 'advisory' and classid = 0 and objid = ${LEADER_LOCK_KEY} and objsubid = 1
+          and pid = pg_backend_pid() and granted
+      ) as held`;
     const { pid, held } = row as { pid: number; held: boolean };
     if (pid !== this.lockPid || !held)
       this.stepDown(`the lock session ${this.lockPid} is gone (now ${pid}, lock ${held ? 'held' : 'not held'})`);

@@ -136,7 +136,10 @@ describe('inference through ingress processes (ingress.direct: false)', () => {
   beforeAll(async () => {
     // Batching off: each request runs alone, on exactly the bytes its frame carried.
     const batching = { max_batch_size: 1, batch_wait_timeout_ms: 0 };
-    vigil = await startVigil({ ingress: { direct: false }, deployments: [clsDeployment({ num_replicas: 2, batching })] });
+    vigil = await startVigil({
+      ingress: { direct: false },
+      deployments: [clsDeployment({ num_replicas: 2, batching })],
+    });
   });
   afterAll(async () => {
     await vigil?.stop();

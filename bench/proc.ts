@@ -4,12 +4,13 @@
  * stop it with SIGTERM (waiting for the exit). Also runs the short-lived child scripts (load
  * generator, bare ONNX Runtime loop, transport measurement) and parses their result line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { staleServingSources } from '../serving/bundle.ts';
 export const RESULT_PREFIX = 'BENCH_RESULT ';
 export const MARK_PREFIX = 'BENCH_MARK ';
 const TSX = ['--import', 'tsx'];
@@ -275,6 +276,7 @@ function hookCleanup(): void {
 /** Starts a server in its own process group, so that its workers can be accounted and cleaned up. */
 export function startServer(spec: ServerSpec): RunningServer {
   hookCleanup();
+  if (spec.args.some((a) => a.endsWith('bin/vigil.mjs'))) buildBundlesIfStale();
   // The servers get a clean slate: no VIGIL_* or OTEL_* settings leak in from the caller's shell.
   const base = Object.fromEntries(
     Object.entries(process.env).filter(
@@ -292,6 +294,18 @@ export function startServer(spec: ServerSpec): RunningServer {
   live.add(server);
   child.on('exit', () => setTimeout(() => live.delete(server), 1000));
   return server;
+}
+
+/**
+ * vigil forks its ingress and replica processes from dist/serving only while it is newer than
+ * every source (serving/bundle.ts); after an edit they run through tsx instead. A benchmark
+ * measures what `npm install` ships, so it builds the bundles again first (about a second).
+ */
+function buildBundlesIfStale(): void {
+  const stale = staleServingSources();
+  if (stale.length === 0) return;
+  console.error(`[bench] dist/serving is older than ${stale.slice(0, 3).join(', ')}: building it again`);
+  execFileSync(process.execPath, ['scripts/build-bundles.mjs'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** GET a path on 127.0.0.1; resolves with the status and body. */

@@ -9,15 +9,29 @@ let fresh: boolean | undefined;
 
 /** Whether dist/serving is newer than every source it was built from (checked once a process). */
 function servingBundlesFresh(): boolean {
-  if (fresh !== undefined) return fresh;
+  fresh ??= staleServingSources().length === 0;
+  return fresh;
+}
+
+/**
+ * The sources edited since dist/serving was built from them (all of them when it was never
+ * built). Not cached: the benchmarks ask it before each start, to build again first rather than
+ * measure processes that run through tsx.
+ */
+export function staleServingSources(): string[] {
   try {
     const inputs = JSON.parse(readFileSync(new URL('inputs.json', SERVING_BUNDLES), 'utf8')) as string[];
     const built = statSync(new URL('inputs.json', SERVING_BUNDLES)).mtimeMs;
-    fresh = inputs.every((p) => statSync(new URL(p, ROOT)).mtimeMs <= built);
+    return inputs.filter((p) => {
+      try {
+        return statSync(new URL(p, ROOT)).mtimeMs > built;
+      } catch {
+        return true;
+      }
+    });
   } catch {
-    fresh = false;
+    return ['dist/serving/inputs.json'];
   }
-  return fresh;
 }
 
 /**

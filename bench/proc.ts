@@ -8,9 +8,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { staleServingSources } from '../serving/bundle.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-import { staleServingSources } from '../serving/bundle.ts';
 export const RESULT_PREFIX = 'BENCH_RESULT ';
 export const MARK_PREFIX = 'BENCH_MARK ';
 const TSX = ['--import', 'tsx'];

@@ -14,8 +14,8 @@ function servingBundlesFresh(): boolean {
 }
 
 /**
- * The sources edited since dist/serving was built from them (all of them when it was never
- * built). Not cached: the benchmarks ask it before each start, to build again first rather than
+ * The sources edited since dist/serving was built from them (or its missing inputs.json, when it
+ * was never built). Not cached: the benchmarks ask it before each start, to build again first rather than
  * measure processes that run through tsx.
  */
 export function staleServingSources(): string[] {

@@ -9,10 +9,10 @@ import type {
   ReplicaToPrimary,
   ResultMessage,
 } from '../transport/messages.ts';
-import { LoadedModels } from './loaded-models.ts';
 import { isReplicaMessage } from '../transport/messages.ts';
 import { connectToReplica, isLocalReplica, type FrameMessage, type ReplicaLink } from '../transport/replica-socket.ts';
 import type { ReplicaState } from '../controller/replica-handle.ts';
+import { LoadedModels } from './loaded-models.ts';
 
 /** Receives a streamed chunk; calls `ack` once the client has taken it (that is the backpressure). */
 export type StreamSink = (data: unknown, ack: () => void) => void;

@@ -19,6 +19,7 @@ import type { Logger } from './logger.ts';
 import { seedRunbooks } from './runbooks/seed-runbooks.ts';
 import { RequestHistory } from './telemetry/request-history.ts';
 import { RecentTraces } from './telemetry/recent-traces.ts';
+import { COUNTS_AS_SLI, type FinishedRequests } from './telemetry/finished-requests.ts';
 import { RetentionJob } from './retention/retention-job.ts';
 import { addRequestRollups, requestRollupsChanged } from '../db/queries/request-rollups.ts';
 import { ensureLeadershipRow } from '../db/queries/leadership.ts';
@@ -292,23 +293,26 @@ export class ControlPlane {
     this.collector.setSlos([...this.slos.values()]);
   }
 
-  /** Called by the ingress for every finished inference request of a known deployment. */
   /** One probe run: the correctness SLOs' event (never a request SLI's). */
   recordProbe(deployment: string, version: string, passed: boolean): void {
     this.collector.recordProbe(deployment, version, passed);
   }
 
-  recordInference(
-    deployment: string,
-    version: string,
-    status: number,
-    durationSeconds: number,
-    traceId?: string,
-  ): void {
-    this.collector.record(deployment, version, status, durationSeconds);
+  /**
+   * What an ingress process reported finished for one deployment version: the rows that are SLI
+   * events (finished inferences of a known version) feed the SLIs, the console's history and its
+   * recent traces.
+   */
+  recordInferences(f: FinishedRequests): void {
+    this.collector.recordFinished(f);
     const now = Date.now();
-    this.history.record(deployment, version, status, durationSeconds, now);
-    if (traceId) this.traces.add({ traceId, at: now, deployment, version, status, durationMs: durationSeconds * 1000 });
+    this.history.recordFinished(f, now);
+    for (const { row, traceId } of f.traces) {
+      if (!(f.counts[row]! & COUNTS_AS_SLI)) continue;
+      const status = f.status[row]!;
+      const durationMs = f.durationSeconds[row]! * 1000;
+      this.traces.add({ traceId, at: now, deployment: f.deployment, version: f.version, status, durationMs });
+    }
   }
 
   /** Writes the request counts gathered since the last flush; on failure they are retried. */

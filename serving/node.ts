@@ -298,7 +298,8 @@ export class VigilNode {
     this.autoscaler.start();
     this.rollouts.start();
     const telemetry = {
-      metrics: this.metrics,
+      // The control listeners answer no inference, so their requests never finish one.
+      metrics: { finished: () => {}, observeStream: () => {} },
       tracing: this.options.tracing,
       log: this.options.log,
       requestLogSampleRate: this.options.config.logging.request_sample_rate,
@@ -372,14 +373,13 @@ export class VigilNode {
   /** What the ingress processes' requests measured: recorded once, here, so every count is exact. */
   private record(r: IngressReport): void {
     const plane = this.options.plane;
-    for (const o of r.requests) this.metrics.observeRequest(o);
-    for (const b of r.batches) this.metrics.observeBatch(b);
+    for (const f of r.finished) {
+      this.metrics.observeFinished(f);
+      plane.recordInferences(f);
+      this.rollouts.recordFinished(f);
+    }
     for (const o of r.streams)
       this.metrics.observeStream(o.deployment, o.version, o.firstChunkSeconds, o.durationSeconds, o.chunks);
-    for (const o of r.slis) {
-      plane.recordInference(o.deployment, o.version, o.status, o.durationSeconds, o.traceId);
-      this.rollouts.record(o.deployment, o.version, o.status, o.durationSeconds);
-    }
     for (const o of r.mirror)
       this.router.deployments.get(o.deployment)?.mirrorStats.record(o.version, o.result, o.comparison);
     this.drift.record(r.drift);

@@ -2,6 +2,7 @@ import type { SloDefinition } from './definition.ts';
 import { isGoodEvent } from './definition.ts';
 import { sliKey } from './evaluate-slo.ts';
 import type { SliWindow } from './sli-window.ts';
+import { COUNTS_AS_SLI, type FinishedRequests } from '../serving/telemetry/finished-requests.ts';
 
 /** One row of counts waiting to be written to sli_buckets. */
 export interface PendingSliRow {
@@ -38,46 +39,54 @@ export class SliCollector {
     this.byDeployment = map;
   }
 
-  /** Records one finished inference request. Unknown deployments are ignored by construction. */
-  record(deployment: string, version: string, status: number, durationSeconds: number): void {
-    this.count(deployment, version, (slo) =>
-      slo.kind === 'correctness' ? undefined : isGoodEvent(slo, status, durationSeconds),
-    );
+  /**
+   * Records the SLI events (COUNTS_AS_SLI rows) of one block of finished requests: each SLO of
+   * the deployment counts its good rows in one pass, then adds them once.
+   */
+  recordFinished(f: FinishedRequests): void {
+    const slos = this.byDeployment.get(f.deployment);
+    if (!slos) return;
+    for (const slo of slos) {
+      if (slo.kind === 'correctness' || (slo.version !== null && slo.version !== f.version)) continue;
+      let good = 0;
+      let total = 0;
+      for (let i = 0; i < f.length; i++) {
+        if (!(f.counts[i]! & COUNTS_AS_SLI)) continue;
+        total++;
+        if (isGoodEvent(slo, f.status[i]!, f.durationSeconds[i]!)) good++;
+      }
+      if (total > 0) this.add(slo, f.deployment, f.version, good, total);
+    }
   }
 
   /** Records one probe run: an event of the deployment's correctness SLOs only. */
   recordProbe(deployment: string, version: string, passed: boolean): void {
-    this.count(deployment, version, (slo) => (slo.kind === 'correctness' ? passed : undefined));
+    for (const slo of this.byDeployment.get(deployment) ?? []) {
+      if (slo.kind !== 'correctness' || (slo.version !== null && slo.version !== version)) continue;
+      this.add(slo, deployment, version, passed ? 1 : 0, 1);
+    }
   }
 
-  /** `goodFor` says whether the event is good for an SLO, or undefined when it is not its event. */
-  private count(deployment: string, version: string, goodFor: (slo: SloDefinition) => boolean | undefined): void {
-    const slos = this.byDeployment.get(deployment);
-    if (!slos) return;
+  /** Adds `good` of `total` events of one SLO and version, in the bucket that now falls in. */
+  private add(slo: SloDefinition, deployment: string, version: string, good: number, total: number): void {
     const at = this.now();
     const bucketStart = this.window.bucketStart(at);
-    for (const slo of slos) {
-      if (slo.version !== null && slo.version !== version) continue;
-      const isGood = goodFor(slo);
-      if (isGood === undefined) continue;
-      const good = isGood ? 1 : 0;
-      this.window.add(sliKey(slo.id, version), at, good, 1);
-      const key = `${slo.id}|${version}|${bucketStart}`;
-      const row = this.pending.get(key);
-      if (row) {
-        row.good += good;
-        row.total += 1;
-      } else {
-        this.pending.set(key, {
-          sloId: slo.id,
-          deployment,
-          version,
-          bucketStart: new Date(bucketStart),
-          bucketSeconds: this.window.bucketMs / 1000,
-          good,
-          total: 1,
-        });
-      }
+    this.window.add(sliKey(slo.id, version), at, good, total);
+    const key = `${slo.id}|${version}|${bucketStart}`;
+    const row = this.pending.get(key);
+    if (row) {
+      row.good += good;
+      row.total += total;
+    } else {
+      this.pending.set(key, {
+        sloId: slo.id,
+        deployment,
+        version,
+        bucketStart: new Date(bucketStart),
+        bucketSeconds: this.window.bucketMs / 1000,
+        good,
+        total,
+      });
     }
   }
 

@@ -7,6 +7,7 @@ import {
   type SecondCounts,
   type WindowSummary,
 } from '../rollout/live-window.ts';
+import type { FinishedRequests } from '../telemetry/finished-requests.ts';
 import { RemoteRows } from './remote-rows.ts';
 
 function addSummary(into: WindowSummary, s: WindowSummary): WindowSummary {
@@ -45,8 +46,8 @@ export class ClusterWindow implements RequestWindow {
     this.others = new LiveWindow({ retentionSeconds: o.retentionSeconds });
   }
 
-  record(deployment: string, version: string, status: number, durationSeconds: number, nowMs: number): void {
-    this.local.record(deployment, version, status, durationSeconds, nowMs);
+  recordFinished(f: FinishedRequests, nowMs: number): void {
+    this.local.recordFinished(f, nowMs);
   }
 
   summary(deployment: string, version: string, sinceMs: number, nowMs: number): WindowSummary {

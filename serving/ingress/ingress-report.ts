@@ -2,7 +2,7 @@ import type { DriftObservation } from '../drift/drift-observer.ts';
 import type { MirrorResult } from '../router/mirror.ts';
 import type { OutputComparison } from '../router/output-agreement.ts';
 import type { IngressRouter } from '../router/ingress-types.ts';
-import type { BatchObservation, RequestObservation } from '../telemetry/metrics.ts';
+import { FinishedRequestColumns, type FinishedRequest, type FinishedRequests } from '../telemetry/finished-requests.ts';
 
 /**
  * What an ingress process tells the primary, every REPORT_INTERVAL_MS: what each request it
@@ -13,11 +13,9 @@ import type { BatchObservation, RequestObservation } from '../telemetry/metrics.
  */
 export interface IngressReport {
   type: 'vigil:ingress-report';
-  requests: RequestObservation[];
-  batches: BatchObservation[];
+  /** Every finished inference request, in columns per deployment version (metrics and SLIs). */
+  finished: FinishedRequests[];
   streams: StreamObservation[];
-  /** Finished inferences of a known version: the SLI and canary events. */
-  slis: SliObservation[];
   mirror: MirrorObservation[];
   /** Prediction drift sketches, once a second (serving/drift/drift-observer.ts). */
   drift: DriftObservation[];
@@ -37,14 +35,6 @@ export interface StreamObservation {
   firstChunkSeconds: number | undefined;
   durationSeconds: number;
   chunks: number;
-}
-
-export interface SliObservation {
-  deployment: string;
-  version: string;
-  status: number;
-  durationSeconds: number;
-  traceId?: string;
 }
 
 export interface MirrorObservation {
@@ -78,6 +68,7 @@ export const REPORT_INTERVAL_MS = 50;
  */
 export class ReportSender {
   private report = empty();
+  private readonly finishedRows = new FinishedRequestColumns();
   private timer: NodeJS.Timeout | undefined;
   private lastLoad = '';
 
@@ -90,13 +81,9 @@ export class ReportSender {
     }),
   ) {}
 
-  observeRequest(o: RequestObservation): void {
-    this.report.requests.push(o);
+  finished(r: FinishedRequest): void {
+    this.finishedRows.add(r);
     this.soon();
-  }
-
-  observeBatch(b: BatchObservation): void {
-    this.report.batches.push(b);
   }
 
   observeStream(
@@ -107,11 +94,6 @@ export class ReportSender {
     chunks: number,
   ): void {
     this.report.streams.push({ deployment, version, firstChunkSeconds, durationSeconds, chunks });
-    this.soon();
-  }
-
-  recordSli(deployment: string, version: string, status: number, durationSeconds: number, traceId?: string): void {
-    this.report.slis.push({ deployment, version, status, durationSeconds, traceId });
     this.soon();
   }
 
@@ -138,18 +120,20 @@ export class ReportSender {
     const inFlight = this.inFlight();
     const loadKey = `${inFlight.requests} ${inFlight.connections} ${JSON.stringify(load)}`;
     const r = this.report;
-    const nothing = r.requests.length + r.streams.length + r.slis.length + r.mirror.length + r.drift.length === 0;
+    const rows = this.finishedRows.size;
+    const nothing = rows + r.streams.length + r.mirror.length + r.drift.length === 0;
     if (nothing && loadKey === this.lastLoad) return;
     this.lastLoad = loadKey;
     r.load = load;
     r.inFlight = inFlight.requests;
     r.connections = inFlight.connections;
+    if (rows > 0) r.finished = this.finishedRows.take();
     this.report = empty();
     this.send(r);
   }
 
   private soon(): void {
-    if (this.report.requests.length + this.report.slis.length >= 512) return this.flush();
+    if (this.finishedRows.size >= 512) return this.flush();
     this.timer ??= setTimeout(() => this.flush(), REPORT_INTERVAL_MS);
   }
 
@@ -172,10 +156,8 @@ export class ReportSender {
 function empty(): IngressReport {
   return {
     type: 'vigil:ingress-report',
-    requests: [],
-    batches: [],
+    finished: [],
     streams: [],
-    slis: [],
     mirror: [],
     drift: [],
     load: [],

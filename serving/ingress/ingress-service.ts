@@ -14,6 +14,7 @@ import type { Logger } from '../logger.ts';
 import { DeploymentRouter } from '../router/deployment-router.ts';
 import type { IngressPool } from '../router/ingress-types.ts';
 import type { ReplicaChannel } from '../router/replica-channel.ts';
+import { COUNTS_AS_SLI, COUNTS_IN_METRICS } from '../telemetry/finished-requests.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
 import { ClientConnections } from './client-connections.ts';
 import { ControlProxy } from './control-proxy.ts';
@@ -79,10 +80,14 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
   function serveCalls(pool: IngressPool, channel: ReplicaChannel): void {
     channel.on('call', (msg) => {
       void routeCall(router, pool, msg, {
-        observe: (deployment, version, status, durationSeconds) => {
-          if (spec.recordMetrics) reports.observeRequest({ deployment, version, status, durationSeconds });
-          reports.recordSli(deployment, version, status, durationSeconds);
-        },
+        observe: (deployment, version, status, durationSeconds) =>
+          reports.finished({
+            deployment,
+            version,
+            status,
+            durationSeconds,
+            counts: (spec.recordMetrics ? COUNTS_IN_METRICS : 0) | COUNTS_AS_SLI,
+          }),
       }).then((result) => channel.replyCall(result));
     });
   }
@@ -119,8 +124,6 @@ export function startIngressService(o: IngressServiceOptions): IngressService {
       observePredictions: spec.config.drift.enabled
         ? (deployment, version, inputs, outputs) => drift.observe(deployment, version, inputs, outputs)
         : undefined,
-      recordSli: (deployment, version, status, seconds, traceId) =>
-        reports.recordSli(deployment, version, status, seconds, traceId),
       port: () => listeningPort,
     },
     isReady: () => (snapshot?.ready ?? false) && !draining,

@@ -1,4 +1,5 @@
 import { DURATION_BUCKETS } from '../telemetry/buckets.ts';
+import { COUNTS_AS_SLI, type FinishedRequests } from '../telemetry/finished-requests.ts';
 
 /** Request totals over a span of seconds, for one deployment version. */
 export interface WindowSummary {
@@ -113,7 +114,8 @@ export interface SecondCounts {
 
 /** What the canary analysis reads: one node's window, or every node's (serving/cluster/cluster-window.ts). */
 export interface RequestWindow {
-  record(deployment: string, version: string, status: number, durationSeconds: number, nowMs: number): void;
+  /** Counts the SLI events (COUNTS_AS_SLI rows) of one block of finished requests at `nowMs`. */
+  recordFinished(f: FinishedRequests, nowMs: number): void;
   summary(deployment: string, version: string, sinceMs: number, nowMs: number): WindowSummary;
 }
 
@@ -151,11 +153,27 @@ export class LiveWindow implements RequestWindow {
     const ring = this.ring(deployment, version);
     const second = Math.floor(nowMs / 1000);
     ring.add(second, isError(status), latencySlot(durationSeconds));
-    if (this.changed) {
-      let c = this.changed.get(ring);
-      if (!c) this.changed.set(ring, (c = { deployment, version, seconds: new Set() }));
-      c.seconds.add(second);
+    this.changedSecond(ring, deployment, version, second);
+  }
+
+  private changedSecond(ring: SecondRing, deployment: string, version: string, second: number): void {
+    if (!this.changed) return;
+    let c = this.changed.get(ring);
+    if (!c) this.changed.set(ring, (c = { deployment, version, seconds: new Set() }));
+    c.seconds.add(second);
+  }
+
+  recordFinished(f: FinishedRequests, nowMs: number): void {
+    let first = -1;
+    for (let row = 0; row < f.length && first < 0; row++) if (f.counts[row]! & COUNTS_AS_SLI) first = row;
+    if (first < 0) return;
+    const ring = this.ring(f.deployment, f.version);
+    const second = Math.floor(nowMs / 1000);
+    for (let row = first; row < f.length; row++) {
+      if (f.counts[row]! & COUNTS_AS_SLI)
+        ring.add(second, isError(f.status[row]!), latencySlot(f.durationSeconds[row]!));
     }
+    this.changedSecond(ring, f.deployment, f.version, second);
   }
 
   /** Adds another node's counts of one second. */

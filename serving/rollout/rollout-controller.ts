@@ -17,6 +17,7 @@ import type { MirrorTotals } from '../router/mirror.ts';
 import type { DeploymentState, StateChange } from '../traffic/deployment-state.ts';
 import { analyzeCanary, type AnalysisThresholds, type CanaryAnalysis } from './canary-analysis.ts';
 import type { RequestWindow } from './live-window.ts';
+import type { FinishedRequests } from '../telemetry/finished-requests.ts';
 import type { Leadership } from '../cluster/leadership.ts';
 import type { Tx } from '../../db/transaction.ts';
 import { decideRollout, type RolloutDecision } from './rollout-policy.ts';
@@ -352,10 +353,10 @@ export class RolloutController {
     });
   }
 
-  /** Called for every finished client request (shadow calls are not). */
-  record(deployment: string, version: string, status: number, durationSeconds: number): void {
+  /** Called with every block of finished client requests (shadow calls are not in them). */
+  recordFinished(f: FinishedRequests): void {
     // Always, not only during a rollout: the stable version's baseline is its recent past.
-    this.o.window.record(deployment, version, status, durationSeconds, this.now());
+    this.o.window.recordFinished(f, this.now());
   }
 
   /** One analysis round over every active rollout (the leader's); exported for tests that drive the clock. */

@@ -5,8 +5,10 @@ import type { ReplicaHandle, ReplicaState, StopReason } from '../controller/repl
 import type { VersionPool } from '../router/version-pool.ts';
 import type { Deployment } from '../router/deployment-router.ts';
 import type { MirrorResult } from '../router/mirror.ts';
+import { BlockHistogram, type HistogramSeries } from './block-histogram.ts';
 import { DURATION_BUCKETS } from './buckets.ts';
 import { EventLoopLag } from './event-loop-lag.ts';
+import { COUNTS_IN_METRICS, REJECT_REASONS, type FinishedRequests } from './finished-requests.ts';
 import { openMetricsToPrometheusText } from './exposition.ts';
 import { ORT_VERSION, VIGIL_VERSION } from './version.ts';
 
@@ -77,25 +79,6 @@ export interface TrafficView {
   memoryCapped(pool: VersionPool): boolean;
 }
 
-export interface RequestObservation {
-  deployment: string;
-  version: string;
-  status: number;
-  durationSeconds: number;
-  reject?: RejectReason;
-  /** Present when the request reached a replica and succeeded. */
-  queueWaitSeconds?: number;
-  traceId?: string;
-}
-
-export interface BatchObservation {
-  deployment: string;
-  version: string;
-  provider: string;
-  batchSize: number;
-  inferenceSeconds: number;
-}
-
 /** vigil's Prometheus metrics, in one OpenMetrics registry (see exposition.ts for why). */
 export class VigilMetrics {
   // The typings omit the constructor's content-type argument that prom-client 15 accepts.
@@ -108,10 +91,10 @@ export class VigilMetrics {
   readonly lag = new EventLoopLag();
 
   readonly requests: client.Counter<'deployment' | 'version' | 'code'>;
-  readonly duration: client.Histogram<'deployment' | 'version' | 'trace_id'>;
-  readonly queueWait: client.Histogram<'deployment' | 'version'>;
-  readonly inference: client.Histogram<'deployment' | 'version' | 'provider'>;
-  readonly batchSize: client.Histogram<'deployment' | 'version'>;
+  readonly duration: BlockHistogram<'deployment' | 'version'>;
+  readonly queueWait: BlockHistogram<'deployment' | 'version'>;
+  readonly inference: BlockHistogram<'deployment' | 'version' | 'provider'>;
+  readonly batchSize: BlockHistogram<'deployment' | 'version'>;
   readonly rejected: client.Counter<'deployment' | 'reason'>;
   readonly restarts: client.Counter<'deployment' | 'reason'>;
   readonly modelLoad: client.Histogram<'deployment' | 'version'>;
@@ -143,29 +126,28 @@ export class VigilMetrics {
       labelNames: ['deployment', 'version', 'code'],
       registers,
     });
-    this.duration = new client.Histogram({
+    this.duration = new BlockHistogram({
       name: 'vigil_request_duration_seconds',
       help: 'End-to-end request duration measured at the router, from the first byte read to the last byte written.',
       labelNames: ['deployment', 'version'],
       buckets: DURATION_BUCKETS,
-      enableExemplars: true,
       registers,
     });
-    this.queueWait = new client.Histogram({
+    this.queueWait = new BlockHistogram({
       name: 'vigil_queue_wait_seconds',
       help: 'Time a request waited in the router queue for a replica slot.',
       labelNames: ['deployment', 'version'],
       buckets: DURATION_BUCKETS,
       registers,
     });
-    this.inference = new client.Histogram({
+    this.inference = new BlockHistogram({
       name: 'vigil_inference_duration_seconds',
       help: 'Duration of one session run (one batch) in a replica.',
       labelNames: ['deployment', 'version', 'provider'],
       buckets: DURATION_BUCKETS,
       registers,
     });
-    this.batchSize = new client.Histogram({
+    this.batchSize = new BlockHistogram({
       name: 'vigil_batch_size',
       help: 'Rows per session run.',
       labelNames: ['deployment', 'version'],
@@ -543,20 +525,42 @@ export class VigilMetrics {
     });
   }
 
-  observeRequest(o: RequestObservation): void {
-    const labels = { deployment: o.deployment, version: o.version };
-    // A literal, not { ...labels, code }: V8 gives a spread followed by a property a new hidden
+  /** The metrics of one block of finished requests (its COUNTS_IN_METRICS rows). */
+  observeFinished(f: FinishedRequests): void {
+    const { deployment, version } = f;
+    const labels = { deployment, version };
+    // Resolved at first use, so that a block with no metric rows makes no series.
+    let duration: HistogramSeries | undefined;
+    let queueWait: HistogramSeries | undefined;
+    let batchSize: HistogramSeries | undefined;
+    const inference: (HistogramSeries | undefined)[] = [];
+    const codes = new Map<number, number>();
+    const rejects = new Array<number>(REJECT_REASONS.length + 1).fill(0);
+    let trace = 0;
+    for (let i = 0; i < f.length; i++) {
+      if (!(f.counts[i]! & COUNTS_IN_METRICS)) continue;
+      const status = f.status[i]!;
+      codes.set(status, (codes.get(status) ?? 0) + 1);
+      rejects[f.reject[i]!]!++;
+      while (trace < f.traces.length && f.traces[trace]!.row < i) trace++;
+      const traced = f.traces[trace]?.row === i ? f.traces[trace] : undefined;
+      duration ??= this.duration.series(labels);
+      duration.observe(f.durationSeconds[i]!, traced && { trace_id: traced.traceId });
+      const wait = f.queueWaitSeconds[i]!;
+      if (!Number.isNaN(wait)) (queueWait ??= this.queueWait.series(labels)).observe(wait);
+      const size = f.batchSize[i]!;
+      if (size > 0) {
+        const p = f.provider[i]!;
+        inference[p] ??= this.inference.series({ deployment, version, provider: f.providers[p]! });
+        inference[p].observe(f.inferenceSeconds[i]!);
+        (batchSize ??= this.batchSize.series(labels)).observe(size);
+      }
+    }
+    // Literals, not { ...labels, code }: V8 gives a spread followed by a property a new hidden
     // class on every call, allocated in old space (see decision 0013).
-    this.requests.inc({ deployment: o.deployment, version: o.version, code: String(o.status) });
-    if (o.traceId) this.duration.observe({ labels, value: o.durationSeconds, exemplarLabels: { trace_id: o.traceId } });
-    else this.duration.observe({ labels, value: o.durationSeconds });
-    if (o.queueWaitSeconds !== undefined) this.queueWait.observe(labels, o.queueWaitSeconds);
-    if (o.reject) this.rejected.inc({ deployment: o.deployment, reason: o.reject });
-  }
-
-  observeBatch(b: BatchObservation): void {
-    this.inference.observe({ deployment: b.deployment, version: b.version, provider: b.provider }, b.inferenceSeconds);
-    this.batchSize.observe({ deployment: b.deployment, version: b.version }, b.batchSize);
+    for (const [status, n] of codes) this.requests.inc({ deployment, version, code: String(status) }, n);
+    for (let r = 1; r < rejects.length; r++)
+      if (rejects[r]! > 0) this.rejected.inc({ deployment, reason: REJECT_REASONS[r - 1]! }, rejects[r]!);
   }
 
   observeReplicaReady(deployment: string, version: string, loadSeconds: number): void {

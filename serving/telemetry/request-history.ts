@@ -1,4 +1,5 @@
 import { DURATION_BUCKETS } from './buckets.ts';
+import { COUNTS_AS_SLI, type FinishedRequests } from './finished-requests.ts';
 import { histogramQuantile } from './histogram-quantile.ts';
 
 /** One minute of one deployment version. */
@@ -103,6 +104,25 @@ export class RequestHistory {
     const error = status >= 500 ? 1 : 0;
     countInto(this.bucketOf(this.keys, key, start), i, error, seconds);
     countInto(this.bucketOf(this.pending, key, start), i, error, seconds);
+  }
+
+  /** The SLI events (COUNTS_AS_SLI rows) of one block of finished requests, counted at `at`. */
+  recordFinished(f: FinishedRequests, at: number): void {
+    const key = `${f.deployment}\u0000${f.version}`;
+    const start = Math.floor(at / this.bucketMs) * this.bucketMs;
+    // Resolved at the first SLI row: a block of metrics-only rows (an unknown model) makes none.
+    let live: RequestBucket | undefined;
+    let pending: RequestBucket | undefined;
+    for (let row = 0; row < f.length; row++) {
+      if (!(f.counts[row]! & COUNTS_AS_SLI)) continue;
+      live ??= this.bucketOf(this.keys, key, start);
+      pending ??= this.bucketOf(this.pending, key, start);
+      const seconds = f.durationSeconds[row]!;
+      const i = latencyBucketIndex(seconds);
+      const error = f.status[row]! >= 500 ? 1 : 0;
+      countInto(live, i, error, seconds);
+      countInto(pending, i, error, seconds);
+    }
   }
 
   /** CPU time replicas of this version spent since the last report. */

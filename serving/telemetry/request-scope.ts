@@ -15,11 +15,22 @@ import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { IngressPool } from '../router/ingress-types.ts';
 import type { ItemStats } from '../transport/messages.ts';
-import { UNKNOWN_LABEL, type RejectReason, type VigilMetrics } from './metrics.ts';
-
-/** Where a request's measurements go: the registry itself, or (in an ingress process) the report to the primary. */
-export type RequestRecorder = Pick<VigilMetrics, 'observeRequest' | 'observeBatch' | 'observeStream'>;
+import { COUNTS_AS_SLI, COUNTS_IN_METRICS, type FinishedRequest } from './finished-requests.ts';
+import { UNKNOWN_LABEL, type RejectReason } from './metrics.ts';
 import type { Tracing } from './tracing.ts';
+
+/** Where a request's measurements go: the report to the primary (serving/ingress/ingress-report.ts). */
+export interface RequestRecorder {
+  /** Every finished inference request, once: its metrics and its SLI event in one row. */
+  finished(r: FinishedRequest): void;
+  observeStream(
+    deployment: string,
+    version: string,
+    firstChunkSeconds: number | undefined,
+    durationSeconds: number,
+    chunks: number,
+  ): void;
+}
 
 export const TRACE_ID_HEADER = 'x-vigil-trace-id';
 
@@ -30,10 +41,8 @@ export interface Telemetry {
   log: Logger;
   /** Share of requests logged as one line each (errors of our own are always logged). */
   requestLogSampleRate: number;
-  /** False only when the benchmark measures vigil without request metrics. */
+  /** False only when the benchmark measures vigil without request metrics (SLIs are still counted). */
   recordMetrics: boolean;
-  /** Feeds the SLO engine's SLI counts: every finished inference of a known deployment version. */
-  recordSli?(deployment: string, version: string, status: number, durationSeconds: number, traceId?: string): void;
   /** The node's probe secret: a request carrying it is synthetic, kept out of metrics and SLIs. */
   probeToken?: string;
   /** Feeds prediction drift (serving/drift/): what a version was asked and answered. */
@@ -163,33 +172,29 @@ export class RequestScope {
       this.span.end();
     }
 
-    if (this.inference && this.deployment && this.version && this.pool && !this.synthetic)
-      this.telemetry.recordSli?.(
-        this.deployment,
-        this.version,
-        status,
-        durationMs / 1000,
-        sampled ? sc.traceId : undefined,
-      );
-    if (this.inference && this.telemetry.recordMetrics && !this.synthetic) {
-      metrics.observeRequest({
+    // An SLI event: a finished inference of a known deployment version. Its labels are then the
+    // same as the metrics'.
+    const sli = this.inference && this.deployment && this.version && this.pool && !this.synthetic;
+    const counted = this.inference && this.telemetry.recordMetrics && !this.synthetic;
+    if (sli || counted) {
+      metrics.finished({
         deployment,
         version,
         status,
         durationSeconds: durationMs / 1000,
+        counts: (counted ? COUNTS_IN_METRICS : 0) | (sli ? COUNTS_AS_SLI : 0),
         reject: rejectReasonFor(this.code, status),
         queueWaitSeconds: this.queueWaitMs === undefined ? undefined : this.queueWaitMs / 1000,
         traceId: sampled ? sc.traceId : undefined,
+        batch:
+          this.stats?.batchLead && this.pool
+            ? {
+                provider: this.provider ?? 'unknown',
+                size: this.stats.batchSize,
+                inferenceSeconds: this.stats.inferenceMs / 1000,
+              }
+            : undefined,
       });
-      if (this.stats?.batchLead && this.pool) {
-        metrics.observeBatch({
-          deployment,
-          version,
-          provider: this.provider ?? 'unknown',
-          batchSize: this.stats.batchSize,
-          inferenceSeconds: this.stats.inferenceMs / 1000,
-        });
-      }
     }
 
     if (this.telemetry.requestLogSampleRate > 0 && Math.random() < this.telemetry.requestLogSampleRate) {

@@ -378,8 +378,7 @@ export class VigilNode {
       plane.recordInferences(f);
       this.rollouts.recordFinished(f);
     }
-    for (const o of r.streams)
-      this.metrics.observeStream(o.deployment, o.version, o.firstChunkSeconds, o.durationSeconds, o.chunks);
+    for (const o of r.streams) this.metrics.observeStream(o);
     for (const o of r.mirror)
       this.router.deployments.get(o.deployment)?.mirrorStats.record(o.version, o.result, o.comparison);
     this.drift.record(r.drift);

@@ -2,14 +2,19 @@ import type { DriftObservation } from '../drift/drift-observer.ts';
 import type { MirrorResult } from '../router/mirror.ts';
 import type { OutputComparison } from '../router/output-agreement.ts';
 import type { IngressRouter } from '../router/ingress-types.ts';
-import { FinishedRequestColumns, type FinishedRequest, type FinishedRequests } from '../telemetry/finished-requests.ts';
+import {
+  FinishedRequestColumns,
+  type FinishedRequest,
+  type FinishedRequests,
+  type StreamObservation,
+} from '../telemetry/finished-requests.ts';
 
 /**
  * What an ingress process tells the primary, every REPORT_INTERVAL_MS: what each request it
  * answered measured (for /metrics, the SLIs, the canary analysis, the console's history and
  * traces), and the load it puts on each version and replica (for the autoscaler, status and
- * drains). The primary records each observation once, in its one registry, so counts summed
- * over processes are exact. Nothing on the request path waits for the primary.
+ * drains). The primary records each row once, in its one registry, so counts summed over
+ * processes are exact. Nothing on the request path waits for the primary.
  */
 export interface IngressReport {
   type: 'vigil:ingress-report';
@@ -27,14 +32,6 @@ export interface IngressReport {
   inFlight: number;
   /** Client connections open to this process: a replica leaving rotation waits for them to go. */
   connections: number;
-}
-
-export interface StreamObservation {
-  deployment: string;
-  version: string;
-  firstChunkSeconds: number | undefined;
-  durationSeconds: number;
-  chunks: number;
 }
 
 export interface MirrorObservation {
@@ -86,14 +83,8 @@ export class ReportSender {
     this.soon();
   }
 
-  observeStream(
-    deployment: string,
-    version: string,
-    firstChunkSeconds: number | undefined,
-    durationSeconds: number,
-    chunks: number,
-  ): void {
-    this.report.streams.push({ deployment, version, firstChunkSeconds, durationSeconds, chunks });
+  observeStream(o: StreamObservation): void {
+    this.report.streams.push(o);
     this.soon();
   }
 

@@ -32,6 +32,15 @@ export interface FinishedRequest {
   batch?: { provider: string; size: number; inferenceSeconds: number };
 }
 
+/** A streamed answer: time to its first chunk (from the request's start), its whole duration. */
+export interface StreamObservation {
+  deployment: string;
+  version: string;
+  firstChunkSeconds: number | undefined;
+  durationSeconds: number;
+  chunks: number;
+}
+
 /**
  * The requests one process finished for one deployment version since its last report, as columns,
  * row i of every array being request i. Typed arrays cross the IPC channel as one copy each, where

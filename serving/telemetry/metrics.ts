@@ -8,7 +8,12 @@ import type { MirrorResult } from '../router/mirror.ts';
 import { BlockHistogram, type HistogramSeries } from './block-histogram.ts';
 import { DURATION_BUCKETS } from './buckets.ts';
 import { EventLoopLag } from './event-loop-lag.ts';
-import { COUNTS_IN_METRICS, REJECT_REASONS, type FinishedRequests } from './finished-requests.ts';
+import {
+  COUNTS_IN_METRICS,
+  REJECT_REASONS,
+  type FinishedRequests,
+  type StreamObservation,
+} from './finished-requests.ts';
 import { openMetricsToPrometheusText } from './exposition.ts';
 import { ORT_VERSION, VIGIL_VERSION } from './version.ts';
 
@@ -582,17 +587,11 @@ export class VigilMetrics {
     if (evicted) this.modelEvictions.inc({ deployment, version });
   }
 
-  observeStream(
-    deployment: string,
-    version: string,
-    firstChunkSeconds: number | undefined,
-    durationSeconds: number,
-    chunks: number,
-  ): void {
-    const labels = { deployment, version };
-    if (firstChunkSeconds !== undefined) this.streamFirstChunk.observe(labels, firstChunkSeconds);
-    this.streamDuration.observe(labels, durationSeconds);
-    this.streamChunks.inc(labels, chunks);
+  observeStream(o: StreamObservation): void {
+    const labels = { deployment: o.deployment, version: o.version };
+    if (o.firstChunkSeconds !== undefined) this.streamFirstChunk.observe(labels, o.firstChunkSeconds);
+    this.streamDuration.observe(labels, o.durationSeconds);
+    this.streamChunks.inc(labels, o.chunks);
   }
 
   observeMirror(deployment: string, version: string, result: MirrorResult): void {

@@ -15,7 +15,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { IngressPool } from '../router/ingress-types.ts';
 import type { ItemStats } from '../transport/messages.ts';
-import { COUNTS_AS_SLI, COUNTS_IN_METRICS, type FinishedRequest } from './finished-requests.ts';
+import { COUNTS_AS_SLI, COUNTS_IN_METRICS, type FinishedRequest, type StreamObservation } from './finished-requests.ts';
 import { UNKNOWN_LABEL, type RejectReason } from './metrics.ts';
 import type { Tracing } from './tracing.ts';
 
@@ -23,13 +23,7 @@ import type { Tracing } from './tracing.ts';
 export interface RequestRecorder {
   /** Every finished inference request, once: its metrics and its SLI event in one row. */
   finished(r: FinishedRequest): void;
-  observeStream(
-    deployment: string,
-    version: string,
-    firstChunkSeconds: number | undefined,
-    durationSeconds: number,
-    chunks: number,
-  ): void;
+  observeStream(o: StreamObservation): void;
 }
 
 export const TRACE_ID_HEADER = 'x-vigil-trace-id';
@@ -93,13 +87,13 @@ export class RequestScope {
   observeStream(firstChunkAt: number | undefined, chunks: number): void {
     if (!this.telemetry.recordMetrics || !this.deployment || !this.version) return;
     const now = performance.now();
-    this.telemetry.metrics.observeStream(
-      this.deployment,
-      this.version,
-      firstChunkAt === undefined ? undefined : (firstChunkAt - this.started) / 1000,
-      (now - this.started) / 1000,
+    this.telemetry.metrics.observeStream({
+      deployment: this.deployment,
+      version: this.version,
+      firstChunkSeconds: firstChunkAt === undefined ? undefined : (firstChunkAt - this.started) / 1000,
+      durationSeconds: (now - this.started) / 1000,
       chunks,
-    );
+    });
   }
 
   constructor(

@@ -218,13 +218,15 @@ objectsPath();
 const columns = columnsPath();
 const objects = objectsPath();
 const lines = [
-  `Primary accounting, ${(ROUNDS * BLOCK).toLocaleString('en-US')} requests in blocks of ${BLOCK} (node ${process.version})`,
+  `Primary accounting, ${(ROUNDS * BLOCK).toLocaleString('en-US')} requests in blocks of ${BLOCK}` +
+    ` (node ${process.version})`,
   '',
   '| path | µs per request | requests/s one core records |',
   '|---|---:|---:|',
   `| columns (decision 0016): the primary | ${f(columns.primaryUs)} | ${perCore(columns.primaryUs)} |`,
   `| columns: the sender (rows, take, serialise) | ${f(columns.senderUs)} | – |`,
-  `| objects and prom-client per request (before; metrics only) | ${f(objects.primaryUs)} | ${perCore(objects.primaryUs)} |`,
+  `| objects and prom-client per request (before; metrics only) | ${f(objects.primaryUs)} |` +
+    ` ${perCore(objects.primaryUs)} |`,
   '',
   `The primary's side costs ${f(objects.primaryUs / columns.primaryUs)}x less than the baseline's metrics alone.`,
 ];

@@ -233,10 +233,13 @@ The log line \`replica stopped; it will be replaced\` carries \`reason\`, \`rest
 
 | reason | meaning | what to look at |
 |---|---|---|
-| \`crash\` | the process died: a native crash in ONNX Runtime, or a SIGKILL (**OOM kill**) | \`dmesg\` / \`journalctl -k\` for \`Out of memory: Killed process <pid>\`, a container's \`OOMKilled\`; \`vigil_replica_memory_bytes{kind="rss"}\` before the crash |
+| \`crash\` | the process died: a native crash in ONNX Runtime, or a SIGKILL (**OOM kill**) | \
+\`dmesg\` / \`journalctl -k\` for \`Out of memory: Killed process <pid>\`, a container's \`OOMKilled\`; \
+\`vigil_replica_memory_bytes{kind="rss"}\` before the crash |
 | \`load_failed\` | the model did not load or warm up | [model-load-failure](/runbooks/model-load-failure) |
 | \`startup_timeout\` | loading took longer than \`startup_timeout_s\` (120 s) | raise it for large models or slow GPU initialisation |
-| \`health_check\` | silent longer than \`health_check_timeout_s\` (30 s) while owing an answer | a run that takes longer than the timeout (a huge batch) or a hung native call; raise the timeout if runs are legitimately long |
+| \`health_check\` | silent longer than \`health_check_timeout_s\` (30 s) while owing an answer | \
+a run that takes longer than the timeout (a huge batch) or a hung native call; raise the timeout if runs are legitimately long |
 | \`link_lost\` | the replica's process lives but its tensor socket to the primary closed | the log lines just before it |
 
 ## Out of memory
@@ -341,7 +344,9 @@ weight above 0 (or \`startup_timeout_s\` + 30 s before its first step).
 
 | \`lastError\` says | cause | fix |
 |---|---|---|
-| no such file, or a hash mismatch for \`name:version\` | the model path, or a packed artifact that is missing or damaged | check \`model\` in \`vigil.yaml\` (paths are relative to the config file); \`vigil models\` lists the registry |
+| no such file, or a hash mismatch for \`name:version\` | \
+the model path, or a packed artifact that is missing or damaged | \
+check \`model\` in \`vigil.yaml\` (paths are relative to the config file); \`vigil models\` lists the registry |
 | an unsupported operator or opset | the model needs a newer ONNX Runtime than onnxruntime-node 1.30 | re-export the model with a lower opset |
 | a warm-up failure | \`warmup.shapes\` do not fit the model's inputs (with \`shapes\` set, a warm-up failure is fatal) | fix the shapes, or remove them to warm up with guessed shapes |
 | out of memory during load | the model does not fit next to the other replicas | see [replica-crash-loop](/runbooks/replica-crash-loop) |
